@@ -1,0 +1,38 @@
+export { ERROR_CODES, StatemeshError, isStatemeshError } from './error.js';
+export type { ErrorCode, StatemeshErrorOptions } from './error.js';
+export {
+  MAX_ID_LENGTH,
+  MAX_PATH_BYTES,
+  MAX_SEGMENT_LENGTH,
+  SYSTEM_PREFIX,
+  assertId,
+  assertPath,
+  isSystemPath,
+  isUnder,
+  isUnderAny,
+  isValidId,
+  isValidPath,
+  joinPath,
+  parsePath,
+} from './path.js';
+export { compareVersions, mergeVectors, vectorCovers } from './version.js';
+export type { Version, VersionVector } from './version.js';
+export { VALUE_TYPES, isBlobRef } from './mutation.js';
+export type { BlobRef, Entry, Mutation, Op, Payload } from './mutation.js';
+export { CodecRegistry, DEFAULT_MAX_DECODED_BYTES, rawCodec, rleCodec } from './codec.js';
+export type { Codec, DecodeOptions } from './codec.js';
+export { isDigest } from './blob-store.js';
+export type { BlobStore } from './blob-store.js';
+export type {
+  ChunkSource,
+  FetchChunkOptions,
+  HelloInfo,
+  PeerEvent,
+  PeerInfo,
+  PeerState,
+  SnapshotPage,
+  SnapshotRequest,
+  Transport,
+  TransportHost,
+  TransportStats,
+} from './transport.js';
