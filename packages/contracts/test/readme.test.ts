@@ -7,5 +7,7 @@ const examples = readmeExamples(`${dir}/README.md`);
 
 describe('README examples', () => {
   it('has at least one example', () => expect(examples.length).toBeGreaterThan(0));
-  for (const example of examples) it(`runs the example at README.md:${example.line}`, () => runReadmeExample(dir, example));
+  for (const example of examples) it(`runs the example at README.md:${example.line}`, async () => {
+    await expect(runReadmeExample(dir, example)).resolves.toBeUndefined();
+  });
 });
