@@ -1,1 +1,19 @@
-export {};
+export { FRAME_KIND, FRAME_KIND_OF, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './frame.js';
+export type {
+  ChunkRequestFrame,
+  ChunkResponseFrame,
+  Frame,
+  GoodbyeFrame,
+  HeartbeatFrame,
+  HelloFrame,
+  MutationsFrame,
+  SnapshotPageFrame,
+  SnapshotRequestFrame,
+  UnknownFrame,
+} from './frame.js';
+export { encodeFrameBody } from './frame-body-encoder.js';
+export { decodeFrameBody } from './frame-body-decoder.js';
+export { decodeEnvelope, encodeEnvelope } from './envelope.js';
+export { DEFAULT_MAX_FRAME_BYTES, IPC_HEADER_BYTES, IPC_MAGIC, encodeIpcFrame } from './ipc-frame.js';
+export { IpcFrameDecoder } from './ipc-frame-decoder.js';
+export type { IpcFrame, IpcFrameDecoderOptions } from './ipc-frame-decoder.js';

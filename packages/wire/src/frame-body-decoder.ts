@@ -1,0 +1,366 @@
+import { Buffer } from 'node:buffer';
+import protobuf from 'protobufjs/minimal.js';
+import { isStatemeshError } from '@statemesh/contracts';
+import type { BlobRef, Entry, Mutation, Op, Payload, Version, VersionVector } from '@statemesh/contracts';
+import { malformedFrame } from './frame-error.js';
+import { frameProblem } from './frame-validation.js';
+import { FRAME_KIND } from './frame.js';
+import type { Frame, MutationsFrame, UnknownFrame } from './frame.js';
+
+type Reader = protobuf.Reader;
+
+// Wire types of replication.proto's fields; tags below are (field number << 3 | wire type), frozen there.
+const VARINT = 0;
+const FIXED64 = 1;
+const LEN = 2;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const TWO_32 = 4294967296;
+
+/**
+ * The frame in `body`, the protobuf message of frame kind `kind`; an `UnknownFrame` for a kind this version does
+ * not know. Throws `MALFORMED_FRAME` for bytes that are not a valid message of that kind, or whose content is
+ * invalid (bad path or id, unknown op, seq not a positive integer, malformed digest...).
+ */
+export function decodeFrameBody(kind: number, body: Uint8Array): Frame | UnknownFrame {
+  if (!(body instanceof Uint8Array)) throw malformedFrame('the frame body is not a Uint8Array');
+  if (!isKind(kind)) return { kind: 'unknown', code: kind };
+  const reader = readerOf(body);
+  return decodeFrom(kind, reader, body.length);
+}
+
+/** True for the kind numbers this version decodes. */
+export function isKnownKind(kind: number): boolean {
+  return isKind(kind);
+}
+
+/** Decodes the frame of (known) `kind` from `reader` up to `end`; shared with the envelope decoder. */
+export function decodeFrom(kind: number, reader: Reader, end: number): Frame {
+  let frame: Frame;
+  try {
+    frame = readFrame(kind, reader, end);
+  } catch (error) {
+    if (isStatemeshError(error)) throw error;
+    throw malformedFrame(`kind ${kind} body does not parse as protobuf (${(error as Error)?.message ?? String(error)})`, error);
+  }
+  const problem = frameProblem(frame);
+  if (problem !== undefined) throw malformedFrame(problem);
+  return frame;
+}
+
+/** A protobufjs reader over `bytes` without copying (a Buffer view, so that strings decode natively). */
+export function readerOf(bytes: Uint8Array): Reader {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return protobuf.Reader.create(buffer);
+}
+
+function isKind(kind: number): boolean {
+  return Number.isInteger(kind) && kind >= FRAME_KIND.hello && kind <= FRAME_KIND.goodbye;
+}
+
+function readFrame(kind: number, r: Reader, end: number): Frame {
+  switch (kind) {
+    case FRAME_KIND.hello: {
+      let node = '', cluster = '', minVersion = 0, maxVersion = 0;
+      let vector: VersionVector = {};
+      const interests: string[] = [], capabilities: string[] = [];
+      while (r.pos < end) {
+        const t = r.uint32();
+        switch (t) {
+          case (1 << 3) | LEN: node = r.string(); break;
+          case (2 << 3) | LEN: cluster = r.string(); break;
+          case (3 << 3) | VARINT: minVersion = r.uint32(); break;
+          case (4 << 3) | VARINT: maxVersion = r.uint32(); break;
+          case (5 << 3) | LEN: vector = readVector(r); break;
+          case (6 << 3) | LEN: interests.push(r.string()); break;
+          case (7 << 3) | LEN: capabilities.push(r.string()); break;
+          default: skip(r, t);
+        }
+      }
+      checkEnd(r, end);
+      return { kind: 'hello', node, cluster, minVersion, maxVersion, vector, interests, capabilities };
+    }
+    case FRAME_KIND.mutations:
+      return readMutations(r, end);
+    case FRAME_KIND.snapshotRequest: {
+      let requestId = 0, pageSize: number | undefined, vector: VersionVector | undefined;
+      const prefixes: string[] = [];
+      while (r.pos < end) {
+        const t = r.uint32();
+        switch (t) {
+          case (1 << 3) | VARINT: requestId = readUint(r); break;
+          case (2 << 3) | LEN: prefixes.push(r.string()); break;
+          case (3 << 3) | LEN: vector = readVector(r); break;
+          case (4 << 3) | VARINT: pageSize = readUint(r); break;
+          default: skip(r, t);
+        }
+      }
+      checkEnd(r, end);
+      const frame: Frame = { kind: 'snapshot-request', requestId, prefixes };
+      if (vector !== undefined) frame.vector = vector;
+      if (pageSize !== undefined) frame.pageSize = pageSize;
+      return frame;
+    }
+    case FRAME_KIND.snapshotPage: {
+      let requestId = 0, last = false, vector: VersionVector | undefined, error: string | undefined;
+      const entries: Entry[] = [];
+      while (r.pos < end) {
+        const t = r.uint32();
+        switch (t) {
+          case (1 << 3) | VARINT: requestId = readUint(r); break;
+          case (2 << 3) | LEN: entries.push(readEntry(r)); break;
+          case (3 << 3) | VARINT: last = r.bool(); break;
+          case (4 << 3) | LEN: vector = readVector(r); break;
+          case (5 << 3) | LEN: error = r.string(); break;
+          default: skip(r, t);
+        }
+      }
+      checkEnd(r, end);
+      const frame: Frame = { kind: 'snapshot-page', requestId, entries, last };
+      if (vector !== undefined) frame.vector = vector;
+      if (error !== undefined) frame.error = error;
+      return frame;
+    }
+    case FRAME_KIND.chunkRequest: {
+      let requestId = 0, digest = '';
+      while (r.pos < end) {
+        const t = r.uint32();
+        switch (t) {
+          case (1 << 3) | VARINT: requestId = readUint(r); break;
+          case (2 << 3) | LEN: digest = r.string(); break;
+          default: skip(r, t);
+        }
+      }
+      checkEnd(r, end);
+      return { kind: 'chunk-request', requestId, digest };
+    }
+    case FRAME_KIND.chunkResponse: {
+      let requestId = 0, digest = '', found = false, data = EMPTY;
+      while (r.pos < end) {
+        const t = r.uint32();
+        switch (t) {
+          case (1 << 3) | VARINT: requestId = readUint(r); break;
+          case (2 << 3) | LEN: digest = r.string(); break;
+          case (3 << 3) | VARINT: found = r.bool(); break;
+          case (4 << 3) | LEN: data = readBytes(r); break;
+          default: skip(r, t);
+        }
+      }
+      checkEnd(r, end);
+      return { kind: 'chunk-response', requestId, digest, found, data };
+    }
+    case FRAME_KIND.heartbeat: {
+      let node = '', sentAtMs = 0;
+      while (r.pos < end) {
+        const t = r.uint32();
+        switch (t) {
+          case (1 << 3) | LEN: node = r.string(); break;
+          case (2 << 3) | VARINT: sentAtMs = readUint(r); break;
+          default: skip(r, t);
+        }
+      }
+      checkEnd(r, end);
+      return { kind: 'heartbeat', node, sentAtMs };
+    }
+    default: {
+      let reason = '';
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t === ((1 << 3) | LEN)) reason = r.string();
+        else skip(r, t);
+      }
+      checkEnd(r, end);
+      return { kind: 'goodbye', reason };
+    }
+  }
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+function readMutations(r: Reader, end: number): MutationsFrame {
+  const mutations: Mutation[] = [];
+  let compressed: MutationsFrame['compressed'];
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === ((1 << 3) | LEN)) mutations.push(readMutation(r));
+    else if (t === ((2 << 3) | LEN)) {
+      const stop = subEnd(r);
+      let codec = '', rawSize = 0, data = EMPTY;
+      while (r.pos < stop) {
+        const u = r.uint32();
+        switch (u) {
+          case (1 << 3) | LEN: codec = r.string(); break;
+          case (2 << 3) | VARINT: rawSize = readUint(r); break;
+          case (3 << 3) | LEN: data = readBytes(r); break;
+          default: skip(r, u);
+        }
+      }
+      checkEnd(r, stop);
+      compressed = { codec, rawSize, data };
+    } else skip(r, t);
+  }
+  checkEnd(r, end);
+  return compressed === undefined ? { kind: 'mutations', mutations } : { kind: 'mutations', mutations, compressed };
+}
+
+function readMutation(r: Reader): Mutation {
+  const stop = subEnd(r);
+  let origin = '', seq = 0, hlc = 0n, path = '', opCode = 0, type = '';
+  let prev: Version | undefined, payload: Payload | undefined;
+  while (r.pos < stop) {
+    const t = r.uint32();
+    switch (t) {
+      case (1 << 3) | LEN: origin = r.string(); break;
+      case (2 << 3) | VARINT: seq = readUint(r); break;
+      case (3 << 3) | FIXED64: hlc = readFixed64(r); break;
+      case (4 << 3) | LEN: prev = readVersion(r); break;
+      case (5 << 3) | LEN: path = r.string(); break;
+      case (6 << 3) | VARINT: opCode = r.uint32(); break;
+      case (7 << 3) | LEN: type = r.string(); break;
+      case (8 << 3) | LEN: payload = readBytes(r); break;
+      case (9 << 3) | LEN: payload = readBlobRef(r); break;
+      default: skip(r, t);
+    }
+  }
+  checkEnd(r, stop);
+  const op: Op = opCode === 1 ? 'set' : opCode === 2 ? 'delete' : (`op ${opCode}` as Op); // refused by validation
+  if (prev === undefined) {
+    return payload === undefined ? { hlc, origin, seq, path, op, type } : { hlc, origin, seq, path, op, type, payload };
+  }
+  return payload === undefined ? { hlc, origin, seq, path, op, type, prev } : { hlc, origin, seq, path, op, type, payload, prev };
+}
+
+function readEntry(r: Reader): Entry {
+  const stop = subEnd(r);
+  let path = '', tombstone = false, type = '';
+  let version: Version | undefined, payload: Payload | undefined;
+  while (r.pos < stop) {
+    const t = r.uint32();
+    switch (t) {
+      case (1 << 3) | LEN: path = r.string(); break;
+      case (2 << 3) | LEN: version = readVersion(r); break;
+      case (3 << 3) | VARINT: tombstone = r.bool(); break;
+      case (4 << 3) | LEN: type = r.string(); break;
+      case (5 << 3) | LEN: payload = readBytes(r); break;
+      case (6 << 3) | LEN: payload = readBlobRef(r); break;
+      default: skip(r, t);
+    }
+  }
+  checkEnd(r, stop);
+  if (version === undefined) throw malformedFrame(`snapshot entry ${JSON.stringify(path.slice(0, 80))} has no version`);
+  return payload === undefined ? { path, version, tombstone, type } : { path, version, tombstone, type, payload };
+}
+
+function readVersion(r: Reader): Version {
+  const stop = subEnd(r);
+  let hlc = 0n, origin = '', seq = 0;
+  while (r.pos < stop) {
+    const t = r.uint32();
+    switch (t) {
+      case (1 << 3) | FIXED64: hlc = readFixed64(r); break;
+      case (2 << 3) | LEN: origin = r.string(); break;
+      case (3 << 3) | VARINT: seq = readUint(r); break;
+      default: skip(r, t);
+    }
+  }
+  checkEnd(r, stop);
+  return { hlc, origin, seq };
+}
+
+function readBlobRef(r: Reader): BlobRef {
+  const stop = subEnd(r);
+  let digest = '', size = 0, codec = '';
+  while (r.pos < stop) {
+    const t = r.uint32();
+    switch (t) {
+      case (1 << 3) | LEN: digest = r.string(); break;
+      case (2 << 3) | VARINT: size = readUint(r); break;
+      case (3 << 3) | LEN: codec = r.string(); break;
+      default: skip(r, t);
+    }
+  }
+  checkEnd(r, stop);
+  return { digest, size, codec };
+}
+
+function readVector(r: Reader): VersionVector {
+  const stop = subEnd(r);
+  const vector: Record<string, number> = {};
+  while (r.pos < stop) {
+    const t = r.uint32();
+    if (t !== ((1 << 3) | LEN)) {
+      skip(r, t);
+      continue;
+    }
+    const entryEnd = subEnd(r);
+    let key = '', value = 0;
+    while (r.pos < entryEnd) {
+      const u = r.uint32();
+      if (u === ((1 << 3) | LEN)) key = r.string();
+      else if (u === ((2 << 3) | VARINT)) value = readUint(r);
+      else skip(r, u);
+    }
+    checkEnd(r, entryEnd);
+    // A valid node id may be "__proto__": define it as an own property rather than setting the prototype.
+    if (key === '__proto__') Object.defineProperty(vector, key, { value, enumerable: true, writable: true, configurable: true });
+    else vector[key] = value;
+  }
+  checkEnd(r, stop);
+  return vector;
+}
+
+/** Reads a length prefix and returns where that nested message ends, refusing one that runs past the input. */
+function subEnd(r: Reader): number {
+  const length = r.uint32();
+  const stop = r.pos + length;
+  if (stop > r.len) throw malformedFrame(`a nested message of ${length} bytes runs past the end of the frame`);
+  return stop;
+}
+
+function checkEnd(r: Reader, end: number): void {
+  if (r.pos !== end) throw malformedFrame(`a field runs ${r.pos - end} bytes past the end of its message`);
+}
+
+function skip(r: Reader, t: number): void {
+  r.skipType(t & 7, 0, t >>> 3);
+}
+
+/** A length-prefixed bytes field, copied so that it does not pin the (possibly large) input buffer. */
+function readBytes(r: Reader): Uint8Array {
+  const length = r.uint32();
+  const start = r.pos;
+  if (start + length > r.len) throw malformedFrame(`a bytes field of ${length} bytes runs past the end of the frame`);
+  r.pos = start + length;
+  return new Uint8Array(r.buf.subarray(start, start + length));
+}
+
+/** A uint64 varint that must fit a safe integer (counts, ids, sizes). */
+function readUint(r: Reader): number {
+  const buf = r.buf;
+  let pos = r.pos;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= r.len) throw malformedFrame('a varint is cut off by the end of the frame');
+    const byte = buf[pos++]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      r.pos = pos;
+      if (value > MAX_SAFE) throw malformedFrame(`integer ${value} is above 2^53 - 1`);
+      return value;
+    }
+    scale *= 128;
+  }
+  throw malformedFrame('a varint is longer than 10 bytes');
+}
+
+/** A fixed64 as an exact bigint. */
+function readFixed64(r: Reader): bigint {
+  const pos = r.pos;
+  if (pos + 8 > r.len) throw malformedFrame('a fixed64 is cut off by the end of the frame');
+  const buf = r.buf;
+  const low = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) >>> 0;
+  const high = (buf[pos + 4]! | (buf[pos + 5]! << 8) | (buf[pos + 6]! << 16) | (buf[pos + 7]! << 24)) >>> 0;
+  r.pos = pos + 8;
+  // Exact when below 2^53 (the common small case); otherwise compose through bigint.
+  return high < 0x200000 ? BigInt(high * TWO_32 + low) : (BigInt(high) << 32n) | BigInt(low);
+}

@@ -1,0 +1,162 @@
+import { isBlobRef, isDigest, isValidId, isValidPath } from '@statemesh/contracts';
+import type { BlobRef, Entry, Mutation, Payload, Version, VersionVector } from '@statemesh/contracts';
+import type { Frame } from './frame.js';
+
+/** Highest protocol version the 16-bit IPC header field can carry. */
+const MAX_VERSION_NUMBER = 0xffff;
+const MAX_UINT64 = (1n << 64n) - 1n;
+
+/**
+ * What is wrong with a frame's content, or `undefined` when it is valid. Shared by the encoder (which refuses to
+ * send it) and the decoder (which refuses to accept it), so that both sides enforce one rule set.
+ */
+export function frameProblem(frame: Frame): string | undefined {
+  switch (frame.kind) {
+    case 'hello':
+      if (!isValidId(frame.node)) return `hello.node ${show(frame.node)} is not a valid node id`;
+      if (!isValidId(frame.cluster)) return `hello.cluster ${show(frame.cluster)} is not a valid cluster id`;
+      if (!isVersionNumber(frame.minVersion) || !isVersionNumber(frame.maxVersion) || frame.minVersion > frame.maxVersion) {
+        return `hello version range ${show(frame.minVersion)}-${show(frame.maxVersion)} is not 1 <= min <= max <= 65535`;
+      }
+      return vectorProblem(frame.vector, 'hello.vector') ?? pathsProblem(frame.interests, 'hello.interests') ?? stringsProblem(frame.capabilities, 'hello.capabilities');
+    case 'mutations':
+      if (!Array.isArray(frame.mutations)) return 'mutations is not an array';
+      if (frame.compressed !== undefined) {
+        const c = frame.compressed;
+        if (frame.mutations.length > 0) return 'a compressed mutations frame also carries plain mutations';
+        if (typeof c !== 'object' || c === null) return 'mutations.compressed is not an object';
+        if (typeof c.codec !== 'string' || c.codec === '') return 'mutations.compressed.codec is empty';
+        if (!isCount(c.rawSize)) return `mutations.compressed.rawSize ${show(c.rawSize)} is not a non-negative integer`;
+        if (!(c.data instanceof Uint8Array)) return 'mutations.compressed.data is not a Uint8Array';
+        return undefined;
+      }
+      for (let i = 0; i < frame.mutations.length; i++) {
+        const problem = mutationProblem(frame.mutations[i]!, i);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    case 'snapshot-request':
+      if (!isCount(frame.requestId)) return `snapshot-request.requestId ${show(frame.requestId)} is not a non-negative integer`;
+      if (frame.pageSize !== undefined && !(isCount(frame.pageSize) && frame.pageSize >= 1 && frame.pageSize <= 0xffffffff)) {
+        return `snapshot-request.pageSize ${show(frame.pageSize)} is not an integer in 1-4294967295`;
+      }
+      return pathsProblem(frame.prefixes, 'snapshot-request.prefixes') ?? (frame.vector === undefined ? undefined : vectorProblem(frame.vector, 'snapshot-request.vector'));
+    case 'snapshot-page':
+      if (!isCount(frame.requestId)) return `snapshot-page.requestId ${show(frame.requestId)} is not a non-negative integer`;
+      if (typeof frame.last !== 'boolean') return 'snapshot-page.last is not a boolean';
+      if (frame.error !== undefined && typeof frame.error !== 'string') return 'snapshot-page.error is not a string';
+      if (!Array.isArray(frame.entries)) return 'snapshot-page.entries is not an array';
+      for (let i = 0; i < frame.entries.length; i++) {
+        const problem = entryProblem(frame.entries[i]!, i);
+        if (problem !== undefined) return problem;
+      }
+      return frame.vector === undefined ? undefined : vectorProblem(frame.vector, 'snapshot-page.vector');
+    case 'chunk-request':
+      if (!isCount(frame.requestId)) return `chunk-request.requestId ${show(frame.requestId)} is not a non-negative integer`;
+      return isDigest(frame.digest) ? undefined : `chunk-request.digest ${show(frame.digest)} is not a SHA-256 digest (64 lowercase hex characters)`;
+    case 'chunk-response':
+      if (!isCount(frame.requestId)) return `chunk-response.requestId ${show(frame.requestId)} is not a non-negative integer`;
+      if (!isDigest(frame.digest)) return `chunk-response.digest ${show(frame.digest)} is not a SHA-256 digest (64 lowercase hex characters)`;
+      if (typeof frame.found !== 'boolean') return 'chunk-response.found is not a boolean';
+      if (!(frame.data instanceof Uint8Array)) return 'chunk-response.data is not a Uint8Array';
+      return !frame.found && frame.data.length > 0 ? 'chunk-response carries data but found is false' : undefined;
+    case 'heartbeat':
+      if (!isValidId(frame.node)) return `heartbeat.node ${show(frame.node)} is not a valid node id`;
+      return isCount(frame.sentAtMs) ? undefined : `heartbeat.sentAtMs ${show(frame.sentAtMs)} is not a non-negative integer`;
+    case 'goodbye':
+      return typeof frame.reason === 'string' ? undefined : 'goodbye.reason is not a string';
+    default:
+      return `unknown frame kind ${show((frame as { kind?: unknown }).kind)}`;
+  }
+}
+
+function mutationProblem(m: Mutation, i: number): string | undefined {
+  const at = `mutations[${i}]`;
+  if (typeof m !== 'object' || m === null) return `${at} is not an object`;
+  const version = versionProblem(m, at);
+  if (version !== undefined) return version;
+  if (!isValidPath(m.path)) return `${at}.path ${show(m.path)} is not a valid path`;
+  if (typeof m.type !== 'string') return `${at}.type is not a string`;
+  if (m.op === 'set') {
+    if (m.type === '') return `${at} is a set with an empty type`;
+    if (m.payload === undefined) return `${at} is a set without a payload`;
+    const payload = payloadProblem(m.payload, at);
+    if (payload !== undefined) return payload;
+  } else if (m.op === 'delete') {
+    if (m.payload !== undefined) return `${at} is a delete with a payload`;
+  } else {
+    return `${at}.op ${show(m.op)} is neither "set" nor "delete"`;
+  }
+  return m.prev === undefined ? undefined : versionProblem(m.prev, `${at}.prev`);
+}
+
+function entryProblem(e: Entry, i: number): string | undefined {
+  const at = `entries[${i}]`;
+  if (typeof e !== 'object' || e === null) return `${at} is not an object`;
+  if (!isValidPath(e.path)) return `${at}.path ${show(e.path)} is not a valid path`;
+  if (typeof e.version !== 'object' || e.version === null) return `${at}.version is missing`;
+  const version = versionProblem(e.version, `${at}.version`);
+  if (version !== undefined) return version;
+  if (typeof e.type !== 'string') return `${at}.type is not a string`;
+  if (e.tombstone === true) return e.payload === undefined ? undefined : `${at} is a tombstone with a payload`;
+  if (e.tombstone !== false) return `${at}.tombstone is not a boolean`;
+  if (e.type === '') return `${at} is a value with an empty type`;
+  if (e.payload === undefined) return `${at} is a value without a payload`;
+  return payloadProblem(e.payload, at);
+}
+
+function versionProblem(v: Version, at: string): string | undefined {
+  if (typeof v.hlc !== 'bigint' || v.hlc < 0n || v.hlc > MAX_UINT64) return `${at}.hlc ${show(v.hlc)} is not a bigint in 0-2^64-1`;
+  if (!isValidId(v.origin)) return `${at}.origin ${show(v.origin)} is not a valid node id`;
+  if (!isCount(v.seq) || v.seq < 1) return `${at}.seq ${show(v.seq)} is not a positive integer`;
+  return undefined;
+}
+
+function payloadProblem(payload: Payload, at: string): string | undefined {
+  if (payload instanceof Uint8Array) return undefined;
+  if (typeof payload !== 'object' || payload === null || !isBlobRef(payload)) return `${at}.payload is neither bytes nor a blob ref`;
+  return blobRefProblem(payload, `${at}.payload`);
+}
+
+function blobRefProblem(ref: BlobRef, at: string): string | undefined {
+  if (!isDigest(ref.digest)) return `${at}.digest ${show(ref.digest)} is not a SHA-256 digest (64 lowercase hex characters)`;
+  if (!isCount(ref.size)) return `${at}.size ${show(ref.size)} is not a non-negative integer`;
+  if (typeof ref.codec !== 'string' || ref.codec === '') return `${at}.codec is empty`;
+  return undefined;
+}
+
+function vectorProblem(vector: VersionVector, at: string): string | undefined {
+  if (typeof vector !== 'object' || vector === null) return `${at} is not an object`;
+  for (const origin in vector) {
+    if (!isValidId(origin)) return `${at} key ${show(origin)} is not a valid node id`;
+    if (!isCount(vector[origin])) return `${at}[${origin}] ${show(vector[origin])} is not a non-negative integer`;
+  }
+  return undefined;
+}
+
+function pathsProblem(paths: readonly string[], at: string): string | undefined {
+  if (!Array.isArray(paths)) return `${at} is not an array`;
+  for (let i = 0; i < paths.length; i++) if (!isValidPath(paths[i])) return `${at}[${i}] ${show(paths[i])} is not a valid path`;
+  return undefined;
+}
+
+function stringsProblem(strings: readonly string[], at: string): string | undefined {
+  if (!Array.isArray(strings)) return `${at} is not an array`;
+  for (let i = 0; i < strings.length; i++) if (typeof strings[i] !== 'string') return `${at}[${i}] is not a string`;
+  return undefined;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isVersionNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_VERSION_NUMBER;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return value.length > 80 ? JSON.stringify(`${value.slice(0, 77)}...`) : JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  return `(${typeof value})`;
+}

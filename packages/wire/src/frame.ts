@@ -1,0 +1,114 @@
+import type { Entry, Mutation, VersionVector } from '@statemesh/contracts';
+
+/** The protocol version this package speaks best; a connection runs at the highest version both sides speak. */
+export const PROTOCOL_VERSION = 1;
+/** The oldest protocol version this package still speaks. */
+export const MIN_PROTOCOL_VERSION = 1;
+
+/** Frame kinds: the `kind` field of the IPC header and the field number of the frame in `Envelope`. Frozen. */
+export const FRAME_KIND = {
+  hello: 1,
+  mutations: 2,
+  snapshotRequest: 3,
+  snapshotPage: 4,
+  chunkRequest: 5,
+  chunkResponse: 6,
+  heartbeat: 7,
+  goodbye: 8,
+} as const;
+
+/** Sent first by both sides of every connection. */
+export interface HelloFrame {
+  kind: 'hello';
+  node: string;
+  cluster: string;
+  minVersion: number;
+  maxVersion: number;
+  vector: VersionVector;
+  interests: string[];
+  capabilities: string[];
+}
+
+/** A batch of mutations; when `compressed` is set, `mutations` is empty until {@link decompressMutations}. */
+export interface MutationsFrame {
+  kind: 'mutations';
+  mutations: Mutation[];
+  compressed?: { codec: string; rawSize: number; data: Uint8Array };
+}
+
+/** Asks for everything under `prefixes` newer than `vector` (absent: a full snapshot). */
+export interface SnapshotRequestFrame {
+  kind: 'snapshot-request';
+  requestId: number;
+  prefixes: string[];
+  vector?: VersionVector;
+  pageSize?: number;
+}
+
+/** One page of the answer to the snapshot request with the same `requestId`. */
+export interface SnapshotPageFrame {
+  kind: 'snapshot-page';
+  requestId: number;
+  entries: Entry[];
+  last: boolean;
+  vector?: VersionVector;
+  error?: string;
+}
+
+/** Asks for one blob (chunk or manifest) by SHA-256 digest. */
+export interface ChunkRequestFrame {
+  kind: 'chunk-request';
+  requestId: number;
+  digest: string;
+}
+
+/** The answer to the chunk request with the same `requestId`; `data` is empty when not `found`. */
+export interface ChunkResponseFrame {
+  kind: 'chunk-response';
+  requestId: number;
+  digest: string;
+  found: boolean;
+  data: Uint8Array;
+}
+
+/** Liveness, sent every heartbeat interval. */
+export interface HeartbeatFrame {
+  kind: 'heartbeat';
+  node: string;
+  sentAtMs: number;
+}
+
+/** The sender is closing the connection on purpose. */
+export interface GoodbyeFrame {
+  kind: 'goodbye';
+  reason: string;
+}
+
+/** A frame of a kind this version does not know (`code` is its kind number): skip it. */
+export interface UnknownFrame {
+  kind: 'unknown';
+  code: number;
+}
+
+/** Every frame this protocol version defines. */
+export type Frame =
+  | HelloFrame
+  | MutationsFrame
+  | SnapshotRequestFrame
+  | SnapshotPageFrame
+  | ChunkRequestFrame
+  | ChunkResponseFrame
+  | HeartbeatFrame
+  | GoodbyeFrame;
+
+/** The kind number of each frame's `kind` string. */
+export const FRAME_KIND_OF: Readonly<Record<Frame['kind'], number>> = {
+  hello: FRAME_KIND.hello,
+  mutations: FRAME_KIND.mutations,
+  'snapshot-request': FRAME_KIND.snapshotRequest,
+  'snapshot-page': FRAME_KIND.snapshotPage,
+  'chunk-request': FRAME_KIND.chunkRequest,
+  'chunk-response': FRAME_KIND.chunkResponse,
+  heartbeat: FRAME_KIND.heartbeat,
+  goodbye: FRAME_KIND.goodbye,
+};
