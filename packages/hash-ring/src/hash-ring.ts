@@ -33,6 +33,7 @@ export class HashRing {
   private ownerIndex = new Uint32Array(0);
   private names: string[] = [];
   // bucketStart[b] = index of the first position whose top `bits` bits are ≥ b: an O(1) start for the search.
+  // Positions within a bucket are scanned linearly: there are about 4 buckets per point.
   private bucketStart = new Int32Array(1);
   private shift = 32;
 
@@ -122,14 +123,21 @@ export class HashRing {
   }
 
   // Index of the ring point nearest clockwise to any of the key's probes (the first probe is the hash itself).
+  // Hot path: the bucket table gives each probe's successor in O(1) (buckets hold about a quarter point each).
   private nearestPoint(h: number): number {
     const positions = this.positions;
-    let best = this.successor(h);
-    if (this.probes === 1) return best;
-    let bestDistance = (positions[best]! - h) >>> 0;
-    for (let j = 1; j < this.probes; j++) {
-      const probe = fmix32((h + Math.imul(j, GOLDEN)) >>> 0);
-      const point = this.successor(probe);
+    const bucketStart = this.bucketStart;
+    const shift = this.shift;
+    const total = positions.length;
+    let best = 0;
+    let bestDistance = 2 ** 32;
+    for (let j = 0; j < this.probes; j++) {
+      const probe = j === 0 ? h : fmix32((h + Math.imul(j, GOLDEN)) >>> 0);
+      const bucket = probe >>> shift;
+      let point = bucketStart[bucket]!;
+      const end = bucketStart[bucket + 1]!;
+      while (point < end && positions[point]! < probe) point++;
+      if (point === total) point = 0; // past the top: wrap to the first point
       const distance = (positions[point]! - probe) >>> 0;
       if (distance < bestDistance) {
         bestDistance = distance;
@@ -137,23 +145,6 @@ export class HashRing {
       }
     }
     return best;
-  }
-
-  // Index of the first ring point at or after `h`, wrapping to 0 past the top.
-  private successor(h: number): number {
-    const positions = this.positions;
-    const bucket = h >>> this.shift;
-    let lo = this.bucketStart[bucket]!;
-    let hi = this.bucketStart[bucket + 1]!;
-    const end = hi;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (positions[mid]! < h) lo = mid + 1;
-      else hi = mid;
-    }
-    // Past the bucket's last point: the next point is the first of a later bucket (index `end`), or wraps.
-    const found = lo < end ? lo : end;
-    return found === positions.length ? 0 : found;
   }
 
   private rebuild(): void {
@@ -178,7 +169,7 @@ export class HashRing {
       positions[i] = (key - rank) / 0x100000;
       ownerIndex[i] = rank;
     }
-    const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(Math.max(total, 1))) + 1));
+    const bits = Math.min(22, Math.max(1, Math.ceil(Math.log2(Math.max(total, 1))) + 2));
     const shift = 32 - bits;
     const buckets = 1 << bits;
     const bucketStart = new Int32Array(buckets + 1);
