@@ -17,3 +17,6 @@ export { decodeEnvelope, encodeEnvelope } from './envelope.js';
 export { DEFAULT_MAX_FRAME_BYTES, IPC_HEADER_BYTES, IPC_MAGIC, encodeIpcFrame } from './ipc-frame.js';
 export { IpcFrameDecoder } from './ipc-frame-decoder.js';
 export type { IpcFrame, IpcFrameDecoderOptions } from './ipc-frame-decoder.js';
+export { DEFAULT_MIN_COMPRESS_BYTES, compressMutations, decompressMutations } from './mutation-compression.js';
+export type { CompressMutationsOptions, DecompressMutationsOptions } from './mutation-compression.js';
+export { REPLICATION_PROTO_PATH } from './schema.js';
