@@ -1,1 +1,13 @@
-export {};
+export { IpcTransport } from './ipc-transport.js';
+export { DEFAULT_HIGH_WATER_MARK_BYTES } from './options.js';
+export type { IpcTransportOptions } from './options.js';
+export { formatAddress, parseAddress } from './address.js';
+export type { IpcAddress } from './address.js';
+export { Backoff } from './backoff.js';
+export type { ReconnectOptions } from './backoff.js';
+export { clearStaleSocket } from './socket-file.js';
+export type { SocketFileState } from './socket-file.js';
+export { DEAD_AFTER_INTERVALS, Liveness, SUSPECT_AFTER_INTERVALS } from './liveness.js';
+export type { LivenessChange } from './liveness.js';
+export { negotiateVersion } from './version-range.js';
+export type { VersionRange } from './version-range.js';

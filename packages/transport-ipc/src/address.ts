@@ -1,0 +1,53 @@
+import { StatemeshError } from '@statemesh/contracts';
+
+/** Where a transport listens or dials: a Unix-domain socket path, or a TCP port on the loopback interface. */
+export type IpcAddress =
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+// Linux limits sun_path to 108 bytes including the terminating NUL; macOS to 104. Refuse early, clearly.
+const MAX_UNIX_PATH_BYTES = 103;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Parses `/tmp/x.sock`, `unix:/tmp/x.sock` or `tcp://127.0.0.1:port` (also `tcp://localhost:port`,
+ * `tcp://[::1]:port`). TCP is loopback only: this transport has no authentication or encryption.
+ * Throws `INVALID_CONFIG` on anything else.
+ */
+export function parseAddress(text: string, options: { allowPortZero?: boolean } = {}): IpcAddress {
+  if (typeof text !== 'string' || text.trim() === '') throw invalid(text, 'it is empty');
+  if (text.startsWith('tcp://')) {
+    const match = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(text);
+    if (match === null) throw invalid(text, 'write it as tcp://127.0.0.1:<port>');
+    const host = match[1]!.startsWith('[') ? match[1]!.slice(1, -1) : match[1]!;
+    if (!LOOPBACK_HOSTS.has(host) && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
+      throw invalid(text, 'TCP is allowed on the loopback interface only (127.0.0.1, localhost or [::1]); use @statemesh/transport-grpc across machines');
+    }
+    const port = Number(match[2]);
+    if (port > 65_535 || (port === 0 && options.allowPortZero !== true)) {
+      throw invalid(text, options.allowPortZero === true ? 'the port must be 0-65535' : 'the port must be 1-65535 (0 is for listening only)');
+    }
+    return { kind: 'tcp', host, port };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw invalid(text, 'the only schemes are unix: and tcp://');
+  const path = text.startsWith('unix:') ? text.slice('unix:'.length) : text;
+  if (path === '') throw invalid(text, 'the socket path is empty');
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
+    throw invalid(text, `a Unix socket path may be at most ${MAX_UNIX_PATH_BYTES} bytes; use a shorter directory (e.g. under /tmp)`);
+  }
+  if (path.includes('\0')) throw invalid(text, 'the socket path contains a NUL byte');
+  return { kind: 'unix', path };
+}
+
+/** The canonical text of an address: `unix:<path>` or `tcp://<host>:<port>` (IPv6 hosts in brackets). */
+export function formatAddress(address: IpcAddress): string {
+  if (address.kind === 'unix') return `unix:${address.path}`;
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `tcp://${host}:${address.port}`;
+}
+
+function invalid(text: unknown, why: string): StatemeshError {
+  return new StatemeshError('INVALID_CONFIG', `@statemesh/transport-ipc: address ${JSON.stringify(text)} is not valid: ${why}`, {
+    details: { address: text },
+  });
+}
