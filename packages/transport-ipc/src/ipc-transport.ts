@@ -577,7 +577,7 @@ export class IpcTransport implements Transport {
   }
 
   async #askInTurn(digest: string, candidates: readonly string[], cancel: { requestId: number; connection: Connection | undefined }): Promise<Uint8Array> {
-    let asked = 0;
+    let answered = 0;
     for (const node of candidates) {
       if (this.#state !== 'running') throw closedError('fetchChunk');
       const connection = this.#peers.get(node);
@@ -587,18 +587,18 @@ export class IpcTransport implements Transport {
       cancel.connection = connection;
       const answer = new Promise<{ found: boolean; data: Uint8Array }>((resolve, reject) => connection.chunkWaiters.set(requestId, { resolve, reject }));
       if (!this.#send(connection, { kind: 'chunk-request', requestId, digest })) continue;
-      asked++;
       try {
         const { found, data } = await answer;
         if (found) return data;
+        answered++;
       } catch (error) {
         if (isStatemeshError(error, 'CLOSED')) throw error;
         // That peer went away: ask the next one.
       }
     }
-    throw asked === 0
+    throw answered === 0
       ? new StatemeshError('NO_PEERS', `${PACKAGE}: every peer to ask for chunk ${digest} disconnected; retry when peers are up`, { details: { digest } })
-      : new StatemeshError('CHUNK_NOT_FOUND', `${PACKAGE}: no peer holds chunk ${digest} (asked ${asked})`, { details: { digest, asked } });
+      : new StatemeshError('CHUNK_NOT_FOUND', `${PACKAGE}: no peer holds chunk ${digest} (${answered} answered that they do not)`, { details: { digest, answered } });
   }
 
   #tick(): void {
