@@ -1,1 +1,13 @@
-export {};
+export { MemoryBlobStore } from './memory-blob-store.js';
+export { FileBlobStore } from './file-blob-store.js';
+export { sha256Hex } from './sha256.js';
+export { putChunked, DEFAULT_MIN_COMPRESS_BYTES } from './put-chunked.js';
+export type { PutChunkedOptions } from './put-chunked.js';
+export { getChunked, READ_WINDOW } from './get-chunked.js';
+export type { GetChunkedOptions } from './get-chunked.js';
+export { missingChunks } from './missing-chunks.js';
+export { loadManifest } from './load-manifest.js';
+export { MANIFEST_MAGIC, MANIFEST_VERSION, decodeManifest, encodeManifest } from './manifest.js';
+export type { ChunkManifest, ManifestChunk } from './manifest.js';
+export { cdcCutPoints, fixedCutPoints } from './cdc-cut-points.js';
+export { DEFAULT_CHUNK_SIZE, MAX_CHUNK_BYTES, MAX_CDC_AVERAGE, MIN_CDC_AVERAGE, MIN_FIXED_CHUNK_SIZE } from './chunk-limits.js';
