@@ -1,3 +1,8 @@
 // Conformance suites shared by every implementation of a contracts interface. Imported as
 // `@statemesh/contracts/testing`; requires vitest (an optional peer dependency).
-export {};
+export { RecordingHost } from './recording-host.js';
+export type { ReceivedBatch, RecordingHostOptions } from './recording-host.js';
+export { runTransportConformance } from './transport-conformance.js';
+export type { HarnessTransportOptions, TransportHarness } from './transport-harness.js';
+export { waitFor } from './wait-for.js';
+export type { WaitForOptions } from './wait-for.js';
