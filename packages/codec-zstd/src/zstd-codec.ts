@@ -115,7 +115,7 @@ async function decodeZstd(native: () => ZstdNativeBinding, data: Uint8Array, max
   if (decoded.byteLength > max || (bound.exact && decoded.byteLength !== bound.maxDecodedBytes)) {
     throw new StatemeshError(
       'CORRUPT_INPUT',
-      `@statemesh/codec-zstd: the input decoded to ${decoded.byteLength} bytes, not the ${bound.maxDecodedBytes} its headers declare; the data is corrupt`,
+      `@statemesh/codec-zstd: the input decoded to ${decoded.byteLength} bytes, ${bound.exact ? 'not' : 'more than'} the ${bound.maxDecodedBytes} its headers allow; the data is corrupt`,
       { details: { size: decoded.byteLength, declared: bound.maxDecodedBytes } },
     );
   }
