@@ -6,6 +6,8 @@ import { SocketWriter } from './socket-writer.js';
 
 /** What a connection reports to the transport that owns it. */
 export interface ConnectionEvents {
+  /** `bytes` more bytes arrived. */
+  received(connection: Connection, bytes: number): void;
   /** A decoded frame (`version` is the header's protocol version). */
   frame(connection: Connection, version: number, frame: Frame | UnknownFrame): void;
   /** Bytes that did not decode; the connection is being destroyed. */
@@ -56,7 +58,6 @@ export class Connection {
   reason: string | undefined;
   /** What the peer said in its goodbye, if anything. */
   peerGoodbye: string | undefined;
-  bytesReceived = 0;
   /** Set while a compressed batch decodes: later batches wait behind it to keep the sender's order. */
   ordered: Promise<void> | undefined;
   readonly #decoder: IpcFrameDecoder;
@@ -123,7 +124,7 @@ export class Connection {
 
   #receive(chunk: Buffer): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
-    this.bytesReceived += chunk.byteLength;
+    this.#events.received(this, chunk.byteLength);
     this.liveness?.seen(Date.now());
     let frames;
     try {

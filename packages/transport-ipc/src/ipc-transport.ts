@@ -75,6 +75,9 @@ export class IpcTransport implements Transport {
     slowPeerDisconnects: 0,
   };
   readonly #events: ConnectionEvents = {
+    received: (_connection, bytes) => {
+      this.#stats.bytesReceived += bytes;
+    },
     frame: (connection, version, frame) => this.#onFrame(connection, version, frame),
     badInput: (connection, error) => this.#onBadInput(connection, error),
     closed: (connection, reason) => this.#onClosed(connection, reason),
