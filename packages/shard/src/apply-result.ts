@@ -1,0 +1,35 @@
+import type { Mutation } from '@statemesh/contracts';
+
+/** Which gate turned a remote write away. */
+export type RejectGate = 'malformed' | 'interest' | 'partition' | 'clock';
+
+/** Why one remote write was rejected. */
+export interface RejectReason {
+  readonly gate: RejectGate;
+  readonly origin: string;
+  readonly seq: number;
+  readonly path: string;
+  /** One line naming the gate and the facts, e.g. "path 'p' partitioned to node 'o', not 'local'". */
+  readonly reason: string;
+}
+
+/** What `apply` or `applyEntries` did with a batch. */
+export interface ApplyResult {
+  /** Writes that changed the replica. */
+  readonly applied: number;
+  /** Writes already seen by `(origin, seq)`. */
+  readonly duplicate: number;
+  /** Writes that lost to what the replica already held (last-writer-wins). */
+  readonly stale: number;
+  /** Writes turned away by a gate (malformed, interest, partition, clock drift); see `reasons`. */
+  readonly rejected: number;
+  /** Writes that lost to (or beat) a concurrent write of another origin. */
+  readonly conflicts: number;
+  /** One reason per rejected write (the first 1 000 of a batch). */
+  readonly reasons: readonly RejectReason[];
+  /**
+   * Mutations seen here for the first time and well-formed (applied, stale, or outside this node's interests or
+   * partition): what a node forwards to its other peers. Empty for `applyEntries`.
+   */
+  readonly relay: readonly Mutation[];
+}

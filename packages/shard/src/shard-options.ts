@@ -1,0 +1,48 @@
+import type { PutChunkedOptions } from '@statemesh/blob-store';
+import type { BlobStore } from '@statemesh/contracts';
+import type { HybridTime } from '@statemesh/hlc';
+
+/** The clock a shard stamps writes with: `HybridClock` from `@statemesh/hlc`, or any object that behaves like it. */
+export interface ShardClock {
+  /** A local event: a time greater than every time seen so far. */
+  now(): HybridTime;
+  /** A receive event; throws `StatemeshError` `CLOCK_DRIFT` (leaving the clock unchanged) for a time too far ahead. */
+  update(remote: HybridTime): HybridTime;
+  /** The latest time, without advancing. */
+  current(): HybridTime;
+}
+
+/** The partition gate's view of a `HashPartition` from `@statemesh/hash-ring`. */
+export interface ShardPartition {
+  ownerOf(path: string): string | undefined;
+}
+
+/** Options of `new Shard(...)`. */
+export interface ShardOptions {
+  /** Cluster id (1-64 characters of `[A-Za-z0-9_-]`). */
+  readonly clusterId: string;
+  /** This node's id (1-64 characters of `[A-Za-z0-9_-]`): the origin of every local write. */
+  readonly nodeId: string;
+  /** Clock used to stamp writes; default a new `HybridClock()`. */
+  readonly clock?: ShardClock | undefined;
+  /** Hash partition (a `HashPartition`) consulted when `enforcePartition` is true. */
+  readonly partition?: ShardPartition | undefined;
+  /** Reject remote sets of paths the partition assigns to another node (default false). */
+  readonly enforcePartition?: boolean | undefined;
+  /** Prefixes this replica holds; empty or absent means the whole tree. Remote writes outside them are rejected. */
+  readonly interests?: readonly string[] | undefined;
+  /** Record conflicts in the ring and counters (default true). Resolution is last-writer-wins either way. */
+  readonly resolveConflicts?: boolean | undefined;
+  /** Where values longer than `maxInlinePayloadBytes` are stored as chunked blobs. */
+  readonly blobStore?: BlobStore | undefined;
+  /** Options for `putChunked` when offloading a value (chunk size, codec, registry). */
+  readonly offload?: PutChunkedOptions | undefined;
+  /** Longest value kept inline in a mutation (default 65 536 bytes). */
+  readonly maxInlinePayloadBytes?: number | undefined;
+  /** Longest value accepted at all (default 1 GiB). */
+  readonly maxValueBytes?: number | undefined;
+  /** When set, `compactTombstones()` also drops tombstones older than this many milliseconds. */
+  readonly tombstoneTtlMs?: number | undefined;
+  /** Where one-line warnings go (a failing watch listener, a failed offload); default `console.warn`. */
+  readonly logger?: ((line: string) => void) | undefined;
+}

@@ -1,0 +1,950 @@
+import { createHash } from 'node:crypto';
+import { putChunked } from '@statemesh/blob-store';
+import type { PutChunkedOptions } from '@statemesh/blob-store';
+import {
+  StatemeshError,
+  compareVersions,
+  isBlobRef,
+  isStatemeshError,
+  isSystemPath,
+  isUnder,
+  isUnderAny,
+  isValidId,
+  isValidPath,
+  vectorCovers,
+} from '@statemesh/contracts';
+import type { BlobRef, BlobStore, Entry, Mutation, Payload, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
+import { HybridClock, pack, unpack } from '@statemesh/hlc';
+import type { ApplyResult, RejectGate, RejectReason } from './apply-result.js';
+import type { Change, ChangeListener } from './change.js';
+import { ConflictRing } from './conflict-ring.js';
+import type { Conflict } from './conflict-ring.js';
+import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
+import { OriginIndex } from './origin-index.js';
+import { SeenSet } from './seen-set.js';
+import type { ShardClock, ShardOptions, ShardPartition } from './shard-options.js';
+import type { ShardEntry, ShardValue } from './shard-value.js';
+import { Stored, Tombstone, compareParts } from './stored.js';
+import { WatchHub } from './watch-hub.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const MAX_REASONS = 1000;
+const DEFAULT_PAGE_SIZE = 1000;
+const DEFAULT_MAX_INLINE = 65_536;
+const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
+const PREFIX = '@statemesh/shard: ';
+
+/** Options of a local write. */
+export interface WriteOptions {
+  /** Internal: allow a write under the reserved `__system` prefix (the session's metrics). */
+  readonly system?: boolean | undefined;
+}
+
+/** Options of `snapshot` and `since`. */
+export interface PageOptions {
+  /** Only entries under these prefixes (and tombstones at or above them); empty or absent: the whole tree. */
+  readonly prefixes?: readonly string[] | undefined;
+  /** Entries per page (default 1000). */
+  readonly pageSize?: number | undefined;
+}
+
+/** A local write waiting to be drained; `ready` is false while its value is being stored as a blob. */
+class Outgoing {
+  constructor(
+    readonly path: string,
+    readonly op: 'set' | 'delete',
+    readonly type: string,
+    readonly hlc: bigint,
+    readonly seq: number,
+    readonly prev: Version | undefined,
+    public payload: Payload | string | undefined,
+    public ready: boolean,
+  ) {}
+}
+
+interface BatchCounts {
+  applied: number;
+  duplicate: number;
+  stale: number;
+  rejected: number;
+  conflicts: number;
+  reasons: RejectReason[];
+  relay: Mutation[];
+}
+
+/**
+ * A replica of the state tree. Every write, local or remote, carries a version `(hlc, origin, seq)`; at each
+ * path the greatest version wins (last-writer-wins by hybrid time, then origin, then seq), and a delete leaves a
+ * tombstone that removes every older entry under its path. Replicas that received the same writes, in any
+ * order and with any duplicates, hold the same tree: `digest()` proves it.
+ */
+export class Shard {
+  /** The cluster this replica belongs to. */
+  readonly clusterId: string;
+  /** This node's id: the origin of every local write. */
+  readonly nodeId: string;
+
+  readonly #clock: ShardClock;
+  readonly #partition: ShardPartition | undefined;
+  readonly #enforcePartition: boolean;
+  readonly #interests: readonly string[];
+  readonly #resolveConflicts: boolean;
+  readonly #blobStore: BlobStore | undefined;
+  readonly #offloadOptions: PutChunkedOptions | undefined;
+  readonly #maxInline: number;
+  readonly #maxValue: number;
+  readonly #tombstoneTtlMs: number | undefined;
+  readonly #log: (line: string) => void;
+
+  readonly #values = new Map<string, Stored>();
+  readonly #tombstones = new Map<string, Tombstone>();
+  /** The version each held value overwrote on its origin, when that origin said (values without one are absent). */
+  readonly #prevs = new Map<string, Version>();
+  /** Paths whose value is a blob not hydrated here yet. */
+  readonly #pending = new Set<string>();
+  /** Bytes of blob-backed values, when this replica has them in memory. */
+  readonly #blobBytes = new Map<string, Uint8Array>();
+  readonly #seen = new SeenSet();
+  readonly #index = new OriginIndex();
+  readonly #conflicts = new ConflictRing(128);
+  readonly #watch: WatchHub;
+  readonly #interned = new Map<string, string>();
+  readonly #offloads = new Set<Promise<void>>();
+  #outbox: (Outgoing | undefined)[] = [];
+  #outboxHead = 0;
+  #localSeq = 0;
+  #changes: Change[] | undefined = undefined;
+  #from = 'local';
+  #batchConflicts = 0;
+  readonly #count = {
+    localWrites: 0,
+    applied: 0,
+    duplicate: 0,
+    stale: 0,
+    rejected: 0,
+    malformed: 0,
+    interest: 0,
+    partition: 0,
+    clock: 0,
+    conflictsDetected: 0,
+    conflictsLost: 0,
+    tombstonesCollected: 0,
+    offloadStored: 0,
+    offloadFailed: 0,
+    watchErrors: 0,
+  };
+
+  readonly #isLive = (origin: string, seq: number, path: string): boolean => {
+    const value = this.#values.get(path);
+    if (value !== undefined && value.seq === seq && value.origin === origin) return true;
+    const tombstone = this.#tombstones.get(path);
+    return tombstone !== undefined && tombstone.seq === seq && tombstone.origin === origin;
+  };
+
+  constructor(options: ShardOptions) {
+    if (typeof options !== 'object' || options === null) throw config('options must be an object with clusterId and nodeId');
+    if (!isValidId(options.clusterId)) throw invalidId('clusterId', options.clusterId);
+    if (!isValidId(options.nodeId)) throw invalidId('nodeId', options.nodeId);
+    this.clusterId = options.clusterId;
+    this.nodeId = this.#intern(options.nodeId);
+    this.#clock = options.clock ?? new HybridClock();
+    this.#partition = options.partition;
+    this.#enforcePartition = options.enforcePartition ?? false;
+    if (this.#enforcePartition && this.#partition === undefined) {
+      throw config('enforcePartition needs a partition: pass partition: HashPartition.uniform([...nodes])');
+    }
+    const interests = options.interests ?? [];
+    for (const prefix of interests) {
+      if (!isValidPath(prefix)) throw new StatemeshError('INVALID_PATH', `${PREFIX}interest ${JSON.stringify(prefix)} is not a valid path prefix; use dot-separated segments of [A-Za-z0-9_-]`);
+    }
+    this.#interests = interests.includes('') ? [] : [...interests];
+    this.#resolveConflicts = options.resolveConflicts ?? true;
+    this.#blobStore = options.blobStore;
+    this.#offloadOptions = options.offload;
+    this.#maxInline = positiveInteger(options.maxInlinePayloadBytes, DEFAULT_MAX_INLINE, 'maxInlinePayloadBytes', 0);
+    this.#maxValue = positiveInteger(options.maxValueBytes, DEFAULT_MAX_VALUE, 'maxValueBytes', 1);
+    this.#tombstoneTtlMs = options.tombstoneTtlMs === undefined ? undefined : positiveInteger(options.tombstoneTtlMs, 0, 'tombstoneTtlMs', 0);
+    this.#log = options.logger ?? ((line) => console.warn(line));
+    this.#watch = new WatchHub((error) => {
+      this.#count.watchErrors++;
+      this.#log(`${PREFIX}a watch listener threw: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  // ---------------------------------------------------------------- local API
+
+  /** Writes a JSON value; returns the write's version. */
+  set(path: string, value: unknown, options?: WriteOptions): Version {
+    const text = JSON.stringify(value);
+    if (typeof text !== 'string') {
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}set(${JSON.stringify(path)}) needs a JSON-serialisable value (got ${typeof value}); use setBytes for binary data`);
+    }
+    return this.#writeValue(path, 'json', text, options);
+  }
+
+  /** Writes a string (type `text`); returns the write's version. */
+  setText(path: string, text: string, options?: WriteOptions): Version {
+    if (typeof text !== 'string') throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}setText needs a string (got ${typeof text})`);
+    return this.#writeValue(path, 'text', text, options);
+  }
+
+  /**
+   * Writes bytes with a value type (default `bytes`); the bytes are copied. A value longer than
+   * `maxInlinePayloadBytes` is stored as a chunked blob in the background: the version is returned at once and
+   * the write is drained once the blob is stored (`flushOffloads()` waits for that).
+   */
+  setBytes(path: string, bytes: Uint8Array, type = 'bytes', options?: WriteOptions): Version {
+    if (!(bytes instanceof Uint8Array)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}setBytes needs a Uint8Array`);
+    if (!isValidType(type)) throw invalidType(type);
+    return this.#writeValue(path, type, bytes.slice(), options);
+  }
+
+  /** Deletes the subtree at `path` (the root `''` deletes everything), leaving a tombstone; returns its version. */
+  delete(path: string, options?: WriteOptions): Version {
+    this.#checkWritePath(path, options, true);
+    const hlc = pack(this.#clock.now());
+    const seq = this.#nextSeq();
+    const prev = this.#currentVersion(path);
+    this.#beginBatch('local');
+    this.#integrateDelete(path, hlc, this.nodeId, seq, prev, true);
+    this.#outbox.push(new Outgoing(path, 'delete', '', hlc, seq, prev, undefined, true));
+    this.#count.localWrites++;
+    this.#endBatch();
+    return { hlc, origin: this.nodeId, seq };
+  }
+
+  /** The value at `path`, or undefined. */
+  get(path: string): ShardValue | undefined {
+    if (!isValidPath(path)) throw invalidPath(path);
+    const stored = this.#values.get(path);
+    return stored === undefined ? undefined : this.#view(path, stored);
+  }
+
+  /** Every value under `prefix` (segment-aware; `''` is everything), sorted by path. */
+  entries(prefix = ''): ShardEntry[] {
+    if (!isValidPath(prefix)) throw invalidPath(prefix);
+    const out: ShardEntry[] = [];
+    for (const [path, stored] of this.#values) if (isUnder(path, prefix)) out.push({ path, ...this.#view(path, stored) });
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Calls `listener` once per applied batch (local write, `apply`, `applyEntries`) with the changes under `prefix`. */
+  watch(prefix: string, listener: ChangeListener): () => void {
+    if (!isValidPath(prefix)) throw invalidPath(prefix);
+    if (typeof listener !== 'function') throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}watch needs a listener function`);
+    return this.#watch.add(prefix, listener);
+  }
+
+  /**
+   * SHA-256 (hex) of every visible value with its path, version, type and payload (a blob counts by its
+   * reference), in path order. Replicas with equal digests hold equal trees. Tombstones are not hashed: they
+   * change nothing visible, and a replica that has collected one must still digest like one that has not.
+   */
+  digest(): string {
+    const paths = [...this.#values.keys()].sort();
+    const hash = createHash('sha256');
+    for (const path of paths) {
+      const stored = this.#values.get(path)!;
+      hash.update(`${path}\0${stored.hlc}\0${stored.origin}\0${stored.seq}\0${stored.type}\0`);
+      const payload = stored.payload;
+      if (typeof payload === 'string') {
+        hash.update(`i${Buffer.byteLength(payload)}:`);
+        hash.update(payload, 'utf8');
+      } else if (payload instanceof Uint8Array) {
+        hash.update(`i${payload.byteLength}:`);
+        hash.update(payload);
+      } else {
+        hash.update(`r${payload.digest}:${payload.size}:${payload.codec}`);
+      }
+      hash.update('\n');
+    }
+    return hash.digest('hex');
+  }
+
+  // ---------------------------------------------------------------- replication API
+
+  /** Local writes not yet drained, oldest first, up to `max`; stops before a write whose blob is still being stored. */
+  drain(max = Number.POSITIVE_INFINITY): Mutation[] {
+    const out: Mutation[] = [];
+    while (this.#outboxHead < this.#outbox.length && out.length < max) {
+      const item = this.#outbox[this.#outboxHead]!;
+      if (!item.ready) break;
+      this.#outbox[this.#outboxHead++] = undefined;
+      const payload = typeof item.payload === 'string' ? encoder.encode(item.payload) : item.payload;
+      const mutation: Mutation = { origin: this.nodeId, seq: item.seq, hlc: item.hlc, path: item.path, op: item.op, type: item.type };
+      const withPayload: Mutation = payload === undefined ? mutation : { ...mutation, payload };
+      out.push(item.prev === undefined ? withPayload : { ...withPayload, prev: item.prev });
+    }
+    if (this.#outboxHead === this.#outbox.length) {
+      this.#outbox = [];
+      this.#outboxHead = 0;
+    } else if (this.#outboxHead > 4096 && this.#outboxHead * 2 > this.#outbox.length) {
+      this.#outbox = this.#outbox.slice(this.#outboxHead);
+      this.#outboxHead = 0;
+    }
+    return out;
+  }
+
+  /** Number of local writes not yet drained. */
+  get outboxSize(): number {
+    return this.#outbox.length - this.#outboxHead;
+  }
+
+  /** Resolves once every blob offload started so far has finished (stored, or failed and sent inline). */
+  async flushOffloads(): Promise<void> {
+    while (this.#offloads.size > 0) await Promise.all(this.#offloads);
+  }
+
+  /**
+   * Applies a batch of remote mutations received from peer `from`. Gates, in order: well-formed, duplicate (by
+   * `(origin, seq)`), interests, partition (sets only), clock drift, then last-writer-wins. Every mutation is
+   * checked before any is applied; a malformed one is rejected whole and the rest still apply.
+   */
+  apply(batch: readonly Mutation[], from: string): ApplyResult {
+    if (!isValidId(from)) throw invalidId('from', from);
+    if (!Array.isArray(batch)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}apply needs an array of mutations`);
+    const counts = newCounts();
+    const candidates: Mutation[] = [];
+    for (const mutation of batch) {
+      const problem = mutationProblem(mutation, this.#maxValue);
+      if (problem !== undefined) {
+        this.#reject(counts, 'malformed', mutation, `malformed mutation from '${from}': ${problem}`);
+        continue;
+      }
+      if (this.#seen.has(mutation.origin, mutation.seq)) {
+        counts.duplicate++;
+        continue;
+      }
+      const gate = this.#gate(mutation.path, mutation.op === 'delete');
+      if (gate !== undefined) {
+        if (this.#seen.add(mutation.origin, mutation.seq)) {
+          counts.relay.push(mutation);
+          this.#reject(counts, gate[0], mutation, gate[1]);
+        } else counts.duplicate++;
+        continue;
+      }
+      candidates.push(mutation);
+    }
+    const accepted = this.#mergeClock(candidates, counts, (m) => m.hlc, (m) => m);
+    this.#beginBatch(from);
+    for (const mutation of accepted) {
+      const origin = this.#intern(mutation.origin);
+      if (!this.#seen.add(origin, mutation.seq)) {
+        counts.duplicate++;
+        continue;
+      }
+      counts.relay.push(mutation);
+      if (origin === this.nodeId && mutation.seq > this.#localSeq) this.#localSeq = mutation.seq;
+      const applied =
+        mutation.op === 'set'
+          ? this.#integrateSet(mutation.path, mutation.hlc, origin, mutation.seq, this.#intern(mutation.type), mutation.payload!, mutation.prev, true)
+          : this.#integrateDelete(mutation.path, mutation.hlc, origin, mutation.seq, mutation.prev, true);
+      if (applied) counts.applied++;
+      else counts.stale++;
+    }
+    return this.#finish(counts);
+  }
+
+  /** The version vector: origin -> highest seq applied with no gap before it (this node's own writes included). */
+  vector(): Record<string, number> {
+    return this.#seen.vector();
+  }
+
+  /**
+   * Pages of every entry and tombstone this replica holds that a peer at `vector` lacks (versions whose seq is
+   * above the peer's for their origin), under `prefixes`. Found through a per-origin index, so the cost follows
+   * the size of the answer, not of the replica. The last page carries this replica's vector as of the call:
+   * the peer raises its own to it (`completeCatchUp`) once every page is applied.
+   */
+  *since(vector: VersionVector, options: PageOptions = {}): Generator<SnapshotPage, void, undefined> {
+    const prefixes = this.#checkPrefixes(options.prefixes);
+    const pageSize = pageSizeOf(options.pageSize);
+    checkVector(vector);
+    const taken = this.vector();
+    const paths: string[] = [];
+    for (const origin of this.#index.origins()) {
+      this.#index.forEachAfter(origin, vector[origin] ?? 0, this.#isLive, (_seq, path) => {
+        if (prefixes.length === 0 || isUnderAny(path, prefixes) || this.#coversPrefix(path, prefixes)) paths.push(path);
+      });
+    }
+    let page: Entry[] = [];
+    const seenPaths = new Set<string>();
+    for (const path of paths) {
+      if (seenPaths.has(path)) continue; // a value and a tombstone at one path are both emitted below
+      seenPaths.add(path);
+      const before = page.length;
+      this.#entriesAt(path, prefixes, page);
+      if (page.length === before) {
+        const cover = this.#coveringTombstone(path);
+        if (cover !== undefined) page.push(tombstoneEntry(cover[0], cover[1]));
+      }
+      if (page.length >= pageSize) {
+        yield { entries: page, last: false };
+        page = [];
+      }
+    }
+    yield { entries: page, last: true, vector: taken };
+  }
+
+  /**
+   * Pages of every value and tombstone under `prefixes` (tombstones at or above a prefix included), with full
+   * versions. The last page carries this replica's vector as of the call.
+   */
+  *snapshot(prefixes: readonly string[] = [], options: Omit<PageOptions, 'prefixes'> = {}): Generator<SnapshotPage, void, undefined> {
+    const wanted = this.#checkPrefixes(prefixes);
+    const pageSize = pageSizeOf(options.pageSize);
+    const taken = this.vector();
+    let page: Entry[] = [];
+    for (const [path, tombstone] of this.#tombstones) {
+      if (wanted.length === 0 || isUnderAny(path, wanted) || this.#coversPrefix(path, wanted)) page.push(tombstoneEntry(path, tombstone));
+    }
+    for (const [path, stored] of this.#values) {
+      if (wanted.length !== 0 && !isUnderAny(path, wanted)) continue;
+      page.push(valueEntry(path, stored));
+      if (page.length >= pageSize) {
+        yield { entries: page, last: false };
+        page = [];
+      }
+    }
+    yield { entries: page, last: true, vector: taken };
+  }
+
+  /** The pages answering a peer's request: `since(request.vector)` when it has a vector, else a full `snapshot`. */
+  pages(request: SnapshotRequest): Generator<SnapshotPage, void, undefined> {
+    const options = { prefixes: request.prefixes, pageSize: request.pageSize };
+    return request.vector === undefined ? this.snapshot(request.prefixes, options) : this.since(request.vector, options);
+  }
+
+  /**
+   * Merges snapshot or catch-up entries with their own versions (never re-stamped): the same gates as `apply`
+   * except the duplicate gate, then last-writer-wins. The vector is not raised: call `completeCatchUp` (or use
+   * `applyPage`) once the last page is applied.
+   */
+  applyEntries(entries: readonly Entry[], from = 'catch-up'): ApplyResult {
+    if (!Array.isArray(entries)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}applyEntries needs an array of entries`);
+    const counts = newCounts();
+    const candidates: Entry[] = [];
+    for (const entry of entries) {
+      const problem = entryProblem(entry, this.#maxValue);
+      if (problem !== undefined) {
+        this.#reject(counts, 'malformed', entry?.version, `malformed entry from '${from}': ${problem}`, entry?.path);
+        continue;
+      }
+      const gate = this.#gate(entry.path, entry.tombstone);
+      if (gate !== undefined) {
+        this.#reject(counts, gate[0], entry.version, gate[1], entry.path);
+        continue;
+      }
+      candidates.push(entry);
+    }
+    const accepted = this.#mergeClock(candidates, counts, (e) => e.version.hlc, (e) => ({ ...e.version, path: e.path }));
+    this.#beginBatch(from);
+    for (const entry of accepted) {
+      const { hlc, seq } = entry.version;
+      const origin = this.#intern(entry.version.origin);
+      if (origin === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
+      const applied = entry.tombstone
+        ? this.#integrateDelete(entry.path, hlc, origin, seq, undefined, false)
+        : this.#integrateSet(entry.path, hlc, origin, seq, this.#intern(entry.type), entry.payload!, undefined, false);
+      if (applied) counts.applied++;
+      else counts.stale++;
+    }
+    return this.#finish(counts);
+  }
+
+  /** Applies one snapshot or catch-up page; on the last page, raises the vector to the page's (see `completeCatchUp`). */
+  applyPage(page: SnapshotPage, from = 'catch-up'): ApplyResult {
+    const result = this.applyEntries(page.entries, from);
+    if (page.last && page.vector !== undefined) this.completeCatchUp(page.vector);
+    return result;
+  }
+
+  /**
+   * Raises this replica's vector to at least `vector`: call it once every page of a catch-up or snapshot taken
+   * at that vector has been applied. A catch-up cut off half-way must not call it; it is asked for again.
+   */
+  completeCatchUp(vector: VersionVector): void {
+    checkVector(vector);
+    for (const [origin, seq] of Object.entries(vector)) {
+      const id = this.#intern(origin);
+      this.#seen.raise(id, seq);
+      if (id === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
+    }
+  }
+
+  /**
+   * Drops tombstones that can no longer matter and returns how many. A tombstone goes when `peers` (every other
+   * node of the cluster: node id -> its vector) is not empty and each of them has applied it while this replica
+   * has applied everything that peer had applied from itself when it reported (so no older write can still be on
+   * its way here); or, with `tombstoneTtlMs`, when its hybrid time is older than that.
+   */
+  compactTombstones(peers: Readonly<Record<string, VersionVector>> = {}): number {
+    const peerList = Object.entries(peers);
+    for (const [node, vector] of peerList) {
+      if (!isValidId(node)) throw invalidId('peer', node);
+      checkVector(vector);
+    }
+    const nowMs = this.#clock.current().wallMs;
+    let dropped = 0;
+    for (const [path, tombstone] of this.#tombstones) {
+      const expired = this.#tombstoneTtlMs !== undefined && Number(tombstone.hlc >> 16n) + this.#tombstoneTtlMs <= nowMs;
+      const covered =
+        peerList.length > 0 &&
+        peerList.every(([node, vector]) => vectorCovers(vector, tombstone) && this.#seen.contiguous(node) >= (vector[node] ?? 0));
+      if (!expired && !covered) continue;
+      this.#tombstones.delete(path);
+      this.#index.retire(tombstone.origin, this.#isLive);
+      dropped++;
+    }
+    this.#count.tombstonesCollected += dropped;
+    return dropped;
+  }
+
+  /** Up to `max` recent conflicts, most recent first (the ring holds 128). */
+  recentConflicts(max = 128): Conflict[] {
+    return this.#conflicts.recent(max);
+  }
+
+  /** Paths whose value is a blob not hydrated here yet, with their references. */
+  pendingBlobs(): { path: string; ref: BlobRef }[] {
+    const out: { path: string; ref: BlobRef }[] = [];
+    for (const path of this.#pending) {
+      const payload = this.#values.get(path)?.payload;
+      if (payload !== undefined && isBlobRef(payload as Payload)) out.push({ path, ref: payload as BlobRef });
+    }
+    return out;
+  }
+
+  /**
+   * Marks the blob value at `path` as hydrated (its chunks are in the blob store); with `bytes`, `get` returns
+   * them from then on. Returns false when the path holds no pending blob (overwritten or deleted meanwhile).
+   */
+  markHydrated(path: string, bytes?: Uint8Array): boolean {
+    if (!isValidPath(path)) throw invalidPath(path);
+    const stored = this.#values.get(path);
+    if (stored === undefined || !this.#pending.has(path)) return false;
+    const ref = stored.payload as BlobRef;
+    if (bytes !== undefined) {
+      if (!(bytes instanceof Uint8Array) || bytes.byteLength !== ref.size) {
+        throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}markHydrated(${JSON.stringify(path)}) got ${bytes instanceof Uint8Array ? bytes.byteLength : typeof bytes} bytes for a blob of ${ref.size}; pass the assembled, decoded value`);
+      }
+      this.#blobBytes.set(path, bytes);
+    }
+    this.#pending.delete(path);
+    this.#beginBatch('hydrator');
+    this.#recordChange(path, 'set', stored, stored.type, ref, false);
+    this.#endBatch();
+    return true;
+  }
+
+  /** Number of values held (tombstones excluded). */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  /** Number of tombstones held. */
+  get tombstoneCount(): number {
+    return this.#tombstones.size;
+  }
+
+  /** This node's highest local seq so far. */
+  get localSeq(): number {
+    return this.#localSeq;
+  }
+
+  /**
+   * Counters since creation: `local.writes`, `remote.applied`, `remote.duplicates`, `remote.stale`,
+   * `remote.rejected` (and by gate `rejected.malformed|interest|partition|clock`), `conflicts.detected`,
+   * `conflicts.lost` (conflicts this node's own write lost), `tombstones.collected`, `offload.stored`,
+   * `offload.failed`, `watch.errors`; and the gauges `entries`, `tombstones`, `pending`, `outbox`.
+   */
+  counters(): Record<string, number> {
+    const c = this.#count;
+    return {
+      'local.writes': c.localWrites,
+      'remote.applied': c.applied,
+      'remote.duplicates': c.duplicate,
+      'remote.stale': c.stale,
+      'remote.rejected': c.rejected,
+      'rejected.malformed': c.malformed,
+      'rejected.interest': c.interest,
+      'rejected.partition': c.partition,
+      'rejected.clock': c.clock,
+      'conflicts.detected': c.conflictsDetected,
+      'conflicts.lost': c.conflictsLost,
+      'tombstones.collected': c.tombstonesCollected,
+      'offload.stored': c.offloadStored,
+      'offload.failed': c.offloadFailed,
+      'watch.errors': c.watchErrors,
+      entries: this.#values.size,
+      tombstones: this.#tombstones.size,
+      pending: this.#pending.size,
+      outbox: this.outboxSize,
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #writeValue(path: string, type: string, data: string | Uint8Array, options: WriteOptions | undefined): Version {
+    this.#checkWritePath(path, options, false);
+    const size = typeof data === 'string' ? (data.length * 3 <= this.#maxInline ? data.length : Buffer.byteLength(data)) : data.byteLength;
+    if (size > this.#maxValue) {
+      throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}value of ${size} bytes at ${JSON.stringify(path)} exceeds maxValueBytes (${this.#maxValue}); split it or raise the limit`, { details: { path, size, max: this.#maxValue } });
+    }
+    const offload = size > this.#maxInline;
+    if (offload && this.#blobStore === undefined) {
+      throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}value of ${size} bytes at ${JSON.stringify(path)} exceeds maxInlinePayloadBytes (${this.#maxInline}) and no blobStore is configured; pass blobStore to offload large values, or raise maxInlinePayloadBytes`, { details: { path, size, max: this.#maxInline } });
+    }
+    const hlc = pack(this.#clock.now());
+    const seq = this.#nextSeq();
+    const prev = this.#currentVersion(path);
+    const stored: Uint8Array | string = offload && typeof data === 'string' ? encoder.encode(data) : data;
+    this.#beginBatch('local');
+    this.#integrateSet(path, hlc, this.nodeId, seq, this.#intern(type), stored, prev, true);
+    const outgoing = new Outgoing(path, 'set', type, hlc, seq, prev, stored, !offload);
+    this.#outbox.push(outgoing);
+    this.#count.localWrites++;
+    if (offload) this.#startOffload(path, seq, stored as Uint8Array, outgoing);
+    this.#endBatch();
+    return { hlc, origin: this.nodeId, seq };
+  }
+
+  #startOffload(path: string, seq: number, bytes: Uint8Array, outgoing: Outgoing): void {
+    const task = putChunked(this.#blobStore!, bytes, this.#offloadOptions).then(
+      (ref) => {
+        outgoing.payload = ref;
+        outgoing.ready = true;
+        this.#count.offloadStored++;
+        const stored = this.#values.get(path);
+        if (stored !== undefined && stored.origin === this.nodeId && stored.seq === seq) {
+          stored.payload = ref;
+          this.#blobBytes.set(path, bytes);
+        }
+      },
+      (error: unknown) => {
+        // The write must still reach peers: it goes inline (a large frame) rather than not at all.
+        outgoing.ready = true;
+        this.#count.offloadFailed++;
+        this.#log(`${PREFIX}could not store the value at '${path}' as a blob (${error instanceof Error ? error.message : String(error)}); it is sent inline`);
+      },
+    );
+    const tracked = task.finally(() => this.#offloads.delete(tracked));
+    this.#offloads.add(tracked);
+  }
+
+  #checkWritePath(path: string, options: WriteOptions | undefined, allowRoot: boolean): void {
+    if (!isValidPath(path) || (path === '' && !allowRoot)) throw invalidPath(path);
+    if (isSystemPath(path) && options?.system !== true) {
+      throw new StatemeshError('RESERVED_PATH', `${PREFIX}${JSON.stringify(path)} is under the reserved "__system" prefix, which holds the library's own metrics; write elsewhere`, { details: { path } });
+    }
+  }
+
+  #nextSeq(): number {
+    const seq = ++this.#localSeq;
+    this.#seen.raise(this.nodeId, seq);
+    return seq;
+  }
+
+  /** What a local write at `path` overwrites: the value there, else the newest tombstone at or above it. */
+  #currentVersion(path: string): Version | undefined {
+    const stored = this.#values.get(path);
+    if (stored !== undefined) return { hlc: stored.hlc, origin: stored.origin, seq: stored.seq };
+    const cover = this.#coveringTombstone(path);
+    return cover === undefined ? undefined : { hlc: cover[1].hlc, origin: cover[1].origin, seq: cover[1].seq };
+  }
+
+  /** The greatest tombstone at `path` or above it, with its path. */
+  #coveringTombstone(path: string): [string, Tombstone] | undefined {
+    if (this.#tombstones.size === 0) return undefined;
+    let best: [string, Tombstone] | undefined;
+    const consider = (at: string): void => {
+      const tombstone = this.#tombstones.get(at);
+      if (tombstone !== undefined && (best === undefined || compareParts(tombstone.hlc, tombstone.origin, tombstone.seq, best[1]) > 0)) best = [at, tombstone];
+    };
+    consider('');
+    if (path === '') return best;
+    for (let dot = path.indexOf('.'); dot !== -1; dot = path.indexOf('.', dot + 1)) consider(path.slice(0, dot));
+    consider(path);
+    return best;
+  }
+
+  /** True when the tombstone path `path` is an ancestor of one of `prefixes` (so it affects what they hold). */
+  #coversPrefix(path: string, prefixes: readonly string[]): boolean {
+    for (const prefix of prefixes) if (isUnder(prefix, path)) return true;
+    return false;
+  }
+
+  #integrateSet(path: string, hlc: bigint, origin: string, seq: number, type: string, payload: Payload | string, prev: Version | undefined, knowsPrev: boolean): boolean {
+    const current = this.#values.get(path);
+    if (current !== undefined) {
+      const order = compareParts(hlc, origin, seq, current);
+      if (order <= 0) {
+        if (order < 0) this.#conflict(path, current, this.#prevs.get(path), true, { hlc, origin, seq });
+        return false;
+      }
+      this.#conflict(path, { hlc, origin, seq }, prev, knowsPrev, current);
+      const oldOrigin = current.origin;
+      current.hlc = hlc;
+      current.origin = origin;
+      current.seq = seq;
+      current.type = type;
+      current.payload = payload;
+      this.#index.retire(oldOrigin, this.#isLive);
+      if (this.#pending.size > 0) this.#pending.delete(path);
+      if (this.#blobBytes.size > 0) this.#blobBytes.delete(path);
+    } else {
+      const cover = this.#coveringTombstone(path);
+      if (cover !== undefined) {
+        const tombstone = cover[1];
+        if (compareParts(hlc, origin, seq, tombstone) < 0) {
+          if (cover[0] === path) this.#conflict(path, tombstone, tombstone.prev, true, { hlc, origin, seq });
+          return false;
+        }
+        const here = this.#tombstones.get(path);
+        if (here !== undefined) this.#conflict(path, { hlc, origin, seq }, prev, knowsPrev, here);
+      }
+      this.#values.set(path, new Stored(hlc, origin, seq, type, payload));
+    }
+    if (prev !== undefined) this.#prevs.set(path, prev);
+    else if (this.#prevs.size > 0) this.#prevs.delete(path);
+    this.#index.add(origin, seq, path);
+    const ref = typeof payload === 'string' || payload instanceof Uint8Array ? undefined : payload;
+    if (ref !== undefined && origin !== this.nodeId) this.#pending.add(path);
+    if (this.#changes !== undefined) this.#recordChange(path, 'set', { hlc, origin, seq }, type, ref, ref !== undefined && this.#pending.has(path));
+    return true;
+  }
+
+  #integrateDelete(path: string, hlc: bigint, origin: string, seq: number, prev: Version | undefined, knowsPrev: boolean): boolean {
+    const cover = this.#coveringTombstone(path);
+    if (cover !== undefined && compareParts(hlc, origin, seq, cover[1]) <= 0) return false;
+    const incoming = { hlc, origin, seq };
+    const here = this.#values.get(path);
+    if (here !== undefined) {
+      if (compareParts(hlc, origin, seq, here) < 0) this.#conflict(path, here, this.#prevs.get(path), true, incoming);
+      else this.#conflict(path, incoming, prev, knowsPrev, here);
+    }
+    for (const [at, tombstone] of this.#tombstones) {
+      if (isUnder(at, path) && compareParts(hlc, origin, seq, tombstone) > 0) {
+        // Older tombstones at or below this one change nothing any more.
+        this.#tombstones.delete(at);
+        this.#index.retire(tombstone.origin, this.#isLive);
+      }
+    }
+    this.#tombstones.set(path, new Tombstone(hlc, origin, seq, prev));
+    this.#index.add(origin, seq, path);
+    for (const [at, stored] of this.#values) {
+      if (!isUnder(at, path) || compareParts(hlc, origin, seq, stored) < 0) continue;
+      this.#values.delete(at);
+      if (this.#prevs.size > 0) this.#prevs.delete(at);
+      if (this.#pending.size > 0) this.#pending.delete(at);
+      if (this.#blobBytes.size > 0) this.#blobBytes.delete(at);
+      this.#index.retire(stored.origin, this.#isLive);
+      if (this.#changes !== undefined) this.#recordChange(at, 'delete', incoming, '', undefined, false);
+    }
+    return true;
+  }
+
+  /**
+   * Records a conflict when `loser` lost to `winner` and they are concurrent: different origins, and the winner
+   * did not overwrite the loser (or anything newer) on its origin. `winnerPrevKnown` is false for snapshot
+   * entries, whose prev is not carried: no conflict is claimed for them.
+   */
+  #conflict(path: string, winner: Version, winnerPrev: Version | undefined, winnerPrevKnown: boolean, loser: Version): void {
+    if (!this.#resolveConflicts || !winnerPrevKnown || winner.origin === loser.origin) return;
+    if (winnerPrev !== undefined && compareVersions(winnerPrev, loser) >= 0) return;
+    this.#batchConflicts++;
+    this.#count.conflictsDetected++;
+    if (loser.origin === this.nodeId) this.#count.conflictsLost++;
+    this.#conflicts.push({
+      path,
+      winner: { origin: winner.origin, seq: winner.seq, hlc: winner.hlc },
+      loser: { origin: loser.origin, seq: loser.seq, hlc: loser.hlc },
+      at: Date.now(),
+    });
+  }
+
+  #recordChange(path: string, op: 'set' | 'delete', version: Version, type: string, ref: BlobRef | undefined, pending: boolean): void {
+    this.#changes?.push({ path, op, version: { hlc: version.hlc, origin: version.origin, seq: version.seq }, type, ref, pending, from: this.#from });
+  }
+
+  /** Which gate (interest or partition) turns a remote write at `path` away, with the reason; undefined to pass. */
+  #gate(path: string, isDelete: boolean): [RejectGate, string] | undefined {
+    const interests = this.#interests;
+    if (interests.length > 0 && !isUnderAny(path, interests) && !(isDelete && this.#coversPrefix(path, interests))) {
+      return ['interest', `path '${path}' is outside the interests of node '${this.nodeId}' (${interests.join(', ')})`];
+    }
+    // Deletes remove subtrees whose paths hash to every node, so every node applies them.
+    if (this.#enforcePartition && !isDelete) {
+      const owner = this.#partition!.ownerOf(path);
+      if (owner !== this.nodeId) {
+        return ['partition', owner === undefined ? `path '${path}' is assigned to no node by the partition, not '${this.nodeId}'` : `path '${path}' partitioned to node '${owner}', not '${this.nodeId}'`];
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Merges the hybrid times of the accepted writes into the clock: once with the greatest (the usual case),
+   * or one by one when that one drifts too far, rejecting just the writes whose time is too far ahead.
+   */
+  #mergeClock<T>(candidates: T[], counts: BatchCounts, hlcOf: (item: T) => bigint, describe: (item: T) => { origin: string; seq: number; path: string }): T[] {
+    if (candidates.length === 0) return candidates;
+    let max = hlcOf(candidates[0]!);
+    for (const item of candidates) if (hlcOf(item) > max) max = hlcOf(item);
+    try {
+      this.#clock.update(unpack(max));
+      return candidates;
+    } catch (error) {
+      if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
+    }
+    const accepted: T[] = [];
+    for (const item of candidates) {
+      try {
+        this.#clock.update(unpack(hlcOf(item)));
+        accepted.push(item);
+      } catch (error) {
+        if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
+        const { origin, seq, path } = describe(item);
+        this.#reject(counts, 'clock', { origin, seq }, `write ${origin}:${seq} at '${path}' rejected: ${error.message}`, path);
+      }
+    }
+    return accepted;
+  }
+
+  #reject(counts: BatchCounts, gate: RejectGate, version: { origin?: unknown; seq?: unknown; path?: unknown } | undefined, reason: string, path?: unknown): void {
+    counts.rejected++;
+    this.#count[gate]++;
+    if (counts.reasons.length < MAX_REASONS) {
+      counts.reasons.push({
+        gate,
+        origin: typeof version?.origin === 'string' ? version.origin : '',
+        seq: typeof version?.seq === 'number' ? version.seq : 0,
+        path: typeof (path ?? version?.path) === 'string' ? String(path ?? version?.path) : '',
+        reason,
+      });
+    }
+  }
+
+  #beginBatch(from: string): void {
+    this.#from = from;
+    this.#changes = this.#watch.active ? [] : undefined;
+    this.#batchConflicts = 0;
+  }
+
+  #endBatch(): void {
+    const changes = this.#changes;
+    this.#changes = undefined;
+    if (changes !== undefined && changes.length > 0) this.#watch.publish(changes);
+  }
+
+  #finish(counts: BatchCounts): ApplyResult {
+    counts.conflicts = this.#batchConflicts;
+    this.#count.applied += counts.applied;
+    this.#count.duplicate += counts.duplicate;
+    this.#count.stale += counts.stale;
+    this.#count.rejected += counts.rejected;
+    this.#endBatch();
+    return counts;
+  }
+
+  #entriesAt(path: string, prefixes: readonly string[], out: Entry[]): void {
+    const tombstone = this.#tombstones.get(path);
+    if (tombstone !== undefined) out.push(tombstoneEntry(path, tombstone));
+    const stored = this.#values.get(path);
+    if (stored !== undefined && (prefixes.length === 0 || isUnderAny(path, prefixes))) out.push(valueEntry(path, stored));
+  }
+
+  #checkPrefixes(prefixes: readonly string[] | undefined): readonly string[] {
+    if (prefixes === undefined) return [];
+    for (const prefix of prefixes) if (!isValidPath(prefix)) throw invalidPath(prefix);
+    return prefixes.includes('') ? [] : prefixes;
+  }
+
+  #view(path: string, stored: Stored): ShardValue {
+    const version = { hlc: stored.hlc, origin: stored.origin, seq: stored.seq };
+    const payload = stored.payload;
+    let bytes: Uint8Array | undefined;
+    let text: string | undefined;
+    let ref: BlobRef | undefined;
+    let pending = false;
+    if (typeof payload === 'string') {
+      text = payload;
+      bytes = encoder.encode(payload);
+    } else if (payload instanceof Uint8Array) bytes = payload;
+    else {
+      ref = payload;
+      pending = this.#pending.has(path);
+      bytes = pending ? undefined : this.#blobBytes.get(path);
+    }
+    let value: unknown = bytes;
+    if (bytes !== undefined && (stored.type === 'json' || stored.type === 'text')) {
+      text ??= decoder.decode(bytes);
+      if (stored.type === 'text') value = text;
+      else {
+        try {
+          value = JSON.parse(text);
+        } catch (error) {
+          throw new StatemeshError('CORRUPT_INPUT', `${PREFIX}the value at ${JSON.stringify(path)} has type json but its bytes are not JSON (written by '${stored.origin}'); read it with entries() bytes or overwrite it`, { cause: error, details: { path } });
+        }
+      }
+    }
+    return { type: stored.type, version, value, bytes, ref, pending };
+  }
+
+  #intern(text: string): string {
+    const known = this.#interned.get(text);
+    if (known !== undefined) return known;
+    this.#interned.set(text, text);
+    return text;
+  }
+}
+
+function newCounts(): BatchCounts {
+  return { applied: 0, duplicate: 0, stale: 0, rejected: 0, conflicts: 0, reasons: [], relay: [] };
+}
+
+function valueEntry(path: string, stored: Stored): Entry {
+  const payload = typeof stored.payload === 'string' ? encoder.encode(stored.payload) : stored.payload;
+  return { path, version: { hlc: stored.hlc, origin: stored.origin, seq: stored.seq }, tombstone: false, type: stored.type, payload };
+}
+
+function tombstoneEntry(path: string, tombstone: Tombstone): Entry {
+  return { path, version: { hlc: tombstone.hlc, origin: tombstone.origin, seq: tombstone.seq }, tombstone: true, type: '' };
+}
+
+function pageSizeOf(pageSize: number | undefined): number {
+  if (pageSize === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}pageSize must be a positive integer (got ${pageSize})`);
+  return pageSize;
+}
+
+function checkVector(vector: VersionVector): void {
+  if (typeof vector !== 'object' || vector === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a version vector must be an object of node id -> seq`);
+  for (const [origin, seq] of Object.entries(vector)) {
+    const problem = versionProblem({ origin, seq, hlc: 0n }, `vector entry '${origin}'`);
+    if (problem !== undefined && !(seq === 0 && isValidId(origin))) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${problem}`);
+  }
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) throw config(`${name} must be an integer >= ${min} (got ${value})`);
+  return value;
+}
+
+function config(message: string): StatemeshError {
+  return new StatemeshError('INVALID_CONFIG', `${PREFIX}${message}`);
+}
+
+function invalidId(label: string, id: unknown): StatemeshError {
+  return new StatemeshError('INVALID_ID', `${PREFIX}${label} ${JSON.stringify(id)} is not a valid id: use 1-64 characters of [A-Za-z0-9_-]`, { details: { [label]: id } });
+}
+
+function invalidPath(path: unknown): StatemeshError {
+  return new StatemeshError('INVALID_PATH', `${PREFIX}${JSON.stringify(path)} is not a valid path here: use dot-separated segments of 1-128 characters [A-Za-z0-9_-], at most 1024 bytes (the root "" can be deleted, not set)`, { details: { path } });
+}
+
+function invalidType(type: unknown): StatemeshError {
+  return new StatemeshError('INVALID_TYPE', `${PREFIX}type ${JSON.stringify(type)} is not a valid value type: use 1-128 characters of [A-Za-z0-9_.+/-] starting with a letter or digit (e.g. "bytes", "volume/f32")`, { details: { type } });
+}
