@@ -14,7 +14,6 @@ const VARINT = 0;
 const FIXED64 = 1;
 const LEN = 2;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const TWO_32 = 4294967296;
 
 /**
  * The frame in `body`, the protobuf message of frame kind `kind`; an `UnknownFrame` for a kind this version does
@@ -66,13 +65,13 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
       while (r.pos < end) {
         const t = r.uint32();
         switch (t) {
-          case (1 << 3) | LEN: node = r.string(); break;
-          case (2 << 3) | LEN: cluster = r.string(); break;
+          case (1 << 3) | LEN: node = readString(r); break;
+          case (2 << 3) | LEN: cluster = readString(r); break;
           case (3 << 3) | VARINT: minVersion = r.uint32(); break;
           case (4 << 3) | VARINT: maxVersion = r.uint32(); break;
           case (5 << 3) | LEN: vector = readVector(r); break;
-          case (6 << 3) | LEN: interests.push(r.string()); break;
-          case (7 << 3) | LEN: capabilities.push(r.string()); break;
+          case (6 << 3) | LEN: interests.push(readString(r)); break;
+          case (7 << 3) | LEN: capabilities.push(readString(r)); break;
           default: skip(r, t);
         }
       }
@@ -88,7 +87,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
         const t = r.uint32();
         switch (t) {
           case (1 << 3) | VARINT: requestId = readUint(r); break;
-          case (2 << 3) | LEN: prefixes.push(r.string()); break;
+          case (2 << 3) | LEN: prefixes.push(readString(r)); break;
           case (3 << 3) | LEN: vector = readVector(r); break;
           case (4 << 3) | VARINT: pageSize = readUint(r); break;
           default: skip(r, t);
@@ -110,7 +109,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
           case (2 << 3) | LEN: entries.push(readEntry(r)); break;
           case (3 << 3) | VARINT: last = r.bool(); break;
           case (4 << 3) | LEN: vector = readVector(r); break;
-          case (5 << 3) | LEN: error = r.string(); break;
+          case (5 << 3) | LEN: error = readString(r); break;
           default: skip(r, t);
         }
       }
@@ -126,7 +125,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
         const t = r.uint32();
         switch (t) {
           case (1 << 3) | VARINT: requestId = readUint(r); break;
-          case (2 << 3) | LEN: digest = r.string(); break;
+          case (2 << 3) | LEN: digest = readString(r); break;
           default: skip(r, t);
         }
       }
@@ -139,7 +138,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
         const t = r.uint32();
         switch (t) {
           case (1 << 3) | VARINT: requestId = readUint(r); break;
-          case (2 << 3) | LEN: digest = r.string(); break;
+          case (2 << 3) | LEN: digest = readString(r); break;
           case (3 << 3) | VARINT: found = r.bool(); break;
           case (4 << 3) | LEN: data = readBytes(r); break;
           default: skip(r, t);
@@ -153,7 +152,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
       while (r.pos < end) {
         const t = r.uint32();
         switch (t) {
-          case (1 << 3) | LEN: node = r.string(); break;
+          case (1 << 3) | LEN: node = readString(r); break;
           case (2 << 3) | VARINT: sentAtMs = readUint(r); break;
           default: skip(r, t);
         }
@@ -165,7 +164,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
       let reason = '';
       while (r.pos < end) {
         const t = r.uint32();
-        if (t === ((1 << 3) | LEN)) reason = r.string();
+        if (t === ((1 << 3) | LEN)) reason = readString(r);
         else skip(r, t);
       }
       checkEnd(r, end);
@@ -188,7 +187,7 @@ function readMutations(r: Reader, end: number): MutationsFrame {
       while (r.pos < stop) {
         const u = r.uint32();
         switch (u) {
-          case (1 << 3) | LEN: codec = r.string(); break;
+          case (1 << 3) | LEN: codec = readString(r); break;
           case (2 << 3) | VARINT: rawSize = readUint(r); break;
           case (3 << 3) | LEN: data = readBytes(r); break;
           default: skip(r, u);
@@ -209,13 +208,13 @@ function readMutation(r: Reader): Mutation {
   while (r.pos < stop) {
     const t = r.uint32();
     switch (t) {
-      case (1 << 3) | LEN: origin = r.string(); break;
+      case (1 << 3) | LEN: origin = readRepeatedString(r); break;
       case (2 << 3) | VARINT: seq = readUint(r); break;
       case (3 << 3) | FIXED64: hlc = readFixed64(r); break;
       case (4 << 3) | LEN: prev = readVersion(r); break;
-      case (5 << 3) | LEN: path = r.string(); break;
+      case (5 << 3) | LEN: path = readString(r); break;
       case (6 << 3) | VARINT: opCode = r.uint32(); break;
-      case (7 << 3) | LEN: type = r.string(); break;
+      case (7 << 3) | LEN: type = readRepeatedString(r); break;
       case (8 << 3) | LEN: payload = readBytes(r); break;
       case (9 << 3) | LEN: payload = readBlobRef(r); break;
       default: skip(r, t);
@@ -236,10 +235,10 @@ function readEntry(r: Reader): Entry {
   while (r.pos < stop) {
     const t = r.uint32();
     switch (t) {
-      case (1 << 3) | LEN: path = r.string(); break;
+      case (1 << 3) | LEN: path = readString(r); break;
       case (2 << 3) | LEN: version = readVersion(r); break;
       case (3 << 3) | VARINT: tombstone = r.bool(); break;
-      case (4 << 3) | LEN: type = r.string(); break;
+      case (4 << 3) | LEN: type = readRepeatedString(r); break;
       case (5 << 3) | LEN: payload = readBytes(r); break;
       case (6 << 3) | LEN: payload = readBlobRef(r); break;
       default: skip(r, t);
@@ -257,7 +256,7 @@ function readVersion(r: Reader): Version {
     const t = r.uint32();
     switch (t) {
       case (1 << 3) | FIXED64: hlc = readFixed64(r); break;
-      case (2 << 3) | LEN: origin = r.string(); break;
+      case (2 << 3) | LEN: origin = readRepeatedString(r); break;
       case (3 << 3) | VARINT: seq = readUint(r); break;
       default: skip(r, t);
     }
@@ -272,9 +271,9 @@ function readBlobRef(r: Reader): BlobRef {
   while (r.pos < stop) {
     const t = r.uint32();
     switch (t) {
-      case (1 << 3) | LEN: digest = r.string(); break;
+      case (1 << 3) | LEN: digest = readString(r); break;
       case (2 << 3) | VARINT: size = readUint(r); break;
-      case (3 << 3) | LEN: codec = r.string(); break;
+      case (3 << 3) | LEN: codec = readString(r); break;
       default: skip(r, t);
     }
   }
@@ -295,7 +294,7 @@ function readVector(r: Reader): VersionVector {
     let key = '', value = 0;
     while (r.pos < entryEnd) {
       const u = r.uint32();
-      if (u === ((1 << 3) | LEN)) key = r.string();
+      if (u === ((1 << 3) | LEN)) key = readString(r);
       else if (u === ((2 << 3) | VARINT)) value = readUint(r);
       else skip(r, u);
     }
@@ -333,6 +332,52 @@ function readBytes(r: Reader): Uint8Array {
   return new Uint8Array(r.buf.subarray(start, start + length));
 }
 
+/** A length-prefixed UTF-8 string. */
+function readString(r: Reader): string {
+  const length = r.uint32();
+  const start = r.pos;
+  const end = start + length;
+  if (end > r.len) throw malformedFrame(`a string of ${length} bytes runs past the end of the frame`);
+  r.pos = end;
+  return (r.buf as Buffer).toString('utf8', start, end);
+}
+
+/**
+ * A short string that repeats across messages (origin ids, value types): looked up in a small direct-mapped
+ * cache by its bytes, so that a batch from a few origins decodes each origin once rather than once per mutation.
+ */
+function readRepeatedString(r: Reader): string {
+  const length = r.uint32();
+  const start = r.pos;
+  const end = start + length;
+  if (end > r.len) throw malformedFrame(`a string of ${length} bytes runs past the end of the frame`);
+  r.pos = end;
+  const buf = r.buf;
+  if (length === 0) return '';
+  if (length > MAX_CACHED_STRING) return (buf as Buffer).toString('utf8', start, end);
+  const slot = (length * 31 + buf[start]! * 7 + buf[end - 1]! * 3 + buf[start + (length >> 1)]!) & (STRING_CACHE_SIZE - 1);
+  const cached = CACHED_BYTES[slot];
+  if (cached !== undefined && cached.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (cached[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return CACHED_TEXT[slot]!;
+  }
+  const text = (buf as Buffer).toString('utf8', start, end);
+  CACHED_BYTES[slot] = new Uint8Array(buf.subarray(start, end)); // a copy: the input may be reused by its owner
+  CACHED_TEXT[slot] = text;
+  return text;
+}
+
+const MAX_CACHED_STRING = 64;
+const STRING_CACHE_SIZE = 64;
+const CACHED_BYTES: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(STRING_CACHE_SIZE).fill(undefined);
+const CACHED_TEXT: Array<string | undefined> = new Array<string | undefined>(STRING_CACHE_SIZE).fill(undefined);
+
 /** A uint64 varint that must fit a safe integer (counts, ids, sizes). */
 function readUint(r: Reader): number {
   const buf = r.buf;
@@ -358,9 +403,18 @@ function readFixed64(r: Reader): bigint {
   const pos = r.pos;
   if (pos + 8 > r.len) throw malformedFrame('a fixed64 is cut off by the end of the frame');
   const buf = r.buf;
-  const low = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) >>> 0;
-  const high = (buf[pos + 4]! | (buf[pos + 5]! << 8) | (buf[pos + 6]! << 16) | (buf[pos + 7]! << 24)) >>> 0;
+  // Through an 8-byte scratch DataView: composing the bigint from two 32-bit halves allocates three bigints.
+  SCRATCH_BYTES[0] = buf[pos]!;
+  SCRATCH_BYTES[1] = buf[pos + 1]!;
+  SCRATCH_BYTES[2] = buf[pos + 2]!;
+  SCRATCH_BYTES[3] = buf[pos + 3]!;
+  SCRATCH_BYTES[4] = buf[pos + 4]!;
+  SCRATCH_BYTES[5] = buf[pos + 5]!;
+  SCRATCH_BYTES[6] = buf[pos + 6]!;
+  SCRATCH_BYTES[7] = buf[pos + 7]!;
   r.pos = pos + 8;
-  // Exact when below 2^53 (the common small case); otherwise compose through bigint.
-  return high < 0x200000 ? BigInt(high * TWO_32 + low) : (BigInt(high) << 32n) | BigInt(low);
+  return SCRATCH.getBigUint64(0, true);
 }
+
+const SCRATCH = new DataView(new ArrayBuffer(8));
+const SCRATCH_BYTES = new Uint8Array(SCRATCH.buffer);

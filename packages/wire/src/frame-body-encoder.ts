@@ -11,7 +11,7 @@ const VARINT = 0;
 const FIXED64 = 1;
 const LEN = 2;
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;
-const LOW_32 = 0xffffffffn;
+const SCRATCH = new DataView(new ArrayBuffer(8));
 
 /** The protobuf body of `frame` (its kind's message in replication.proto). Throws `INVALID_ARGUMENT` for an invalid frame. */
 export function encodeFrameBody(frame: Frame): Uint8Array {
@@ -204,6 +204,8 @@ function writeBool(writer: Writer, field: number, value: boolean): void {
 function writeFixed64(writer: Writer, field: number, value: bigint): void {
   if (value === 0n) return;
   writer.uint32(tag(field, FIXED64));
-  writer.fixed32(Number(value & LOW_32));
-  writer.fixed32(Number(value >> 32n));
+  // Through a scratch DataView: splitting the bigint with & and >> would allocate two more bigints.
+  SCRATCH.setBigUint64(0, value, true);
+  writer.fixed32(SCRATCH.getUint32(0, true));
+  writer.fixed32(SCRATCH.getUint32(4, true));
 }

@@ -107,7 +107,7 @@ function entryProblem(e: Entry, i: number): string | undefined {
 
 function versionProblem(v: Version, at: string): string | undefined {
   if (typeof v.hlc !== 'bigint' || v.hlc < 0n || v.hlc > MAX_UINT64) return `${at}.hlc ${show(v.hlc)} is not a bigint in 0-2^64-1`;
-  if (!isValidId(v.origin)) return `${at}.origin ${show(v.origin)} is not a valid node id`;
+  if (!isValidOrigin(v.origin)) return `${at}.origin ${show(v.origin)} is not a valid node id`;
   if (!isCount(v.seq) || v.seq < 1) return `${at}.seq ${show(v.seq)} is not a positive integer`;
   return undefined;
 }
@@ -144,6 +144,20 @@ function stringsProblem(strings: readonly string[], at: string): string | undefi
   if (!Array.isArray(strings)) return `${at} is not an array`;
   for (let i = 0; i < strings.length; i++) if (typeof strings[i] !== 'string') return `${at}[${i}] is not a string`;
   return undefined;
+}
+
+// Batches repeat a few origins many times: remember the ids already found valid (a bounded set) and skip
+// re-checking them.
+const validOrigins = new Set<string>();
+const MAX_REMEMBERED_ORIGINS = 1024;
+
+function isValidOrigin(origin: unknown): boolean {
+  if (typeof origin !== 'string') return false;
+  if (validOrigins.has(origin)) return true;
+  if (!isValidId(origin)) return false;
+  if (validOrigins.size >= MAX_REMEMBERED_ORIGINS) validOrigins.clear();
+  validOrigins.add(origin);
+  return true;
 }
 
 function isCount(value: unknown): value is number {
