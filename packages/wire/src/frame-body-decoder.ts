@@ -375,8 +375,8 @@ function readRepeatedString(r: Reader): string {
 
 const MAX_CACHED_STRING = 64;
 const STRING_CACHE_SIZE = 64;
-const CACHED_BYTES: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(STRING_CACHE_SIZE).fill(undefined);
-const CACHED_TEXT: Array<string | undefined> = new Array<string | undefined>(STRING_CACHE_SIZE).fill(undefined);
+const CACHED_BYTES: Array<Uint8Array | undefined> = Array.from({ length: STRING_CACHE_SIZE }, () => undefined);
+const CACHED_TEXT: Array<string | undefined> = Array.from({ length: STRING_CACHE_SIZE }, () => undefined);
 
 /** A uint64 varint that must fit a safe integer (counts, ids, sizes). */
 function readUint(r: Reader): number {
