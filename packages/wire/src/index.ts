@@ -20,3 +20,5 @@ export type { IpcFrame, IpcFrameDecoderOptions } from './ipc-frame-decoder.js';
 export { DEFAULT_MIN_COMPRESS_BYTES, compressMutations, decompressMutations } from './mutation-compression.js';
 export type { CompressMutationsOptions, DecompressMutationsOptions } from './mutation-compression.js';
 export { REPLICATION_PROTO_PATH } from './schema.js';
+export { negotiateVersion } from './version-negotiation.js';
+export type { VersionRange } from './version-negotiation.js';
