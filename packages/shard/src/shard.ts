@@ -554,6 +554,18 @@ export class Shard {
   }
 
   /**
+   * Makes the next local write take a sequence number above `seq`, without claiming to hold the writes up to it.
+   * A restarted node calls it with the highest sequence it had published before it stopped, so that it never
+   * reuses a number a peer may hold for an older write; those older writes come back through catch-up.
+   */
+  reserveSequence(seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < 0) {
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}reserveSequence needs a non-negative integer, not ${String(seq)}`);
+    }
+    if (seq > this.#localSeq) this.#localSeq = seq;
+  }
+
+  /**
    * Counters since creation: `local.writes`, `remote.applied`, `remote.duplicates`, `remote.stale`,
    * `remote.rejected` (and by gate `rejected.malformed|interest|partition|clock`), `conflicts.detected`,
    * `conflicts.lost` (conflicts this node's own write lost), `tombstones.collected`, `offload.stored`,

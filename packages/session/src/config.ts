@@ -1,0 +1,176 @@
+import { StatemeshError, assertId, isValidPath } from '@statemesh/contracts';
+import type { HashPartition } from '@statemesh/hash-ring';
+import type { MemoryNetwork } from '@statemesh/transport-memory';
+
+/** Which transport a session speaks. */
+export type TransportKind = 'memory' | 'ipc' | 'grpc';
+
+/** TLS material, PEM-encoded (strings or buffers). */
+export interface TlsConfig {
+  /** This node's certificate chain. */
+  readonly cert?: string | Uint8Array | undefined;
+  /** This node's private key. */
+  readonly key?: string | Uint8Array | undefined;
+  /** CA certificates that sign peers' certificates. */
+  readonly ca?: string | Uint8Array | undefined;
+  /** Mutual TLS: refuse clients without a certificate signed by `ca`. */
+  readonly requireClientAuth?: boolean | undefined;
+}
+
+/** Bearer tokens for the gRPC transport. */
+export interface AuthConfig {
+  /** Refuse peers that do not present this token. */
+  readonly expectedToken?: string | undefined;
+  /** The token this node presents when it dials a peer. */
+  readonly outboundToken?: string | undefined;
+}
+
+/** What `join()` accepts: DESIGN.md section 6. */
+export interface SessionConfig {
+  readonly clusterId: string;
+  readonly nodeId: string;
+  /** Default `memory` when a `network` is given, `ipc` otherwise. */
+  readonly transport?: TransportKind | undefined;
+  /** Where to listen: a Unix socket path or `tcp://127.0.0.1:port` (ipc), `host:port` (grpc). */
+  readonly listen?: string | undefined;
+  /** Peers to connect to: addresses for ipc/grpc, node ids for memory. */
+  readonly seeds?: readonly string[] | undefined;
+  /** Prefixes this node replicates; empty means everything. */
+  readonly interests?: readonly string[] | undefined;
+  /** Resolve concurrent writes by last-writer-wins and record conflicts (default true). */
+  readonly resolveConflicts?: boolean | undefined;
+  /** Accept remote writes only for paths `partition` assigns to this node (default false). */
+  readonly enforcePartition?: boolean | undefined;
+  readonly partition?: HashPartition | undefined;
+  readonly tls?: TlsConfig | undefined;
+  /** Refuse to start or dial without TLS (default false). */
+  readonly requireTls?: boolean | undefined;
+  readonly auth?: AuthConfig | undefined;
+  /** Values longer than this go to the blob store as chunks (default 65 536). */
+  readonly maxInlinePayloadBytes?: number | undefined;
+  /** Keep blobs in this folder (survives restarts); absent: in memory. */
+  readonly blobStorePath?: string | undefined;
+  /** Catch up from each peer as it comes up, by version vector (default true). */
+  readonly snapshotOnJoin?: boolean | undefined;
+  /** How often pending local writes are published when not flushed at once (default 10). */
+  readonly pumpIntervalMs?: number | undefined;
+  readonly heartbeatIntervalMs?: number | undefined;
+  /** How often metrics are written under `__system.distributed.<cluster>` (default 1000). */
+  readonly metricsIntervalMs?: number | undefined;
+  /** How long `join()` waits for the first catch-up from seeds before resolving (default 5000). */
+  readonly joinTimeoutMs?: number | undefined;
+  /** For `transport: 'memory'`: the in-process network to join. */
+  readonly network?: MemoryNetwork | undefined;
+}
+
+/** A config with every default filled in. */
+export interface ResolvedConfig {
+  readonly clusterId: string;
+  readonly nodeId: string;
+  readonly transport: TransportKind;
+  readonly listen: string | undefined;
+  readonly seeds: readonly string[];
+  readonly interests: readonly string[];
+  readonly resolveConflicts: boolean;
+  readonly enforcePartition: boolean;
+  readonly partition: HashPartition | undefined;
+  readonly tls: TlsConfig | undefined;
+  readonly requireTls: boolean;
+  readonly auth: AuthConfig | undefined;
+  readonly maxInlinePayloadBytes: number;
+  readonly blobStorePath: string | undefined;
+  readonly snapshotOnJoin: boolean;
+  readonly pumpIntervalMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly metricsIntervalMs: number;
+  readonly joinTimeoutMs: number;
+  readonly network: MemoryNetwork | undefined;
+}
+
+const KNOWN_FIELDS = new Set([
+  'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'interests', 'resolveConflicts', 'enforcePartition',
+  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobStorePath', 'snapshotOnJoin',
+  'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'joinTimeoutMs', 'network',
+]);
+
+/** Validates a config and fills in defaults; throws `INVALID_CONFIG` naming the field at fault. */
+export function resolveConfig(config: SessionConfig): ResolvedConfig {
+  if (typeof config !== 'object' || config === null) fail('config', 'must be an object');
+  for (const field of Object.keys(config)) if (!KNOWN_FIELDS.has(field)) fail(field, 'is not a known option (check its spelling)');
+  const clusterId = id(config.clusterId, 'clusterId');
+  const nodeId = id(config.nodeId, 'nodeId');
+  const transport = config.transport ?? (config.network === undefined ? 'ipc' : 'memory');
+  if (!['memory', 'ipc', 'grpc'].includes(transport)) fail('transport', `must be 'memory', 'ipc' or 'grpc', not ${JSON.stringify(transport)}`);
+  if (transport === 'memory' && config.network === undefined) fail('network', "is required with transport 'memory' (new MemoryNetwork())");
+  const seeds = stringList(config.seeds, 'seeds');
+  const interests = stringList(config.interests, 'interests');
+  for (const prefix of interests) if (!isValidPath(prefix)) fail('interests', `holds ${JSON.stringify(prefix)}, which is not a valid path prefix`);
+  if (config.listen !== undefined && (typeof config.listen !== 'string' || config.listen === '')) fail('listen', 'must be a non-empty address string');
+  if (transport !== 'memory' && config.listen === undefined && seeds.length === 0) {
+    fail('listen', 'or seeds must be given: a node that neither listens nor dials cannot replicate');
+  }
+  const enforcePartition = bool(config.enforcePartition, 'enforcePartition', false);
+  if (enforcePartition && config.partition === undefined) fail('partition', 'is required when enforcePartition is true');
+  const requireTls = bool(config.requireTls, 'requireTls', false);
+  if (requireTls && transport !== 'grpc') fail('requireTls', `needs transport 'grpc' (TLS is a gRPC feature; ${transport} stays on this machine)`);
+  if (requireTls && (config.tls?.cert === undefined || config.tls.key === undefined) && config.listen !== undefined) {
+    fail('tls', 'needs cert and key because requireTls is true');
+  }
+  return {
+    clusterId,
+    nodeId,
+    transport,
+    listen: config.listen,
+    seeds,
+    interests,
+    resolveConflicts: bool(config.resolveConflicts, 'resolveConflicts', true),
+    enforcePartition,
+    partition: config.partition,
+    tls: config.tls,
+    requireTls,
+    auth: config.auth,
+    maxInlinePayloadBytes: count(config.maxInlinePayloadBytes, 'maxInlinePayloadBytes', 65_536, 1),
+    blobStorePath: config.blobStorePath === undefined ? undefined : nonEmpty(config.blobStorePath, 'blobStorePath'),
+    snapshotOnJoin: bool(config.snapshotOnJoin, 'snapshotOnJoin', true),
+    pumpIntervalMs: count(config.pumpIntervalMs, 'pumpIntervalMs', 10, 1),
+    heartbeatIntervalMs: count(config.heartbeatIntervalMs, 'heartbeatIntervalMs', 1000, 1),
+    metricsIntervalMs: count(config.metricsIntervalMs, 'metricsIntervalMs', 1000, 1),
+    joinTimeoutMs: count(config.joinTimeoutMs, 'joinTimeoutMs', 5000, 0),
+    network: config.network,
+  };
+}
+
+function fail(field: string, problem: string): never {
+  throw new StatemeshError('INVALID_CONFIG', `@statemesh/session: config.${field} ${problem}`, { details: { field } });
+}
+
+function id(value: unknown, field: string): string {
+  try {
+    return assertId(value, field);
+  } catch {
+    return fail(field, `must be 1-64 characters of [A-Za-z0-9_-], not ${JSON.stringify(value)}`);
+  }
+}
+
+function bool(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(field, `must be true or false, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+function count(value: unknown, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(field, `must be an integer ≥ ${min}, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+function nonEmpty(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') fail(field, 'must be a non-empty string');
+  return value;
+}
+
+function stringList(value: unknown, field: string): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) fail(field, 'must be an array of strings');
+  return value as string[];
+}

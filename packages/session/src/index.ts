@@ -1,0 +1,15 @@
+export { join } from './join.js';
+export type { JoinOptions } from './join.js';
+export { Session } from './session.js';
+export type { PeerStatus, SessionStatus } from './session.js';
+export { resolveConfig } from './config.js';
+export type { AuthConfig, SessionConfig, TlsConfig, TransportKind } from './config.js';
+export { RECENT_CONFLICTS_IN_TREE, metricsToPaths } from './metrics.js';
+export type { SessionMetrics } from './metrics.js';
+
+// The vocabulary and the standalone pieces, so that installing @statemesh/session alone is enough.
+export { ERROR_CODES, StatemeshError, isStatemeshError, isUnder, parsePath } from '@statemesh/contracts';
+export type { BlobRef, Entry, ErrorCode, Mutation, Version, VersionVector } from '@statemesh/contracts';
+export { HashPartition, HashRing } from '@statemesh/hash-ring';
+export { HybridClock } from '@statemesh/hlc';
+export type { Change, ChangeListener, Conflict, ShardEntry, ShardValue } from '@statemesh/shard';

@@ -1,0 +1,447 @@
+import {
+  CodecRegistry,
+  StatemeshError,
+  isBlobRef,
+  isStatemeshError,
+  isSystemPath,
+  isUnderAny,
+  type BlobStore,
+  type HelloInfo,
+  type Mutation,
+  type PeerEvent,
+  type SnapshotPage,
+  type SnapshotRequest,
+  type Transport,
+  type TransportHost,
+  type Version,
+} from '@statemesh/contracts';
+import { Hydrator } from '@statemesh/blob-store';
+import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue } from '@statemesh/shard';
+import type { ResolvedConfig } from './config.js';
+import { metricsToPaths, type SessionMetrics } from './metrics.js';
+import { PeerTable } from './peer-table.js';
+import type { SequenceMark } from './sequence-mark.js';
+
+/** One peer as `status()` reports it. */
+export interface PeerStatus {
+  readonly node: string;
+  readonly state: string;
+  /** Milliseconds since anything was last heard from the peer. */
+  readonly lastSeenMs: number;
+  /** How many of this node's writes the peer is not known to have. */
+  readonly lagSeq: number;
+}
+
+/** A session's state at a glance. */
+export interface SessionStatus {
+  readonly running: boolean;
+  readonly nodeId: string;
+  readonly clusterId: string;
+  readonly peerCount: number;
+  readonly peers: readonly PeerStatus[];
+  /** Sequence number of this node's latest write. */
+  readonly localSequence: number;
+  readonly pumpCycles: number;
+  readonly pendingHydrations: number;
+  /** Conflicts detected on this replica. */
+  readonly conflicts: number;
+}
+
+/** The parts `join()` assembles. */
+export interface SessionParts {
+  readonly config: ResolvedConfig;
+  readonly shard: Shard;
+  readonly transport: Transport;
+  readonly blobStore: BlobStore;
+  readonly registry: CodecRegistry;
+  readonly sequenceMark: SequenceMark | undefined;
+  readonly log: (line: string) => void;
+}
+
+const PREFIX = '@statemesh/session: ';
+const SNAPSHOT_PAGE_SIZE = 1000;
+
+/**
+ * A running node: a replica of the state tree connected to its peers. Writes are local and immediate and reach
+ * the peers within a pump cycle; remote writes arrive through `watch`. Created by `join()`.
+ */
+export class Session {
+  readonly nodeId: string;
+  readonly clusterId: string;
+  readonly #config: ResolvedConfig;
+  readonly #shard: Shard;
+  /** `__system` metrics: a local tree that is never drained, so never replicated. */
+  readonly #system: Shard;
+  readonly #transport: Transport;
+  readonly #blobStore: BlobStore;
+  readonly #hydrator: Hydrator;
+  readonly #sequenceMark: SequenceMark | undefined;
+  readonly #log: (line: string) => void;
+  readonly #peers = new PeerTable();
+  readonly #metricsRoot: string;
+  #running = false;
+  #closing: Promise<void> | undefined;
+  #pumpTimer: NodeJS.Timeout | undefined;
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #flushScheduled = false;
+  #pumpCycles = 0;
+  #catchUpsCompleted = 0;
+  #catchUpsFailed = 0;
+  #hydrationsCompleted = 0;
+  #hydrationsFailed = 0;
+  #firstCatchUp: { promise: Promise<void>; resolve: () => void };
+  readonly #unwatch: () => void;
+
+  constructor(parts: SessionParts) {
+    this.#config = parts.config;
+    this.nodeId = parts.config.nodeId;
+    this.clusterId = parts.config.clusterId;
+    this.#shard = parts.shard;
+    this.#transport = parts.transport;
+    this.#blobStore = parts.blobStore;
+    this.#sequenceMark = parts.sequenceMark;
+    this.#log = parts.log;
+    this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
+    this.#metricsRoot = `__system.distributed.${this.clusterId}`;
+    this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
+    let resolve!: () => void;
+    this.#firstCatchUp = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    // Every value that arrives as a blob reference is hydrated: fetched, verified, assembled, then installed.
+    this.#unwatch = this.#shard.watch('', (changes) => {
+      for (const change of changes) if (change.pending && change.ref !== undefined) this.#hydrate(change.path);
+    });
+  }
+
+  /** Connects the transport and starts the pump; resolves once the first catch-up is done (or timed out). */
+  async start(): Promise<void> {
+    await this.#transport.start(this.#host);
+    this.#running = true;
+    this.#pumpTimer = setInterval(() => this.#pump(), this.#config.pumpIntervalMs);
+    this.#pumpTimer.unref();
+    this.#metricsTimer = setInterval(() => this.#publishMetrics(), this.#config.metricsIntervalMs);
+    this.#metricsTimer.unref();
+    this.#publishMetrics();
+    if (this.#config.seeds.length > 0 && this.#config.snapshotOnJoin && this.#config.joinTimeoutMs > 0) {
+      // A restarted node learns its own last sequence number from its peers' catch-up: wait for the first one.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#firstCatchUp.promise,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#config.joinTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  // ------------------------------------------------------------------ the tree
+
+  /** Writes a JSON value at `path`; returns its version. Peers see it within a pump cycle. */
+  set(path: string, value: unknown): Version {
+    return this.#afterWrite(this.#shard.set(path, value));
+  }
+
+  /** Writes a string (type `text`). */
+  setText(path: string, text: string): Version {
+    return this.#afterWrite(this.#shard.setText(path, text));
+  }
+
+  /** Writes bytes with a value type; values over `maxInlinePayloadBytes` travel as chunks. */
+  setBytes(path: string, bytes: Uint8Array, type = 'bytes'): Version {
+    return this.#afterWrite(this.#shard.setBytes(path, bytes, type));
+  }
+
+  /** Deletes the subtree at `path`. */
+  delete(path: string): Version {
+    return this.#afterWrite(this.#shard.delete(path));
+  }
+
+  /** The value at `path` (`pending: true` while a large value is being fetched), or undefined. */
+  get(path: string): ShardValue | undefined {
+    return isSystemPath(path) ? this.#system.get(path) : this.#shard.get(path);
+  }
+
+  /** Every value under `prefix` (the reserved `__system` metrics only when asked for by prefix). */
+  entries(prefix = ''): ShardEntry[] {
+    return isSystemPath(prefix) ? this.#system.entries(prefix) : this.#shard.entries(prefix);
+  }
+
+  /** Calls `listener` once per applied batch with the changes under `prefix`, local and remote. */
+  watch(prefix: string, listener: ChangeListener): () => void {
+    return isSystemPath(prefix) ? this.#system.watch(prefix, listener) : this.#shard.watch(prefix, listener);
+  }
+
+  /** A hash of the visible state and versions: equal digests mean equal replicas. */
+  digest(): string {
+    return this.#shard.digest();
+  }
+
+  /** The version vector: per origin, the highest sequence applied with no gap. */
+  vector(): Record<string, number> {
+    return this.#shard.vector();
+  }
+
+  /** The most recent conflicts, most recent first. */
+  recentConflicts(max = 32): Conflict[] {
+    return this.#shard.recentConflicts(max);
+  }
+
+  /**
+   * Resolves with the value at `path` once it is present and hydrated; rejects with `TIMEOUT` after `timeoutMs`.
+   */
+  waitForData(path: string, timeoutMs = 10_000): Promise<ShardValue> {
+    const ready = this.#readyValue(path);
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise<ShardValue>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
+      }, timeoutMs);
+      const stop = this.#shard.watch(path, () => {
+        const value = this.#readyValue(path);
+        if (value === undefined) return;
+        clearTimeout(timer);
+        stop();
+        resolve(value);
+      });
+    });
+  }
+
+  /** Publishes pending local writes now and waits until large values written so far are stored. */
+  async flush(): Promise<void> {
+    await this.#shard.flushOffloads();
+    this.#pump();
+  }
+
+  // ------------------------------------------------------------------ status
+
+  /** Running state, peers and counters. */
+  status(): SessionStatus {
+    const localSequence = this.#shard.localSeq;
+    return {
+      running: this.#running,
+      nodeId: this.nodeId,
+      clusterId: this.clusterId,
+      peerCount: this.#peers.size,
+      peers: this.#transport.peers().map((peer) => ({
+        node: peer.node,
+        state: peer.state,
+        lastSeenMs: peer.lastSeenMs,
+        lagSeq: Math.max(0, localSequence - (this.#peers.get(peer.node)?.ackedSeq ?? 0)),
+      })),
+      localSequence,
+      pumpCycles: this.#pumpCycles,
+      pendingHydrations: this.#hydrator.pendingCount,
+      conflicts: this.#shard.counters()['conflicts.detected'] ?? 0,
+    };
+  }
+
+  /** The counters published under `__system.distributed.<cluster>`. */
+  metrics(): SessionMetrics {
+    const counters = this.#shard.counters();
+    const transport = this.#transport.stats();
+    return {
+      remote: {
+        applied: counters['remote.applied'] ?? 0,
+        duplicates: counters['remote.duplicates'] ?? 0,
+        stale: counters['remote.stale'] ?? 0,
+        rejected: counters['remote.rejected'] ?? 0,
+      },
+      conflicts: {
+        detected: counters['conflicts.detected'] ?? 0,
+        lost: counters['conflicts.lost'] ?? 0,
+        recent: this.#shard.recentConflicts(32),
+      },
+      transport: {
+        published: transport.published,
+        delivered: transport.delivered,
+        peers: this.#peers.size,
+        badFrames: transport.badFrames,
+        authFailures: transport.authFailures,
+      },
+      catchUps: { completed: this.#catchUpsCompleted, failed: this.#catchUpsFailed },
+      hydrations: { completed: this.#hydrationsCompleted, failed: this.#hydrationsFailed, pending: this.#hydrator.pendingCount },
+      pumpCycles: this.#pumpCycles,
+      localSequence: this.#shard.localSeq,
+      entries: counters['entries'] ?? 0,
+      tombstones: counters['tombstones'] ?? 0,
+    };
+  }
+
+  /** True until `close()` is called. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Flushes pending writes to connected peers, then closes every socket and timer. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    try {
+      await this.flush();
+    } catch (error) {
+      this.#log(`${PREFIX}flush on close failed: ${describe(error)}`);
+    }
+    this.#running = false;
+    clearInterval(this.#pumpTimer);
+    clearInterval(this.#metricsTimer);
+    this.#unwatch();
+    this.#hydrator.close();
+    this.#firstCatchUp.resolve();
+    await this.#transport.close();
+    await this.#blobStore.close?.();
+    this.#sequenceMark?.close();
+  }
+
+  // ------------------------------------------------------------------ replication
+
+  readonly #host: TransportHost = {
+    hello: (): HelloInfo => ({ vector: this.#shard.vector(), interests: this.#config.interests, capabilities: ['zstd'] }),
+    onMutations: (batch, from) => this.#receive(batch, from),
+    onPeerEvent: (event) => this.#onPeerEvent(event),
+    readChunk: (digest) => this.#blobStore.get(digest),
+    snapshot: (request) => this.#serveSnapshot(request),
+  };
+
+  #receive(batch: readonly Mutation[], from: string): void {
+    const result = this.#shard.apply(batch, from);
+    if (result.rejected > 0) {
+      const first = result.reasons[0];
+      this.#log(`${PREFIX}rejected ${result.rejected} of ${batch.length} writes from '${from}'${first ? `: ${first.reason}` : ''}`);
+    }
+    // Relay what was new here to every other peer, so a cluster need not be a full mesh.
+    if (result.relay.length > 0) this.#send(result.relay, from);
+  }
+
+  #onPeerEvent(event: PeerEvent): void {
+    if (event.type === 'up') {
+      const link = this.#peers.up(event.peer, event.hello, this.nodeId);
+      if (this.#config.snapshotOnJoin) link.catchUp = this.#catchUp(event.peer);
+      else this.#firstCatchUp.resolve();
+      // Writes made while the peer was away reach it through its own catch-up from us; the live stream resumes now.
+      this.#scheduleFlush();
+    } else if (event.type === 'down') {
+      this.#peers.down(event.peer);
+    }
+  }
+
+  async #catchUp(peer: string): Promise<void> {
+    const request: SnapshotRequest = { prefixes: this.#config.interests, vector: this.#shard.vector(), pageSize: SNAPSHOT_PAGE_SIZE };
+    try {
+      for await (const page of this.#transport.requestSnapshot(peer, request)) {
+        // The vector is raised only with the last page: a catch-up cut off half-way is asked for again.
+        this.#shard.applyPage(page, peer);
+      }
+      this.#catchUpsCompleted++;
+      const link = this.#peers.get(peer);
+      if (link !== undefined) link.catchUps++;
+      this.#sequenceMark?.raise(this.#shard.localSeq);
+    } catch (error) {
+      this.#catchUpsFailed++;
+      if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (it is retried when the peer reconnects): ${describe(error)}`);
+    } finally {
+      const link = this.#peers.get(peer);
+      if (link !== undefined) link.catchUp = undefined;
+      this.#firstCatchUp.resolve();
+    }
+  }
+
+  async *#serveSnapshot(request: SnapshotRequest): AsyncGenerator<SnapshotPage> {
+    for (const page of this.#shard.pages(request)) {
+      yield page;
+      // Let live traffic through between pages of a large snapshot.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #afterWrite(version: Version): Version {
+    this.#scheduleFlush();
+    return version;
+  }
+
+  /** An idle node flushes at once (on the next turn of the event loop); a busy one fills batches meanwhile. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || !this.#running) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    this.#pumpCycles++;
+    if (this.#shard.outboxSize === 0) return;
+    const batch = this.#shard.drain();
+    if (batch.length === 0) return;
+    // Before anyone can acknowledge these writes, remember that their sequence numbers are taken: a restarted
+    // node then never reuses one.
+    this.#sequenceMark?.raise(batch[batch.length - 1]!.seq);
+    this.#send(batch, undefined);
+  }
+
+  /** Sends a batch to every up peer but `except`, each getting only the writes under its interests. */
+  #send(batch: readonly Mutation[], except: string | undefined): void {
+    if (this.#peers.size === 0) return;
+    const lastOwn = lastSeqOf(batch, this.nodeId);
+    if (this.#peers.everyoneWantsEverything()) {
+      this.#transport.publish(batch, except === undefined ? undefined : { except });
+      for (const link of this.#peers.all()) if (link.node !== except && lastOwn > link.ackedSeq) link.ackedSeq = lastOwn;
+      return;
+    }
+    for (const link of this.#peers.all()) {
+      if (link.node === except) continue;
+      const wanted = link.interests.length === 0 ? batch : batch.filter((m) => isUnderAny(m.path, link.interests) || m.op === 'delete' && link.interests.some((i) => isUnderAny(i, [m.path])));
+      if (wanted.length > 0) this.#transport.publish(wanted, { to: link.node });
+      if (lastOwn > link.ackedSeq) link.ackedSeq = lastOwn;
+    }
+  }
+
+  // ------------------------------------------------------------------ large values
+
+  #hydrate(path: string): void {
+    const value = this.#shard.get(path);
+    if (value?.ref === undefined || !isBlobRef(value.ref)) return;
+    const ref = value.ref;
+    this.#hydrator.request(path, ref);
+    this.#hydrator.wait(path).then(
+      (bytes) => {
+        // A newer write may have replaced the value meanwhile: install only what is still current.
+        if (this.#shard.get(path)?.ref?.digest !== ref.digest) return;
+        this.#shard.markHydrated(path, bytes);
+        this.#hydrationsCompleted++;
+      },
+      (error: unknown) => {
+        if (!this.#running || isStatemeshError(error, 'CANCELLED')) return;
+        this.#hydrationsFailed++;
+        this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed: ${describe(error)}`);
+      },
+    );
+  }
+
+  #readyValue(path: string): ShardValue | undefined {
+    const value = this.#shard.get(path);
+    return value !== undefined && !value.pending ? value : undefined;
+  }
+
+  // ------------------------------------------------------------------ metrics
+
+  #publishMetrics(): void {
+    for (const [path, value] of metricsToPaths(this.#metricsRoot, this.metrics())) {
+      const current = this.#system.get(path);
+      if (current?.value !== value) this.#system.set(path, value, { system: true });
+    }
+    // The local tree is never drained to peers; drop its outbox so it does not grow.
+    this.#system.drain();
+  }
+}
+
+function lastSeqOf(batch: readonly Mutation[], origin: string): number {
+  for (let i = batch.length - 1; i >= 0; i--) if (batch[i]!.origin === origin) return batch[i]!.seq;
+  return 0;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
