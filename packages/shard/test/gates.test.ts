@@ -1,0 +1,164 @@
+import { pack } from '@statemesh/hlc';
+import type { Mutation } from '@statemesh/contracts';
+import { HashPartition } from '@statemesh/hash-ring';
+import { Shard } from '@statemesh/shard';
+import { describe, expect, it } from 'vitest';
+import { ManualTime } from './manual-time.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+function write(origin: string, seq: number, path: string, value = '1', hlc = pack({ wallMs: 1_700_000_000_000, logical: seq })): Mutation {
+  return { origin, seq, hlc, path, op: 'set', type: 'json', payload: bytes(value) };
+}
+
+describe('the duplicate gate', () => {
+  it('drops a mutation seen before by (origin, seq), also out of order and within one batch', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
+    expect(s.apply([write('a', 1, 'x'), write('a', 3, 'y')], 'p')).toMatchObject({ applied: 2, duplicate: 0 });
+    expect(s.vector()).toEqual({ a: 1 }); // 3 is held beyond the gap
+    expect(s.apply([write('a', 3, 'y'), write('a', 1, 'x'), write('a', 2, 'z'), write('a', 2, 'z')], 'p')).toMatchObject({ applied: 1, duplicate: 3 });
+    expect(s.vector()).toEqual({ a: 3 });
+    expect(s.counters()['remote.duplicates']).toBe(3);
+  });
+});
+
+describe('the interest gate', () => {
+  it('is segment-aware: interest "scene" takes scene and scene.x, never scenery', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', interests: ['scene'], clock: new ManualTime().clock() });
+    const result = s.apply([write('a', 1, 'scene'), write('a', 2, 'scene.x'), write('a', 3, 'scenery'), write('a', 4, 'other.scene')], 'p');
+    expect(result).toMatchObject({ applied: 2, rejected: 2 });
+    expect(result.reasons.map((r) => [r.gate, r.path])).toEqual([['interest', 'scenery'], ['interest', 'other.scene']]);
+    expect(result.reasons[0]!.reason).toBe("path 'scenery' is outside the interests of node 'n' (scene)");
+    expect(s.entries().map((e) => e.path)).toEqual(['scene', 'scene.x']);
+    expect(s.counters()['rejected.interest']).toBe(2);
+    // rejected for interest still counts as processed: the vector moves on, and the writes are offered for relay
+    expect(s.vector()).toEqual({ a: 4 });
+    expect(result.relay).toHaveLength(4);
+  });
+
+  it('takes a delete of an ancestor of an interest, which affects the subtree held', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', interests: ['scene.a'], clock: new ManualTime().clock() });
+    s.apply([write('a', 1, 'scene.a.x')], 'p');
+    const del: Mutation = { origin: 'b', seq: 1, hlc: pack({ wallMs: 1_700_000_000_001, logical: 0 }), path: 'scene', op: 'delete', type: '' };
+    expect(s.apply([del], 'p')).toMatchObject({ applied: 1, rejected: 0 });
+    expect(s.size).toBe(0);
+  });
+});
+
+describe('the partition gate', () => {
+  it('rejects remote sets of paths owned by another node, naming both', () => {
+    const partition = HashPartition.uniform(['n1', 'n2']);
+    const s = new Shard({ clusterId: 'c', nodeId: 'n1', partition, enforcePartition: true, clock: new ManualTime().clock() });
+    const paths = Array.from({ length: 40 }, (_, i) => `p.k${i}`);
+    const mine = paths.filter((p) => partition.ownerOf(p) === 'n1');
+    const theirs = paths.filter((p) => partition.ownerOf(p) === 'n2');
+    expect(mine.length).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(0);
+    const result = s.apply(paths.map((p, i) => write('a', i + 1, p)), 'peer');
+    expect(result.applied).toBe(mine.length);
+    expect(result.rejected).toBe(theirs.length);
+    expect(result.reasons[0]).toMatchObject({ gate: 'partition', reason: `path '${theirs[0]}' partitioned to node 'n2', not 'n1'` });
+    expect(s.counters()['rejected.partition']).toBe(theirs.length);
+    expect(s.entries().map((e) => e.path).sort()).toEqual([...mine].sort());
+  });
+
+  it('is off by default', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n1', partition: HashPartition.uniform(['n1', 'n2']), clock: new ManualTime().clock() });
+    expect(s.apply(Array.from({ length: 20 }, (_, i) => write('a', i + 1, `p.k${i}`)), 'peer').applied).toBe(20);
+  });
+});
+
+describe('malformed remote mutations', () => {
+  it('are rejected whole and counted; the well-formed rest of the batch applies', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
+    const good = write('a', 1, 'ok');
+    const bad: unknown[] = [
+      { ...write('a', 2, 'x'), path: 'bad path' },
+      { ...write('bad id', 1, 'x') },
+      { ...write('a', 3, 'x'), type: '' },
+      { ...write('a', 4, 'x'), seq: 0 },
+      { ...write('a', 5, 'x'), seq: 1.5 },
+      { ...write('a', 6, 'x'), hlc: 5 },
+      { ...write('a', 7, 'x'), hlc: -1n },
+      { ...write('a', 8, 'x'), op: 'merge' },
+      { ...write('a', 9, 'x'), payload: undefined },
+      { ...write('a', 10, 'x'), payload: { digest: 'nope', size: 1, codec: 'raw' } },
+      { ...write('a', 11, 'x'), prev: { origin: 'a', seq: -1, hlc: 1n } },
+      { ...write('a', 12, ''), op: 'set' },
+      { origin: 'a', seq: 13, hlc: 1n, path: 'x', op: 'delete', type: '', payload: bytes('1') },
+      null,
+    ];
+    const result = s.apply([...(bad as Mutation[]), good], 'peer');
+    expect(result).toMatchObject({ applied: 1, rejected: bad.length });
+    expect(result.reasons.every((r) => r.gate === 'malformed' && r.reason.startsWith("malformed mutation from 'peer'"))).toBe(true);
+    expect(s.entries().map((e) => e.path)).toEqual(['ok']);
+    expect(s.vector()).toEqual({ a: 1 });
+    expect(s.counters()['rejected.malformed']).toBe(bad.length);
+  });
+
+  it('rejects an inline payload above maxValueBytes', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', maxValueBytes: 4, clock: new ManualTime().clock() });
+    expect(s.apply([write('a', 1, 'x', '"12345"')], 'p')).toMatchObject({ applied: 0, rejected: 1 });
+  });
+});
+
+describe('the clock gate', () => {
+  it('merges accepted remote times into the clock, so local writes follow them', () => {
+    const time = new ManualTime();
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: time.clock() });
+    const ahead = pack({ wallMs: time.ms + 5_000, logical: 7 });
+    s.apply([write('a', 1, 'x', '1', ahead)], 'p');
+    const mine = s.set('x', 2);
+    expect(mine.hlc > ahead).toBe(true);
+    expect(s.get('x')?.value).toBe(2);
+  });
+
+  it('rejects a write whose time is beyond the drift bound, with the reason, and keeps the rest', () => {
+    const time = new ManualTime();
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: time.clock(1000) });
+    const far = pack({ wallMs: time.ms + 60_000, logical: 0 });
+    const result = s.apply([write('a', 1, 'x'), write('b', 1, 'y', '1', far)], 'p');
+    expect(result).toMatchObject({ applied: 1, rejected: 1 });
+    expect(result.reasons[0]).toMatchObject({ gate: 'clock', origin: 'b', seq: 1, path: 'y' });
+    expect(result.reasons[0]!.reason).toMatch(/drift|ahead/i);
+    expect(s.get('y')).toBeUndefined();
+    expect(s.counters()['rejected.clock']).toBe(1);
+    // not recorded as seen: the same write is taken once the clocks agree
+    expect(s.vector()).toEqual({ a: 1 });
+    time.ms += 60_000;
+    expect(s.apply([write('b', 1, 'y', '1', far)], 'p').applied).toBe(1);
+  });
+});
+
+describe('resolution', () => {
+  it('keeps the greater version whatever the arrival order, and counts the loser as stale', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
+    const newer = write('a', 2, 'x', '"new"', pack({ wallMs: 1_700_000_000_002, logical: 0 }));
+    const older = write('a', 1, 'x', '"old"', pack({ wallMs: 1_700_000_000_001, logical: 0 }));
+    expect(s.apply([newer], 'p').applied).toBe(1);
+    expect(s.apply([older], 'p')).toMatchObject({ applied: 0, stale: 1 });
+    expect(s.get('x')?.value).toBe('new');
+  });
+
+  it('breaks a hybrid-time tie by origin, then seq', () => {
+    const hlc = pack({ wallMs: 1_700_000_000_000, logical: 3 });
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
+    s.apply([write('b', 1, 'x', '"b"', hlc), write('a', 1, 'x', '"a"', hlc)], 'p');
+    expect(s.get('x')?.value).toBe('b');
+  });
+
+  it('lets a remote write overwrite a local one only when it is newer (local writes take part)', () => {
+    const time = new ManualTime();
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: time.clock() });
+    s.set('x', 'local');
+    const older = write('a', 1, 'x', '"remote"', pack({ wallMs: time.ms - 1, logical: 0 }));
+    expect(s.apply([older], 'p').stale).toBe(1);
+    expect(s.get('x')?.value).toBe('local');
+  });
+
+  it('bumps the local seq past its own writes that come back from an earlier life', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
+    s.apply([write('n', 7, 'x')], 'p');
+    expect(s.set('y', 1).seq).toBe(8);
+  });
+});
