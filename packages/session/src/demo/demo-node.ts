@@ -1,0 +1,84 @@
+// One node of the cluster demo, run as a child process: joins the cluster with the config passed as its first
+// argument and answers the demo's requests over the Node IPC channel.
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { join } from '../join.js';
+import type { SessionConfig } from '../config.js';
+import type { NodeReply, NodeRequest } from './node-protocol.js';
+import { makeVolume } from './volume.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as SessionConfig;
+const send = (message: unknown) => process.send?.(message);
+const now = () => performance.timeOrigin + performance.now();
+
+const started = now();
+const session = await join(config, { log: (line) => send({ type: 'log', line }) });
+const joinMs = now() - started;
+
+// Report every probe written elsewhere the moment it becomes visible here.
+session.watch('demo.probe', (changes) => {
+  const at = now();
+  for (const change of changes) {
+    if (change.from === 'local' || change.op !== 'set') continue;
+    const value = session.get(change.path)?.value as { sentAt: number } | undefined;
+    if (value !== undefined) send({ type: 'seen', node: config.nodeId, path: change.path, latencyMs: at - value.sentAt });
+  }
+});
+
+const handlers: Record<string, (...args: never[]) => unknown> = {
+  joinInfo: () => ({ joinMs, entries: session.entries('').length, vector: session.vector() }),
+  set: (path: string, value: unknown) => session.set(path, value).seq,
+  probe: (path: string) => session.set(path, { sentAt: now() }).seq,
+  writeMany: (prefix: string, count: number) => {
+    for (let i = 0; i < count; i++) session.set(`${prefix}.${i}`, { i, note: `object ${i}` });
+    return count;
+  },
+  get: (path: string) => session.get(path)?.value,
+  count: (prefix: string) => session.entries(prefix).length,
+  writeVolume: async (path: string, dims: [number, number, number]) => {
+    const bytes = makeVolume(dims);
+    const t0 = now();
+    session.setBytes(path, bytes, 'volume/f32');
+    await session.flush();
+    return { bytes: bytes.byteLength, sha256: sha256(bytes), offloadMs: now() - t0, ref: session.get(path)?.ref };
+  },
+  waitForData: async (path: string, timeoutMs: number) => {
+    const t0 = now();
+    const value = await session.waitForData(path, timeoutMs);
+    return { bytes: value.bytes?.byteLength ?? 0, sha256: value.bytes ? sha256(value.bytes) : '', waitMs: now() - t0 };
+  },
+  setBytes: (path: string, base64: string, type: string) => session.setBytes(path, Buffer.from(base64, 'base64'), type).seq,
+  getBytes: (path: string) => Buffer.from(session.get(path)?.bytes ?? new Uint8Array()).toString('base64'),
+  digest: () => session.digest(),
+  status: () => session.status(),
+  conflicts: () => session.recentConflicts(8).map((c) => ({ ...c, winner: { ...c.winner, hlc: String(c.winner.hlc) }, loser: { ...c.loser, hlc: String(c.loser.hlc) } })),
+  metrics: () => {
+    const m = session.metrics();
+    return { remote: m.remote, conflicts: { detected: m.conflicts.detected, lost: m.conflicts.lost }, catchUps: m.catchUps, hydrations: m.hydrations };
+  },
+  close: async () => {
+    await session.close();
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+};
+
+process.on('message', (message: NodeRequest) => {
+  void (async () => {
+    let reply: NodeReply;
+    try {
+      const handler = handlers[message.op];
+      if (handler === undefined) throw new Error(`unknown request ${message.op}`);
+      reply = { id: message.id, result: await (handler as (...args: unknown[]) => unknown)(...message.args) };
+    } catch (error) {
+      reply = { id: message.id, error: error instanceof Error ? error.message : String(error) };
+    }
+    send(reply);
+  })();
+});
+process.on('disconnect', () => void session.close().then(() => process.exit(0)));
+send({ type: 'ready', node: config.nodeId });
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
