@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StatemeshError, isDigest, type BlobStore } from '@statemesh/contracts';
+import { readBlobInto, type BlobIntoReader } from './read-blob-into.js';
 import { sha256Hex } from './sha256.js';
 
 const SUBDIR = /^[0-9a-f]{2}$/;
@@ -15,7 +16,7 @@ const TEMP_SUFFIX = '.tmp';
  * behind; `get` re-hashes what it reads and refuses a blob whose bytes no longer match their digest.
  * One process at a time may use a directory.
  */
-export class FileBlobStore implements BlobStore {
+export class FileBlobStore implements BlobStore, BlobIntoReader {
   /** The store's root directory. */
   readonly dir: string;
   readonly #index: Set<string>;
@@ -134,6 +135,34 @@ export class FileBlobStore implements BlobStore {
   async *digests(): AsyncIterable<string> {
     this.#assertOpen();
     yield* Array.from(this.#index); // a snapshot: puts and deletes during iteration do not disturb it
+  }
+
+  /** Internal: reads the blob into `target`, unverified, when it is stored and exactly that long. */
+  async [readBlobInto](digest: string, target: Uint8Array): Promise<boolean> {
+    this.#assertOpen();
+    if (!this.#index.has(digest)) return false;
+    let handle;
+    try {
+      handle = await open(this.pathOf(digest), 'r');
+    } catch (error) {
+      if (!isNotFound(error)) throw ioError(`cannot read blob ${digest}`, error);
+      this.#index.delete(digest);
+      return false;
+    }
+    try {
+      if ((await handle.stat()).size !== target.length) return false;
+      let read = 0;
+      while (read < target.length) {
+        const { bytesRead } = await handle.read(target, read, target.length - read, read);
+        if (bytesRead === 0) return false;
+        read += bytesRead;
+      }
+      return true;
+    } catch (error) {
+      throw ioError(`cannot read blob ${digest}`, error);
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Waits for writes in flight, then refuses further use. Idempotent. */

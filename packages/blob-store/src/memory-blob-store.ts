@@ -1,11 +1,12 @@
 import { StatemeshError, isDigest, type BlobStore } from '@statemesh/contracts';
+import { readBlobInto, type BlobIntoReader } from './read-blob-into.js';
 import { sha256Hex } from './sha256.js';
 
 /**
  * A {@link BlobStore} in memory. It keeps a private copy of every blob, hashed when it was put, and hands out
  * copies, so no caller can change what is stored under a digest.
  */
-export class MemoryBlobStore implements BlobStore {
+export class MemoryBlobStore implements BlobStore, BlobIntoReader {
   readonly #blobs = new Map<string, Uint8Array>();
 
   /** Stores a copy of `bytes` (a no-op when already present) and returns their SHA-256 digest. */
@@ -40,6 +41,14 @@ export class MemoryBlobStore implements BlobStore {
   /** Every stored digest, as of the call. */
   async *digests(): AsyncIterable<string> {
     yield* Array.from(this.#blobs.keys()); // a snapshot: puts and deletes during iteration do not disturb it
+  }
+
+  /** Internal: copies the blob into `target` when it is stored and exactly that long. */
+  [readBlobInto](digest: string, target: Uint8Array): Promise<boolean> {
+    const blob = this.#blobs.get(digest);
+    if (blob === undefined || blob.length !== target.length) return Promise.resolve(false);
+    target.set(blob);
+    return Promise.resolve(true);
   }
 
   /** Nothing to release; present so callers can close any store alike. */

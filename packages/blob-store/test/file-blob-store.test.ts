@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '@statemesh/contracts';
-import { FileBlobStore, sha256Hex } from '@statemesh/blob-store';
+import { FileBlobStore, getChunked, loadManifest, missingChunks, putChunked, sha256Hex } from '@statemesh/blob-store';
 import { blobStoreBehaviour } from './blob-store-behaviour.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'statemesh-blob-store-'));
@@ -63,6 +63,22 @@ describe('FileBlobStore', () => {
     expect(await store.get(digest)).toBeUndefined();
     expect(await store.put(new TextEncoder().encode('precious bytes'))).toBe(digest);
     expect(new TextDecoder().decode(await store.get(digest))).toBe('precious bytes');
+    await store.close();
+  });
+
+  it('detects a chunk of a chunked blob corrupted on disk, names it, and lists it as missing after', async () => {
+    const store = await FileBlobStore.open(freshDir());
+    const value = new Uint8Array(64 * 1024).map((_, i) => (i * 7) & 0xff);
+    const ref = await putChunked(store, value, { chunkSize: 16 * 1024 });
+    expect(Buffer.from(await getChunked(store, ref)).equals(value)).toBe(true);
+    const victim = (await loadManifest(store, ref)).chunks[2]!.digest;
+    const bytes = await readFile(store.pathOf(victim));
+    bytes[100] = bytes[100]! ^ 1; // one flipped bit, same size
+    await writeFile(store.pathOf(victim), bytes);
+    const error = await getChunked(store, ref).catch((e: unknown) => e);
+    expect(isStatemeshError(error, 'CHUNK_DIGEST_MISMATCH')).toBe(true);
+    expect((error as { details: { digest: string } }).details.digest).toBe(victim);
+    expect(await missingChunks(store, ref)).toEqual([victim]);
     await store.close();
   });
 

@@ -1,0 +1,149 @@
+// Blob-store throughput beside the raw floor, measured in the same run. `pnpm bench` in this package.
+// Every case runs once per round, rounds interleave the cases (so a busy machine slows ours and the floor alike),
+// and each figure is the median over the rounds. Data: SIZE bytes of seeded random bytes, 1 MiB chunks.
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileBlobStore, MemoryBlobStore, cdcCutPoints, getChunked, putChunked } from '@statemesh/blob-store';
+import type { BlobRef } from '@statemesh/contracts';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.BENCH_MIB ?? 64) * MiB;
+const ROUNDS = Number(process.env.BENCH_RUNS ?? 7);
+const CHUNK = MiB;
+
+const data = new Uint8Array(SIZE);
+for (let i = 0, x = 2463534242; i < SIZE; i++) {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  data[i] = x & 0xff;
+}
+const chunks: Uint8Array[] = [];
+for (let at = 0; at < SIZE; at += CHUNK) chunks.push(data.subarray(at, Math.min(at + CHUNK, SIZE)));
+const chunkDigests = chunks.map((chunk) => createHash('sha256').update(chunk).digest('hex'));
+const root = await mkdtemp(join(tmpdir(), 'statemesh-blob-bench-'));
+let dirs = 0;
+const freshDir = (): string => join(root, `d${dirs++}`);
+const scratch: string[] = []; // directories written by timed runs, removed after each round
+const scratchDir = (): string => {
+  const dir = freshDir();
+  scratch.push(dir);
+  return dir;
+};
+
+// Floors: storing and reading the same 1 MiB chunks with nothing but node:fs and one SHA-256 per byte.
+async function floorWrite(dir: string, durable: boolean): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const chunk of chunks) {
+    const digest = createHash('sha256').update(chunk).digest('hex');
+    if (!durable) {
+      await writeFile(join(dir, digest), chunk);
+      continue;
+    }
+    const handle = await open(join(dir, digest), 'w');
+    await handle.write(chunk);
+    await handle.sync();
+    await handle.close();
+  }
+}
+
+async function floorRead(dir: string): Promise<void> {
+  const out = new Uint8Array(SIZE);
+  let at = 0;
+  for (const digest of chunkDigests) {
+    const bytes = await readFile(join(dir, digest));
+    if (createHash('sha256').update(bytes).digest('hex') !== digest) throw new Error('floor read mismatch');
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+}
+
+interface Case {
+  readonly name: string;
+  /** Untimed preparation before each timed run. */
+  readonly setup?: () => Promise<void>;
+  readonly run: () => Promise<void> | void;
+  readonly times: number[];
+}
+const cases = new Map<string, Case>();
+const add = (name: string, run: () => Promise<void> | void, setup?: () => Promise<void>): void => {
+  cases.set(name, setup === undefined ? { name, run, times: [] } : { name, run, setup, times: [] });
+};
+
+const readFloorDir = freshDir();
+await floorWrite(readFloorDir, false);
+let writeFloorDir = '';
+add('writeFile+sha256 floor', () => floorWrite(writeFloorDir, false), async () => {
+  writeFloorDir = scratchDir();
+});
+add('write+fsync+sha256 floor', () => floorWrite(writeFloorDir, true), async () => {
+  writeFloorDir = scratchDir();
+});
+add('readFile+sha256 floor', () => floorRead(readFloorDir));
+add('in-memory sha256+copy floor', () => {
+  for (const chunk of chunks) {
+    createHash('sha256').update(chunk).digest('hex');
+    chunk.slice();
+  }
+});
+
+let memory = new MemoryBlobStore();
+add('memory put', async () => void (await putChunked(memory, data, { chunkSize: CHUNK })), async () => {
+  memory = new MemoryBlobStore();
+});
+const memoryStore = new MemoryBlobStore();
+const memoryRef: BlobRef = await putChunked(memoryStore, data, { chunkSize: CHUNK });
+add('memory get', async () => void (await getChunked(memoryStore, memoryRef)));
+
+let file: FileBlobStore | undefined;
+add('file put', async () => void (await putChunked(file!, data, { chunkSize: CHUNK })), async () => {
+  await file?.close();
+  file = await FileBlobStore.open(scratchDir());
+});
+const fileStore = await FileBlobStore.open(freshDir());
+const fileRef = await putChunked(fileStore, data, { chunkSize: CHUNK });
+add('file get', async () => void (await getChunked(fileStore, fileRef)));
+
+add('sha256 one pass', () => void createHash('sha256').update(data).digest('hex'));
+add('cdc chunking avg 64 KiB', () => void cdcCutPoints(data, 64 * 1024));
+add('cdc chunking avg 1 MiB', () => void cdcCutPoints(data, MiB));
+let cdcStore = new MemoryBlobStore();
+add('memory put cdc 1 MiB', async () => void (await putChunked(cdcStore, data, { chunking: 'cdc', chunkSize: CHUNK })), async () => {
+  cdcStore = new MemoryBlobStore();
+});
+
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of cases.values()) {
+    await c.setup?.();
+    const start = performance.now();
+    await c.run();
+    c.times.push(performance.now() - start);
+  }
+  await file?.close();
+  file = undefined;
+  for (const dir of scratch.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+await file?.close();
+await fileStore.close();
+await rm(root, { recursive: true, force: true });
+
+const mbps = (name: string): number => {
+  const times = [...cases.get(name)!.times].sort((a, b) => a - b);
+  return SIZE / MiB / (times[Math.floor(times.length / 2)]! / 1000);
+};
+const line = (ours: string, peer: string): void =>
+  console.log(`${ours}: ${mbps(ours).toFixed(0)} MB/s | ${peer}: ${mbps(peer).toFixed(0)} MB/s | ratio ${(mbps(ours) / mbps(peer)).toFixed(2)}`);
+
+console.log(`# @statemesh/blob-store bench: ${SIZE / MiB} MiB of random bytes, 1 MiB chunks, median of ${ROUNDS} interleaved rounds (node ${process.version})`);
+line('memory put', 'writeFile+sha256 floor');
+line('memory get', 'readFile+sha256 floor');
+line('file put', 'writeFile+sha256 floor');
+line('file put', 'write+fsync+sha256 floor');
+line('file get', 'readFile+sha256 floor');
+line('memory put', 'in-memory sha256+copy floor');
+line('memory get', 'in-memory sha256+copy floor');
+line('cdc chunking avg 64 KiB', 'sha256 one pass');
+line('cdc chunking avg 1 MiB', 'sha256 one pass');
+line('memory put cdc 1 MiB', 'memory put');
