@@ -67,8 +67,8 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
         switch (t) {
           case (1 << 3) | LEN: node = readString(r); break;
           case (2 << 3) | LEN: cluster = readString(r); break;
-          case (3 << 3) | VARINT: minVersion = r.uint32(); break;
-          case (4 << 3) | VARINT: maxVersion = r.uint32(); break;
+          case (3 << 3) | VARINT: minVersion = readUint(r); break;
+          case (4 << 3) | VARINT: maxVersion = readUint(r); break;
           case (5 << 3) | LEN: vector = readVector(r); break;
           case (6 << 3) | LEN: interests.push(readString(r)); break;
           case (7 << 3) | LEN: capabilities.push(readString(r)); break;
@@ -107,7 +107,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
         switch (t) {
           case (1 << 3) | VARINT: requestId = readUint(r); break;
           case (2 << 3) | LEN: entries.push(readEntry(r)); break;
-          case (3 << 3) | VARINT: last = r.bool(); break;
+          case (3 << 3) | VARINT: last = readUint(r) !== 0; break;
           case (4 << 3) | LEN: vector = readVector(r); break;
           case (5 << 3) | LEN: error = readString(r); break;
           default: skip(r, t);
@@ -139,7 +139,7 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
         switch (t) {
           case (1 << 3) | VARINT: requestId = readUint(r); break;
           case (2 << 3) | LEN: digest = readString(r); break;
-          case (3 << 3) | VARINT: found = r.bool(); break;
+          case (3 << 3) | VARINT: found = readUint(r) !== 0; break;
           case (4 << 3) | LEN: data = readBytes(r); break;
           default: skip(r, t);
         }
@@ -213,7 +213,7 @@ function readMutation(r: Reader): Mutation {
       case (3 << 3) | FIXED64: hlc = readFixed64(r); break;
       case (4 << 3) | LEN: prev = readVersion(r); break;
       case (5 << 3) | LEN: path = readString(r); break;
-      case (6 << 3) | VARINT: opCode = r.uint32(); break;
+      case (6 << 3) | VARINT: opCode = readUint(r); break;
       case (7 << 3) | LEN: type = readRepeatedString(r); break;
       case (8 << 3) | LEN: payload = readBytes(r); break;
       case (9 << 3) | LEN: payload = readBlobRef(r); break;
@@ -237,7 +237,7 @@ function readEntry(r: Reader): Entry {
     switch (t) {
       case (1 << 3) | LEN: path = readString(r); break;
       case (2 << 3) | LEN: version = readVersion(r); break;
-      case (3 << 3) | VARINT: tombstone = r.bool(); break;
+      case (3 << 3) | VARINT: tombstone = readUint(r) !== 0; break;
       case (4 << 3) | LEN: type = readRepeatedString(r); break;
       case (5 << 3) | LEN: payload = readBytes(r); break;
       case (6 << 3) | LEN: payload = readBlobRef(r); break;

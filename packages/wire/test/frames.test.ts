@@ -29,6 +29,19 @@ describe('frame bodies', () => {
     }
   });
 
+  it('returns byte fields that are copies, not views of the input', () => {
+    const body = new Uint8Array(encodeFrameBody({ kind: 'mutations', mutations: [setMutation] }));
+    const decoded = decodeFrameBody(FRAME_KIND.mutations, body);
+    body.fill(0);
+    expect(decoded.kind === 'mutations' && decoded.mutations[0]!.payload).toEqual(setMutation.payload);
+  });
+
+  it('keeps a vector entry for a node named "__proto__" as data', () => {
+    const vector = JSON.parse('{"__proto__": 4, "b": 2}') as Record<string, number>;
+    const decoded = decodeFrameBody(FRAME_KIND.snapshotRequest, encodeFrameBody({ kind: 'snapshot-request', requestId: 1, prefixes: [], vector }));
+    expect(decoded.kind === 'snapshot-request' && Object.entries(decoded.vector!)).toEqual([['__proto__', 4], ['b', 2]]);
+  });
+
   it('decodes a kind it does not know as an unknown frame', () => {
     expect(decodeFrameBody(99, new Uint8Array([1, 2, 3]))).toEqual({ kind: 'unknown', code: 99 });
   });
@@ -42,6 +55,12 @@ describe('envelopes', () => {
   it('decodes an envelope whose field is a kind it does not know as an unknown frame', () => {
     // field 15, wire type 2, 3 bytes
     expect(decodeEnvelope(new Uint8Array([(15 << 3) | 2, 3, 1, 2, 3]))).toEqual({ kind: 'unknown', code: 15 });
+  });
+
+  it('skips fields it does not know beside a frame (a newer peer may add some)', () => {
+    const frame: Frame = { kind: 'heartbeat', node: 'n', sentAtMs: 3 };
+    const withExtra = new Uint8Array([...encodeEnvelope(frame), (14 << 3) | 0, 1, (13 << 3) | 2, 2, 9, 9]);
+    expect(decodeEnvelope(withExtra)).toStrictEqual(frame);
   });
 });
 
