@@ -13,3 +13,5 @@ export type { BlobRef, Entry, ErrorCode, Mutation, Version, VersionVector } from
 export { HashPartition, HashRing } from '@statemesh/hash-ring';
 export { HybridClock } from '@statemesh/hlc';
 export type { Change, ChangeListener, Conflict, ShardEntry, ShardValue } from '@statemesh/shard';
+export { realTimers } from './timers.js';
+export type { TimerHandle, Timers } from './timers.js';

@@ -1,4 +1,4 @@
-import { CodecRegistry, type BlobStore } from '@statemesh/contracts';
+import { CodecRegistry, type BlobStore, type Transport } from '@statemesh/contracts';
 import { FileBlobStore, MemoryBlobStore } from '@statemesh/blob-store';
 import { registerZstd } from '@statemesh/codec-zstd';
 import { HybridClock } from '@statemesh/hlc';
@@ -7,11 +7,20 @@ import { resolveConfig, type SessionConfig } from './config.js';
 import { SequenceMark } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport } from './transport-factory.js';
+import type { Timers } from './timers.js';
 
 /** Options for `join()` that are not part of the cluster config. */
 export interface JoinOptions {
   /** Where one-line warnings go (default `console.warn`). */
   readonly log?: ((line: string) => void) | undefined;
+  /** Timers to run on instead of the real ones (a simulator's virtual time). */
+  readonly timers?: Timers | undefined;
+  /** The wall clock of the node's hybrid logical clock (default `Date.now`). */
+  readonly wallClock?: (() => number) | undefined;
+  /** A blob store to use instead of the one `blobStorePath` names (a simulator's stand-in for a disk). */
+  readonly blobStore?: BlobStore | undefined;
+  /** A transport to use instead of the one the config names (already configured, not started). */
+  readonly transport?: Transport | undefined;
 }
 
 /**
@@ -22,12 +31,13 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   const resolved = resolveConfig(config);
   const log = options.log ?? ((line: string) => console.warn(line));
   const registry = registerZstd(CodecRegistry.withBuiltins());
-  const blobStore: BlobStore = resolved.blobStorePath === undefined ? new MemoryBlobStore() : await FileBlobStore.open(resolved.blobStorePath);
+  const blobStore: BlobStore =
+    options.blobStore ?? (resolved.blobStorePath === undefined ? new MemoryBlobStore() : await FileBlobStore.open(resolved.blobStorePath));
   const sequenceMark = resolved.blobStorePath === undefined ? undefined : SequenceMark.open(resolved.blobStorePath, resolved.nodeId);
   const shard = new Shard({
     clusterId: resolved.clusterId,
     nodeId: resolved.nodeId,
-    clock: new HybridClock(),
+    clock: new HybridClock(options.wallClock === undefined ? {} : { now: options.wallClock }),
     partition: resolved.partition,
     enforcePartition: resolved.enforcePartition,
     interests: resolved.interests,
@@ -38,8 +48,8 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     logger: log,
   });
   if (sequenceMark !== undefined) shard.reserveSequence(sequenceMark.value);
-  const transport = createTransport(resolved, registry);
-  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, log });
+  const transport = options.transport ?? createTransport(resolved, registry);
+  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, log, timers: options.timers });
   try {
     await session.start();
   } catch (error) {

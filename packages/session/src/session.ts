@@ -21,6 +21,7 @@ import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import { PeerTable } from './peer-table.js';
 import type { SequenceMark } from './sequence-mark.js';
+import { every, realTimers, type Timers } from './timers.js';
 
 /** One peer as `status()` reports it. */
 export interface PeerStatus {
@@ -56,6 +57,8 @@ export interface SessionParts {
   readonly registry: CodecRegistry;
   readonly sequenceMark: SequenceMark | undefined;
   readonly log: (line: string) => void;
+  /** Timers the session runs on (default: real ones). */
+  readonly timers?: Timers | undefined;
 }
 
 const PREFIX = '@statemesh/session: ';
@@ -81,8 +84,9 @@ export class Session {
   readonly #metricsRoot: string;
   #running = false;
   #closing: Promise<void> | undefined;
-  #pumpTimer: NodeJS.Timeout | undefined;
-  #metricsTimer: NodeJS.Timeout | undefined;
+  readonly #timers: Timers;
+  #stopPump: (() => void) | undefined;
+  #stopMetrics: (() => void) | undefined;
   #flushScheduled = false;
   #pumpCycles = 0;
   #catchUpsCompleted = 0;
@@ -101,6 +105,7 @@ export class Session {
     this.#blobStore = parts.blobStore;
     this.#sequenceMark = parts.sequenceMark;
     this.#log = parts.log;
+    this.#timers = parts.timers ?? realTimers;
     this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
     this.#metricsRoot = `__system.distributed.${this.clusterId}`;
     this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
@@ -116,19 +121,17 @@ export class Session {
   async start(): Promise<void> {
     await this.#transport.start(this.#host);
     this.#running = true;
-    this.#pumpTimer = setInterval(() => this.#pump(), this.#config.pumpIntervalMs);
-    this.#pumpTimer.unref();
-    this.#metricsTimer = setInterval(() => this.#publishMetrics(), this.#config.metricsIntervalMs);
-    this.#metricsTimer.unref();
+    this.#stopPump = every(this.#timers, this.#config.pumpIntervalMs, () => this.#pump());
+    this.#stopMetrics = every(this.#timers, this.#config.metricsIntervalMs, () => this.#publishMetrics());
     this.#publishMetrics();
     if (this.#config.seeds.length > 0 && this.#config.snapshotOnJoin && this.#config.joinTimeoutMs > 0) {
       // A restarted node learns its own last sequence number from its peers' catch-up: wait for the first one.
-      let timer: NodeJS.Timeout | undefined;
+      let timer: object | undefined;
       await Promise.race([
         this.#firstCatchUp.promise,
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#config.joinTimeoutMs))),
+        new Promise<void>((resolve) => (timer = this.#timers.setTimeout(resolve, this.#config.joinTimeoutMs))),
       ]);
-      clearTimeout(timer);
+      if (timer !== undefined) this.#timers.clearTimeout(timer);
     }
   }
 
@@ -191,14 +194,14 @@ export class Session {
     const ready = this.#readyValue(path);
     if (ready !== undefined) return Promise.resolve(ready);
     return new Promise<ShardValue>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#timers.setTimeout(() => {
         stop();
         reject(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
       }, timeoutMs);
       const stop = this.#shard.watch(path, () => {
         const value = this.#readyValue(path);
         if (value === undefined) return;
-        clearTimeout(timer);
+        this.#timers.clearTimeout(timer);
         stop();
         resolve(value);
       });
@@ -284,8 +287,8 @@ export class Session {
       this.#log(`${PREFIX}flush on close failed: ${describe(error)}`);
     }
     this.#running = false;
-    clearInterval(this.#pumpTimer);
-    clearInterval(this.#metricsTimer);
+    this.#stopPump?.();
+    this.#stopMetrics?.();
     this.#unwatch();
     this.#hydrator.close();
     this.#firstCatchUp.resolve();
@@ -351,7 +354,7 @@ export class Session {
     for (const page of this.#shard.pages(request)) {
       yield page;
       // Let live traffic through between pages of a large snapshot.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, 0));
     }
   }
 
@@ -364,10 +367,10 @@ export class Session {
   #scheduleFlush(): void {
     if (this.#flushScheduled || !this.#running) return;
     this.#flushScheduled = true;
-    setImmediate(() => {
+    this.#timers.setTimeout(() => {
       this.#flushScheduled = false;
       this.#pump();
-    });
+    }, 0);
   }
 
   #pump(): void {

@@ -1,0 +1,36 @@
+/** An opaque timer handle. */
+export type TimerHandle = object;
+
+/**
+ * The clock and timers a session runs on: real ones by default; a simulator passes virtual ones (the
+ * `VirtualScheduler` of `@statemesh/transport-memory` fits) so a whole cluster runs on virtual time.
+ */
+export interface Timers {
+  /** Milliseconds on a monotonic clock (any origin). */
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(timer: TimerHandle): void;
+}
+
+/** Real timers; every one is unref'd, so a forgotten session never keeps the process alive. */
+export const realTimers: Timers = {
+  now: () => performance.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
+/** Calls `callback` every `intervalMs` on `timers` until the returned function is called. */
+export function every(timers: Timers, intervalMs: number, callback: () => void): () => void {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    handle = timers.setTimeout(tick, intervalMs);
+    callback();
+  };
+  handle = timers.setTimeout(tick, intervalMs);
+  return () => {
+    stopped = true;
+    if (handle !== undefined) timers.clearTimeout(handle);
+  };
+}
