@@ -240,6 +240,8 @@ export class MemoryTransport implements Transport {
   close(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
     this.#state = 'closed';
+    // Fail waiting fetches first: dropping their peers would otherwise answer them CHUNK_NOT_FOUND.
+    for (const onClose of Array.from(this.#onClose)) onClose();
     for (const connection of Array.from(this.#connections.values())) {
       this.#send(connection, { kind: 'goodbye', reason: 'closed' });
       this.#drop(connection, 'closed', false);
@@ -250,7 +252,6 @@ export class MemoryTransport implements Transport {
     this.#retries.clear();
     if (this.#heartbeat !== undefined) this.#port.scheduler.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
-    for (const onClose of Array.from(this.#onClose)) onClose();
     for (const wait of this.#snapshotWaits.values()) wait.pages.fail(this.#closedError());
     this.#snapshotWaits.clear();
     this.#port.release(this.nodeId);
