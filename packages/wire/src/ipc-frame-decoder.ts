@@ -63,7 +63,12 @@ export class IpcFrameDecoder {
       return this.#consume(chunk);
     } catch (error) {
       this.#error = isStatemeshError(error) ? error : malformedFrame(`unexpected decoder failure (${String(error)})`, error);
+      // Nothing more will be decoded: release what was buffered. Frames completed earlier in this same read are
+      // dropped with the connection.
       this.#body = undefined;
+      this.#bodyFill = 0;
+      this.#headerFill = 0;
+      this.#skipLeft = 0;
       throw this.#error;
     }
   }
