@@ -1,0 +1,57 @@
+/** Intervals of silence after which a peer is `suspect`, per DESIGN.md. */
+export const SUSPECT_AFTER_INTERVALS = 3;
+/** Intervals of silence after which a peer is `dead`: its stream is cancelled and its seed redialled. */
+export const DEAD_AFTER_INTERVALS = 5;
+
+/** What a {@link Liveness.check} found: a change of state, or nothing. */
+export type LivenessChange = 'suspect' | 'dead' | 'recovered' | undefined;
+
+/**
+ * The heartbeat state machine of one peer: `up` → (silent 3 intervals) `suspect` → (silent 5) `dead`; anything
+ * received while `suspect` brings it back to `up`. Receiving only stamps a time; the heartbeat timer decides.
+ */
+export class Liveness {
+  readonly #intervalMs: number;
+  #lastSeen: number;
+  #state: 'up' | 'suspect' | 'dead' = 'up';
+
+  constructor(intervalMs: number, now: number) {
+    this.#intervalMs = intervalMs;
+    this.#lastSeen = now;
+  }
+
+  /** `up`, `suspect` or `dead`. */
+  get state(): 'up' | 'suspect' | 'dead' {
+    return this.#state;
+  }
+
+  /** When anything was last received. */
+  get lastSeen(): number {
+    return this.#lastSeen;
+  }
+
+  /** Something arrived from the peer. */
+  seen(now: number): void {
+    this.#lastSeen = now;
+  }
+
+  /** Moves the state on from the silence so far; returns the change, if any. `dead` is final. */
+  check(now: number): LivenessChange {
+    if (this.#state === 'dead') return undefined;
+    const silence = now - this.#lastSeen;
+    if (silence >= DEAD_AFTER_INTERVALS * this.#intervalMs) {
+      this.#state = 'dead';
+      return 'dead';
+    }
+    if (silence >= SUSPECT_AFTER_INTERVALS * this.#intervalMs) {
+      if (this.#state === 'suspect') return undefined;
+      this.#state = 'suspect';
+      return 'suspect';
+    }
+    if (this.#state === 'suspect') {
+      this.#state = 'up';
+      return 'recovered';
+    }
+    return undefined;
+  }
+}
