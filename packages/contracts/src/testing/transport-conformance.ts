@@ -301,11 +301,15 @@ export function runTransportConformance(harness: TransportHarness): void {
         await linked(a, b1);
         await b1.transport.close();
         await waitFor(() => hasEvent(a.host, bId, 'down'), { timeoutMs: WAIT_MS, message: `${bId} down` });
+        // The host's Hello is read each time a connection opens: the new connection carries a's new vector.
+        a.host.helloInfo = { vector: { [a.id]: 9 }, interests: [] };
         const b2 = await node(bId, { seeds: [a], host: { vector: { [bId]: 5 } } });
         await waitFor(() => hasEvent(a.host, bId, 'up', 2), { timeoutMs: WAIT_MS, message: `${bId} up again` });
         await linked(a, b2);
         const second = a.host.eventsFor(bId).filter((e) => e.type === 'up')[1];
         expect(second?.type === 'up' && second.hello.vector).toEqual({ [bId]: 5 });
+        const upAtB2 = b2.host.eventsFor(a.id).find((e) => e.type === 'up');
+        expect(upAtB2?.type === 'up' && upAtB2.hello.vector).toEqual({ [a.id]: 9 });
         expect(a.transport.publish([mutation(a.id, 1)])).toBe(1);
         expect(b2.transport.publish([mutation(bId, 6)])).toBe(1);
         await received(b2, a, 1);
