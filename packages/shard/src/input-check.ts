@@ -9,10 +9,18 @@ export function isValidType(type: unknown): type is string {
   return typeof type === 'string' && TYPE.test(type);
 }
 
+/** Strings already known to be valid (interned ids and types): a set lookup instead of a regular expression. */
+export interface KnownValid {
+  readonly origins: ReadonlyMap<string, string>;
+  readonly types: ReadonlyMap<string, string>;
+}
+
+const NOTHING_KNOWN: KnownValid = { origins: new Map(), types: new Map() };
+
 /** Why `version` is not a well-formed version, or undefined when it is. */
-export function versionProblem(version: Version | undefined, label: string): string | undefined {
+export function versionProblem(version: Version | undefined, label: string, known = NOTHING_KNOWN): string | undefined {
   if (typeof version !== 'object' || version === null) return `${label} is not an object`;
-  if (!isValidId(version.origin)) return `${label} origin is not a valid node id`;
+  if (!known.origins.has(version.origin) && !isValidId(version.origin)) return `${label} origin is not a valid node id`;
   const seq = version.seq;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return `${label} seq ${String(seq)} is not a positive integer`;
   const hlc = version.hlc;
@@ -33,18 +41,18 @@ function payloadProblem(payload: unknown, maxValueBytes: number): string | undef
 }
 
 /** Why a remote mutation is malformed, or undefined when it can be applied. */
-export function mutationProblem(mutation: Mutation, maxValueBytes: number): string | undefined {
+export function mutationProblem(mutation: Mutation, maxValueBytes: number, known = NOTHING_KNOWN): string | undefined {
   if (typeof mutation !== 'object' || mutation === null) return 'mutation is not an object';
-  const problem = versionProblem(mutation, 'mutation');
+  const problem = versionProblem(mutation, 'mutation', known);
   if (problem !== undefined) return problem;
   if (!isValidPath(mutation.path)) return `path ${JSON.stringify(String(mutation.path)).slice(0, 80)} is not a valid path`;
   if (mutation.prev !== undefined) {
-    const prevProblem = versionProblem(mutation.prev, 'prev');
+    const prevProblem = versionProblem(mutation.prev, 'prev', known);
     if (prevProblem !== undefined) return prevProblem;
   }
   if (mutation.op === 'set') {
     if (mutation.path === '') return 'set of the root path';
-    if (!isValidType(mutation.type)) return `type ${JSON.stringify(String(mutation.type)).slice(0, 80)} is not a valid value type`;
+    if (!known.types.has(mutation.type) && !isValidType(mutation.type)) return `type ${JSON.stringify(String(mutation.type)).slice(0, 80)} is not a valid value type`;
     return payloadProblem(mutation.payload, maxValueBytes);
   }
   if (mutation.op === 'delete') return mutation.payload === undefined ? undefined : 'delete with a payload';
@@ -52,14 +60,14 @@ export function mutationProblem(mutation: Mutation, maxValueBytes: number): stri
 }
 
 /** Why a snapshot or catch-up entry is malformed, or undefined when it can be merged. */
-export function entryProblem(entry: Entry, maxValueBytes: number): string | undefined {
+export function entryProblem(entry: Entry, maxValueBytes: number, known = NOTHING_KNOWN): string | undefined {
   if (typeof entry !== 'object' || entry === null) return 'entry is not an object';
-  const problem = versionProblem(entry.version, 'entry version');
+  const problem = versionProblem(entry.version, 'entry version', known);
   if (problem !== undefined) return problem;
   if (!isValidPath(entry.path)) return `path ${JSON.stringify(String(entry.path)).slice(0, 80)} is not a valid path`;
   if (entry.tombstone === true) return entry.payload === undefined ? undefined : 'tombstone with a payload';
   if (entry.tombstone !== false) return 'entry.tombstone is not a boolean';
   if (entry.path === '') return 'entry at the root path';
-  if (!isValidType(entry.type)) return `type ${JSON.stringify(String(entry.type)).slice(0, 80)} is not a valid value type`;
+  if (!known.types.has(entry.type) && !isValidType(entry.type)) return `type ${JSON.stringify(String(entry.type)).slice(0, 80)} is not a valid value type`;
   return payloadProblem(entry.payload, maxValueBytes);
 }

@@ -7,14 +7,18 @@
  */
 export class OriginIndex {
   readonly #origins = new Map<string, OriginLog>();
+  #lastOrigin = '';
+  #last: OriginLog | undefined = undefined;
 
   /** Records that the replica now holds `(origin, seq)` at `path`. */
   add(origin: string, seq: number, path: string): void {
-    let log = this.#origins.get(origin);
+    let log = origin === this.#lastOrigin ? this.#last : this.#origins.get(origin);
     if (log === undefined) {
       log = new OriginLog();
       this.#origins.set(origin, log);
     }
+    this.#lastOrigin = origin;
+    this.#last = log;
     const n = log.seqs.length;
     if (n > 0 && log.seqs[n - 1]! > seq) log.sorted = false;
     log.seqs.push(seq);

@@ -4,17 +4,30 @@
  */
 export class SeenSet {
   readonly #origins = new Map<string, OriginSeen>();
+  // Batches usually hold runs of one origin: remember the last one looked up.
+  #lastOrigin = '';
+  #last: OriginSeen | undefined = undefined;
+
+  #get(origin: string): OriginSeen | undefined {
+    if (origin === this.#lastOrigin && this.#last !== undefined) return this.#last;
+    const seen = this.#origins.get(origin);
+    if (seen !== undefined) {
+      this.#lastOrigin = origin;
+      this.#last = seen;
+    }
+    return seen;
+  }
 
   /** True when `(origin, seq)` was already recorded. */
   has(origin: string, seq: number): boolean {
-    const seen = this.#origins.get(origin);
+    const seen = this.#get(origin);
     if (seen === undefined) return false;
     return seq <= seen.contiguous || (seen.beyond !== undefined && seen.beyond.has(seq));
   }
 
   /** Records `(origin, seq)`; returns false when it was already there. */
   add(origin: string, seq: number): boolean {
-    let seen = this.#origins.get(origin);
+    let seen = this.#get(origin);
     if (seen === undefined) {
       seen = new OriginSeen();
       this.#origins.set(origin, seen);
@@ -37,7 +50,7 @@ export class SeenSet {
 
   /** Raises the gap-free prefix of `origin` to at least `upTo` (after a completed catch-up, or for local writes). */
   raise(origin: string, upTo: number): void {
-    let seen = this.#origins.get(origin);
+    let seen = this.#get(origin);
     if (seen === undefined) {
       seen = new OriginSeen();
       this.#origins.set(origin, seen);

@@ -70,7 +70,7 @@ interface BatchCounts {
   rejected: number;
   conflicts: number;
   reasons: RejectReason[];
-  relay: Mutation[];
+  relay: readonly Mutation[];
 }
 
 /**
@@ -109,7 +109,9 @@ export class Shard {
   readonly #index = new OriginIndex();
   readonly #conflicts = new ConflictRing(128);
   readonly #watch: WatchHub;
-  readonly #interned = new Map<string, string>();
+  readonly #known = { origins: new Map<string, string>(), types: new Map<string, string>() };
+  #lastOrigin = '';
+  #lastType = '';
   readonly #offloads = new Set<Promise<void>>();
   #outbox: (Outgoing | undefined)[] = [];
   #outboxHead = 0;
@@ -147,7 +149,7 @@ export class Shard {
     if (!isValidId(options.clusterId)) throw invalidId('clusterId', options.clusterId);
     if (!isValidId(options.nodeId)) throw invalidId('nodeId', options.nodeId);
     this.clusterId = options.clusterId;
-    this.nodeId = this.#intern(options.nodeId);
+    this.nodeId = this.#internOrigin(options.nodeId);
     this.#clock = options.clock ?? new HybridClock();
     this.#partition = options.partition;
     this.#enforcePartition = options.enforcePartition ?? false;
@@ -305,44 +307,52 @@ export class Shard {
     if (!isValidId(from)) throw invalidId('from', from);
     if (!Array.isArray(batch)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}apply needs an array of mutations`);
     const counts = newCounts();
-    const candidates: Mutation[] = [];
-    for (const mutation of batch) {
-      const problem = mutationProblem(mutation, this.#maxValue);
+    const gated = this.#interests.length > 0 || this.#enforcePartition;
+    // The usual batch passes every gate: then it is its own candidate list and its own relay list.
+    let candidates: Mutation[] | undefined;
+    let relayGated: Mutation[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const mutation = batch[i]!;
+      let keep = false;
+      const problem = mutationProblem(mutation, this.#maxValue, this.#known);
       if (problem !== undefined) {
         this.#reject(counts, 'malformed', mutation, `malformed mutation from '${from}': ${problem}`);
-        continue;
-      }
-      if (this.#seen.has(mutation.origin, mutation.seq)) {
+      } else if (this.#seen.has(mutation.origin, mutation.seq)) {
         counts.duplicate++;
-        continue;
-      }
-      const gate = this.#gate(mutation.path, mutation.op === 'delete');
-      if (gate !== undefined) {
-        if (this.#seen.add(mutation.origin, mutation.seq)) {
-          counts.relay.push(mutation);
+      } else {
+        const gate = gated ? this.#gate(mutation.path, mutation.op === 'delete') : undefined;
+        if (gate === undefined) keep = true;
+        else if (this.#seen.add(this.#internOrigin(mutation.origin), mutation.seq)) {
+          (relayGated ??= []).push(mutation);
           this.#reject(counts, gate[0], mutation, gate[1]);
         } else counts.duplicate++;
-        continue;
       }
-      candidates.push(mutation);
+      if (keep) candidates?.push(mutation);
+      else candidates ??= batch.slice(0, i);
     }
-    const accepted = this.#mergeClock(candidates, counts, (m) => m.hlc, (m) => m);
+    const list = candidates ?? (batch as Mutation[]);
+    const accepted = this.#mergeClock(list, counts, hlcOfMutation, describeMutation);
+    let relay: Mutation[] | undefined = accepted === batch ? undefined : [...(relayGated ?? [])];
     this.#beginBatch(from);
-    for (const mutation of accepted) {
-      const origin = this.#intern(mutation.origin);
-      if (!this.#seen.add(origin, mutation.seq)) {
+    for (let i = 0; i < accepted.length; i++) {
+      const mutation = accepted[i]!;
+      const origin = this.#internOrigin(mutation.origin);
+      const seq = mutation.seq;
+      if (!this.#seen.add(origin, seq)) {
         counts.duplicate++;
+        relay ??= accepted.slice(0, i);
         continue;
       }
-      counts.relay.push(mutation);
-      if (origin === this.nodeId && mutation.seq > this.#localSeq) this.#localSeq = mutation.seq;
+      relay?.push(mutation);
+      if (origin === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
       const applied =
         mutation.op === 'set'
-          ? this.#integrateSet(mutation.path, mutation.hlc, origin, mutation.seq, this.#intern(mutation.type), mutation.payload!, mutation.prev, true)
-          : this.#integrateDelete(mutation.path, mutation.hlc, origin, mutation.seq, mutation.prev, true);
+          ? this.#integrateSet(mutation.path, mutation.hlc, origin, seq, this.#internType(mutation.type), compactPayload(mutation.type, mutation.payload!), mutation.prev, true)
+          : this.#integrateDelete(mutation.path, mutation.hlc, origin, seq, mutation.prev, true);
       if (applied) counts.applied++;
       else counts.stale++;
     }
+    counts.relay = relay ?? (batch as Mutation[]);
     return this.#finish(counts);
   }
 
@@ -426,7 +436,7 @@ export class Shard {
     const counts = newCounts();
     const candidates: Entry[] = [];
     for (const entry of entries) {
-      const problem = entryProblem(entry, this.#maxValue);
+      const problem = entryProblem(entry, this.#maxValue, this.#known);
       if (problem !== undefined) {
         this.#reject(counts, 'malformed', entry?.version, `malformed entry from '${from}': ${problem}`, entry?.path);
         continue;
@@ -438,15 +448,15 @@ export class Shard {
       }
       candidates.push(entry);
     }
-    const accepted = this.#mergeClock(candidates, counts, (e) => e.version.hlc, (e) => ({ ...e.version, path: e.path }));
+    const accepted = this.#mergeClock(candidates, counts, hlcOfEntry, describeEntry);
     this.#beginBatch(from);
     for (const entry of accepted) {
       const { hlc, seq } = entry.version;
-      const origin = this.#intern(entry.version.origin);
+      const origin = this.#internOrigin(entry.version.origin);
       if (origin === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
       const applied = entry.tombstone
         ? this.#integrateDelete(entry.path, hlc, origin, seq, undefined, false)
-        : this.#integrateSet(entry.path, hlc, origin, seq, this.#intern(entry.type), entry.payload!, undefined, false);
+        : this.#integrateSet(entry.path, hlc, origin, seq, this.#internType(entry.type), compactPayload(entry.type, entry.payload!), undefined, false);
       if (applied) counts.applied++;
       else counts.stale++;
     }
@@ -467,7 +477,7 @@ export class Shard {
   completeCatchUp(vector: VersionVector): void {
     checkVector(vector);
     for (const [origin, seq] of Object.entries(vector)) {
-      const id = this.#intern(origin);
+      const id = this.#internOrigin(origin);
       this.#seen.raise(id, seq);
       if (id === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
     }
@@ -613,7 +623,7 @@ export class Shard {
     const prev = this.#currentVersion(path);
     const stored: Uint8Array | string = offload && typeof data === 'string' ? encoder.encode(data) : data;
     this.#beginBatch('local');
-    this.#integrateSet(path, hlc, this.nodeId, seq, this.#intern(type), stored, prev, true);
+    this.#integrateSet(path, hlc, this.nodeId, seq, this.#internType(type), stored, prev, true);
     const outgoing = new Outgoing(path, 'set', type, hlc, seq, prev, stored, !offload);
     this.#outbox.push(outgoing);
     this.#count.localWrites++;
@@ -654,7 +664,9 @@ export class Shard {
 
   #nextSeq(): number {
     const seq = ++this.#localSeq;
-    this.#seen.raise(this.nodeId, seq);
+    // Recorded as one seq, not as a prefix: after `reserveSequence` the writes below it are not held here yet,
+    // and the vector must not claim them, or catch-up would never bring them back.
+    this.#seen.add(this.nodeId, seq);
     return seq;
   }
 
@@ -904,13 +916,46 @@ export class Shard {
     return { type: stored.type, version, value, bytes, ref, pending };
   }
 
-  #intern(text: string): string {
-    const known = this.#interned.get(text);
-    if (known !== undefined) return known;
-    this.#interned.set(text, text);
-    return text;
+  /** One string object per origin id (and per type below), however many decoded copies arrive. */
+  #internOrigin(origin: string): string {
+    if (origin === this.#lastOrigin) return this.#lastOrigin;
+    let known = this.#known.origins.get(origin);
+    if (known === undefined) {
+      known = origin;
+      this.#known.origins.set(origin, origin);
+    }
+    this.#lastOrigin = known;
+    return known;
+  }
+
+  #internType(type: string): string {
+    if (type === this.#lastType) return this.#lastType;
+    let known = this.#known.types.get(type);
+    if (known === undefined) {
+      known = type;
+      this.#known.types.set(type, type);
+    }
+    this.#lastType = known;
+    return known;
   }
 }
+
+const COMPACT_TEXT_BYTES = 64;
+
+/**
+ * A short ASCII json/text payload is kept as a string: a one-byte string costs a fraction of the heap of a
+ * Uint8Array view, and its UTF-8 bytes are exactly the bytes received.
+ */
+function compactPayload(type: string, payload: Payload): Payload | string {
+  if (!(payload instanceof Uint8Array) || payload.length > COMPACT_TEXT_BYTES || (type !== 'json' && type !== 'text')) return payload;
+  for (let i = 0; i < payload.length; i++) if (payload[i]! > 0x7f) return payload;
+  return String.fromCharCode.apply(null, payload as unknown as number[]);
+}
+
+const hlcOfMutation = (mutation: Mutation): bigint => mutation.hlc;
+const describeMutation = (mutation: Mutation): { origin: string; seq: number; path: string } => mutation;
+const hlcOfEntry = (entry: Entry): bigint => entry.version.hlc;
+const describeEntry = (entry: Entry): { origin: string; seq: number; path: string } => ({ ...entry.version, path: entry.path });
 
 function newCounts(): BatchCounts {
   return { applied: 0, duplicate: 0, stale: 0, rejected: 0, conflicts: 0, reasons: [], relay: [] };
