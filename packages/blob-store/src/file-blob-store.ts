@@ -48,6 +48,13 @@ export class FileBlobStore implements BlobStore, BlobIntoReader {
           else if (file.name.endsWith(TEMP_SUFFIX)) await rm(join(dir, sub.name, file.name), { force: true });
         }
       }
+      // All 256 fan-out directories up front, made durable by one fsync: a put then never waits on a mkdir.
+      const missing = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).filter((sub) => !subdirs.has(sub));
+      if (missing.length > 0) {
+        await Promise.all(missing.map((sub) => mkdir(join(dir, sub), { recursive: true })));
+        await syncDirectory(dir);
+        for (const sub of missing) subdirs.add(sub);
+      }
     } catch (error) {
       throw ioError(`cannot open the blob store in ${dir}`, error);
     }
