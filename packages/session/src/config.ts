@@ -48,6 +48,8 @@ export interface SessionConfig {
   readonly auth?: AuthConfig | undefined;
   /** Values longer than this go to the blob store as chunks (default 65 536). */
   readonly maxInlinePayloadBytes?: number | undefined;
+  /** Codec for the chunks of large values: `zstd` (default), `rle` or `raw`. */
+  readonly blobCodec?: 'zstd' | 'rle' | 'raw' | undefined;
   /** Keep blobs in this folder (survives restarts); absent: in memory. */
   readonly blobStorePath?: string | undefined;
   /** Catch up from each peer as it comes up, by version vector (default true). */
@@ -57,6 +59,13 @@ export interface SessionConfig {
   readonly heartbeatIntervalMs?: number | undefined;
   /** How often metrics are written under `__system.distributed.<cluster>` (default 1000). */
   readonly metricsIntervalMs?: number | undefined;
+  /**
+   * How often the node also catches up from one up peer, by version vector, to recover writes a lost frame
+   * carried (default 5000; the catch-up sends only what is missing, so an up-to-date node costs little).
+   */
+  readonly antiEntropyIntervalMs?: number | undefined;
+  /** A catch-up whose next page does not arrive within this time is abandoned and retried later (default 30 000). */
+  readonly catchUpPageTimeoutMs?: number | undefined;
   /** How long `join()` waits for the first catch-up from seeds before resolving (default 5000). */
   readonly joinTimeoutMs?: number | undefined;
   /** For `transport: 'memory'`: the in-process network to join. */
@@ -78,19 +87,22 @@ export interface ResolvedConfig {
   readonly requireTls: boolean;
   readonly auth: AuthConfig | undefined;
   readonly maxInlinePayloadBytes: number;
+  readonly blobCodec: 'zstd' | 'rle' | 'raw';
   readonly blobStorePath: string | undefined;
   readonly snapshotOnJoin: boolean;
   readonly pumpIntervalMs: number;
   readonly heartbeatIntervalMs: number;
   readonly metricsIntervalMs: number;
+  readonly antiEntropyIntervalMs: number;
+  readonly catchUpPageTimeoutMs: number;
   readonly joinTimeoutMs: number;
   readonly network: MemoryNetwork | undefined;
 }
 
 const KNOWN_FIELDS = new Set([
   'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'interests', 'resolveConflicts', 'enforcePartition',
-  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobStorePath', 'snapshotOnJoin',
-  'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'joinTimeoutMs', 'network',
+  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'snapshotOnJoin',
+  'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'network',
 ]);
 
 /** Validates a config and fills in defaults; throws `INVALID_CONFIG` naming the field at fault. */
@@ -130,11 +142,14 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     requireTls,
     auth: config.auth,
     maxInlinePayloadBytes: count(config.maxInlinePayloadBytes, 'maxInlinePayloadBytes', 65_536, 1),
+    blobCodec: oneOf(config.blobCodec, 'blobCodec', ['zstd', 'rle', 'raw'] as const, 'zstd'),
     blobStorePath: config.blobStorePath === undefined ? undefined : nonEmpty(config.blobStorePath, 'blobStorePath'),
     snapshotOnJoin: bool(config.snapshotOnJoin, 'snapshotOnJoin', true),
     pumpIntervalMs: count(config.pumpIntervalMs, 'pumpIntervalMs', 10, 1),
     heartbeatIntervalMs: count(config.heartbeatIntervalMs, 'heartbeatIntervalMs', 1000, 1),
     metricsIntervalMs: count(config.metricsIntervalMs, 'metricsIntervalMs', 1000, 1),
+    antiEntropyIntervalMs: count(config.antiEntropyIntervalMs, 'antiEntropyIntervalMs', 5000, 1),
+    catchUpPageTimeoutMs: count(config.catchUpPageTimeoutMs, 'catchUpPageTimeoutMs', 30_000, 1),
     joinTimeoutMs: count(config.joinTimeoutMs, 'joinTimeoutMs', 5000, 0),
     network: config.network,
   };
@@ -162,6 +177,12 @@ function count(value: unknown, field: string, fallback: number, min: number): nu
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(field, `must be an integer ≥ ${min}, not ${JSON.stringify(value)}`);
   return value;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) fail(field, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, not ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 function nonEmpty(value: unknown, field: string): string {

@@ -15,3 +15,5 @@ export { HybridClock } from '@statemesh/hlc';
 export type { Change, ChangeListener, Conflict, ShardEntry, ShardValue } from '@statemesh/shard';
 export { realTimers } from './timers.js';
 export type { TimerHandle, Timers } from './timers.js';
+export { SequenceMark } from './sequence-mark.js';
+export type { SequenceStore } from './sequence-mark.js';

@@ -4,7 +4,7 @@ import { registerZstd } from '@statemesh/codec-zstd';
 import { HybridClock } from '@statemesh/hlc';
 import { Shard } from '@statemesh/shard';
 import { resolveConfig, type SessionConfig } from './config.js';
-import { SequenceMark } from './sequence-mark.js';
+import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport } from './transport-factory.js';
 import type { Timers } from './timers.js';
@@ -21,6 +21,8 @@ export interface JoinOptions {
   readonly blobStore?: BlobStore | undefined;
   /** A transport to use instead of the one the config names (already configured, not started). */
   readonly transport?: Transport | undefined;
+  /** Where the published-sequence mark is kept instead of a file beside `blobStorePath` (a simulator's disk). */
+  readonly sequenceStore?: SequenceStore | undefined;
 }
 
 /**
@@ -33,7 +35,8 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   const registry = registerZstd(CodecRegistry.withBuiltins());
   const blobStore: BlobStore =
     options.blobStore ?? (resolved.blobStorePath === undefined ? new MemoryBlobStore() : await FileBlobStore.open(resolved.blobStorePath));
-  const sequenceMark = resolved.blobStorePath === undefined ? undefined : SequenceMark.open(resolved.blobStorePath, resolved.nodeId);
+  const sequenceMark =
+    options.sequenceStore ?? (resolved.blobStorePath === undefined ? undefined : SequenceMark.open(resolved.blobStorePath, resolved.nodeId));
   const shard = new Shard({
     clusterId: resolved.clusterId,
     nodeId: resolved.nodeId,
@@ -43,7 +46,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     interests: resolved.interests,
     resolveConflicts: resolved.resolveConflicts,
     blobStore,
-    offload: { registry, codec: 'zstd', chunking: 'cdc' },
+    offload: { registry, codec: resolved.blobCodec, chunking: 'cdc' },
     maxInlinePayloadBytes: resolved.maxInlinePayloadBytes,
     logger: log,
   });

@@ -2,6 +2,15 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StatemeshError } from '@statemesh/contracts';
 
+/** Where a node keeps the highest sequence number it has published (see {@link SequenceMark}). */
+export interface SequenceStore {
+  /** The highest sequence number recorded (0 for a new node). */
+  readonly value: number;
+  /** Records that sequence numbers up to `seq` are taken; must be durable when it returns. */
+  raise(seq: number): void;
+  close(): void;
+}
+
 /**
  * The highest sequence number this node has published, kept in a small file beside its blob store. A restarted
  * node resumes after it, so it never gives a new write a sequence number a peer may already hold for an old one.
@@ -9,7 +18,7 @@ import { StatemeshError } from '@statemesh/contracts';
  * It is written to the file at once (surviving a killed process) but not fsynced on each raise: a machine crash
  * may lose the last raises, as it loses the unsent writes they cover.
  */
-export class SequenceMark {
+export class SequenceMark implements SequenceStore {
   readonly #fd: number;
   readonly #buffer = Buffer.alloc(8);
   #value: number;

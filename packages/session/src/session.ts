@@ -20,7 +20,7 @@ import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardV
 import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import { PeerTable } from './peer-table.js';
-import type { SequenceMark } from './sequence-mark.js';
+import type { SequenceStore } from './sequence-mark.js';
 import { every, realTimers, type Timers } from './timers.js';
 
 /** One peer as `status()` reports it. */
@@ -55,7 +55,7 @@ export interface SessionParts {
   readonly transport: Transport;
   readonly blobStore: BlobStore;
   readonly registry: CodecRegistry;
-  readonly sequenceMark: SequenceMark | undefined;
+  readonly sequenceMark: SequenceStore | undefined;
   readonly log: (line: string) => void;
   /** Timers the session runs on (default: real ones). */
   readonly timers?: Timers | undefined;
@@ -78,7 +78,7 @@ export class Session {
   readonly #transport: Transport;
   readonly #blobStore: BlobStore;
   readonly #hydrator: Hydrator;
-  readonly #sequenceMark: SequenceMark | undefined;
+  readonly #sequenceMark: SequenceStore | undefined;
   readonly #log: (line: string) => void;
   readonly #peers = new PeerTable();
   readonly #metricsRoot: string;
@@ -87,12 +87,16 @@ export class Session {
   readonly #timers: Timers;
   #stopPump: (() => void) | undefined;
   #stopMetrics: (() => void) | undefined;
+  #stopAntiEntropy: (() => void) | undefined;
+  #antiEntropyTurn = 0;
   #flushScheduled = false;
   #pumpCycles = 0;
   #catchUpsCompleted = 0;
   #catchUpsFailed = 0;
   #hydrationsCompleted = 0;
   #hydrationsFailed = 0;
+  /** Values whose hydration failed (no peer had the chunks then): retried when a peer comes up, and periodically. */
+  readonly #hydrationRetries = new Set<string>();
   #firstCatchUp: { promise: Promise<void>; resolve: () => void };
   readonly #unwatch: () => void;
 
@@ -123,6 +127,7 @@ export class Session {
     this.#running = true;
     this.#stopPump = every(this.#timers, this.#config.pumpIntervalMs, () => this.#pump());
     this.#stopMetrics = every(this.#timers, this.#config.metricsIntervalMs, () => this.#publishMetrics());
+    this.#stopAntiEntropy = every(this.#timers, this.#config.antiEntropyIntervalMs, () => this.#antiEntropy());
     this.#publishMetrics();
     if (this.#config.seeds.length > 0 && this.#config.snapshotOnJoin && this.#config.joinTimeoutMs > 0) {
       // A restarted node learns its own last sequence number from its peers' catch-up: wait for the first one.
@@ -289,6 +294,7 @@ export class Session {
     this.#running = false;
     this.#stopPump?.();
     this.#stopMetrics?.();
+    this.#stopAntiEntropy?.();
     this.#unwatch();
     this.#hydrator.close();
     this.#firstCatchUp.resolve();
@@ -324,6 +330,7 @@ export class Session {
       else this.#firstCatchUp.resolve();
       // Writes made while the peer was away reach it through its own catch-up from us; the live stream resumes now.
       this.#scheduleFlush();
+      this.#retryHydrations();
     } else if (event.type === 'down') {
       this.#peers.down(event.peer);
     }
@@ -331,10 +338,13 @@ export class Session {
 
   async #catchUp(peer: string): Promise<void> {
     const request: SnapshotRequest = { prefixes: this.#config.interests, vector: this.#shard.vector(), pageSize: SNAPSHOT_PAGE_SIZE };
+    const pages = this.#transport.requestSnapshot(peer, request)[Symbol.asyncIterator]();
     try {
-      for await (const page of this.#transport.requestSnapshot(peer, request)) {
+      for (;;) {
+        const next = await this.#within(pages.next(), this.#config.catchUpPageTimeoutMs, `the next catch-up page from '${peer}'`);
+        if (next.done === true) break;
         // The vector is raised only with the last page: a catch-up cut off half-way is asked for again.
-        this.#shard.applyPage(page, peer);
+        this.#shard.applyPage(next.value, peer);
       }
       this.#catchUpsCompleted++;
       const link = this.#peers.get(peer);
@@ -344,10 +354,38 @@ export class Session {
       this.#catchUpsFailed++;
       if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (it is retried when the peer reconnects): ${describe(error)}`);
     } finally {
+      pages.return?.().catch(() => undefined);
       const link = this.#peers.get(peer);
       if (link !== undefined) link.catchUp = undefined;
       this.#firstCatchUp.resolve();
     }
+  }
+
+  /** Resolves as `promise` does, or rejects with `TIMEOUT` after `ms` on the session's timers. */
+  #within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.#timers.setTimeout(() => reject(new StatemeshError('TIMEOUT', `${PREFIX}no answer within ${ms} ms: ${what}`)), ms);
+      promise.then(
+        (value) => {
+          this.#timers.clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#timers.clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
+  }
+
+  /** Catches up from the next up peer in turn, unless a catch-up is already running. */
+  #antiEntropy(): void {
+    this.#retryHydrations();
+    if (!this.#running || !this.#config.snapshotOnJoin) return;
+    const links = [...this.#peers.all()];
+    if (links.length === 0 || links.some((link) => link.catchUp !== undefined)) return;
+    const link = links[this.#antiEntropyTurn++ % links.length]!;
+    link.catchUp = this.#catchUp(link.node);
   }
 
   async *#serveSnapshot(request: SnapshotRequest): AsyncGenerator<SnapshotPage> {
@@ -418,9 +456,17 @@ export class Session {
       (error: unknown) => {
         if (!this.#running || isStatemeshError(error, 'CANCELLED')) return;
         this.#hydrationsFailed++;
+        this.#hydrationRetries.add(path);
         this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed: ${describe(error)}`);
       },
     );
+  }
+
+  #retryHydrations(): void {
+    if (!this.#running || this.#hydrationRetries.size === 0 || this.#peers.size === 0) return;
+    const paths = [...this.#hydrationRetries];
+    this.#hydrationRetries.clear();
+    for (const path of paths) if (this.#shard.get(path)?.pending === true) this.#hydrate(path);
   }
 
   #readyValue(path: string): ShardValue | undefined {

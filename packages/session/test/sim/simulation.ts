@@ -1,0 +1,244 @@
+// A deterministic simulation of a statemesh cluster, after FoundationDB's simulation testing: N sessions over
+// the in-memory transport on virtual time, driven by one seed through random writes, deletes, large values, lost,
+// delayed, duplicated and reordered frames, partitions and heals, crashes and restarts. After the final heal it
+// checks that every replica is equal, that no write another node had acknowledged before a crash is lost, and that
+// every large value was hydrated. The same seed replays the same run.
+import { MemoryBlobStore } from '@statemesh/blob-store';
+import { compareVersions, isUnder, type Version } from '@statemesh/contracts';
+import { join, type Session, type SequenceStore } from '@statemesh/session';
+import { MemoryNetwork, SeededRandom, VirtualScheduler } from '@statemesh/transport-memory';
+
+/** How a simulation is shaped. */
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly nodes?: number;
+  readonly steps?: number;
+  /** Print, after every step, what each node holds at this path. */
+  readonly trace?: string | undefined;
+}
+
+/** What a simulation did; it throws (naming the seed) when a check fails. */
+export interface SimulationReport {
+  readonly seed: number;
+  readonly writes: number;
+  readonly deletes: number;
+  readonly largeValues: number;
+  readonly crashes: number;
+  readonly partitions: number;
+  /** Acknowledged writes whose every holder crashed before passing them on (legitimately gone). */
+  readonly lostWithEveryHolder: number;
+  readonly acknowledgedChecked: number;
+  readonly virtualMs: number;
+  readonly digest: string;
+}
+
+/** A write the simulation made, with the version it got. */
+interface LoggedWrite {
+  readonly node: string;
+  readonly path: string;
+  readonly op: 'set' | 'delete';
+  readonly version: Version;
+}
+
+/** What survives a crash: the node's blob store and its published-sequence mark (its "disk"). */
+interface Disk {
+  readonly blobStore: MemoryBlobStore;
+  readonly sequence: SequenceStore;
+}
+
+const EPOCH_MS = 1_750_000_000_000;
+const STEP_MS = 7;
+const PATHS = ['scene.camera.fov', 'scene.camera.pos', 'scene.light.color', 'scene.objects.a.x', 'scene.objects.a.y', 'scene.objects.b.x', 'scene', 'scene.objects', 'volume.density', 'meta.title'];
+
+export async function simulate(options: SimulationOptions): Promise<SimulationReport> {
+  const { seed } = options;
+  const nodeCount = options.nodes ?? 3;
+  const steps = options.steps ?? 60;
+  const random = new SeededRandom(seed);
+  const scheduler = new VirtualScheduler(0);
+  const network = new MemoryNetwork({
+    seed,
+    scheduler,
+    faults: { drop: 0.05, duplicate: 0.05, reorder: 0.05, delayMs: [0, 20] },
+    log: () => undefined,
+  });
+  const ids = Array.from({ length: nodeCount }, (_, i) => `n${i}`);
+  const disks = new Map<string, Disk>(ids.map((id) => [id, newDisk()]));
+  const sessions = new Map<string, Session>();
+  const log: LoggedWrite[] = [];
+  const acknowledged = new Set<LoggedWrite>();
+  const counts = { writes: 0, deletes: 0, largeValues: 0, crashes: 0, partitions: 0, lostWithEveryHolder: 0 };
+  let partitioned = false;
+
+  const fail = (what: string): never => {
+    throw new Error(`simulation seed ${seed} failed: ${what} (replay: SIM_SEED=${seed})`);
+  };
+  const start = async (id: string) => {
+    const disk = disks.get(id)!;
+    const joining = join(
+      {
+        clusterId: 'sim',
+        nodeId: id,
+        transport: 'memory',
+        network,
+        seeds: ids.filter((other) => other !== id),
+        heartbeatIntervalMs: 100,
+        pumpIntervalMs: 20,
+        metricsIntervalMs: 5000,
+        antiEntropyIntervalMs: 500,
+        joinTimeoutMs: 1000,
+        catchUpPageTimeoutMs: 1000,
+        maxInlinePayloadBytes: 512,
+        // zstd runs on the native thread pool, outside virtual time; rle keeps a run deterministic.
+        blobCodec: 'rle',
+      },
+      { timers: scheduler, wallClock: () => EPOCH_MS + Math.floor(scheduler.now()), blobStore: disk.blobStore, sequenceStore: disk.sequence, log: () => undefined },
+    );
+    const session = await drive(scheduler, joining, 5000, () => fail(`${id} did not join`));
+    sessions.set(id, session);
+  };
+
+  for (const id of ids) await start(id);
+
+  for (let step = 0; step < steps; step++) {
+    const up = ids.filter((id) => sessions.has(id));
+    const roll = random.next();
+    const node = up[Math.floor(random.next() * up.length)];
+    if (node !== undefined && roll < 0.55) {
+      const session = sessions.get(node)!;
+      const path = PATHS[Math.floor(random.next() * PATHS.length)]!;
+      if (random.next() < 0.1) {
+        const bytes = new Uint8Array(600 + Math.floor(random.next() * 3000));
+        for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random.next() * 4);
+        log.push({ node, path, op: 'set', version: session.setBytes(path, bytes, 'sim/bytes') });
+        counts.largeValues++;
+      } else {
+        log.push({ node, path, op: 'set', version: session.set(path, { step, node, v: Math.floor(random.next() * 1000) }) });
+      }
+      counts.writes++;
+    } else if (node !== undefined && roll < 0.65) {
+      const path = PATHS[Math.floor(random.next() * PATHS.length)]!;
+      log.push({ node, path, op: 'delete', version: sessions.get(node)!.delete(path) });
+      counts.deletes++;
+    } else if (roll < 0.72 && !partitioned && nodeCount > 1) {
+      const cut = 1 + Math.floor(random.next() * (nodeCount - 1));
+      const shuffled = [...ids].sort(() => random.next() - 0.5);
+      network.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+      partitioned = true;
+      counts.partitions++;
+    } else if (roll < 0.8 && partitioned) {
+      network.heal();
+      partitioned = false;
+    } else if (roll < 0.85 && node !== undefined && up.length > 1) {
+      // A crash: the node is cut off first, so nothing more leaves it, then stopped. Its writes that another node
+      // had already applied are acknowledged and must survive.
+      const holders = (write: LoggedWrite) =>
+        up.filter((id) => id !== node && (sessions.get(id)!.vector()[write.node] ?? 0) >= write.version.seq);
+      for (const write of log) {
+        if (write.node !== node || acknowledged.has(write)) continue;
+        if (holders(write).length > 0) acknowledged.add(write);
+      }
+      // The tree lives in memory: a write whose every holder crashes before passing it on is gone, by design.
+      // The property checked is that a write survives while one node holding it survives.
+      for (const write of acknowledged) {
+        if (write.node !== node && holders(write).length === 0) {
+          acknowledged.delete(write);
+          counts.lostWithEveryHolder++;
+        }
+      }
+      network.isolate(node);
+      await drive(scheduler, sessions.get(node)!.close(), 5000, () => fail(`${node} did not stop`));
+      sessions.delete(node);
+      network.heal(); // heal() also lifts the isolation; re-cut the partition that was in force, if any
+      partitioned = false;
+      counts.crashes++;
+    } else if (roll < 0.95) {
+      const down = ids.find((id) => !sessions.has(id));
+      if (down !== undefined) await start(down);
+    }
+    await scheduler.advance(STEP_MS + Math.floor(random.next() * 30));
+    if (options.trace !== undefined) {
+      const at = [...sessions.values()].map((s) => {
+        const v = s.get(options.trace!);
+        return `${s.nodeId}=${v === undefined ? '-' : `${v.version.origin}#${v.version.seq}${v.pending ? '(pending)' : ''}`} ${JSON.stringify(s.vector())} cu=${s.metrics().catchUps.completed}/${s.metrics().catchUps.failed} peers=${s.status().peerCount}`;
+      });
+      console.log(`step ${step} roll ${roll.toFixed(2)} node ${node}: ${at.join(' ')} | last: ${JSON.stringify(log.at(-1)?.path)} ${log.at(-1)?.op} ${log.at(-1)?.node}#${log.at(-1)?.version.seq}`);
+    }
+  }
+
+  // The final heal: every node back, the network whole and fault-free, then quiescence.
+  network.heal();
+  network.setFaults({});
+  for (const id of ids) if (!sessions.has(id)) await start(id);
+  const all = () => [...sessions.values()];
+  const settled = () =>
+    new Set(all().map((s) => s.digest())).size === 1 &&
+    all().every((s) => s.status().pendingHydrations === 0 && s.entries('').every((e) => !e.pending));
+  for (let waited = 0; !settled(); waited += 100) {
+    if (waited > 60_000) {
+      const summary = all().map((s) => `${s.nodeId}: ${s.digest().slice(0, 8)} pending=${s.status().pendingHydrations} peers=${s.status().peerCount}`).join('; ');
+      fail(`replicas did not converge within 60 s of virtual time after the final heal (${summary})\n${explainDivergence(all())}`);
+    }
+    await scheduler.advance(100);
+  }
+
+  const reference = sessions.get(ids[0]!)!;
+  for (const write of acknowledged) {
+    const current = reference.get(write.path);
+    if (write.op === 'set') {
+      if (current !== undefined && compareVersions(current.version, write.version) >= 0) continue;
+      // A newer write or delete reaching this path replaces it by design (and is checked in its own right if acknowledged).
+      const superseded = log.some(
+        (other) => (other.op === 'delete' ? isUnder(write.path, other.path) : other.path === write.path) && compareVersions(other.version, write.version) > 0,
+      );
+      if (superseded) continue;
+      const history = log.filter((w) => isUnder(write.path, w.path)).map((w) => `${w.op} ${w.path} ${w.node}#${w.version.seq}@${w.version.hlc}`);
+      fail(`the acknowledged write ${write.node}#${write.version.seq}@${write.version.hlc} to ${write.path} was lost; now ${current === undefined ? 'absent' : `${current.version.origin}#${current.version.seq}@${current.version.hlc}`}; writes there: ${history.join(', ')}`);
+    }
+  }
+  const report: SimulationReport = { seed, ...counts, acknowledgedChecked: acknowledged.size, virtualMs: scheduler.now(), digest: reference.digest() };
+  for (const session of all()) await drive(scheduler, session.close(), 5000, () => fail('close did not finish'));
+  return report;
+}
+
+function newDisk(): Disk {
+  let value = 0;
+  return {
+    blobStore: new MemoryBlobStore(),
+    sequence: {
+      get value() {
+        return value;
+      },
+      raise(seq: number) {
+        if (seq > value) value = seq;
+      },
+      close() {},
+    },
+  };
+}
+
+/** Runs virtual time forward until `promise` settles (at most `limitMs`). */
+async function drive<T>(scheduler: VirtualScheduler, promise: Promise<T>, limitMs: number, onTimeout: () => never): Promise<T> {
+  let done = false;
+  const settled = promise.finally(() => (done = true));
+  for (let waited = 0; !done; waited += 10) {
+    if (waited > limitMs) onTimeout();
+    await scheduler.advance(10);
+  }
+  return settled;
+}
+
+/** The paths on which replicas differ, with each replica's version there, and their vectors. */
+function explainDivergence(sessions: readonly Session[]): string {
+  const paths = new Set(sessions.flatMap((session) => session.entries('').map((entry) => entry.path)));
+  const lines: string[] = [];
+  for (const path of [...paths].sort()) {
+    const seen = sessions.map((session) => {
+      const value = session.get(path);
+      return value === undefined ? '-' : `${value.version.origin}#${value.version.seq}@${value.version.hlc}`;
+    });
+    if (new Set(seen).size > 1) lines.push(`  ${path}: ${sessions.map((s, i) => `${s.nodeId}=${seen[i]}`).join(' ')}`);
+  }
+  for (const session of sessions) lines.push(`  vector ${session.nodeId}: ${JSON.stringify(session.vector())} catch-ups ${JSON.stringify(session.metrics().catchUps)}`);
+  return lines.join('\n');
+}
