@@ -113,9 +113,9 @@ export class FileBlobStore implements BlobStore, BlobIntoReader {
   }
 
   /** True when a blob with this digest is stored. */
-  has(digest: string): Promise<boolean> {
+  async has(digest: string): Promise<boolean> {
     this.#assertOpen();
-    return Promise.resolve(this.#index.has(digest));
+    return this.#index.has(digest);
   }
 
   /** Removes a blob; true when it was there. */
@@ -133,9 +133,9 @@ export class FileBlobStore implements BlobStore, BlobIntoReader {
   }
 
   /** Number of blobs stored. */
-  size(): Promise<number> {
+  async size(): Promise<number> {
     this.#assertOpen();
-    return Promise.resolve(this.#index.size);
+    return this.#index.size;
   }
 
   /** Every stored digest, as of the call. */

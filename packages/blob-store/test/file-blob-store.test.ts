@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '@statemesh/contracts';
 import { FileBlobStore, getChunked, loadManifest, missingChunks, putChunked, sha256Hex } from '@statemesh/blob-store';
@@ -49,6 +51,38 @@ describe('FileBlobStore', () => {
     expect(new TextDecoder().decode(await reopened.get(kept))).toBe('survives the crash');
     await reopened.close();
     await first.close();
+  });
+
+  it('keeps every acknowledged blob, whole, when the writing process is killed mid-put', async () => {
+    const dir = freshDir();
+    const fixture = fileURLToPath(new URL('fixtures/crash-writer.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=@statemesh/source', '--import', 'tsx', fixture, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acknowledged: string[] = [];
+    let output = '';
+    let errors = '';
+    child.stderr.on('data', (data: Buffer) => (errors += data.toString()));
+    try {
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (data: Buffer) => {
+          output += data.toString();
+          const lines = output.split('\n');
+          output = lines.pop()!;
+          acknowledged.push(...lines);
+          if (acknowledged.length >= 20) child.kill('SIGKILL'); // mid-put of the next blob
+        });
+        child.on('exit', () => resolve());
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(errors).toBe('');
+    expect(acknowledged.length).toBeGreaterThanOrEqual(20);
+    const reopened = await FileBlobStore.open(dir);
+    for (const digest of acknowledged) expect(sha256Hex((await reopened.get(digest))!)).toBe(digest);
+    for await (const digest of reopened.digests()) expect(sha256Hex((await reopened.get(digest))!)).toBe(digest);
+    const leftovers = readdirSync(dir, { recursive: true }).filter((name) => String(name).endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+    await reopened.close();
   });
 
   it('detects a blob corrupted on disk: CHUNK_DIGEST_MISMATCH, never the bytes, and the blob reads as missing after', async () => {
@@ -108,6 +142,8 @@ describe('FileBlobStore', () => {
     await store.close();
     await expect(store.put(new Uint8Array([1]))).rejects.toMatchObject({ code: 'CLOSED' });
     await expect(store.get('0'.repeat(64))).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(store.has('0'.repeat(64))).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(store.size()).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
   it('reports an unusable directory as IO_ERROR', async () => {
