@@ -17,6 +17,13 @@ export interface TlsConfig {
   readonly requireClientAuth?: boolean | undefined;
 }
 
+/** A further transport a node speaks besides its main one, e.g. gRPC to other machines beside IPC on its own. */
+export interface BridgeConfig {
+  readonly transport: 'ipc' | 'grpc';
+  readonly listen?: string | undefined;
+  readonly seeds?: readonly string[] | undefined;
+}
+
 /** Bearer tokens for the gRPC transport. */
 export interface AuthConfig {
   /** Refuse peers that do not present this token. */
@@ -35,6 +42,8 @@ export interface SessionConfig {
   readonly listen?: string | undefined;
   /** Peers to connect to: addresses for ipc/grpc, node ids for memory. */
   readonly seeds?: readonly string[] | undefined;
+  /** Further transports this node also speaks (TLS and tokens of this config apply to gRPC ones). */
+  readonly bridges?: readonly BridgeConfig[] | undefined;
   /** Prefixes this node replicates; empty means everything. */
   readonly interests?: readonly string[] | undefined;
   /** Resolve concurrent writes by last-writer-wins and record conflicts (default true). */
@@ -79,6 +88,7 @@ export interface ResolvedConfig {
   readonly transport: TransportKind;
   readonly listen: string | undefined;
   readonly seeds: readonly string[];
+  readonly bridges: readonly BridgeConfig[];
   readonly interests: readonly string[];
   readonly resolveConflicts: boolean;
   readonly enforcePartition: boolean;
@@ -100,7 +110,7 @@ export interface ResolvedConfig {
 }
 
 const KNOWN_FIELDS = new Set([
-  'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'interests', 'resolveConflicts', 'enforcePartition',
+  'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'resolveConflicts', 'enforcePartition',
   'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'snapshotOnJoin',
   'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'network',
 ]);
@@ -124,7 +134,10 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   const enforcePartition = bool(config.enforcePartition, 'enforcePartition', false);
   if (enforcePartition && config.partition === undefined) fail('partition', 'is required when enforcePartition is true');
   const requireTls = bool(config.requireTls, 'requireTls', false);
-  if (requireTls && transport !== 'grpc') fail('requireTls', `needs transport 'grpc' (TLS is a gRPC feature; ${transport} stays on this machine)`);
+  const bridges = bridgeList(config.bridges);
+  if (requireTls && transport !== 'grpc' && !bridges.some((b) => b.transport === 'grpc')) {
+    fail('requireTls', `needs transport 'grpc' (TLS is a gRPC feature; ${transport} stays on this machine)`);
+  }
   if (requireTls && (config.tls?.cert === undefined || config.tls.key === undefined) && config.listen !== undefined) {
     fail('tls', 'needs cert and key because requireTls is true');
   }
@@ -134,6 +147,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     transport,
     listen: config.listen,
     seeds,
+    bridges,
     interests,
     resolveConflicts: bool(config.resolveConflicts, 'resolveConflicts', true),
     enforcePartition,
@@ -177,6 +191,19 @@ function count(value: unknown, field: string, fallback: number, min: number): nu
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(field, `must be an integer ≥ ${min}, not ${JSON.stringify(value)}`);
   return value;
+}
+
+function bridgeList(value: unknown): readonly BridgeConfig[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('bridges', 'must be an array of { transport, listen?, seeds? }');
+  return value.map((bridge: unknown, i: number) => {
+    const b = bridge as BridgeConfig;
+    if (typeof b !== 'object' || b === null || (b.transport !== 'ipc' && b.transport !== 'grpc')) fail(`bridges[${i}].transport`, "must be 'ipc' or 'grpc'");
+    if (b.listen !== undefined && (typeof b.listen !== 'string' || b.listen === '')) fail(`bridges[${i}].listen`, 'must be a non-empty address string');
+    const seeds = stringList(b.seeds, `bridges[${i}].seeds`);
+    if (b.listen === undefined && seeds.length === 0) fail(`bridges[${i}]`, 'needs listen or seeds');
+    return { transport: b.transport, listen: b.listen, seeds };
+  });
 }
 
 function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {

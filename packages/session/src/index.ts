@@ -17,3 +17,5 @@ export { realTimers } from './timers.js';
 export type { TimerHandle, Timers } from './timers.js';
 export { SequenceMark } from './sequence-mark.js';
 export type { SequenceStore } from './sequence-mark.js';
+export { CompositeTransport } from './composite-transport.js';
+export type { BridgeConfig } from './config.js';

@@ -51,7 +51,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     logger: log,
   });
   if (sequenceMark !== undefined) shard.reserveSequence(sequenceMark.value);
-  const transport = options.transport ?? createTransport(resolved, registry);
+  const transport = options.transport ?? createTransport(resolved, registry, log);
   const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, log, timers: options.timers });
   try {
     await session.start();

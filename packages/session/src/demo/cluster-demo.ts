@@ -33,7 +33,7 @@ export interface ClusterDemoResult {
 const CLUSTER = 'demo';
 
 /**
- * The cluster demo: three node processes on this machine, a line a - b - c over Unix sockets. Shows replication
+ * The cluster demo: three node processes on this machine, a line a - b over a Unix socket, b - c over gRPC. Shows replication
  * latency, a concurrent conflict, a crash and catch-up by version vector, a 50 MiB volume offloaded as chunks and
  * hydrated elsewhere, and the view-frustum selection of its bricks; ends with every digest equal.
  */
@@ -42,18 +42,18 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
   const dims = options.volumeDims ?? [256, 256, 200];
   const dir = mkdtempSync(joinPath(tmpdir(), 'statemesh-demo-'));
   const socket = (node: string) => joinPath(dir, `${node}.sock`);
-  const config = (node: string, seeds: string[]): SessionConfig => ({
-    clusterId: CLUSTER,
-    nodeId: node,
-    transport: 'ipc',
-    listen: socket(node),
-    seeds: seeds.map(socket),
-    blobStorePath: joinPath(dir, `${node}-blobs`),
-    heartbeatIntervalMs: 250,
-  });
+  const grpcPort = await freePort();
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
+  // a and b share this machine's Unix sockets; b also serves gRPC, which c (as if on another machine) dials.
+  const configs: Record<string, SessionConfig> = {
+    a: { clusterId: CLUSTER, nodeId: 'a', transport: 'ipc', listen: socket('a') },
+    b: { clusterId: CLUSTER, nodeId: 'b', transport: 'ipc', listen: socket('b'), seeds: [socket('a')], bridges: [{ transport: 'grpc', listen: grpcAddress }] },
+    c: { clusterId: CLUSTER, nodeId: 'c', transport: 'grpc', seeds: [grpcAddress] },
+  };
+  const config = (node: string): SessionConfig => ({ ...configs[node]!, blobStorePath: joinPath(dir, `${node}-blobs`), heartbeatIntervalMs: 250 });
   const nodes = new Map<string, NodeProcess>();
-  const start = async (name: string, seeds: string[]) => {
-    const node = await NodeProcess.start(name, config(name, seeds));
+  const start = async (name: string) => {
+    const node = await NodeProcess.start(name, config(name));
     node.on('log', ({ line }: { line: string }) => print(`   [${name}] ${line}`));
     nodes.set(name, node);
     return node;
@@ -62,13 +62,13 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
   try {
-    print('statemesh cluster demo: three node processes, a - b - c over Unix sockets');
+    print('statemesh cluster demo: three node processes, a -(Unix socket)- b -(gRPC)- c');
     print(`   working folder ${dir}`);
-    const a = await start('a', []);
-    const b = await start('b', ['a']);
-    let c = await start('c', ['b']);
+    const a = await start('a');
+    const b = await start('b');
+    let c = await start('c');
     await until('b to see both peers', async () => (await b.request<{ peerCount: number }>('status')).peerCount === 2);
-    print(`   3 nodes up (${elapsed()}); c knows only b, so a's writes reach c by relay through b`);
+    print(`   3 nodes up (${elapsed()}); c knows only b (gRPC ${grpcAddress}), so a's writes reach c by relay through b`);
 
     // 1. Replication latency ------------------------------------------------------------------------------
     print('\n1. replication: a writes, b and c watch');
@@ -122,7 +122,7 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     await a.request('writeMany', 'scene.objects', missed);
     await a.request('set', 'scene.objects.7', null);
     await until('b to have every write', async () => (await b.request<number>('count', 'scene.objects')) === missed);
-    c = await start('c', ['b']);
+    c = await start('c');
     const info = await c.request<{ joinMs: number; entries: number }>('joinInfo');
     const caught = await c.request<number>('count', 'scene.objects');
     print(`   c rejoined in ${fmt(info.joinMs)} ms and caught up by version vector: ${caught} of ${missed} objects, ${info.entries} entries in all`);
@@ -173,6 +173,15 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     await Promise.all([...nodes.values()].map((node) => node.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function converge(nodes: Map<string, NodeProcess>, timeoutMs: number): Promise<string> {
