@@ -1,0 +1,188 @@
+import type { BrickManifest } from './brick-manifest.js';
+import type { Vec3 } from './brick.js';
+import { check } from './error.js';
+import { IndexList } from './index-list.js';
+import { packPlanes, type Plane } from './plane.js';
+
+/** Options of {@link bricksInFrustum}. */
+export interface FrustumCullOptions {
+  /**
+   * `'auto'` (default): hierarchical when the manifest is a regular brick grid (`gridShape()`) and there are at
+   * most 30 planes, else brute force. `'hierarchical'` insists (INVALID_ARGUMENT when impossible);
+   * `'brute-force'` tests every brick. Both give exactly the same result.
+   */
+  readonly method?: 'auto' | 'hierarchical' | 'brute-force';
+}
+
+const MAX_HIERARCHICAL_PLANES = 30;
+
+/**
+ * Indices (ascending) of the bricks that may be visible: a brick is dropped only when its p-vertex (the corner
+ * farthest along a plane's normal) is strictly outside some plane, so a brick that touches the frustum is kept
+ * and no visible brick is ever culled.
+ */
+export function bricksInFrustum(
+  manifest: BrickManifest,
+  planes: readonly Plane[],
+  options: FrustumCullOptions = {},
+): Uint32Array {
+  const packed = packPlanes(planes);
+  const method = options.method ?? 'auto';
+  check(method === 'auto' || method === 'hierarchical' || method === 'brute-force', `unknown method ${String(method)}`);
+  const grid = method === 'brute-force' ? undefined : manifest.gridShape();
+  const canUseGrid = grid !== undefined && planes.length <= MAX_HIERARCHICAL_PLANES;
+  if (method === 'hierarchical') {
+    check(
+      canUseGrid,
+      'the hierarchical cull needs a manifest that is a regular brick grid (see gridShape()) and at most 30 planes; use method "auto"',
+    );
+  }
+  const out = new IndexList();
+  if (canUseGrid) new GridCull(manifest, grid, packed, out).run();
+  else cullBruteForce(manifest, packed, out);
+  return out.toArray();
+}
+
+// Every test below evaluates a plane at a corner as `a * x + b * y + c * z + d`, in that order. IEEE rounding is
+// monotone, so the value at a node's corner bounds the value at every brick corner inside it: the hierarchical
+// cull makes exactly the decisions the brute-force cull makes.
+
+function cullBruteForce(manifest: BrickManifest, planes: Float64Array, out: IndexList): void {
+  const min = manifest.boxMin;
+  const max = manifest.boxMax;
+  const n = manifest.length;
+  const planeValues = planes.length;
+  bricks: for (let i = 0, k = 0; i < n; i++, k += 3) {
+    for (let p = 0; p < planeValues; p += 4) {
+      const a = planes[p]!;
+      const b = planes[p + 1]!;
+      const c = planes[p + 2]!;
+      const x = a >= 0 ? max[k]! : min[k]!;
+      const y = b >= 0 ? max[k + 1]! : min[k + 1]!;
+      const z = c >= 0 ? max[k + 2]! : min[k + 2]!;
+      if (a * x + b * y + c * z + planes[p + 3]! < 0) continue bricks;
+    }
+    out.push(i);
+  }
+}
+
+// An implicit hierarchy over the brick grid: z-slab ranges split in halves down to one slab, then row ranges of
+// that slab down to one row, then the row's visible x-interval by binary search (along a row a plane's p-vertex
+// value is monotone in x). Nodes are visited in ascending brick order, so the output needs no sort. Planes a
+// node lies fully inside are dropped for its children (a bit mask).
+class GridCull {
+  private readonly gx: number;
+  private readonly gy: number;
+  private readonly gz: number;
+  private readonly dims: Vec3;
+  private readonly brick: Vec3;
+
+  constructor(
+    manifest: BrickManifest,
+    grid: Vec3,
+    private readonly planes: Float64Array,
+    private readonly out: IndexList,
+  ) {
+    [this.gx, this.gy, this.gz] = grid;
+    this.dims = manifest.volume!.dims;
+    this.brick = manifest.volume!.brickDim;
+  }
+
+  run(): void {
+    const all = this.planes.length === 0 ? 0 : 2 ** (this.planes.length / 4) - 1;
+    this.slabs(0, this.gz, all);
+  }
+
+  private lowZ = (z: number) => z * this.brick[2];
+  private highZ = (z: number) => Math.min((z + 1) * this.brick[2], this.dims[2]);
+  private lowY = (y: number) => y * this.brick[1];
+  private highY = (y: number) => Math.min((y + 1) * this.brick[1], this.dims[1]);
+
+  private slabs(z0: number, z1: number, mask: number): void {
+    const inner = this.classify(0, this.lowY(0), this.lowZ(z0), this.dims[0], this.highY(this.gy - 1), this.highZ(z1 - 1), mask);
+    if (inner < 0) return;
+    if (inner === 0) return this.out.pushRange(z0 * this.gx * this.gy, z1 * this.gx * this.gy);
+    if (z1 - z0 > 1) {
+      const mid = (z0 + z1) >>> 1;
+      this.slabs(z0, mid, inner);
+      this.slabs(mid, z1, inner);
+      return;
+    }
+    this.rows(z0, 0, this.gy, inner);
+  }
+
+  private rows(z: number, y0: number, y1: number, mask: number): void {
+    const lz = this.lowZ(z);
+    const hz = this.highZ(z);
+    const inner = this.classify(0, this.lowY(y0), lz, this.dims[0], this.highY(y1 - 1), hz, mask);
+    if (inner < 0) return;
+    const rowBase = z * this.gy;
+    if (inner === 0) return this.out.pushRange((rowBase + y0) * this.gx, (rowBase + y1) * this.gx);
+    if (y1 - y0 > 1) {
+      const mid = (y0 + y1) >>> 1;
+      this.rows(z, y0, mid, inner);
+      this.rows(z, mid, y1, inner);
+      return;
+    }
+    this.row(this.lowY(y0), this.highY(y0), lz, hz, (rowBase + y0) * this.gx, inner);
+  }
+
+  // The visible bricks of one row form an interval: each plane keeps a prefix or a suffix of it.
+  private row(ly: number, hy: number, lz: number, hz: number, base: number, mask: number): void {
+    const planes = this.planes;
+    const bx = this.brick[0];
+    const dimX = this.dims[0];
+    let lo = 0;
+    let hi = this.gx;
+    for (let p = 0, bit = 1; p < planes.length; p += 4, bit *= 2) {
+      if ((mask & bit) === 0) continue;
+      const a = planes[p]!;
+      const b = planes[p + 1]!;
+      const c = planes[p + 2]!;
+      const d = planes[p + 3]!;
+      const y = b >= 0 ? hy : ly;
+      const z = c >= 0 ? hz : lz;
+      if (a >= 0) {
+        // p-vertex x = high edge of column i, growing with i: the plane keeps a suffix. First i that passes:
+        let l = lo;
+        let h = hi;
+        while (l < h) {
+          const i = (l + h) >>> 1;
+          const x = Math.min((i + 1) * bx, dimX);
+          if (a * x + b * y + c * z + d < 0) l = i + 1;
+          else h = i;
+        }
+        lo = l;
+      } else {
+        // p-vertex x = low edge of column i; the value falls as i grows: a prefix. First i that fails:
+        let l = lo;
+        let h = hi;
+        while (l < h) {
+          const i = (l + h) >>> 1;
+          const x = i * bx;
+          if (a * x + b * y + c * z + d < 0) h = i;
+          else l = i + 1;
+        }
+        hi = l;
+      }
+      if (lo >= hi) return;
+    }
+    this.out.pushRange(base + lo, base + hi);
+  }
+
+  // -1 when the box is outside a plane of `mask`; else `mask` without the planes the box lies fully inside.
+  private classify(x0: number, y0: number, z0: number, x1: number, y1: number, z1: number, mask: number): number {
+    const planes = this.planes;
+    let inner = mask;
+    for (let p = 0, bit = 1; p < planes.length; p += 4, bit *= 2) {
+      if ((mask & bit) === 0) continue;
+      const a = planes[p]!;
+      const b = planes[p + 1]!;
+      const c = planes[p + 2]!;
+      const d = planes[p + 3]!;
+      if (a * (a >= 0 ? x1 : x0) + b * (b >= 0 ? y1 : y0) + c * (c >= 0 ? z1 : z0) + d < 0) return -1;
+      if (a * (a >= 0 ? x0 : x1) + b * (b >= 0 ? y0 : y1) + c * (c >= 0 ? z0 : z1) + d >= 0) inner -= bit;
+    }
+    return inner;
+  }
+}
