@@ -72,20 +72,26 @@ function benchLocalSet(): void {
 
 function benchRemoteApply(): void {
   // Ours: the source's drained mutations in batches of 1000. Yjs: one update per 1000-key transaction.
-  const source = new Shard({ clusterId: 'bench', nodeId: 'a' });
+  // Only the inputs stay alive while timing (the source replica and document are dropped).
   const batches: Mutation[][] = [];
-  for (let i = 0; i < N; i++) {
-    source.set(key(i), i);
-    if ((i + 1) % BATCH === 0 || i === N - 1) batches.push(source.drain());
+  {
+    const source = new Shard({ clusterId: 'bench', nodeId: 'a' });
+    for (let i = 0; i < N; i++) {
+      source.set(key(i), i);
+      if ((i + 1) % BATCH === 0 || i === N - 1) batches.push(source.drain());
+    }
   }
-  const doc = new Y.Doc();
   const updates: Uint8Array[] = [];
-  doc.on('update', (update: Uint8Array) => updates.push(update));
-  const map = doc.getMap('state');
-  for (let i = 0; i < N; i += BATCH) {
-    doc.transact(() => {
-      for (let j = i; j < Math.min(N, i + BATCH); j++) map.set(key(j), j);
-    });
+  {
+    const doc = new Y.Doc();
+    doc.on('update', (update: Uint8Array) => updates.push(update));
+    const map = doc.getMap('state');
+    for (let i = 0; i < N; i += BATCH) {
+      doc.transact(() => {
+        for (let j = i; j < Math.min(N, i + BATCH); j++) map.set(key(j), j);
+      });
+    }
+    doc.destroy();
   }
   const ours: number[] = [];
   const theirs: number[] = [];

@@ -273,10 +273,9 @@ export class Shard {
       const item = this.#outbox[this.#outboxHead]!;
       if (!item.ready) break;
       this.#outbox[this.#outboxHead++] = undefined;
-      const payload = typeof item.payload === 'string' ? encoder.encode(item.payload) : item.payload;
-      const mutation: Mutation = { origin: this.nodeId, seq: item.seq, hlc: item.hlc, path: item.path, op: item.op, type: item.type };
-      const withPayload: Mutation = payload === undefined ? mutation : { ...mutation, payload };
-      out.push(item.prev === undefined ? withPayload : { ...withPayload, prev: item.prev });
+      const payload = typeof item.payload === 'string' ? utf8(item.payload) : item.payload;
+      // One object shape for every drained mutation (absent payload and prev are undefined), for fast readers.
+      out.push({ origin: this.nodeId, seq: item.seq, hlc: item.hlc, path: item.path, op: item.op, type: item.type, payload, prev: item.prev });
     }
     if (this.#outboxHead === this.#outbox.length) {
       this.#outbox = [];
@@ -894,7 +893,7 @@ export class Shard {
     let pending = false;
     if (typeof payload === 'string') {
       text = payload;
-      bytes = encoder.encode(payload);
+      bytes = utf8(payload);
     } else if (payload instanceof Uint8Array) bytes = payload;
     else {
       ref = payload;
@@ -961,8 +960,21 @@ function newCounts(): BatchCounts {
   return { applied: 0, duplicate: 0, stale: 0, rejected: 0, conflicts: 0, reasons: [], relay: [] };
 }
 
+/** UTF-8 bytes of `text`; short ASCII text (most json and text values) without a call into the encoder. */
+function utf8(text: string): Uint8Array {
+  const length = text.length;
+  if (length > COMPACT_TEXT_BYTES) return encoder.encode(text);
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return encoder.encode(text);
+    out[i] = code;
+  }
+  return out;
+}
+
 function valueEntry(path: string, stored: Stored): Entry {
-  const payload = typeof stored.payload === 'string' ? encoder.encode(stored.payload) : stored.payload;
+  const payload = typeof stored.payload === 'string' ? utf8(stored.payload) : stored.payload;
   return { path, version: { hlc: stored.hlc, origin: stored.origin, seq: stored.seq }, tombstone: false, type: stored.type, payload };
 }
 
