@@ -37,7 +37,8 @@ export function bricksInFrustum(
       'the hierarchical cull needs a manifest that is a regular brick grid (see gridShape()) and at most 30 planes; use method "auto"',
     );
   }
-  const out = new IndexList();
+  // Room for every brick up to a million (4 MiB): a wide view then fills the list without growing it.
+  const out = new IndexList(Math.min(manifest.length, 1 << 20));
   if (canUseGrid) new GridCull(manifest, grid, packed, out).run();
   else cullBruteForce(manifest, packed, out);
   return out.toArray();
@@ -48,6 +49,7 @@ export function bricksInFrustum(
 // cull makes exactly the decisions the brute-force cull makes.
 
 function cullBruteForce(manifest: BrickManifest, planes: Float64Array, out: IndexList): void {
+  if (planes.length <= 24) return cullSixPlanes(manifest, planes, out);
   const min = manifest.boxMin;
   const max = manifest.boxMax;
   const n = manifest.length;
@@ -62,6 +64,38 @@ function cullBruteForce(manifest: BrickManifest, planes: Float64Array, out: Inde
       const z = c >= 0 ? max[k + 2]! : min[k + 2]!;
       if (a * x + b * y + c * z + planes[p + 3]! < 0) continue bricks;
     }
+    out.push(i);
+  }
+}
+
+// The common case, unrolled: up to six planes (missing ones are [0, 0, 0, 0], which keep everything), each with
+// its p-vertex corner chosen once (the max or the min array per axis), so the loop over bricks has no branch but
+// the culling ones.
+function cullSixPlanes(manifest: BrickManifest, planes: Float64Array, out: IndexList): void {
+  const min = manifest.boxMin;
+  const max = manifest.boxMax;
+  const n = manifest.length;
+  const P = new Float64Array(24);
+  P.set(planes);
+  const a0 = P[0]!, b0 = P[1]!, c0 = P[2]!, d0 = P[3]!;
+  const a1 = P[4]!, b1 = P[5]!, c1 = P[6]!, d1 = P[7]!;
+  const a2 = P[8]!, b2 = P[9]!, c2 = P[10]!, d2 = P[11]!;
+  const a3 = P[12]!, b3 = P[13]!, c3 = P[14]!, d3 = P[15]!;
+  const a4 = P[16]!, b4 = P[17]!, c4 = P[18]!, d4 = P[19]!;
+  const a5 = P[20]!, b5 = P[21]!, c5 = P[22]!, d5 = P[23]!;
+  const X0 = a0 >= 0 ? max : min, Y0 = b0 >= 0 ? max : min, Z0 = c0 >= 0 ? max : min;
+  const X1 = a1 >= 0 ? max : min, Y1 = b1 >= 0 ? max : min, Z1 = c1 >= 0 ? max : min;
+  const X2 = a2 >= 0 ? max : min, Y2 = b2 >= 0 ? max : min, Z2 = c2 >= 0 ? max : min;
+  const X3 = a3 >= 0 ? max : min, Y3 = b3 >= 0 ? max : min, Z3 = c3 >= 0 ? max : min;
+  const X4 = a4 >= 0 ? max : min, Y4 = b4 >= 0 ? max : min, Z4 = c4 >= 0 ? max : min;
+  const X5 = a5 >= 0 ? max : min, Y5 = b5 >= 0 ? max : min, Z5 = c5 >= 0 ? max : min;
+  for (let i = 0, k = 0; i < n; i++, k += 3) {
+    if (a0 * X0[k]! + b0 * Y0[k + 1]! + c0 * Z0[k + 2]! + d0 < 0) continue;
+    if (a1 * X1[k]! + b1 * Y1[k + 1]! + c1 * Z1[k + 2]! + d1 < 0) continue;
+    if (a2 * X2[k]! + b2 * Y2[k + 1]! + c2 * Z2[k + 2]! + d2 < 0) continue;
+    if (a3 * X3[k]! + b3 * Y3[k + 1]! + c3 * Z3[k + 2]! + d3 < 0) continue;
+    if (a4 * X4[k]! + b4 * Y4[k + 1]! + c4 * Z4[k + 2]! + d4 < 0) continue;
+    if (a5 * X5[k]! + b5 * Y5[k + 1]! + c5 * Z5[k + 2]! + d5 < 0) continue;
     out.push(i);
   }
 }

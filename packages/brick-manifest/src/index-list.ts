@@ -25,9 +25,9 @@ export class IndexList {
     this.length = at;
   }
 
-  /** The indices, copied into an array of exactly the right length. */
+  /** The indices as an array of exactly the right length (a view when that wastes little memory, else a copy). */
   toArray(): Uint32Array {
-    return this.buffer.slice(0, this.length);
+    return 2 * this.length >= this.buffer.length ? this.buffer.subarray(0, this.length) : this.buffer.slice(0, this.length);
   }
 
   private grow(needed: number): void {
