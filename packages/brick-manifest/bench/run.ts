@@ -11,7 +11,7 @@ function median(values: number[]): number {
 
 function timeMs(runs: number, work: () => number): { ms: number; kept: number } {
   const times: number[] = [];
-  let kept = 0;
+  let kept = work(); // warm-up: let the JIT compile before timing
   for (let run = 0; run < runs; run++) {
     const start = process.hrtime.bigint();
     kept = work();
