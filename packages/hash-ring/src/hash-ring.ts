@@ -128,11 +128,12 @@ export class HashRing {
     const positions = this.positions;
     const bucketStart = this.bucketStart;
     const shift = this.shift;
+    const probes = this.probes;
     const total = positions.length;
     let best = 0;
     let bestDistance = 2 ** 32;
-    for (let j = 0; j < this.probes; j++) {
-      const probe = j === 0 ? h : fmix32((h + Math.imul(j, GOLDEN)) >>> 0);
+    let probe = h;
+    for (let j = 1; ; j++) {
       const bucket = probe >>> shift;
       let point = bucketStart[bucket]!;
       const end = bucketStart[bucket + 1]!;
@@ -143,8 +144,9 @@ export class HashRing {
         bestDistance = distance;
         best = point;
       }
+      if (j === probes) return best;
+      probe = fmix32((h + Math.imul(j, GOLDEN)) >>> 0);
     }
-    return best;
   }
 
   private rebuild(): void {
