@@ -95,8 +95,11 @@ export class Session {
   #catchUpsFailed = 0;
   #hydrationsCompleted = 0;
   #hydrationsFailed = 0;
-  /** Values whose hydration failed (no peer had the chunks then): retried when a peer comes up, and periodically. */
-  readonly #hydrationRetries = new Set<string>();
+  /**
+   * Values whose hydration failed (no peer had the chunks yet: a relay may still be fetching them itself), by
+   * path: retried after a backoff from 50 ms doubling to the anti-entropy interval, and when a peer comes up.
+   */
+  readonly #hydrationRetries = new Map<string, { attempts: number; timer: object | undefined }>();
   #firstCatchUp: { promise: Promise<void>; resolve: () => void };
   readonly #unwatch: () => void;
 
@@ -295,6 +298,8 @@ export class Session {
     this.#stopPump?.();
     this.#stopMetrics?.();
     this.#stopAntiEntropy?.();
+    for (const retry of this.#hydrationRetries.values()) if (retry.timer !== undefined) this.#timers.clearTimeout(retry.timer);
+    this.#hydrationRetries.clear();
     this.#unwatch();
     this.#hydrator.close();
     this.#firstCatchUp.resolve();
@@ -452,21 +457,45 @@ export class Session {
         if (this.#shard.get(path)?.ref?.digest !== ref.digest) return;
         this.#shard.markHydrated(path, bytes);
         this.#hydrationsCompleted++;
+        this.#hydrationRetries.delete(path);
       },
       (error: unknown) => {
         if (!this.#running || isStatemeshError(error, 'CANCELLED')) return;
         this.#hydrationsFailed++;
-        this.#hydrationRetries.add(path);
-        this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed: ${describe(error)}`);
+        // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
+        if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
+        this.#scheduleHydrationRetry(path);
       },
     );
   }
 
+  #scheduleHydrationRetry(path: string): void {
+    const retry = this.#hydrationRetries.get(path) ?? { attempts: 0, timer: undefined };
+    if (retry.timer !== undefined) this.#timers.clearTimeout(retry.timer);
+    const delay = Math.min(this.#config.antiEntropyIntervalMs, 50 * 2 ** retry.attempts);
+    retry.attempts++;
+    retry.timer = this.#timers.setTimeout(() => {
+      retry.timer = undefined;
+      this.#retryHydration(path);
+    }, delay);
+    this.#hydrationRetries.set(path, retry);
+  }
+
+  /** Retries every failed hydration now (a peer came up: it may hold the chunks). */
   #retryHydrations(): void {
-    if (!this.#running || this.#hydrationRetries.size === 0 || this.#peers.size === 0) return;
-    const paths = [...this.#hydrationRetries];
-    this.#hydrationRetries.clear();
-    for (const path of paths) if (this.#shard.get(path)?.pending === true) this.#hydrate(path);
+    for (const path of [...this.#hydrationRetries.keys()]) this.#retryHydration(path);
+  }
+
+  #retryHydration(path: string): void {
+    const retry = this.#hydrationRetries.get(path);
+    if (retry === undefined || !this.#running || this.#peers.size === 0) return;
+    if (retry.timer !== undefined) this.#timers.clearTimeout(retry.timer);
+    retry.timer = undefined;
+    if (this.#shard.get(path)?.pending !== true) {
+      this.#hydrationRetries.delete(path);
+      return;
+    }
+    this.#hydrate(path);
   }
 
   #readyValue(path: string): ShardValue | undefined {

@@ -116,6 +116,8 @@ export class Shard {
   #outbox: (Outgoing | undefined)[] = [];
   #outboxHead = 0;
   #localSeq = 0;
+  /** Sequence numbers of local writes whose value is being stored as a blob, not yet publishable. */
+  readonly #offloading = new Set<number>();
   #changes: Change[] | undefined = undefined;
   #from = 'local';
   #batchConflicts = 0;
@@ -370,7 +372,7 @@ export class Shard {
     const prefixes = this.#checkPrefixes(options.prefixes);
     const pageSize = pageSizeOf(options.pageSize);
     checkVector(vector);
-    const taken = this.vector();
+    const taken = this.#pageVector();
     const paths: string[] = [];
     for (const origin of this.#index.origins()) {
       this.#index.forEachAfter(origin, vector[origin] ?? 0, this.#isLive, (_seq, path) => {
@@ -389,11 +391,11 @@ export class Shard {
         if (cover !== undefined) page.push(tombstoneEntry(cover[0], cover[1]));
       }
       if (page.length >= pageSize) {
-        yield { entries: page, last: false };
+        yield { entries: this.#publishable(page), last: false };
         page = [];
       }
     }
-    yield { entries: page, last: true, vector: taken };
+    yield { entries: this.#publishable(page), last: true, vector: taken };
   }
 
   /**
@@ -403,7 +405,7 @@ export class Shard {
   *snapshot(prefixes: readonly string[] = [], options: Omit<PageOptions, 'prefixes'> = {}): Generator<SnapshotPage, void, undefined> {
     const wanted = this.#checkPrefixes(prefixes);
     const pageSize = pageSizeOf(options.pageSize);
-    const taken = this.vector();
+    const taken = this.#pageVector();
     let page: Entry[] = [];
     for (const [path, tombstone] of this.#tombstones) {
       if (wanted.length === 0 || isUnderAny(path, wanted) || this.#coversPrefix(path, wanted)) page.push(tombstoneEntry(path, tombstone));
@@ -412,11 +414,30 @@ export class Shard {
       if (wanted.length !== 0 && !isUnderAny(path, wanted)) continue;
       page.push(valueEntry(path, stored));
       if (page.length >= pageSize) {
-        yield { entries: page, last: false };
+        yield { entries: this.#publishable(page), last: false };
         page = [];
       }
     }
-    yield { entries: page, last: true, vector: taken };
+    yield { entries: this.#publishable(page), last: true, vector: taken };
+  }
+
+  /**
+   * The vector a snapshot or catch-up hands out: this replica's, except that it never claims a local write whose
+   * value is still being stored as a blob. Such a write leaves only once stored, as a blob reference; a peer
+   * that counted it seen from a page would drop that mutation as a duplicate and keep other bytes.
+   */
+  #pageVector(): Record<string, number> {
+    const vector = this.vector();
+    if (this.#offloading.size === 0) return vector;
+    const firstPending = Math.min(...this.#offloading);
+    if ((vector[this.nodeId] ?? 0) >= firstPending) vector[this.nodeId] = firstPending - 1;
+    return vector;
+  }
+
+  /** `entries` without local writes whose value is still being stored as a blob (see `#pageVector`). */
+  #publishable(entries: Entry[]): Entry[] {
+    if (this.#offloading.size === 0) return entries;
+    return entries.filter((entry) => entry.version.origin !== this.nodeId || !this.#offloading.has(entry.version.seq));
   }
 
   /** The pages answering a peer's request: `since(request.vector)` when it has a vector, else a full `snapshot`. */
@@ -632,6 +653,7 @@ export class Shard {
   }
 
   #startOffload(path: string, seq: number, bytes: Uint8Array, outgoing: Outgoing): void {
+    this.#offloading.add(seq);
     const task = putChunked(this.#blobStore!, bytes, this.#offloadOptions).then(
       (ref) => {
         outgoing.payload = ref;
@@ -650,7 +672,10 @@ export class Shard {
         this.#log(`${PREFIX}could not store the value at '${path}' as a blob (${error instanceof Error ? error.message : String(error)}); it is sent inline`);
       },
     );
-    const tracked = task.finally(() => this.#offloads.delete(tracked));
+    const tracked = task.finally(() => {
+      this.#offloads.delete(tracked);
+      this.#offloading.delete(seq);
+    });
     this.#offloads.add(tracked);
   }
 

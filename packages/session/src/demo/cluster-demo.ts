@@ -25,7 +25,7 @@ export interface ClusterDemoResult {
   readonly latency: { readonly p50Ms: number; readonly p99Ms: number; readonly samples: number };
   readonly conflictAttempts: number;
   readonly catchUp: { readonly missed: number; readonly joinMs: number };
-  readonly volume: { readonly bytes: number; readonly chunks: number; readonly hydrateMs: number };
+  readonly volume: { readonly bytes: number; readonly hydrateMs: number };
   readonly frustum: { readonly bricks: number; readonly selected: number };
   readonly digest: string;
 }
@@ -136,7 +136,6 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     const hydrated = await c.request<{ bytes: number; sha256: string; waitMs: number }>('waitForData', 'volume.density', 120_000);
     if (hydrated.sha256 !== written.sha256) throw new Error('the volume c hydrated differs from what a wrote');
     print(`   c: waitForData resolved in ${fmt(hydrated.waitMs)} ms, ${hydrated.bytes} bytes, SHA-256 equal to a's (${fmt(mib / (hydrated.waitMs / 1000))} MiB/s)`);
-    const chunks = Math.ceil(written.bytes / (1024 * 1024));
 
     // 5. Frustum selection -------------------------------------------------------------------------------
     print('\n5. bricks: which 32³ bricks of the volume does a camera see?');
@@ -147,7 +146,7 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     const eye: [number, number, number] = [dims[0] * 0.5, dims[1] * 0.5, -dims[2] * 0.6];
     const planes = frustumFromMatrix(viewProjection(eye, [dims[0] * 0.35, dims[1] * 0.5, dims[2] * 0.5], 30, 16 / 9, 1, dims[2] * 3));
     const visible = orderFrontToBack(replicated, bricksInFrustum(replicated, planes), eye);
-    const total = replicated.bricks.length;
+    const total = replicated.length;
     print(`   c decoded the replicated manifest: ${total} bricks; a 30° camera in front of the volume selects ${visible.length} (${fmt((100 * visible.length) / total)}%)`);
     print(`   nearest first: bricks ${[...visible].slice(0, 6).join(', ')}, ...; a viewer fetches these and skips ${total - visible.length}`);
 
@@ -158,14 +157,14 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     print(`   replication   p50 ${fmt(percentile(all, 50))} ms, p99 ${fmt(percentile(all, 99))} ms over ${all.length} deliveries`);
     print(`   conflict      seen by ${conflictsSeen.map((s) => s.node).join(', ')} after ${attempts} attempt(s); same winner everywhere`);
     print(`   catch-up      ${missed} missed writes, rejoin ${fmt(info.joinMs)} ms`);
-    print(`   large value   ${fmt(mib)} MiB, about ${chunks} MiB-sized chunks, hydrated in ${fmt(hydrated.waitMs)} ms`);
+    print(`   large value   ${fmt(mib)} MiB as content-addressed chunks, hydrated two hops away in ${fmt(hydrated.waitMs)} ms`);
     print(`   frustum       ${visible.length} of ${total} bricks selected`);
     print(`   digests       equal (${elapsed()} in all)`);
     return {
       latency: { p50Ms: percentile(all, 50), p99Ms: percentile(all, 99), samples: all.length },
       conflictAttempts: attempts,
       catchUp: { missed, joinMs: info.joinMs },
-      volume: { bytes: written.bytes, chunks, hydrateMs: hydrated.waitMs },
+      volume: { bytes: written.bytes, hydrateMs: hydrated.waitMs },
       frustum: { bricks: total, selected: visible.length },
       digest,
     };
@@ -186,10 +185,24 @@ async function freePort(): Promise<number> {
 
 async function converge(nodes: Map<string, NodeProcess>, timeoutMs: number): Promise<string> {
   let digests: string[] = [];
-  await until('every digest equal', async () => {
-    digests = await Promise.all([...nodes.values()].map((node) => node.request<string>('digest')));
-    return new Set(digests).size === 1;
-  }, timeoutMs);
+  try {
+    await until('every digest equal', async () => {
+      digests = await Promise.all([...nodes.values()].map((node) => node.request<string>('digest')));
+      return new Set(digests).size === 1;
+    }, timeoutMs);
+  } catch (error) {
+    const states = await Promise.all(
+      [...nodes.values()].map(async (node) => {
+        const status = await node.request<{ peerCount: number; pendingHydrations: number }>('status');
+        return `${node.name}: digest ${(await node.request<string>('digest')).slice(0, 12)}, ${await node.request<number>('count', '')} entries, ${status.peerCount} peers, ${status.pendingHydrations} hydrations pending`;
+      }),
+    );
+    const versions = await Promise.all([...nodes.values()].map((node) => node.request<Record<string, string>>('versions')));
+    const paths = new Set(versions.flatMap((v) => Object.keys(v)));
+    const differing = [...paths].filter((path) => new Set(versions.map((v) => v[path] ?? '-')).size > 1).slice(0, 5);
+    const diff = differing.map((path) => `${path}: ${[...nodes.keys()].map((name, i) => `${name}=${versions[i]![path] ?? '-'}`).join(' ')}`);
+    throw new Error(`${(error as Error).message} (${states.join('; ')}; differing: ${diff.join('; ') || 'none'})`);
+  }
   return digests[0]!;
 }
 

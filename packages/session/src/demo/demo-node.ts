@@ -50,6 +50,13 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   setBytes: (path: string, base64: string, type: string) => session.setBytes(path, Buffer.from(base64, 'base64'), type).seq,
   getBytes: (path: string) => Buffer.from(session.get(path)?.bytes ?? new Uint8Array()).toString('base64'),
   digest: () => session.digest(),
+  versions: () =>
+    Object.fromEntries(
+      session.entries('').map((e) => [
+        e.path,
+        `${e.version.origin}#${e.version.seq}${e.pending ? ' pending' : ''} ${e.ref ? `ref ${e.ref.digest.slice(0, 8)}` : `bytes ${e.bytes ? sha256(e.bytes).slice(0, 8) : '?'}`}`,
+      ]),
+    ),
   status: () => session.status(),
   conflicts: () => session.recentConflicts(8).map((c) => ({ ...c, winner: { ...c.winner, hlc: String(c.winner.hlc) }, loser: { ...c.loser, hlc: String(c.loser.hlc) } })),
   metrics: () => {
