@@ -1,0 +1,233 @@
+import { StatemeshError } from '@statemesh/session';
+import { AdminClient } from './admin-client.js';
+import type { Command, OptionValues } from './command.js';
+import { EXIT_CODES } from './exit-codes.js';
+import type { Terminal } from './terminal.js';
+import { describeValue, type ValueView } from './value-view.js';
+
+/** The options every command that talks to a running node accepts. */
+export const CONNECTION_OPTIONS = {
+  node: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** The help lines of {@link CONNECTION_OPTIONS}. */
+export const CONNECTION_HELP = `Connection:
+  --node <url>     the node's admin API (default $STATEMESH_NODE, else http://127.0.0.1:7700)
+  --token <token>  the node's admin token (default $STATEMESH_TOKEN)
+  --json           print JSON (one document, or one per line for streams)`;
+
+/** The default admin URL. */
+export const DEFAULT_NODE_URL = 'http://127.0.0.1:7700';
+
+/** An admin client for the node named by `--node`/`--token` or the environment. */
+export function clientFor(values: OptionValues, terminal: Terminal): AdminClient {
+  const url = str(values['node']) ?? terminal.env['STATEMESH_NODE'] ?? DEFAULT_NODE_URL;
+  const token = str(values['token']) ?? terminal.env['STATEMESH_TOKEN'] ?? '';
+  return new AdminClient(url, token);
+}
+
+function str(value: OptionValues[string]): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+const PREFIX = '@statemesh/cli: ';
+
+/** `statemesh status`. */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show a running node: peers, sequence, counters, digest',
+  usage: 'statemesh status [--json]',
+  help: 'Exit 0 when the node answers.',
+  options: CONNECTION_OPTIONS,
+  positionals: [0, 0],
+  async run(values, _positionals, terminal) {
+    const view = await clientFor(values, terminal).status();
+    if (values['json'] === true) {
+      terminal.out(JSON.stringify(view, null, 2));
+      return EXIT_CODES.ok;
+    }
+    const { status, metrics } = view;
+    terminal.out(`node        ${status.nodeId} (cluster ${status.clusterId}) ${status.running ? 'running' : 'closed'}`);
+    terminal.out(`peers       ${status.peerCount} up: ${status.peers.map((p) => `${p.node} ${p.state}`).join(', ') || 'none'}`);
+    terminal.out(`local seq   ${status.localSequence}`);
+    terminal.out(`entries     ${metrics.entries} (${metrics.tombstones} tombstones)`);
+    terminal.out(`remote      ${metrics.remote.applied} applied, ${metrics.remote.duplicates} duplicates, ${metrics.remote.rejected} rejected`);
+    terminal.out(`conflicts   ${metrics.conflicts.detected} detected, ${metrics.conflicts.lost} lost by this node`);
+    terminal.out(`catch-ups   ${metrics.catchUps.completed} completed, ${metrics.catchUps.failed} failed`);
+    terminal.out(`hydrations  ${metrics.hydrations.pending} pending, ${metrics.hydrations.completed} completed, ${metrics.hydrations.failed} failed`);
+    terminal.out(`vector      ${Object.entries(view.vector).map(([origin, seq]) => `${origin}:${seq}`).join(' ') || '(empty)'}`);
+    terminal.out(`digest      ${view.digest}`);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `statemesh peers`. */
+export const peersCommand: Command = {
+  name: 'peers',
+  summary: "list a node's peers, their states and replication lag",
+  usage: 'statemesh peers [--json]',
+  help: 'Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have.',
+  options: CONNECTION_OPTIONS,
+  positionals: [0, 0],
+  async run(values, _positionals, terminal) {
+    const peers = await clientFor(values, terminal).peers();
+    if (values['json'] === true) terminal.out(JSON.stringify(peers, null, 2));
+    else if (peers.length === 0) terminal.out('no peers');
+    else {
+      terminal.out(table([['NODE', 'STATE', 'LAST HEARD', 'LAG'], ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq)])]));
+    }
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `statemesh get <path>`. */
+export const getCommand: Command = {
+  name: 'get',
+  summary: 'print the value at a path (waits for a large value being fetched)',
+  usage: 'statemesh get <path> [--json] [--raw] [--wait-ms 60000]',
+  help: `Prints JSON values as JSON and text as is; binary values as a size summary, or their bytes with --raw.
+While a large value is still being fetched from peers, waits (showing progress) up to --wait-ms.
+  --raw          write the bytes of a binary value to standard output
+  --wait-ms <n>  how long to wait for a pending value (default 60000; 0: do not wait)
+Exit 3 when there is no value at the path.`,
+  options: { ...CONNECTION_OPTIONS, raw: { type: 'boolean' }, 'wait-ms': { type: 'string' } },
+  positionals: [1, 1],
+  async run(values, [path], terminal) {
+    const client = clientFor(values, terminal);
+    const waitMs = integer(values['wait-ms'], 'wait-ms', 60_000);
+    const raw = values['raw'] === true;
+    let view = await client.get(path!, { bytes: raw });
+    if (view === undefined) {
+      terminal.err(`${PREFIX}no value at ${path}`);
+      return EXIT_CODES.notFound;
+    }
+    if (view.pending && waitMs > 0) view = await waitForHydration(client, view, waitMs, terminal, raw);
+    if (view === undefined) {
+      terminal.err(`${PREFIX}the value at ${path} was deleted while it was being fetched`);
+      return EXIT_CODES.notFound;
+    }
+    if (values['json'] === true) terminal.out(JSON.stringify(view, null, 2));
+    else if (raw && view.base64 !== undefined) process.stdout.write(Buffer.from(view.base64, 'base64'));
+    else terminal.out(describeValue(view));
+    return view.pending ? EXIT_CODES.failure : EXIT_CODES.ok;
+  },
+};
+
+/** Polls a pending value until it is hydrated, with a progress line; throws `TIMEOUT` after `waitMs`. */
+async function waitForHydration(client: AdminClient, pending: ValueView, waitMs: number, terminal: Terminal, bytes: boolean): Promise<ValueView | undefined> {
+  const started = Date.now();
+  let view: ValueView | undefined = pending;
+  try {
+    while (view?.pending === true) {
+      const elapsed = Date.now() - started;
+      if (elapsed > waitMs) {
+        throw new StatemeshError('TIMEOUT', `${PREFIX}${pending.path} is still being fetched after ${waitMs} ms; check that a peer holding it is up (statemesh peers), or raise --wait-ms`);
+      }
+      const { metrics } = await client.status();
+      terminal.progress(`fetching ${pending.path}: ${formatBytes(pending.size)} of ${pending.type} from peers, ${(elapsed / 1000).toFixed(1)} s (node: ${metrics.hydrations.pending} values pending, ${metrics.hydrations.completed} fetched)`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      view = await client.get(pending.path, { bytes });
+    }
+  } finally {
+    terminal.progressDone();
+  }
+  if (view !== undefined) terminal.err(`fetched ${pending.path} (${formatBytes(view.size)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return view;
+}
+
+/** `statemesh set <path> <json>`. */
+export const setCommand: Command = {
+  name: 'set',
+  summary: 'write a JSON value (or a string with --text) at a path',
+  usage: "statemesh set <path> <json> [--text] [--json]",
+  help: `The value is JSON: 42, true, '"a string"', '{"fov": 45}'. With --text the argument is stored as a string.
+Prints the new version as origin#seq.`,
+  options: { ...CONNECTION_OPTIONS, text: { type: 'boolean' } },
+  positionals: [2, 2],
+  async run(values, [path, input], terminal) {
+    let value: unknown;
+    if (values['text'] !== true) {
+      try {
+        value = JSON.parse(input!);
+      } catch {
+        throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${JSON.stringify(input)} is not JSON; quote a string as '"${input}"' or pass --text`);
+      }
+    }
+    const client = clientFor(values, terminal);
+    const result = values['text'] === true ? await client.setText(path!, input!) : await client.set(path!, value);
+    terminal.out(values['json'] === true ? JSON.stringify(result) : `set ${result.path} (${result.version.origin}#${result.version.seq})`);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `statemesh delete <path>`. */
+export const deleteCommand: Command = {
+  name: 'delete',
+  summary: 'delete the subtree at a path',
+  usage: 'statemesh delete <path> [--json]',
+  help: 'Deletes the value at the path and every value below it, on every replica.',
+  options: CONNECTION_OPTIONS,
+  positionals: [1, 1],
+  async run(values, [path], terminal) {
+    const result = await clientFor(values, terminal).delete(path!);
+    terminal.out(values['json'] === true ? JSON.stringify(result) : `deleted ${result.path} (${result.version.origin}#${result.version.seq})`);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `statemesh ls [prefix]`. */
+export const lsCommand: Command = {
+  name: 'ls',
+  summary: 'list the values under a prefix',
+  usage: 'statemesh ls [prefix] [--json]',
+  help: `Lists path, type, value (binary values as their size) and version. Without a prefix: the whole tree.
+The node's own metrics are under the reserved prefix __system (list them with: statemesh ls __system).`,
+  options: CONNECTION_OPTIONS,
+  positionals: [0, 1],
+  async run(values, [prefix], terminal) {
+    const entries = await clientFor(values, terminal).entries(prefix ?? '');
+    if (values['json'] === true) terminal.out(JSON.stringify(entries, null, 2));
+    else if (entries.length > 0) {
+      terminal.out(table(entries.map((e) => [e.path, e.type, describeValue(e), `${e.version.origin}#${e.version.seq}`])));
+    }
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `statemesh conflicts`. */
+export const conflictsCommand: Command = {
+  name: 'conflicts',
+  summary: 'list the most recent conflicts (concurrent writes that lost)',
+  usage: 'statemesh conflicts [--max 32] [--json]',
+  help: '  --max <n>  how many, most recent first (default 32, at most 128)',
+  options: { ...CONNECTION_OPTIONS, max: { type: 'string' } },
+  positionals: [0, 0],
+  async run(values, _positionals, terminal) {
+    const conflicts = await clientFor(values, terminal).conflicts(integer(values['max'], 'max', 32));
+    if (values['json'] === true) terminal.out(JSON.stringify(conflicts, null, 2));
+    else if (conflicts.length === 0) terminal.out('no conflicts');
+    else {
+      for (const c of conflicts) terminal.out(`${new Date(c.at).toISOString()}  ${c.path}: ${c.winner.origin}#${c.winner.seq} beat ${c.loser.origin}#${c.loser.seq}`);
+    }
+    return EXIT_CODES.ok;
+  },
+};
+
+/** Parses a non-negative integer option; throws `INVALID_ARGUMENT` (exit 2). */
+export function integer(value: OptionValues[string], name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(n) || n < 0) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}--${name} must be a whole number ≥ 0, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+function formatBytes(n: number): string {
+  return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}

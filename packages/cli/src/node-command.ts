@@ -1,0 +1,177 @@
+import { performance } from 'node:perf_hooks';
+import { StatemeshError, type Session } from '@statemesh/session';
+import { integer } from './admin-commands.js';
+import type { Command, OptionValues } from './command.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { readNodeConfig, type NodeConfig } from './node-config.js';
+import { startNode } from './running-node.js';
+import type { Terminal } from './terminal.js';
+
+const PREFIX = '@statemesh/cli: ';
+
+/** `statemesh node`: runs a node in the foreground until SIGINT/SIGTERM. */
+export const nodeCommand: Command = {
+  name: 'node',
+  summary: 'run a node in the foreground (Ctrl-C or SIGTERM closes it cleanly)',
+  usage: 'statemesh node --config node.json | --cluster <id> --id <node> --listen <address> [options]',
+  help: `Options (each overrides the config file):
+  --config <file>       JSON config: the session config plus "admin" and "http" (see the README)
+  --cluster <id>        cluster id
+  --id <node>           this node's id
+  --listen <address>    Unix socket path or tcp://127.0.0.1:port
+  --seed <address>      a peer to dial (repeatable)
+  --interest <prefix>   replicate only this prefix (repeatable)
+  --transport <kind>    ipc (default) or grpc
+  --blob-store <dir>    keep large values in this folder (survives restarts)
+  --heartbeat-ms <n>    heartbeat interval (default 1000)
+  --admin <host:port>   admin API address (default 127.0.0.1:7700; port 0: any free port; "off": none)
+  --token <token>       admin token (default: config, $STATEMESH_TOKEN, else a random one, printed)
+  --http-port <port>    serve /healthz, /status, /metrics and the dashboard on this port (off by default)
+  --http-host <host>    address of that endpoint (default 127.0.0.1)
+  --json                print events as JSON lines
+Prints peers coming up and going down, catch-ups and hydrations as they happen.`,
+  options: {
+    config: { type: 'string' },
+    cluster: { type: 'string' },
+    id: { type: 'string' },
+    listen: { type: 'string' },
+    seed: { type: 'string', multiple: true },
+    interest: { type: 'string', multiple: true },
+    transport: { type: 'string' },
+    'blob-store': { type: 'string' },
+    'heartbeat-ms': { type: 'string' },
+    admin: { type: 'string' },
+    token: { type: 'string' },
+    'http-port': { type: 'string' },
+    'http-host': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: [0, 0],
+  async run(values, _positionals, terminal) {
+    const config = nodeConfigFrom(values, terminal);
+    const say = reporter(values['json'] === true, terminal);
+    say('joining', `joining cluster ${config.clusterId} as ${config.nodeId}${(config.seeds ?? []).length > 0 ? `, catching up from ${(config.seeds ?? []).join(', ')}` : ''}`, {
+      cluster: config.clusterId,
+      node: config.nodeId,
+    });
+    const started = performance.now();
+    const ticker = setInterval(() => say('joining', `still joining (${((performance.now() - started) / 1000).toFixed(0)} s): waiting for the first catch-up from a seed`, {}), 2000);
+    let node;
+    try {
+      node = await startNode(config, { log: (line) => say('log', line, { line }) });
+    } finally {
+      clearInterval(ticker);
+    }
+    const { session } = node;
+    const metrics = session.metrics();
+    say('ready', `node ${session.nodeId} up in ${(performance.now() - started).toFixed(0)} ms: ${metrics.entries} values, ${session.status().peerCount} peers`, {
+      node: session.nodeId,
+      cluster: session.clusterId,
+      entries: metrics.entries,
+    });
+    if (node.adminUrl !== undefined) {
+      say('admin', `admin API ${node.adminUrl}${values['token'] === undefined && config.admin !== false && config.admin?.token === undefined && terminal.env['STATEMESH_TOKEN'] === undefined ? ` (token ${node.token})` : ''}`, { url: node.adminUrl });
+    }
+    if (node.httpUrl !== undefined) say('http', `dashboard ${node.httpUrl}/ (metrics ${node.httpUrl}/metrics)`, { url: node.httpUrl });
+    const stopProgress = watchProgress(session, say);
+    const signal = await new Promise<string>((resolve) => {
+      const stop = terminal.onInterrupt((name) => {
+        stop();
+        resolve(name);
+      });
+    });
+    stopProgress();
+    say('closing', `${signal}: closing (flushing writes to peers)`, { signal });
+    // A second signal while closing ends the process at once.
+    const force = terminal.onInterrupt(() => process.exit(EXIT_CODES.failure));
+    try {
+      await node.close();
+    } finally {
+      force();
+    }
+    say('closed', 'closed', {});
+    return EXIT_CODES.ok;
+  },
+};
+
+type Say = (event: string, text: string, fields: Record<string, unknown>) => void;
+
+function reporter(json: boolean, terminal: Terminal): Say {
+  return (event, text, fields) => terminal.out(json ? JSON.stringify({ event, ...fields, message: text }) : text);
+}
+
+/** Prints peer state changes, catch-ups and hydrations as they happen (from status and metrics). */
+function watchProgress(session: Session, say: Say): () => void {
+  const states = new Map<string, string>();
+  let catchUps = session.metrics().catchUps;
+  let hydrations = session.metrics().hydrations;
+  let applied = session.metrics().remote.applied;
+  const tick = () => {
+    const status = session.status();
+    const seen = new Set<string>();
+    for (const peer of status.peers) {
+      seen.add(peer.node);
+      if (states.get(peer.node) !== peer.state) {
+        states.set(peer.node, peer.state);
+        say('peer', `peer ${peer.node} ${peer.state}`, { peer: peer.node, state: peer.state });
+      }
+    }
+    for (const [peer] of states) {
+      if (seen.has(peer)) continue;
+      states.delete(peer);
+      say('peer', `peer ${peer} gone`, { peer, state: 'gone' });
+    }
+    const metrics = session.metrics();
+    if (metrics.catchUps.completed !== catchUps.completed || metrics.catchUps.failed !== catchUps.failed) {
+      const failed = metrics.catchUps.failed - catchUps.failed;
+      // Anti-entropy catches up every few seconds; only a catch-up that brought something is news.
+      if (metrics.catchUps.completed > catchUps.completed && metrics.remote.applied !== applied) {
+        say('catch-up', `caught up from peers: ${metrics.remote.applied - applied} writes applied, ${metrics.entries} values now`, { completed: metrics.catchUps.completed, entries: metrics.entries, applied: metrics.remote.applied });
+      }
+      if (failed > 0) say('catch-up', `${failed} catch-up(s) failed; retried when the peer reconnects`, { failed: metrics.catchUps.failed });
+      catchUps = metrics.catchUps;
+    }
+    applied = metrics.remote.applied;
+    const h = metrics.hydrations;
+    if (h.pending !== hydrations.pending || h.completed !== hydrations.completed || h.failed !== hydrations.failed) {
+      say('hydration', h.pending > 0 ? `fetching large values: ${h.pending} pending, ${h.completed} fetched, ${h.failed} failed` : `large values fetched: ${h.completed} in all, ${h.failed} failed`, { ...h });
+      hydrations = h;
+    }
+  };
+  tick();
+  const timer = setInterval(tick, 250);
+  return () => clearInterval(timer);
+}
+
+function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
+  const file = typeof values['config'] === 'string' ? readNodeConfig(values['config']) : undefined;
+  const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const list = (name: string) => (Array.isArray(values[name]) ? (values[name] as string[]) : undefined);
+  const clusterId = str('cluster') ?? file?.clusterId;
+  const nodeId = str('id') ?? file?.nodeId;
+  if (clusterId === undefined || nodeId === undefined) {
+    throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a node needs a cluster id and a node id: --cluster <id> --id <node>, or "clusterId" and "nodeId" in --config`);
+  }
+  const config: Record<string, unknown> = { ...file, clusterId, nodeId };
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) config[key] = value;
+  };
+  set('listen', str('listen'));
+  set('seeds', list('seed'));
+  set('interests', list('interest'));
+  set('transport', str('transport'));
+  set('blobStorePath', str('blob-store'));
+  if (values['heartbeat-ms'] !== undefined) set('heartbeatIntervalMs', integer(values['heartbeat-ms'], 'heartbeat-ms', 1000));
+  const admin = str('admin');
+  const fileAdmin = file?.admin === false ? undefined : file?.admin;
+  if (admin === 'off') config['admin'] = false;
+  else if (file?.admin !== false || admin !== undefined || str('token') !== undefined) {
+    const token = str('token') ?? fileAdmin?.token ?? terminal.env['STATEMESH_TOKEN'];
+    config['admin'] = { ...fileAdmin, ...(admin === undefined ? {} : { listen: admin }), ...(token === undefined ? {} : { token }) };
+  }
+  const httpPort = str('http-port');
+  if (httpPort !== undefined || str('http-host') !== undefined) {
+    config['http'] = { ...file?.http, ...(httpPort === undefined ? {} : { port: integer(httpPort, 'http-port', 0) }), ...(str('http-host') === undefined ? {} : { host: str('http-host') }) };
+  }
+  return config as unknown as NodeConfig;
+}

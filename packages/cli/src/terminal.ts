@@ -1,0 +1,43 @@
+/** Where a command writes and how it learns of Ctrl-C: the process, or a test's stand-in. */
+export interface Terminal {
+  /** Writes a line to standard output. */
+  out(line: string): void;
+  /** Writes a line to standard error. */
+  err(line: string): void;
+  /** Rewrites the current status line on a TTY; elsewhere writes `line` once per call to standard error. */
+  progress(line: string): void;
+  /** Ends a status line started by `progress`. */
+  progressDone(): void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Calls `listener` on SIGINT or SIGTERM until the returned function is called. */
+  onInterrupt(listener: (signal: string) => void): () => void;
+}
+
+/** The terminal of this process. */
+export function processTerminal(): Terminal {
+  const tty = process.stderr.isTTY;
+  let open = false;
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    progress: (line) => {
+      if (tty) {
+        process.stderr.write(`\r\u001b[2K${line}`);
+        open = true;
+      } else process.stderr.write(`${line}\n`);
+    },
+    progressDone: () => {
+      if (open) process.stderr.write('\n');
+      open = false;
+    },
+    env: process.env,
+    onInterrupt: (listener) => {
+      process.on('SIGINT', listener);
+      process.on('SIGTERM', listener);
+      return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+      };
+    },
+  };
+}

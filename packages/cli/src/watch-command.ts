@@ -1,0 +1,38 @@
+import { CONNECTION_OPTIONS, clientFor } from './admin-commands.js';
+import type { Command } from './command.js';
+import { EXIT_CODES } from './exit-codes.js';
+
+/** `statemesh watch <prefix>`: streams changes until interrupted. */
+export const watchCommand: Command = {
+  name: 'watch',
+  summary: 'stream the changes under a prefix until interrupted (Ctrl-C)',
+  usage: 'statemesh watch [prefix] [--json]',
+  help: `One line per changed path: local writes and writes arriving from peers, with the version and where it came
+from. --json prints one JSON object per line. Ctrl-C ends it (exit 0); exit 5 when the node goes away.`,
+  options: CONNECTION_OPTIONS,
+  positionals: [0, 1],
+  async run(values, [prefix], terminal) {
+    const json = values['json'] === true;
+    const stream = await clientFor(values, terminal).watch(prefix ?? '', (change) => {
+      if (json) terminal.out(JSON.stringify(change));
+      else {
+        const value = change.op === 'delete' ? '' : change.pending ? ' = <pending large value>' : 'value' in change ? ` = ${JSON.stringify(change.value)}` : ` (${change.type})`;
+        terminal.out(`${change.op} ${change.path}${value}  ${change.origin}#${change.seq}${change.from === 'local' ? '' : ` via ${change.from}`}`);
+      }
+    });
+    terminal.err(`watching ${prefix === undefined || prefix === '' ? 'the whole tree' : prefix}; Ctrl-C to stop`);
+    let interrupted = false;
+    const stop = terminal.onInterrupt(() => {
+      interrupted = true;
+      stream.close();
+    });
+    try {
+      await stream.done;
+    } finally {
+      stop();
+    }
+    if (interrupted) return EXIT_CODES.ok;
+    terminal.err('@statemesh/cli: the node closed the stream (did it stop?)');
+    return EXIT_CODES.unreachable;
+  },
+};
