@@ -84,3 +84,40 @@ for (const volume of volumes) {
   }
   console.log('');
 }
+
+// A manifest that is not a grid: the bricks of a 512³ volume (8³ bricks) in a shuffled order, culled through the
+// bounding-volume hierarchy.
+{
+  const grid = BrickManifest.forVolume([512, 512, 512], { brickDim: 8 });
+  const bricks = grid.bricks();
+  let seed = 12345;
+  for (let i = bricks.length - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    const j = seed % (i + 1);
+    [bricks[i], bricks[j]] = [bricks[j]!, bricks[i]!];
+  }
+  const manifest = BrickManifest.fromBricks(bricks);
+  const n = manifest.length;
+  const boxes = bricks.map((b) => new Box3(new Vector3(...b.origin), new Vector3(b.origin[0] + b.size[0], b.origin[1] + b.size[1], b.origin[2] + b.size[2])));
+  console.log(`512³ voxels, 8³ bricks in shuffled order, not a grid (${fmt(n)} bricks)`);
+  const m = viewProjection([100, 200, -150], [256, 256, 256], 60);
+  const planes = frustumFromMatrix(m);
+  const frustum = new Frustum().setFromProjectionMatrix(new Matrix4().fromArray(m));
+  const buildStart = process.hrtime.bigint();
+  const build = { kept: bricksInFrustum(manifest, planes, { method: 'hierarchical' }).length };
+  const buildMs = Number(process.hrtime.bigint() - buildStart) / 1e6;
+  const three = timeMs(5, () => {
+    let kept = 0;
+    for (let i = 0; i < n; i++) if (frustum.intersectsBox(boxes[i]!)) kept++;
+    return kept;
+  });
+  const brute = timeMs(5, () => bricksInFrustum(manifest, planes, { method: 'brute-force' }).length);
+  const fast = timeMs(9, () => bricksInFrustum(manifest, planes, { method: 'hierarchical' }).length);
+  const rate = (ms: number) => n / (ms / 1000);
+  console.log(`  60° camera close outside: ${fmt(fast.kept)} bricks kept (three.js keeps ${fmt(three.kept)})`);
+  console.log(`    first hierarchical cull, building the hierarchy: ${buildMs.toFixed(1)} ms`);
+  console.log(`    three.js Frustum.intersectsBox  ${fmt(rate(three.ms)).padStart(14)} /s  (${three.ms.toFixed(2)} ms)`);
+  console.log(`    bricksInFrustum brute force     ${fmt(rate(brute.ms)).padStart(14)} /s  (${brute.ms.toFixed(2)} ms)  ${(three.ms / brute.ms).toFixed(2)}x three.js`);
+  console.log(`    bricksInFrustum hierarchical    ${fmt(rate(fast.ms)).padStart(14)} /s  (${fast.ms.toFixed(2)} ms)  ${(three.ms / fast.ms).toFixed(2)}x three.js`);
+  if (brute.kept !== fast.kept || build.kept !== fast.kept) throw new Error('hierarchical and brute-force results differ');
+}

@@ -1,4 +1,5 @@
 import type { BrickManifest } from './brick-manifest.js';
+import { BrickBvh } from './brick-bvh.js';
 import type { Vec3 } from './brick.js';
 import { check } from './error.js';
 import { IndexList } from './index-list.js';
@@ -7,9 +8,11 @@ import { packPlanes, type Plane } from './plane.js';
 /** Options of {@link bricksInFrustum}. */
 export interface FrustumCullOptions {
   /**
-   * `'auto'` (default): hierarchical when the manifest is a regular brick grid (`gridShape()`) and there are at
-   * most 30 planes, else brute force. `'hierarchical'` insists (INVALID_ARGUMENT when impossible);
-   * `'brute-force'` tests every brick. Both give exactly the same result.
+   * `'auto'` (default): hierarchical with at most 30 planes (over the brick grid when the manifest is one, see
+   * `gridShape()`, else over a bounding-volume hierarchy built at the manifest's second cull and kept), else
+   * brute force.
+   * `'hierarchical'` insists (INVALID_ARGUMENT with more than 30 planes); `'brute-force'` tests every brick.
+   * All give exactly the same result.
    */
   readonly method?: 'auto' | 'hierarchical' | 'brute-force';
 }
@@ -29,20 +32,31 @@ export function bricksInFrustum(
   const packed = packPlanes(planes);
   const method = options.method ?? 'auto';
   check(method === 'auto' || method === 'hierarchical' || method === 'brute-force', `unknown method ${String(method)}`);
-  const grid = method === 'brute-force' ? undefined : manifest.gridShape();
-  const canUseGrid = grid !== undefined && planes.length <= MAX_HIERARCHICAL_PLANES;
+  const hierarchical = method !== 'brute-force' && planes.length <= MAX_HIERARCHICAL_PLANES;
   if (method === 'hierarchical') {
-    check(
-      canUseGrid,
-      'the hierarchical cull needs a manifest that is a regular brick grid (see gridShape()) and at most 30 planes; use method "auto"',
-    );
+    check(hierarchical, `the hierarchical cull takes at most ${MAX_HIERARCHICAL_PLANES} planes; use method "auto"`);
   }
   // Room for every brick up to a million (4 MiB): a wide view then fills the list without growing it.
   const out = new IndexList(Math.min(manifest.length, 1 << 20));
-  if (canUseGrid) new GridCull(manifest, grid, packed, out).run();
-  else cullBruteForce(manifest, packed, out);
+  const grid = hierarchical ? manifest.gridShape() : undefined;
+  if (grid !== undefined) {
+    new GridCull(manifest, grid, packed, out).run();
+  } else if (hierarchical && manifest.length > 64 && (method === 'hierarchical' || culledOnce.has(manifest))) {
+    let bvh = bvhs.get(manifest);
+    if (bvh === undefined) bvhs.set(manifest, (bvh = new BrickBvh(manifest)));
+    cullBvh(manifest, bvh, packed, out);
+  } else {
+    if (hierarchical) culledOnce.add(manifest);
+    cullBruteForce(manifest, packed, out);
+  }
   return out.toArray();
 }
+
+// Hierarchies of manifests that are not grids; they go when their manifest goes. In 'auto' a manifest's first
+// cull is brute force and the hierarchy is built at its second: a one-off cull never pays for the build (it costs
+// a few brute-force culls), a viewer that culls every frame gets the hierarchy from its second frame on.
+const bvhs = new WeakMap<BrickManifest, BrickBvh>();
+const culledOnce = new WeakSet<BrickManifest>();
 
 // Every test below evaluates a plane at a corner as `a * x + b * y + c * z + d`, in that order. IEEE rounding is
 // monotone, so the value at a node's corner bounds the value at every brick corner inside it: the hierarchical
@@ -98,6 +112,59 @@ function cullSixPlanes(manifest: BrickManifest, planes: Float64Array, out: Index
     if (a5 * X5[k]! + b5 * Y5[k + 1]! + c5 * Z5[k + 2]! + d5 < 0) continue;
     out.push(i);
   }
+}
+
+// The hierarchy visits bricks in curve order: kept bricks are flagged, then listed in ascending order by one sweep.
+function cullBvh(manifest: BrickManifest, bvh: BrickBvh, planes: Float64Array, out: IndexList): void {
+  const { levels, order } = bvh;
+  const min = manifest.boxMin;
+  const max = manifest.boxMax;
+  const n = manifest.length;
+  const kept = new Uint8Array(n);
+  const visit = (level: number, node: number, mask: number): void => {
+    const boxes = levels[level]!;
+    if (6 * node >= boxes.length) return;
+    const o = 6 * node;
+    let inner = mask;
+    for (let p = 0, bit = 1; p < planes.length; p += 4, bit *= 2) {
+      if ((mask & bit) === 0) continue;
+      const a = planes[p]!;
+      const b = planes[p + 1]!;
+      const c = planes[p + 2]!;
+      const d = planes[p + 3]!;
+      const x0 = boxes[o]!, y0 = boxes[o + 1]!, z0 = boxes[o + 2]!, x1 = boxes[o + 3]!, y1 = boxes[o + 4]!, z1 = boxes[o + 5]!;
+      if (a * (a >= 0 ? x1 : x0) + b * (b >= 0 ? y1 : y0) + c * (c >= 0 ? z1 : z0) + d < 0) return;
+      if (a * (a >= 0 ? x0 : x1) + b * (b >= 0 ? y0 : y1) + c * (c >= 0 ? z0 : z1) + d >= 0) inner -= bit;
+    }
+    const [begin, end] = bvh.range(level, node, n);
+    if (inner === 0) {
+      for (let j = begin; j < end; j++) kept[order[j]!] = 1;
+      return;
+    }
+    if (level > 0) {
+      visit(level - 1, 2 * node, inner);
+      visit(level - 1, 2 * node + 1, inner);
+      return;
+    }
+    bricks: for (let j = begin; j < end; j++) {
+      const i = order[j]!;
+      const k = 3 * i;
+      for (let p = 0, bit = 1; p < planes.length; p += 4, bit *= 2) {
+        if ((inner & bit) === 0) continue;
+        const a = planes[p]!;
+        const b = planes[p + 1]!;
+        const c = planes[p + 2]!;
+        const x = a >= 0 ? max[k]! : min[k]!;
+        const y = b >= 0 ? max[k + 1]! : min[k + 1]!;
+        const z = c >= 0 ? max[k + 2]! : min[k + 2]!;
+        if (a * x + b * y + c * z + planes[p + 3]! < 0) continue bricks;
+      }
+      kept[i] = 1;
+    }
+  };
+  const all = planes.length === 0 ? 0 : 2 ** (planes.length / 4) - 1;
+  visit(levels.length - 1, 0, all);
+  for (let i = 0; i < n; i++) if (kept[i] === 1) out.push(i);
 }
 
 // An implicit hierarchy over the brick grid: z-slab ranges split in halves down to one slab, then row ranges of

@@ -75,30 +75,77 @@ describe('hierarchical cull = brute force', () => {
 
   it('on random planes, including planes lying exactly on brick faces', () => {
     const next = random(2);
-    const manifest = BrickManifest.forVolume([100, 37, 53], { brickDim: 8 });
-    for (let trial = 0; trial < 300; trial++) {
-      const planes: Plane[] = [];
-      const count = Math.floor(next() * 8);
-      for (let p = 0; p < count; p++) {
-        // Small integer coefficients make exact touching (value 0) common; zero coefficients included.
-        const coefficient = () => Math.floor(next() * 5) - 2;
-        planes.push([coefficient(), coefficient(), coefficient(), Math.floor(next() * 200) - 60]);
+    const grids: Array<[Vec3, Vec3]> = [
+      [[100, 37, 53], [8, 8, 8]],
+      [[33, 17, 9], [4, 2, 1]], // thin bricks and clipped edges
+      [[7, 50, 20], [3, 1, 6]],
+    ];
+    for (const [dims, brickDim] of grids) {
+      const manifest = BrickManifest.forVolume(dims, { brickDim });
+      const span = Math.max(...dims);
+      for (let trial = 0; trial < 300; trial++) {
+        const planes: Plane[] = [];
+        const count = Math.floor(next() * 8);
+        for (let p = 0; p < count; p++) {
+          // Small integer coefficients make exact touching (value 0) common; zero coefficients included.
+          const coefficient = () => Math.floor(next() * 5) - 2;
+          planes.push([coefficient(), coefficient(), coefficient(), Math.floor(next() * 4 * span) - span]);
+        }
+        expect(list(bricksInFrustum(manifest, planes, { method: 'hierarchical' }))).toEqual(
+          list(bricksInFrustum(manifest, planes, { method: 'brute-force' })),
+        );
       }
-      expect(list(bricksInFrustum(manifest, planes, { method: 'hierarchical' }))).toEqual(
-        list(bricksInFrustum(manifest, planes, { method: 'brute-force' })),
-      );
     }
   });
 
-  it('finds the hierarchy again in a decoded manifest, and refuses it where there is no grid', () => {
+  it('finds the grid again in a decoded manifest', () => {
     const decoded = BrickManifest.decode(BrickManifest.forVolume([40, 40, 40], { brickDim: 16 }).encode());
     expect(decoded.gridShape()).toEqual([3, 3, 3]);
     const loose = BrickManifest.fromBricks([
       { origin: [0, 0, 0], size: [4, 4, 4], variableIndex: 0, elementBegin: 0, elementEnd: 64 },
     ]);
     expect(loose.gridShape()).toBeUndefined();
-    expect(list(bricksInFrustum(loose, boxPlanes([0, 0, 0], [1, 1, 1])))).toEqual([0]);
-    expect(() => bricksInFrustum(loose, [], { method: 'hierarchical' })).toThrow(statemeshError('INVALID_ARGUMENT'));
+    expect(list(bricksInFrustum(loose, boxPlanes([0, 0, 0], [1, 1, 1]), { method: 'hierarchical' }))).toEqual([0]);
+  });
+
+  it('on manifests that are not grids (bounding-volume hierarchy), with random cameras and planes', () => {
+    const next = random(4);
+    for (const count of [65, 300, 5000]) {
+      // Overlapping bricks of random sizes anywhere in a 1000³ box, in no particular order.
+      const bricks = Array.from({ length: count }, () => ({
+        origin: [Math.floor(next() * 1000), Math.floor(next() * 1000), Math.floor(next() * 1000)] as const,
+        size: [1 + Math.floor(next() * 60), 1 + Math.floor(next() * 60), 1 + Math.floor(next() * 60)] as const,
+        variableIndex: 0,
+        elementBegin: 0,
+        elementEnd: 0,
+      }));
+      const manifest = BrickManifest.fromBricks(bricks);
+      let nonTrivial = 0;
+      for (let trial = 0; trial < 40; trial++) {
+        const eye: Vec3 = [next() * 2000 - 500, next() * 2000 - 500, next() * 2000 - 500];
+        const target: Vec3 = [next() * 1000, next() * 1000, next() * 1000];
+        const camera = frustumFromMatrix(multiply(perspective(30 + next() * 90, 1, 1, 200 + next() * 2000), lookAt(eye, target)));
+        const integerPlanes: Plane[] = Array.from({ length: 3 }, () => [
+          Math.floor(next() * 5) - 2,
+          Math.floor(next() * 5) - 2,
+          Math.floor(next() * 5) - 2,
+          Math.floor(next() * 3000) - 500,
+        ]);
+        for (const planes of [camera, integerPlanes]) {
+          const brute = bricksInFrustum(manifest, planes, { method: 'brute-force' });
+          expect(list(bricksInFrustum(manifest, planes, { method: 'hierarchical' }))).toEqual(list(brute));
+          expect(list(bricksInFrustum(manifest, planes))).toEqual(list(brute)); // auto
+          if (brute.length > 0 && brute.length < count) nonTrivial++;
+        }
+      }
+      expect(nonTrivial).toBeGreaterThan(20);
+    }
+  });
+
+  it('refuses the hierarchical method with more than 30 planes, and brute-forces them in auto', () => {
+    const planes: Plane[] = Array.from({ length: 31 }, (_, i) => [1, 0, 0, i]);
+    expect(() => bricksInFrustum(grid3x3(), planes, { method: 'hierarchical' })).toThrow(statemeshError('INVALID_ARGUMENT'));
+    expect(bricksInFrustum(grid3x3(), planes)).toHaveLength(9);
   });
 });
 
