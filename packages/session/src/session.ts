@@ -483,7 +483,7 @@ export class Session {
 
   /** Retries every failed hydration now (a peer came up: it may hold the chunks). */
   #retryHydrations(): void {
-    for (const path of [...this.#hydrationRetries.keys()]) this.#retryHydration(path);
+    for (const path of Array.from(this.#hydrationRetries.keys())) this.#retryHydration(path); // a copy: retrying edits the map
   }
 
   #retryHydration(path: string): void {

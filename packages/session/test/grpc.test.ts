@@ -48,6 +48,7 @@ describe('sessions over gRPC', () => {
     c.set('from.grpc', 2);
     await waitFor('c to see a (IPC, then gRPC)', () => c.get('from.ipc')?.value === 1);
     await waitFor('a to see c (gRPC, then IPC)', () => a.get('from.grpc')?.value === 2);
-    await converged([a, b, c]);
+    expect(await converged([a, b, c])).toBe(c.digest());
+    expect(b.status().peers.map((p) => p.node).sort()).toEqual(['a', 'c']);
   });
 });

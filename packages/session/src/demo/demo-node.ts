@@ -25,7 +25,48 @@ session.watch('demo.probe', (changes) => {
   }
 });
 
+// Latency recording for the benchmark: every change under a prefix carries the time it was written.
+const recorders = new Map<string, { latencies: number[]; lastAt: number }>();
+
+/** Writes `count` values at `ratePerSec` (0: as fast as possible), each stamped with its write time. */
+async function load(prefix: string, ratePerSec: number, count: number, padBytes: number): Promise<{ written: number; elapsedMs: number }> {
+  const pad = 'x'.repeat(padBytes);
+  const t0 = now();
+  let written = 0;
+  while (written < count) {
+    const due = ratePerSec === 0 ? count : Math.min(count, Math.floor(((now() - t0) / 1000) * ratePerSec) + 1);
+    const stop = Math.min(due, written + 5000);
+    for (; written < stop; written++) session.set(`${prefix}.k${written % 100_000}`, { sentAt: now(), pad });
+    await new Promise((resolve) => (ratePerSec === 0 ? setImmediate(resolve) : setTimeout(resolve, 1)));
+  }
+  await session.flush();
+  return { written, elapsedMs: now() - t0 };
+}
+
 const handlers: Record<string, (...args: never[]) => unknown> = {
+  load,
+  record: (prefix: string) => {
+    const recorder = { latencies: [] as number[], lastAt: 0 };
+    recorders.set(prefix, recorder);
+    session.watch(prefix, (changes) => {
+      const at = now();
+      for (const change of changes) {
+        if (change.from === 'local' || change.op !== 'set') continue;
+        const value = session.get(change.path)?.value as { sentAt?: number } | undefined;
+        if (value?.sentAt !== undefined) recorder.latencies.push(at - value.sentAt);
+      }
+      recorder.lastAt = at;
+    });
+    return true;
+  },
+  recorded: (prefix: string) => {
+    const recorder = recorders.get(prefix);
+    if (recorder === undefined) return { count: 0, p50: Number.NaN, p99: Number.NaN, lastAt: 0 };
+    const sorted = Float64Array.from(recorder.latencies).sort();
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+    return { count: sorted.length, p50: at(0.5), p99: at(0.99), lastAt: recorder.lastAt };
+  },
+  memory: () => process.memoryUsage().rss,
   joinInfo: () => ({ joinMs, entries: session.entries('').length, vector: session.vector() }),
   set: (path: string, value: unknown) => session.set(path, value).seq,
   probe: (path: string) => session.set(path, { sentAt: now() }).seq,
