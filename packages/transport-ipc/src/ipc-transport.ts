@@ -30,6 +30,7 @@ import { Connection, type ConnectionEvents } from './connection.js';
 import { Liveness, DEAD_AFTER_INTERVALS } from './liveness.js';
 import { resolveOptions, type IpcTransportOptions, type ResolvedOptions } from './options.js';
 import { SeedDialer } from './seed-dialer.js';
+import { SOCKET_BUFFER_BYTES } from './socket-writer.js';
 import { clearStaleSocket, removeOwnSocket, socketInode } from './socket-file.js';
 import { negotiateVersion } from './version-range.js';
 
@@ -151,6 +152,22 @@ export class IpcTransport implements Transport {
       this.#stats.published += batch.length;
     }
     return count;
+  }
+
+  /** Bytes queued to `peer` (or, without one, to the most backlogged peer) and not yet taken by the kernel. */
+  backlogBytes(peer?: string): number {
+    if (peer !== undefined) return this.#peers.get(peer)?.writer.queuedBytes ?? 0;
+    let most = 0;
+    for (const connection of this.#peers.values()) most = Math.max(most, connection.writer.queuedBytes);
+    return most;
+  }
+
+  /**
+   * Resolves once every peer's backlog is at or below `bytes` (default: half the high-water mark). A producer
+   * that awaits this between batches runs at the pace of its slowest peer instead of having it disconnected.
+   */
+  async whenBacklogBelow(bytes = this.#options.highWaterMarkBytes / 2): Promise<void> {
+    await Promise.all([...this.#peers.values()].map((connection) => connection.writer.below(bytes)));
   }
 
   /** Connected peers: `up` or `suspect`, with the time since they were last heard from. */
@@ -305,7 +322,7 @@ export class IpcTransport implements Transport {
 
   async #listen(address: IpcAddress): Promise<void> {
     if (address.kind === 'unix') await clearStaleSocket(address.path);
-    const server = createServer({ noDelay: true }, (socket) => {
+    const server = createServer({ noDelay: true, highWaterMark: SOCKET_BUFFER_BYTES }, (socket) => {
       if (this.#state !== 'running' && this.#state !== 'starting') {
         socket.destroy();
         return;

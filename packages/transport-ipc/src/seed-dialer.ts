@@ -1,6 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { formatAddress, type IpcAddress } from './address.js';
 import type { Backoff } from './backoff.js';
+import { SOCKET_BUFFER_BYTES } from './socket-writer.js';
 
 /**
  * Keeps one seed address connected: dials it, and after every failure or lost connection redials after a backoff
@@ -38,8 +39,12 @@ export class SeedDialer {
     if (this.#stopped || this.#busy || this.#timer !== undefined) return;
     this.#busy = true;
     this.#parked = false;
-    const socket =
-      this.address.kind === 'unix' ? connect({ path: this.address.path }) : connect({ host: this.address.host, port: this.address.port });
+    // net.Socket passes writableHighWaterMark on to its stream, though the connect() typings do not list it.
+    const options: NetConnectOpts & { writableHighWaterMark: number } =
+      this.address.kind === 'unix'
+        ? { path: this.address.path, writableHighWaterMark: SOCKET_BUFFER_BYTES }
+        : { host: this.address.host, port: this.address.port, noDelay: true, writableHighWaterMark: SOCKET_BUFFER_BYTES };
+    const socket = connect(options);
     this.#pending = socket;
     const failed = (): void => {
       this.#pending = undefined;

@@ -1,7 +1,13 @@
 import type { Socket } from 'node:net';
 
+/** Frames smaller than this are corked until the end of the tick and written together. */
+const CORK_BELOW_BYTES = 4096;
+
+/** The write buffer size asked of our sockets: `write()` returns false past it and we queue the rest ourselves. */
+export const SOCKET_BUFFER_BYTES = 1024 * 1024;
+
 /**
- * The outbound side of one connection, with back-pressure. Frames written in one tick are corked together (one
+ * The outbound side of one connection, with back-pressure. Small frames written in one tick are corked together (one
  * `writev`); once `socket.write()` returns false we stop writing into the socket and keep frames here until
  * `drain`. Our queue plus the socket's own buffer is the peer's backlog: past `highWaterMarkBytes` the write is
  * refused and the caller drops the slow peer, which catches up after it reconnects. Memory stays bounded.
@@ -40,7 +46,9 @@ export class SocketWriter {
       this.#pendingBytes += bytes.byteLength;
       return true;
     }
-    this.#cork();
+    // Small frames written in one tick go out together (one writev); large ones at once, so that the kernel
+    // starts moving them while the producer prepares the next (the two processes then work in parallel).
+    if (bytes.byteLength < CORK_BELOW_BYTES) this.#cork();
     if (!this.#socket.write(bytes)) this.#blocked = true;
     return true;
   }
@@ -48,7 +56,9 @@ export class SocketWriter {
   /** Resolves once the backlog is at or below `bytes` (at once if it is), or the writer closed. */
   async below(bytes: number): Promise<void> {
     while (!this.#closed && this.queuedBytes > bytes) {
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      // 'drain' only follows a write() that returned false; below the socket's own mark, poll briefly instead.
+      if (this.#blocked) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      else await new Promise<void>((resolve) => setTimeout(resolve, 1));
     }
   }
 

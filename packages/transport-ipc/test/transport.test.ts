@@ -199,6 +199,26 @@ describe('IpcTransport connections', () => {
     expect(a.transport.publish(batch)).toBe(0); // nothing queued for it any more
   });
 
+  it('reports the backlog and lets a producer wait for a slow reader instead of dropping it', async () => {
+    const a = await nodes.start('a', { highWaterMarkBytes: 64 * 1024 * 1024 });
+    const raw = await nodes.raw(a.transport.address()!);
+    raw.socket.pause();
+    raw.hello('reader');
+    await a.host.until(() => a.host.upPeers().includes('reader'));
+    const batch = Array.from({ length: 100 }, (_, i) => mutation('a', i + 1, 1000));
+    for (let i = 0; i < 100; i++) a.transport.publish(batch); // about 10 MB: more than the kernel buffers hold
+    expect(a.transport.backlogBytes('reader')).toBeGreaterThan(0);
+    expect(a.transport.backlogBytes()).toBe(a.transport.backlogBytes('reader'));
+    let drained = false;
+    const waiting = a.transport.whenBacklogBelow(0).then(() => (drained = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(drained).toBe(false); // nobody reads yet
+    raw.socket.resume();
+    await waiting;
+    expect(a.transport.backlogBytes('reader')).toBe(0);
+    expect(a.transport.stats().slowPeerDisconnects).toBe(0);
+  });
+
   it('splits a batch bigger than maxFrameBytes; refuses a single mutation that cannot fit', async () => {
     const a = await nodes.start('a', { maxFrameBytes: 4096 });
     const b = await nodes.start('b', { maxFrameBytes: 4096, seeds: [a.transport.address()!] });
