@@ -139,6 +139,27 @@ describe('convergence (property-based)', () => {
     );
   });
 
+  it(`a replica with interests holds exactly the full tree's paths under them, in any delivery order (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.constantFrom(['s'], ['s.a'], ['sc', 't']), ({ origins, ops, seed }, interests) => {
+        const time = new ManualTime();
+        const { log } = run(origins, ops, time);
+        const next = random(seed);
+        const partial = new Shard({ clusterId: 'c', nodeId: 'part', interests, clock: time.clock() });
+        for (const batch of deliveries(log, next)) partial.apply(batch, 'peer');
+        const expected = new Map([...model(log)].filter(([path]) => interests.some((prefix) => isUnder(path, prefix))));
+        expect(held(partial)).toEqual(expected);
+        // and it catches up from a full replica through since() with its prefixes
+        const full = new Shard({ clusterId: 'c', nodeId: 'full', clock: time.clock() });
+        full.apply(log, 'peer');
+        const late = new Shard({ clusterId: 'c', nodeId: 'late', interests, clock: time.clock() });
+        applyPages(late, full.since(late.vector(), { prefixes: interests, pageSize: 2 }));
+        expect(late.digest()).toBe(partial.digest());
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it(`catch-up through since(vector) or a snapshot reaches the digest of live delivery (${RUNS} runs)`, () => {
     fc.assert(
       fc.property(scenarioArb, fc.integer({ min: 1, max: 4 }), ({ origins, ops, seed }, pageSize) => {
