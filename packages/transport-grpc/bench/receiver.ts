@@ -66,7 +66,7 @@ if (config.mode === 'raw') {
         // A raw message: stamp u64 at 0, the number of mutations it stands for u32 at 8, filler.
         call.on('data', (bytes: Buffer) => {
           const n = bytes.readUInt32LE(8);
-          count(n, () => new Array<bigint>(n).fill(bytes.readBigUInt64LE(0)));
+          count(n, () => Array.from({ length: n }, () => bytes.readBigUInt64LE(0)));
         });
         call.on('end', () => call.end());
         call.on('error', () => {});

@@ -152,7 +152,7 @@ export class GrpcTransport implements Transport {
       messages ??= this.#encodeMutations(batch);
       let ok = true;
       for (const bytes of messages) {
-        if (!this.#sendBytes(stream, bytes)) {
+        if (!this.#sendBytes(stream, bytes, true)) {
           ok = false;
           break;
         }
@@ -384,14 +384,14 @@ export class GrpcTransport implements Transport {
       call.emit('error', { code: Status.UNAUTHENTICATED, details: `${PACKAGE}: ${failure}` });
       return;
     }
-    this.#adopt(new PeerStream(call, { dialed: false, address: peerAddress, highWaterMarkBytes: this.#options.highWaterMarkBytes }, this.#events), undefined);
+    this.#adopt(new PeerStream(call, { dialed: false, address: peerAddress, highWaterMarkBytes: this.#options.highWaterMarkBytes, maxMessageBytes: this.#options.maxMessageBytes }, this.#events), undefined);
   }
 
   /** Opens a stream to a seed over a fresh channel (one TCP connection), carrying our token. */
   #dial(dialer: SeedDialer): void {
     const client = new Client(dialer.text, this.#channelCredentials!, grpcOptions(this.#options, 'client'));
     const call = client.makeBidiStreamRequest<Outgoing, Incoming>(CHANNEL_PATH, serializeEnvelope, deserializeEnvelope, outboundMetadata(this.#options));
-    const stream = new PeerStream(call, { dialed: true, address: dialer.text, highWaterMarkBytes: this.#options.highWaterMarkBytes, client }, this.#events);
+    const stream = new PeerStream(call, { dialed: true, address: dialer.text, highWaterMarkBytes: this.#options.highWaterMarkBytes, maxMessageBytes: this.#options.maxMessageBytes, client }, this.#events);
     this.#adopt(stream, dialer);
   }
 
@@ -681,9 +681,9 @@ export class GrpcTransport implements Transport {
     return this.#sendBytes(stream, encodeEnvelope(frame));
   }
 
-  #sendBytes(stream: PeerStream, bytes: Uint8Array): boolean {
+  #sendBytes(stream: PeerStream, bytes: Uint8Array, mutations = false): boolean {
     if (stream.state === 'closed') return true;
-    if (!stream.sendBytes(bytes)) {
+    if (!stream.sendBytes(bytes, mutations)) {
       this.#stats.slowPeerDisconnects++;
       const queued = stream.writer.queuedBytes;
       this.#report(

@@ -64,13 +64,17 @@ export class PeerStream {
   #endTimer: NodeJS.Timeout | undefined;
   #onClosed: Array<() => void> = [];
 
-  constructor(call: ChannelCall, options: { dialed: boolean; address: string; highWaterMarkBytes: number; client?: Client }, events: StreamEvents) {
+  constructor(
+    call: ChannelCall,
+    options: { dialed: boolean; address: string; highWaterMarkBytes: number; maxMessageBytes: number; client?: Client },
+    events: StreamEvents,
+  ) {
     this.#call = call;
     this.dialed = options.dialed;
     this.address = options.address;
     this.#client = options.client;
     this.#events = events;
-    this.writer = new StreamWriter(call, options.highWaterMarkBytes);
+    this.writer = new StreamWriter(call, options);
     call.on('data', (incoming: Incoming) => this.#receive(incoming));
     call.on('error', (error: Error & { code?: number; details?: string }) => {
       this.reason ??= `stream error: ${error.details ?? error.message}`;
@@ -100,9 +104,9 @@ export class PeerStream {
     else this.#onClosed.push(listener);
   }
 
-  /** Queues encoded bytes; false when the peer's backlog is past the high-water mark (nothing queued). */
-  sendBytes(bytes: Uint8Array): boolean {
-    return this.writer.write(bytes);
+  /** Queues encoded bytes (`mutations`: a mutations envelope, mergeable); false when the peer's backlog is past the high-water mark. */
+  sendBytes(bytes: Uint8Array, mutations = false): boolean {
+    return this.writer.write(bytes, mutations);
   }
 
   /** Says goodbye and half-closes, letting queued messages out; cut after `graceMs`. */
