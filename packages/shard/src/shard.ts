@@ -704,17 +704,22 @@ export class Shard {
 
   /** The greatest tombstone at `path` or above it, with its path. */
   #coveringTombstone(path: string): [string, Tombstone] | undefined {
-    if (this.#tombstones.size === 0) return undefined;
-    let best: [string, Tombstone] | undefined;
-    const consider = (at: string): void => {
-      const tombstone = this.#tombstones.get(at);
-      if (tombstone !== undefined && (best === undefined || compareParts(tombstone.hlc, tombstone.origin, tombstone.seq, best[1]) > 0)) best = [at, tombstone];
-    };
-    consider('');
-    if (path === '') return best;
-    for (let dot = path.indexOf('.'); dot !== -1; dot = path.indexOf('.', dot + 1)) consider(path.slice(0, dot));
-    consider(path);
-    return best;
+    const tombstones = this.#tombstones;
+    if (tombstones.size === 0) return undefined;
+    let bestPath = '';
+    let best = tombstones.get('');
+    if (path === '') return best === undefined ? undefined : ['', best];
+    // The ancestors of `path` (its prefixes ending before a dot), then `path` itself.
+    for (let end = path.indexOf('.'); ; end = path.indexOf('.', end + 1)) {
+      const at = end === -1 ? path : path.slice(0, end);
+      const tombstone = tombstones.get(at);
+      if (tombstone !== undefined && (best === undefined || compareParts(tombstone.hlc, tombstone.origin, tombstone.seq, best) > 0)) {
+        best = tombstone;
+        bestPath = at;
+      }
+      if (end === -1) break;
+    }
+    return best === undefined ? undefined : [bestPath, best];
   }
 
   /** True when the tombstone path `path` is an ancestor of one of `prefixes` (so it affects what they hold). */
