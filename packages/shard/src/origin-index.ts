@@ -3,7 +3,7 @@
  * paths, sorted by seq, so that "what does a peer at vector V lack" is a binary search per origin plus the
  * tail, never a scan of the whole replica. Overwritten versions are dropped lazily: an item is live while the
  * replica still holds that `(origin, seq)` at its path, and an origin's list is compacted once more than half of
- * it is dead.
+ * it is dead. Seqs are kept in a `Uint32Array` (4 bytes an entry), widened to a `Float64Array` past 2^32 - 1.
  */
 export class OriginIndex {
   readonly #origins = new Map<string, OriginLog>();
@@ -19,10 +19,12 @@ export class OriginIndex {
     }
     this.#lastOrigin = origin;
     this.#last = log;
-    const n = log.seqs.length;
+    const n = log.length;
     if (n > 0 && log.seqs[n - 1]! > seq) log.sorted = false;
-    log.seqs.push(seq);
+    if (n === log.seqs.length || (seq > 0xffff_ffff && log.seqs instanceof Uint32Array)) log.grow(seq);
+    log.seqs[n] = seq;
     log.paths.push(path);
+    log.length = n + 1;
   }
 
   /** Records that a version of `origin` is no longer held (overwritten or deleted); compacts when worthwhile. */
@@ -30,7 +32,7 @@ export class OriginIndex {
     const log = this.#origins.get(origin);
     if (log === undefined) return;
     log.dead++;
-    if (log.dead > 1024 && log.dead * 2 > log.seqs.length) compact(origin, log, isLive);
+    if (log.dead > 1024 && log.dead * 2 > log.length) compact(origin, log, isLive);
   }
 
   /**
@@ -46,15 +48,15 @@ export class OriginIndex {
     const log = this.#origins.get(origin);
     if (log === undefined) return;
     if (!log.sorted) compact(origin, log, isLive);
-    const { seqs, paths } = log;
+    const { seqs, paths, length } = log;
     let lo = 0;
-    let hi = seqs.length;
+    let hi = length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (seqs[mid]! <= after) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < seqs.length; i++) {
+    for (let i = lo; i < length; i++) {
       const seq = seqs[i]!;
       const path = paths[i]!;
       if (isLive(origin, seq, path)) visit(seq, path);
@@ -68,24 +70,35 @@ export class OriginIndex {
 }
 
 class OriginLog {
-  seqs: number[] = [];
+  seqs: Uint32Array | Float64Array = new Uint32Array(16);
   paths: string[] = [];
+  length = 0;
   sorted = true;
   dead = 0;
+
+  /** Makes room for one more seq (and widens the storage when `seq` does not fit 32 bits). */
+  grow(seq: number): void {
+    const wide = this.seqs instanceof Float64Array || seq > 0xffff_ffff;
+    const capacity = this.length === this.seqs.length ? Math.ceil(this.seqs.length * 1.5) + 16 : this.seqs.length;
+    const next = wide ? new Float64Array(capacity) : new Uint32Array(capacity);
+    next.set(this.seqs.subarray(0, this.length));
+    this.seqs = next;
+  }
 }
 
 function compact(origin: string, log: OriginLog, isLive: (origin: string, seq: number, path: string) => boolean): void {
   const order: number[] = [];
-  for (let i = 0; i < log.seqs.length; i++) if (isLive(origin, log.seqs[i]!, log.paths[i]!)) order.push(i);
+  for (let i = 0; i < log.length; i++) if (isLive(origin, log.seqs[i]!, log.paths[i]!)) order.push(i);
   if (!log.sorted) order.sort((a, b) => log.seqs[a]! - log.seqs[b]!);
-  const seqs: number[] = [];
+  const seqs = log.seqs instanceof Float64Array ? new Float64Array(order.length + 16) : new Uint32Array(order.length + 16);
   const paths: string[] = [];
-  for (const i of order) {
-    seqs.push(log.seqs[i]!);
-    paths.push(log.paths[i]!);
+  for (let i = 0; i < order.length; i++) {
+    seqs[i] = log.seqs[order[i]!]!;
+    paths.push(log.paths[order[i]!]!);
   }
   log.seqs = seqs;
   log.paths = paths;
+  log.length = order.length;
   log.sorted = true;
   log.dead = 0;
 }

@@ -119,4 +119,14 @@ describe('since index', () => {
     const lacking = [...s.since({ o: 4, n: 2995 })].flatMap((p) => p.entries).map((e) => `${e.version.origin}${e.version.seq}`);
     expect(lacking.sort()).toEqual(['n2996', 'n2997', 'n2998', 'n2999', 'n3000', 'o5', 'o7', 'o9'].sort());
   });
+
+  it('finds seqs beyond 32 bits', () => {
+    const time = new ManualTime();
+    const s = replica('n', time);
+    const big = 2 ** 32 + 10;
+    const m = (seq: number, path: string): Mutation => ({ origin: 'o', seq, hlc: pack({ wallMs: time.ms, logical: 1 }) + BigInt(seq % 1000), path, op: 'set', type: 'json', payload: new Uint8Array([48]) });
+    s.apply([m(3, 'a'), m(big, 'b'), m(big + 1, 'c')], 'p');
+    expect([...s.since({ o: big })].flatMap((p) => p.entries).map((e) => e.path)).toEqual(['c']);
+    expect([...s.since({ o: 3 })].flatMap((p) => p.entries).map((e) => e.path)).toEqual(['b', 'c']);
+  });
 });
