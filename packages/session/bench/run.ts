@@ -13,7 +13,7 @@ import { NodeProcess } from '../src/demo/node-process.ts';
 
 const PAD = 60; // ~100-byte values with the JSON around them
 const RATES = [1_000, 10_000, 0] as const; // 0: as fast as possible
-const WRITES = { 1000: 5_000, 10000: 50_000, 0: 200_000 } as Record<number, number>;
+const WRITES = { 1000: 5_000, 10000: 50_000, 0: 200_000 } as Record<number, number>; // distinct keys: k0...
 const CATCH_UP = 100_000;
 
 if (process.argv[2] === 'floor-receiver') {
@@ -42,9 +42,11 @@ async function main(): Promise<void> {
         do {
           await sleep(50);
           seen = await Promise.all([b!, c!].map((n) => n.request<Recorded>('recorded', prefix)));
-        } while (seen.some((r) => r.count < Math.min(count, 100_000)) && Date.now() < deadline);
+        } while (seen.some((r) => r.count < count) && Date.now() < deadline);
+        if (seen.some((r) => r.count < count)) throw new Error(`only ${seen.map((r) => r.count).join(' and ')} of ${count} writes arrived within 120 s`);
+        // From the first write to the last delivery on the slower receiver.
         const elapsed = (Math.max(...seen.map((r) => r.lastAt)) - t0) / 1000;
-        const throughput = Math.min(count, 100_000) / elapsed;
+        const throughput = count / elapsed;
         const p50 = Math.max(...seen.map((r) => r.p50));
         const p99 = Math.max(...seen.map((r) => r.p99));
         console.log(

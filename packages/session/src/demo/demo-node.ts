@@ -36,7 +36,7 @@ async function load(prefix: string, ratePerSec: number, count: number, padBytes:
   while (written < count) {
     const due = ratePerSec === 0 ? count : Math.min(count, Math.floor(((now() - t0) / 1000) * ratePerSec) + 1);
     const stop = Math.min(due, written + 5000);
-    for (; written < stop; written++) session.set(`${prefix}.k${written % 100_000}`, { sentAt: now(), pad });
+    for (; written < stop; written++) session.set(`${prefix}.k${written}`, { sentAt: now(), pad });
     await new Promise((resolve) => (ratePerSec === 0 ? setImmediate(resolve) : setTimeout(resolve, 1)));
   }
   await session.flush();
