@@ -18,6 +18,7 @@ let count = 0;
 let recordLatency = false;
 let latencies: number[] = [];
 let peakRss = 0;
+let cpuAtExpect = process.cpuUsage();
 
 const send = (message: unknown): void => {
   if (process.connected) process.send!(message);
@@ -38,7 +39,8 @@ function received(n: number, stamp: bigint | undefined): void {
   count += n;
   if (count >= expected) {
     expected = Number.POSITIVE_INFINITY;
-    send({ type: 'done', at: process.hrtime.bigint().toString(), latencies });
+    const cpu = process.cpuUsage(cpuAtExpect);
+    send({ type: 'done', at: process.hrtime.bigint().toString(), latencies, cpuMicros: cpu.user + cpu.system });
   }
 }
 
@@ -96,6 +98,7 @@ process.on('message', (command: Command) => {
       expected = command.count;
       recordLatency = command.latency;
       latencies = [];
+      cpuAtExpect = process.cpuUsage();
       send({ type: 'expecting' });
       break;
     case 'memory':
