@@ -98,6 +98,11 @@ export class AdminClient {
     return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}`, { text });
   }
 
+  /** Writes bytes with a value type (`bytes`, `brick-manifest`, ...); large values travel as chunks. */
+  setBytes(path: string, bytes: Uint8Array, type = 'bytes'): Promise<{ path: string; version: { hlc: string; origin: string; seq: number } }> {
+    return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}`, { base64: Buffer.from(bytes).toString('base64'), type });
+  }
+
   /** Deletes the subtree at `path`. */
   delete(path: string): Promise<{ path: string; version: { hlc: string; origin: string; seq: number } }> {
     return this.#json('DELETE', `/v1/value?path=${encodeURIComponent(path)}`);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { StatemeshError } from '@statemesh/session';
 import { AdminClient } from './admin-client.js';
 import type { Command, OptionValues } from './command.js';
@@ -140,27 +141,48 @@ async function waitForHydration(client: AdminClient, pending: ValueView, waitMs:
 /** `statemesh set <path> <json>`. */
 export const setCommand: Command = {
   name: 'set',
-  summary: 'write a JSON value (or a string with --text) at a path',
-  usage: "statemesh set <path> <json> [--text] [--json]",
+  summary: 'write a JSON value (a string with --text, a file\'s bytes with --file) at a path',
+  usage: 'statemesh set <path> <json> [--text] | statemesh set <path> --file <file> [--type <type>]  [--json]',
   help: `The value is JSON: 42, true, '"a string"', '{"fov": 45}'. With --text the argument is stored as a string.
+  --text           store the argument as a string (type text)
+  --file <file>    store the bytes of a file (- for standard input); large ones travel as chunks
+  --type <type>    the value type of --file bytes (default bytes; e.g. brick-manifest)
 Prints the new version as origin#seq.`,
-  options: { ...CONNECTION_OPTIONS, text: { type: 'boolean' } },
-  positionals: [2, 2],
+  options: { ...CONNECTION_OPTIONS, text: { type: 'boolean' }, file: { type: 'string' }, type: { type: 'string' } },
+  positionals: [1, 2],
   async run(values, [path, input], terminal) {
-    let value: unknown;
-    if (values['text'] !== true) {
+    const file = typeof values['file'] === 'string' ? values['file'] : undefined;
+    if ((file === undefined) === (input === undefined)) {
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}set takes a value or --file <file>, not ${file === undefined ? 'neither' : 'both'}`);
+    }
+    const client = clientFor(values, terminal);
+    let result;
+    if (file !== undefined) {
+      const bytes = file === '-' ? await readStdin() : await readFile(file).catch((error: unknown) => {
+        throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}cannot read ${file}: ${(error as Error).message}`, { cause: error });
+      });
+      result = await client.setBytes(path!, bytes, typeof values['type'] === 'string' ? values['type'] : 'bytes');
+    } else if (values['text'] === true) {
+      result = await client.setText(path!, input!);
+    } else {
+      let value: unknown;
       try {
         value = JSON.parse(input!);
       } catch {
         throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${JSON.stringify(input)} is not JSON; quote a string as '"${input}"' or pass --text`);
       }
+      result = await client.set(path!, value);
     }
-    const client = clientFor(values, terminal);
-    const result = values['text'] === true ? await client.setText(path!, input!) : await client.set(path!, value);
     terminal.out(values['json'] === true ? JSON.stringify(result) : `set ${result.path} (${result.version.origin}#${result.version.seq})`);
     return EXIT_CODES.ok;
   },
 };
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
 
 /** `statemesh delete <path>`. */
 export const deleteCommand: Command = {

@@ -50,44 +50,47 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
   async run(values, _positionals, terminal) {
     const config = nodeConfigFrom(values, terminal);
     const say = reporter(values['json'] === true, terminal);
-    say('joining', `joining cluster ${config.clusterId} as ${config.nodeId}${(config.seeds ?? []).length > 0 ? `, catching up from ${(config.seeds ?? []).join(', ')}` : ''}`, {
-      cluster: config.clusterId,
-      node: config.nodeId,
+    // Listen for Ctrl-C/SIGTERM from the start: a signal during a long join closes the node as soon as it is up,
+    // and a second signal ends the process at once.
+    let signal: string | undefined;
+    let wake: ((name: string) => void) | undefined;
+    const stopListening = terminal.onInterrupt((name) => {
+      if (signal !== undefined) process.exit(EXIT_CODES.failure);
+      signal = name;
+      wake?.(name);
     });
-    const started = performance.now();
-    const ticker = setInterval(() => say('joining', `still joining (${((performance.now() - started) / 1000).toFixed(0)} s): waiting for the first catch-up from a seed`, {}), 2000);
-    let node;
     try {
-      node = await startNode(config, { log: (line) => say('log', line, { line }) });
-    } finally {
-      clearInterval(ticker);
-    }
-    const { session } = node;
-    const metrics = session.metrics();
-    say('ready', `node ${session.nodeId} up in ${(performance.now() - started).toFixed(0)} ms: ${metrics.entries} values, ${session.status().peerCount} peers`, {
-      node: session.nodeId,
-      cluster: session.clusterId,
-      entries: metrics.entries,
-    });
-    if (node.adminUrl !== undefined) {
-      say('admin', `admin API ${node.adminUrl}${values['token'] === undefined && config.admin !== false && config.admin?.token === undefined && terminal.env['STATEMESH_TOKEN'] === undefined ? ` (token ${node.token})` : ''}`, { url: node.adminUrl });
-    }
-    if (node.httpUrl !== undefined) say('http', `dashboard ${node.httpUrl}/ (metrics ${node.httpUrl}/metrics)`, { url: node.httpUrl });
-    const stopProgress = watchProgress(session, say);
-    const signal = await new Promise<string>((resolve) => {
-      const stop = terminal.onInterrupt((name) => {
-        stop();
-        resolve(name);
+      say('joining', `joining cluster ${config.clusterId} as ${config.nodeId}${(config.seeds ?? []).length > 0 ? `, catching up from ${(config.seeds ?? []).join(', ')}` : ''}`, {
+        cluster: config.clusterId,
+        node: config.nodeId,
       });
-    });
-    stopProgress();
-    say('closing', `${signal}: closing (flushing writes to peers)`, { signal });
-    // A second signal while closing ends the process at once.
-    const force = terminal.onInterrupt(() => process.exit(EXIT_CODES.failure));
-    try {
+      const started = performance.now();
+      const ticker = setInterval(() => say('joining', `still joining (${((performance.now() - started) / 1000).toFixed(0)} s): waiting for the first catch-up from a seed`, {}), 2000);
+      let node;
+      try {
+        node = await startNode(config, { log: (line) => say('log', line, { line }) });
+      } finally {
+        clearInterval(ticker);
+      }
+      const { session } = node;
+      const metrics = session.metrics();
+      say('ready', `node ${session.nodeId} up in ${(performance.now() - started).toFixed(0)} ms: ${metrics.entries} values, ${session.status().peerCount} peers`, {
+        node: session.nodeId,
+        cluster: session.clusterId,
+        entries: metrics.entries,
+      });
+      if (node.adminUrl !== undefined) {
+        const generated = values['token'] === undefined && config.admin !== false && config.admin?.token === undefined && terminal.env['STATEMESH_TOKEN'] === undefined;
+        say('admin', `admin API ${node.adminUrl}${generated ? ` (token ${node.token})` : ''}`, { url: node.adminUrl });
+      }
+      if (node.httpUrl !== undefined) say('http', `dashboard ${node.httpUrl}/ (metrics ${node.httpUrl}/metrics)`, { url: node.httpUrl });
+      const stopProgress = watchProgress(session, say);
+      const received = signal ?? (await new Promise<string>((resolve) => (wake = resolve)));
+      stopProgress();
+      say('closing', `${received}: closing (flushing writes to peers)`, { signal: received });
       await node.close();
     } finally {
-      force();
+      stopListening();
     }
     say('closed', 'closed', {});
     return EXIT_CODES.ok;

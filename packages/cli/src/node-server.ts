@@ -142,10 +142,15 @@ export class NodeServer {
       case 'PUT /v1/value': {
         const path = required(url, 'path');
         const body = await readJson(request);
-        if (typeof body !== 'object' || body === null || !('value' in body || 'text' in body)) {
-          throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}the body must be {"value": <json>} or {"text": "<string>"}`);
+        if (typeof body !== 'object' || body === null || !('value' in body || 'text' in body || 'base64' in body)) {
+          throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}the body must be {"value": <json>}, {"text": "<string>"} or {"base64": "<bytes>", "type": "<type>"}`);
         }
-        const version = 'text' in body ? session.setText(path, String(body.text)) : session.set(path, body.value);
+        const version =
+          'base64' in body
+            ? session.setBytes(path, Buffer.from(String(body.base64), 'base64'), 'type' in body && typeof body.type === 'string' ? body.type : 'bytes')
+            : 'text' in body
+              ? session.setText(path, String(body.text))
+              : session.set(path, body.value);
         return sendJson(response, 200, { path, version });
       }
       case 'DELETE /v1/value': {

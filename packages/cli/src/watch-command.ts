@@ -20,12 +20,12 @@ from. --json prints one JSON object per line. Ctrl-C ends it (exit 0); exit 5 wh
         terminal.out(`${change.op} ${change.path}${value}  ${change.origin}#${change.seq}${change.from === 'local' ? '' : ` via ${change.from}`}`);
       }
     });
-    terminal.err(`watching ${prefix === undefined || prefix === '' ? 'the whole tree' : prefix}; Ctrl-C to stop`);
     let interrupted = false;
     const stop = terminal.onInterrupt(() => {
       interrupted = true;
       stream.close();
     });
+    terminal.err(`watching ${prefix === undefined || prefix === '' ? 'the whole tree' : prefix}; Ctrl-C to stop`);
     try {
       await stream.done;
     } finally {

@@ -9,6 +9,8 @@ const NODE_ARGS = ['--import', 'tsx', '--conditions=@statemesh/source', BIN];
 /** What a finished command printed and its exit code. */
 export interface CommandResult {
   readonly code: number | null;
+  /** The signal that ended the process, if one did. */
+  readonly signal?: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -64,7 +66,7 @@ export class NodeProcess {
     });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    this.#exit = new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout: '', stderr })));
+    this.#exit = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr })));
   }
 
   /** Starts `statemesh node --json ...args` and waits until its admin API (and HTTP endpoint if asked) listens. */
