@@ -10,7 +10,7 @@ const NODE_ARGS = ['--import', 'tsx', '--conditions=@statemesh/source', BIN];
 export interface CommandResult {
   readonly code: number | null;
   /** The signal that ended the process, if one did. */
-  readonly signal?: NodeJS.Signals | null;
+  readonly signal?: string | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -115,7 +115,7 @@ export class NodeProcess {
   }
 
   /** Sends `signal` and resolves with the exit code (SIGKILL after 10 s). */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<CommandResult> {
+  async stop(signal: 'SIGTERM' | 'SIGINT' | 'SIGKILL' = 'SIGTERM'): Promise<CommandResult> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill(signal);
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
