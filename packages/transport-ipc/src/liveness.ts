@@ -7,7 +7,8 @@ export const DEAD_AFTER_INTERVALS = 5;
 export type LivenessChange = 'suspect' | 'dead' | 'recovered' | undefined;
 
 /**
- * The heartbeat state machine of one peer: `up` → (silent 3 intervals) `suspect` → (silent 5) `dead`; anything
+ * The heartbeat state machine of one peer: `up` → (silent 3 intervals) `suspect` → (silent 5, and at the earliest
+ * the check after `suspect`) `dead`; anything
  * received while `suspect` brings it back to `up`. Receiving only stamps a time (the hot path); transitions are
  * decided by {@link Liveness.check}, run from the heartbeat timer.
  */
@@ -40,7 +41,9 @@ export class Liveness {
   check(now: number): LivenessChange {
     if (this.#state === 'dead') return undefined;
     const silence = now - this.#lastSeen;
-    if (silence >= DEAD_AFTER_INTERVALS * this.#intervalMs) {
+    // A peer always passes through `suspect` (even when one late check finds it silent past both thresholds),
+    // so that listeners see the documented up -> suspect -> down sequence.
+    if (silence >= DEAD_AFTER_INTERVALS * this.#intervalMs && this.#state === 'suspect') {
       this.#state = 'dead';
       return 'dead';
     }

@@ -14,6 +14,12 @@ describe('Liveness (heartbeat states)', () => {
     expect(liveness.state).toBe('dead');
   });
 
+  it('passes through suspect even when a late check finds the peer silent past 5 intervals', () => {
+    const liveness = new Liveness(100, 0);
+    expect(liveness.check(2_000)).toBe('suspect');
+    expect(liveness.check(2_001)).toBe('dead');
+  });
+
   it('recovers from suspect when the peer speaks again', () => {
     const liveness = new Liveness(100, 0);
     expect(liveness.check(320)).toBe('suspect');
