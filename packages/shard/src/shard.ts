@@ -21,6 +21,7 @@ import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
 import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
 import { OriginIndex } from './origin-index.js';
+import { Outbox } from './outbox.js';
 import { SeenSet } from './seen-set.js';
 import type { ShardClock, ShardOptions, ShardPartition } from './shard-options.js';
 import type { ShardEntry, ShardValue } from './shard-value.js';
@@ -47,20 +48,6 @@ export interface PageOptions {
   readonly prefixes?: readonly string[] | undefined;
   /** Entries per page (default 1000). */
   readonly pageSize?: number | undefined;
-}
-
-/** A local write waiting to be drained; `ready` is false while its value is being stored as a blob. */
-class Outgoing {
-  constructor(
-    readonly path: string,
-    readonly op: 'set' | 'delete',
-    readonly type: string,
-    readonly hlc: bigint,
-    readonly seq: number,
-    readonly prev: Version | undefined,
-    public payload: Payload | string | undefined,
-    public ready: boolean,
-  ) {}
 }
 
 interface BatchCounts {
@@ -113,8 +100,7 @@ export class Shard {
   #lastOrigin = '';
   #lastType = '';
   readonly #offloads = new Set<Promise<void>>();
-  #outbox: (Outgoing | undefined)[] = [];
-  #outboxHead = 0;
+  readonly #outbox = new Outbox();
   #localSeq = 0;
   /** Sequence numbers of local writes whose value is being stored as a blob, not yet publishable. */
   readonly #offloading = new Set<number>();
@@ -212,7 +198,7 @@ export class Shard {
     const prev = this.#currentVersion(path);
     this.#beginBatch('local');
     this.#integrateDelete(path, hlc, this.nodeId, seq, prev, true);
-    this.#outbox.push(new Outgoing(path, 'delete', '', hlc, seq, prev, undefined, true));
+    this.#outbox.push(path, '', hlc, seq, prev, undefined, true);
     this.#count.localWrites++;
     this.#endBatch();
     return { hlc, origin: this.nodeId, seq };
@@ -270,28 +256,12 @@ export class Shard {
 
   /** Local writes not yet drained, oldest first, up to `max`; stops before a write whose blob is still being stored. */
   drain(max = Number.POSITIVE_INFINITY): Mutation[] {
-    const out: Mutation[] = [];
-    while (this.#outboxHead < this.#outbox.length && out.length < max) {
-      const item = this.#outbox[this.#outboxHead]!;
-      if (!item.ready) break;
-      this.#outbox[this.#outboxHead++] = undefined;
-      const payload = typeof item.payload === 'string' ? utf8(item.payload) : item.payload;
-      // One object shape for every drained mutation (absent payload and prev are undefined), for fast readers.
-      out.push({ origin: this.nodeId, seq: item.seq, hlc: item.hlc, path: item.path, op: item.op, type: item.type, payload, prev: item.prev });
-    }
-    if (this.#outboxHead === this.#outbox.length) {
-      this.#outbox = [];
-      this.#outboxHead = 0;
-    } else if (this.#outboxHead > 4096 && this.#outboxHead * 2 > this.#outbox.length) {
-      this.#outbox = this.#outbox.slice(this.#outboxHead);
-      this.#outboxHead = 0;
-    }
-    return out;
+    return this.#outbox.drain(max, this.nodeId, utf8);
   }
 
   /** Number of local writes not yet drained. */
   get outboxSize(): number {
-    return this.#outbox.length - this.#outboxHead;
+    return this.#outbox.size;
   }
 
   /** Resolves once every blob offload started so far has finished (stored, or failed and sent inline). */
@@ -643,21 +613,20 @@ export class Shard {
     const prev = this.#currentVersion(path);
     const stored: Uint8Array | string = offload && typeof data === 'string' ? encoder.encode(data) : data;
     this.#beginBatch('local');
-    this.#integrateSet(path, hlc, this.nodeId, seq, this.#internType(type), stored, prev, true);
-    const outgoing = new Outgoing(path, 'set', type, hlc, seq, prev, stored, !offload);
-    this.#outbox.push(outgoing);
+    const interned = this.#internType(type);
+    this.#integrateSet(path, hlc, this.nodeId, seq, interned, stored, prev, true);
+    const position = this.#outbox.push(path, interned, hlc, seq, prev, stored, !offload);
     this.#count.localWrites++;
-    if (offload) this.#startOffload(path, seq, stored as Uint8Array, outgoing);
+    if (offload) this.#startOffload(path, seq, stored as Uint8Array, position);
     this.#endBatch();
     return { hlc, origin: this.nodeId, seq };
   }
 
-  #startOffload(path: string, seq: number, bytes: Uint8Array, outgoing: Outgoing): void {
+  #startOffload(path: string, seq: number, bytes: Uint8Array, position: number): void {
     this.#offloading.add(seq);
     const task = putChunked(this.#blobStore!, bytes, this.#offloadOptions).then(
       (ref) => {
-        outgoing.payload = ref;
-        outgoing.ready = true;
+        this.#outbox.complete(position, ref);
         this.#count.offloadStored++;
         const stored = this.#values.get(path);
         if (stored !== undefined && stored.origin === this.nodeId && stored.seq === seq) {
@@ -667,7 +636,7 @@ export class Shard {
       },
       (error: unknown) => {
         // The write must still reach peers: it goes inline (a large frame) rather than not at all.
-        outgoing.ready = true;
+        this.#outbox.complete(position);
         this.#count.offloadFailed++;
         this.#log(`${PREFIX}could not store the value at '${path}' as a blob (${error instanceof Error ? error.message : String(error)}); it is sent inline`);
       },

@@ -59,6 +59,17 @@ describe('local writes', () => {
     expect(s.vector()).toEqual({ a: 3 });
   });
 
+  it('drains in parts without losing or repeating a write', () => {
+    const s = shard();
+    for (let i = 0; i < 6000; i++) s.set(`k.${i % 100}`, i);
+    const first = s.drain(5000);
+    for (let i = 0; i < 10; i++) s.delete(`k.${i}`);
+    expect(s.outboxSize).toBe(1010);
+    const rest = [...s.drain(7), ...s.drain()];
+    expect([...first, ...rest].map((m) => m.seq)).toEqual(Array.from({ length: 6010 }, (_, i) => i + 1));
+    expect(rest.at(-1)).toMatchObject({ op: 'delete', path: 'k.9', type: '' });
+  });
+
   it('a write after a delete records the tombstone as what it overwrote', () => {
     const s = shard();
     const d = s.delete('scene');
