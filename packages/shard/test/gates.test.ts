@@ -162,3 +162,24 @@ describe('resolution', () => {
     expect(s.set('y', 1).seq).toBe(8);
   });
 });
+
+describe('reading what peers wrote', () => {
+  it('reports a json value whose bytes are not JSON with CORRUPT_INPUT, and keeps the bytes readable', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
+    s.apply([write('a', 1, 'x', '{not json')], 'p');
+    expect(() => s.get('x')).toThrow(expect.objectContaining({ code: 'CORRUPT_INPUT' }));
+    s.apply([{ ...write('a', 2, 'y', 'plain'), type: 'text' }], 'p');
+    expect(s.get('y')?.value).toBe('plain');
+  });
+
+  it('keeps non-ASCII and binary payloads byte for byte', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
+    const binary = new Uint8Array([0, 255, 128, 7]);
+    s.apply([write('a', 1, 'j', '"héllo"'), { ...write('a', 2, 'b'), type: 'bytes', payload: binary }], 'p');
+    expect(s.get('j')?.value).toBe('héllo');
+    expect(s.get('b')?.bytes).toEqual(binary);
+    const entries = [...s.snapshot()].flatMap((p) => p.entries);
+    expect(new TextDecoder().decode(entries[0]!.payload as Uint8Array)).toBe('"héllo"');
+  });
+});
+

@@ -86,6 +86,23 @@ describe('offload of large values', () => {
     expect(lines[0]).toMatch(/^@statemesh\/shard: could not store the value at 'x' as a blob \(.*disk full/);
   });
 
+  it('a pending blob overwritten or deleted is no longer pending', async () => {
+    const time = new ManualTime();
+    const writer = new Shard({ clusterId: 'c', nodeId: 'w', clock: time.clock(), blobStore: new MemoryBlobStore(), maxInlinePayloadBytes: 10 });
+    writer.setBytes('x', new Uint8Array(20));
+    writer.setBytes('y', new Uint8Array(20));
+    await writer.flushOffloads();
+    const reader = new Shard({ clusterId: 'c', nodeId: 'r', clock: time.clock() });
+    reader.apply(writer.drain(), 'w');
+    expect(reader.pendingBlobs().map((p) => p.path)).toEqual(['x', 'y']);
+    writer.set('x', 1);
+    writer.delete('y');
+    reader.apply(writer.drain(), 'w');
+    expect(reader.pendingBlobs()).toEqual([]);
+    expect(reader.get('x')).toMatchObject({ pending: false, value: 1 });
+    expect(reader.counters().pending).toBe(0);
+  });
+
   it('refuses a hydration with the wrong number of bytes', async () => {
     const time = new ManualTime();
     const store = new MemoryBlobStore();
