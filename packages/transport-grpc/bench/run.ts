@@ -150,24 +150,59 @@ async function latency(receiver: Receiver, sendSome: (count: number, stamp: bigi
   return (done['latencies'] as number[]).sort((a, b) => a - b);
 }
 
-async function slowReceiver(paced: boolean): Promise<{ sender: number; receiver: number; disconnects: number; delivered: number }> {
-  const slow = new Receiver({ mode: 'grpc', slowNsPerMutation: 10_000 }); // at most ~100k mutations/s
-  const address = (await slow.next('ready'))['address'] as string;
-  const transport = await grpcSender(address, { highWaterMarkBytes: 16 * 1024 * 1024 });
-  const total = 1_000_000;
-  let seq = 1;
-  for (let i = 0; i < total / BATCH && transport.peers().length > 0; i++) {
-    transport.publish(makeBatch(seq));
-    seq += BATCH;
-    if (paced && (i & 15) === 15) await transport.whenBacklogBelow();
-    if (!paced && (i & 255) === 255) await new Promise((resolve) => setImmediate(resolve));
+/** Peak RSS of this process while `work` runs, sampled every 10 ms, and RSS just before. */
+async function rssDuring(work: () => Promise<void>): Promise<{ before: number; peak: number }> {
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
   }
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  return { before, peak: Math.max(peak, process.memoryUsage.rss()) };
+}
+
+type SlowResult = { sender: { before: number; peak: number }; receiver: number; disconnects: number; delivered: number };
+
+/** 1 000 000 mutations offered to a receiver that takes ~100k/s: ours paced, ours unpaced, or bare grpc-js ignoring write(). */
+async function slowReceiver(kind: 'paced' | 'unpaced' | 'bare-ignoring-write'): Promise<SlowResult> {
+  const slow = new Receiver({ mode: kind === 'bare-ignoring-write' ? 'raw' : 'grpc', slowNsPerMutation: 10_000 });
+  const address = (await slow.next('ready'))['address'] as string;
+  const total = 1_000_000;
+  let disconnects = 0;
+  let sender: { before: number; peak: number };
+  if (kind === 'bare-ignoring-write') {
+    const { call, client } = rawStream(address);
+    const message = Buffer.alloc(encodeEnvelope({ kind: 'mutations', mutations: makeBatch(1) }).byteLength, 7);
+    message.writeUInt32LE(BATCH, 8);
+    sender = await rssDuring(async () => {
+      for (let i = 0; i < total / BATCH; i++) {
+        call.write(Buffer.from(message)); // the leak pattern: write()'s return value ignored
+        if ((i & 255) === 255) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    });
+    call.cancel();
+    client.close();
+  } else {
+    const transport = await grpcSender(address, { highWaterMarkBytes: 16 * 1024 * 1024 });
+    sender = await rssDuring(async () => {
+      let seq = 1;
+      for (let i = 0; i < total / BATCH && transport.peers().length > 0; i++) {
+        transport.publish(makeBatch(seq));
+        seq += BATCH;
+        if (kind === 'paced' && (i & 15) === 15) await transport.whenBacklogBelow();
+        if (kind === 'unpaced' && (i & 255) === 255) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    });
+    disconnects = transport.stats().slowPeerDisconnects;
+    await transport.close();
+  }
   const memory = await slow.memory();
-  const result = { sender: process.resourceUsage().maxRSS * 1024, receiver: memory.peakRss, disconnects: transport.stats().slowPeerDisconnects, delivered: memory.received };
-  await transport.close();
   await slow.close();
-  return result;
+  return { sender, receiver: memory.peakRss, disconnects, delivered: memory.received };
 }
 
 async function main(): Promise<void> {
@@ -236,14 +271,14 @@ async function main(): Promise<void> {
   client.close();
   await Promise.all([ours.close(), raw.close(), ipc.close()]);
 
-  const paced = await slowReceiver(true);
-  console.log(
-    `slow receiver (~100k mutations/s), sender paced by whenBacklogBelow: peak RSS sender ${mb(paced.sender)} MB, receiver ${mb(paced.receiver)} MB; ${fmt(paced.delivered)} delivered, ${paced.disconnects} disconnects`,
-  );
-  const unpaced = await slowReceiver(false);
-  console.log(
-    `slow receiver, sender unpaced (high-water mark 16 MB): peak RSS sender ${mb(unpaced.sender)} MB, receiver ${mb(unpaced.receiver)} MB; ${fmt(unpaced.delivered)} delivered before ${unpaced.disconnects} disconnect(s)`,
-  );
+  const describe = (r: SlowResult): string =>
+    `sender RSS peak ${mb(r.sender.peak)} MB (${mb(r.sender.before)} MB before), receiver peak RSS ${mb(r.receiver)} MB; ${fmt(r.delivered)} mutations delivered`;
+  const paced = await slowReceiver('paced');
+  console.log(`slow receiver (~100k mutations/s), ours paced by whenBacklogBelow: ${describe(paced)}, ${paced.disconnects} disconnects`);
+  const unpaced = await slowReceiver('unpaced');
+  console.log(`slow receiver, ours unpaced (high-water mark 16 MB): ${describe(unpaced)} before ${unpaced.disconnects} disconnect(s)`);
+  const bare = await slowReceiver('bare-ignoring-write');
+  console.log(`slow receiver, bare grpc-js ignoring write() (for contrast): ${describe(bare)}`);
   rmSync(dir, { recursive: true, force: true });
 }
 
