@@ -9,6 +9,8 @@ const MUTATIONS_TAG = 0x12;
 interface MergedBatches {
   readonly bodies: Uint8Array[];
   bodyBytes: number;
+  /** The sizes of the envelopes merged, as counted in the backlog. */
+  queuedBytes: number;
 }
 
 /**
@@ -67,8 +69,9 @@ export class StreamWriter {
     if (last !== undefined && !(last instanceof Uint8Array) && last.bodyBytes + body.byteLength + 6 <= this.#mergeLimitBytes) {
       last.bodies.push(body);
       last.bodyBytes += body.byteLength;
+      last.queuedBytes += bytes.byteLength;
     } else {
-      this.#pending.push({ bodies: [body], bodyBytes: body.byteLength });
+      this.#pending.push({ bodies: [body], bodyBytes: body.byteLength, queuedBytes: bytes.byteLength });
     }
     return true;
   }
@@ -100,11 +103,9 @@ export class StreamWriter {
     this.#blocked = false;
     while (this.#pending.length > 0 && !this.#blocked && !this.#closed) {
       const next = this.#pending.shift()!;
-      const bytes = next instanceof Uint8Array ? next : mutationsEnvelope(next);
-      this.#pendingBytes -= next instanceof Uint8Array ? next.byteLength : bytes.byteLength;
-      this.#push(bytes);
+      this.#pendingBytes -= next instanceof Uint8Array ? next.byteLength : next.queuedBytes;
+      this.#push(next instanceof Uint8Array ? next : mutationsEnvelope(next));
     }
-    if (this.#pending.length === 0) this.#pendingBytes = 0;
     this.#wake();
   }
 

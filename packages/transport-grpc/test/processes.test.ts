@@ -85,4 +85,21 @@ describe('across processes', () => {
     await frozen.reportUntil((r) => r.peers.includes('parent') && r.openConnections === 1, 'thawed peer reconnected');
     expect(parent.transport.openConnections()).toBe(1);
   });
+
+  it('keepalive notices a frozen peer even when heartbeats are far apart', async () => {
+    // Heartbeats every minute could not notice anything within this test: only HTTP/2 keepalive pings can.
+    const keepalive = { timeMs: 200, timeoutMs: 300 };
+    const server = await child({ nodeId: 'sleeper', listen: `127.0.0.1:${await freePort()}`, heartbeatIntervalMs: 60_000, keepalive });
+    const address = server.messages.find((m) => m.type === 'started')!['address'] as string;
+    const parent = await nodes.start('parent', { listen: undefined, seeds: [address], heartbeatIntervalMs: 60_000, keepalive });
+    await waitFor(() => isUp(parent, 'sleeper'), { message: 'sleeper up' });
+    await server.kill('SIGSTOP');
+    try {
+      await waitFor(() => parent.host.eventsFor('sleeper').some((e) => e.type === 'down'), { message: 'the frozen peer down by keepalive' });
+    } finally {
+      await server.kill('SIGCONT');
+    }
+    expect(parent.host.eventsFor('sleeper').map((e) => e.type)).not.toContain('suspect');
+    await waitFor(() => isUp(parent, 'sleeper'), { message: 'sleeper back up after SIGCONT' });
+  });
 });
