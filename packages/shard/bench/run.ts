@@ -112,6 +112,34 @@ function benchRemoteApply(): void {
     );
   }
   line(`remote apply, ${N.toLocaleString('en-US')} mutations in batches of ${BATCH}`, N / (median(ours) / 1000), N / (median(theirs) / 1000), 'mutations/s', true);
+
+  // Yjs as the issue measured it: one update per key (a remote change arriving on its own), on the first tenth.
+  const single = Math.max(1, Math.floor(N / 10));
+  const singleUpdates: Uint8Array[] = [];
+  {
+    const doc = new Y.Doc();
+    doc.on('update', (update: Uint8Array) => singleUpdates.push(update));
+    const map = doc.getMap('state');
+    for (let i = 0; i < single; i++) map.set(key(i), i);
+    doc.destroy();
+  }
+  const theirsSingle: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    collect();
+    theirsSingle.push(
+      time(() => {
+        const target = new Y.Doc();
+        for (const update of singleUpdates) Y.applyUpdate(target, update);
+      }),
+    );
+  }
+  line(
+    `remote apply, ours in batches of ${BATCH} (${N.toLocaleString('en-US')}) vs Yjs one update per key (${single.toLocaleString('en-US')})`,
+    N / (median(ours) / 1000),
+    single / (median(theirsSingle) / 1000),
+    'mutations/s',
+    true,
+  );
 }
 
 function benchSnapshot(): void {
