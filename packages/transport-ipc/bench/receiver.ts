@@ -111,4 +111,4 @@ process.on('message', (command: Command) => {
       break;
   }
 });
-send({ type: 'ready' });
+send({ type: 'ready', rss: process.memoryUsage.rss() });

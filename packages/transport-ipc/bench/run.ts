@@ -244,7 +244,7 @@ async function main(): Promise<void> {
   for (const paced of [true, false]) {
     const slowPath = join(dir, `slow-${paced}.sock`);
     const slow = new Receiver({ mode: 'ipc', path: slowPath, slowNsPerMutation: 5_000 });
-    await slow.next('ready');
+    const receiverStart = (await slow.next('ready'))['rss'] as number;
     const hwm = 8 * 1024 * 1024;
     const fast = await sender(slowPath, { highWaterMarkBytes: hwm });
     const baseline = process.memoryUsage.rss();
@@ -261,7 +261,7 @@ async function main(): Promise<void> {
     }
     const memory = await slow.memory();
     console.log(
-      `slow receiver, sender ${paced ? 'paced by whenBacklogBelow' : 'unpaced'}: sender rss ${mb(baseline)} -> peak ${mb(peak)} MiB; receiver peak rss ${mb(memory.peakRss)} MiB; high-water mark ${mb(hwm)} MiB; slowPeerDisconnects ${fast.stats().slowPeerDisconnects}; published ${fmt(fast.stats().published)} mutations in 3 s`,
+      `slow receiver, sender ${paced ? 'paced by whenBacklogBelow' : 'unpaced'}: sender rss ${mb(baseline)} -> peak ${mb(peak)} MiB; receiver rss ${mb(receiverStart)} -> peak ${mb(memory.peakRss)} MiB; high-water mark ${mb(hwm)} MiB; slowPeerDisconnects ${fast.stats().slowPeerDisconnects}; published ${fmt(fast.stats().published)} mutations in 3 s`,
     );
     await fast.close();
     await slow.close();
