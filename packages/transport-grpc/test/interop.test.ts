@@ -2,7 +2,7 @@
 // replication.proto — nothing else shared — completes the Hello exchange with a Node GrpcTransport and pulls a
 // snapshot in pages.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import type { Entry } from '@statemesh/contracts';
 import { waitFor } from '@statemesh/contracts/testing';
 import { REPLICATION_PROTO_PATH } from '@statemesh/wire';
 import { afterEach, describe, expect, it } from 'vitest';
+import { certificates } from './fixtures/certificates.ts';
 import { TestNodes } from './fixtures/nodes.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -22,9 +23,9 @@ const required = process.env.CI === 'true';
 const nodes = new TestNodes();
 afterEach(() => nodes.release());
 
-function run(args: string[]): Promise<string> {
+function run(args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [script, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(PYTHON, [script, ...args], { timeout: 30_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error !== null) reject(new Error(`python client failed: ${error.message}\n${stderr}`));
       else resolve(stdout);
     });
@@ -61,6 +62,31 @@ describe('interop with Python grpcio', () => {
       expect(server.host.snapshotRequests.map((r) => [...r.prefixes])).toEqual([['scene']]);
       await waitFor(() => server.host.eventsFor('py-client').map((e) => e.type).join() === 'up,down', { message: 'py-client up then down' });
       expect(server.transport.stats().badFrames).toBe(0);
+    } finally {
+      rmSync(workdir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!available && !required)('connects over mutual TLS with a bearer token, and is refused without the token', async () => {
+    expect(available).toBe(true);
+    const { ca, node } = certificates();
+    const server = await nodes.start(
+      'secure',
+      { tls: { ca, cert: node.cert, key: node.key, requireClientAuth: true }, requireTls: true, auth: { expectedToken: 'py-token' } },
+      { vector: { secure: 1 } },
+    );
+    const workdir = mkdtempSync(join(tmpdir(), 'smgrpc-py-'));
+    try {
+      for (const [name, pem] of [['ca.crt', ca], ['client.crt', node.cert], ['client.key', node.key]] as const) writeFileSync(join(workdir, name), pem, { mode: 0o600 });
+      const tls = { STATEMESH_CA: join(workdir, 'ca.crt'), STATEMESH_CERT: join(workdir, 'client.crt'), STATEMESH_KEY: join(workdir, 'client.key') };
+      const args = [server.transport.address()!, REPLICATION_PROTO_PATH, workdir, 'test', 'scene'];
+      const refused = JSON.parse(await run(args, tls)) as { status?: string };
+      expect(refused).toEqual({ status: 'UNAUTHENTICATED' });
+      expect(server.transport.stats().authFailures).toBe(1);
+      const ok = JSON.parse(await run(args, { ...tls, STATEMESH_TOKEN: 'py-token' })) as { hello: { node: string; vector: Record<string, number> }; pages: number[] };
+      expect(ok.hello.node).toBe('secure');
+      expect(ok.hello.vector).toEqual({ secure: 1 });
+      expect(ok.pages).toEqual([0]);
     } finally {
       rmSync(workdir, { recursive: true, force: true });
     }

@@ -2,9 +2,12 @@
 """A statemesh peer written against Python's grpcio, sharing nothing with the Node side but replication.proto.
 
 Usage: snapshot_client.py <host:port> <replication.proto> <workdir> <cluster> <prefix>
+Environment (all optional): STATEMESH_CA (PEM file: dial with TLS, trusting this CA), STATEMESH_CERT and
+STATEMESH_KEY (PEM files: client certificate for mutual TLS), STATEMESH_TOKEN (sent as `authorization: Bearer`).
 
 Generates the message classes with `protoc --python_out`, opens statemesh.v1.Replication/Channel, exchanges
-Hello, asks for a snapshot of <prefix> in pages of 2, and prints what it got as one JSON line.
+Hello, asks for a snapshot of <prefix> in pages of 2, and prints what it got as one JSON line. A refused call
+prints {"status": "<CODE>"} instead.
 """
 import json
 import os
@@ -33,16 +36,36 @@ def requests():
         yield envelope
 
 
-channel = grpc.insecure_channel(address)
+def read(name):
+    path = os.environ.get(name)
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+ca, cert, key, token = read("STATEMESH_CA"), read("STATEMESH_CERT"), read("STATEMESH_KEY"), os.environ.get("STATEMESH_TOKEN")
+if ca is not None:
+    credentials = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+    channel = grpc.secure_channel(address, credentials)
+else:
+    channel = grpc.insecure_channel(address)
+metadata = [("authorization", f"Bearer {token}")] if token else None
 channel_method = channel.stream_stream(
     "/statemesh.v1.Replication/Channel",
     request_serializer=pb.Envelope.SerializeToString,
     response_deserializer=pb.Envelope.FromString,
 )
-responses = channel_method(requests(), timeout=20)
+responses = channel_method(requests(), timeout=20, metadata=metadata)
 
 outbox.put(pb.Envelope(hello=pb.Hello(node="py-client", cluster=cluster, min_version=1, max_version=1)))
-first = next(responses)
+try:
+    first = next(responses)
+except grpc.RpcError as error:
+    outbox.put(None)
+    channel.close()
+    print(json.dumps({"status": error.code().name}))
+    sys.exit(0)
 if first.WhichOneof("frame") != "hello":
     raise SystemExit(f"expected a Hello first, got {first.WhichOneof('frame')}")
 hello = first.hello
