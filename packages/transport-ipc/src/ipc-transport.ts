@@ -377,7 +377,14 @@ export class IpcTransport implements Transport {
     );
     if (dialer !== undefined) dialerOf.set(connection, dialer);
     this.#connections.add(connection);
-    const info = this.#host!.hello();
+    let info;
+    try {
+      info = this.#host!.hello();
+    } catch (error) {
+      this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's hello() threw; closed the connection to ${address}: ${String(error)}`, { cause: error }));
+      connection.destroy('the host could not say hello');
+      return;
+    }
     const hello: HelloFrame = {
       kind: 'hello',
       node: this.nodeId,
