@@ -69,8 +69,9 @@ describe('across processes', () => {
   });
 
   it('a frozen peer (SIGSTOP) becomes suspect, then down; thawed, it comes back', async () => {
-    const parent = await nodes.start('parent', { heartbeatIntervalMs: 100 });
-    const frozen = await child({ nodeId: 'frozen', seeds: [parent.transport.address()!], heartbeatIntervalMs: 100 });
+    // 250 ms: the 500 ms between suspect (3 intervals) and dead (5) is wider than a loaded machine's stalls.
+    const parent = await nodes.start('parent', { heartbeatIntervalMs: 250 });
+    const frozen = await child({ nodeId: 'frozen', seeds: [parent.transport.address()!], heartbeatIntervalMs: 250 });
     await waitFor(() => isUp(parent, 'frozen'), { message: 'frozen up' });
     await frozen.kill('SIGSTOP');
     try {

@@ -100,6 +100,7 @@ describe('back-pressure', () => {
     expect(server.transport.backlogBytes('sluggard')).toBe(0);
     expect(server.errors.some((e) => isStatemeshError(e, 'BACKPRESSURE'))).toBe(true);
     await waitFor(() => server.host.eventsFor('sluggard').some((e) => e.type === 'down'), { message: 'down reported' });
+    expect(server.transport.openConnections()).toBe(0);
   });
 
   it('whenBacklogBelow paces a producer to its peer instead of dropping it', async () => {
