@@ -1,5 +1,7 @@
 // Benchmarks of @statemesh/shard beside Yjs (Y.Map), on the same keys and values, measured in the same run.
-// Run: `pnpm bench` (node --expose-gc, so heap per entry can be measured). BENCH_N and BENCH_RUNS scale it.
+// Run: `pnpm bench` (node --expose-gc, so heap per entry can be measured). BENCH_N and BENCH_RUNS scale it,
+// BENCH_ONLY picks sections. Each series runs once untimed first (warm-up); no forced GC between timed runs, as
+// that shrinks V8's young generation and penalises whatever runs next.
 import type { Mutation, SnapshotPage } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import * as Y from 'yjs';
@@ -11,8 +13,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 const key = (i: number): string => `scene.obj${i}.value`;
 
+/** Median of the timed runs; the first run of each series is a warm-up and is left out. */
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.slice(values.length > 1 ? 1 : 0).sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
@@ -56,15 +59,13 @@ function filledDoc(n = N): Y.Doc {
 function benchLocalSet(): void {
   const ours: number[] = [];
   const theirs: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    collect();
+  for (let run = 0; run <= RUNS; run++) {
     ours.push(
       time(() => {
         const shard = new Shard({ clusterId: 'bench', nodeId: 'a' });
         for (let i = 0; i < N; i++) shard.set(key(i), i);
       }),
     );
-    collect();
     theirs.push(time(() => void filledDoc()));
   }
   line(`local set, ${N.toLocaleString('en-US')} distinct paths`, N / (median(ours) / 1000), N / (median(theirs) / 1000), 'sets/s', true);
@@ -95,15 +96,13 @@ function benchRemoteApply(): void {
   }
   const ours: number[] = [];
   const theirs: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    collect();
+  for (let run = 0; run <= RUNS; run++) {
     ours.push(
       time(() => {
         const target = new Shard({ clusterId: 'bench', nodeId: 'b' });
         for (const batch of batches) target.apply(batch, 'a');
       }),
     );
-    collect();
     theirs.push(
       time(() => {
         const target = new Y.Doc();
@@ -124,8 +123,7 @@ function benchRemoteApply(): void {
     doc.destroy();
   }
   const theirsSingle: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    collect();
+  for (let run = 0; run <= RUNS; run++) {
     theirsSingle.push(
       time(() => {
         const target = new Y.Doc();
@@ -143,36 +141,40 @@ function benchRemoteApply(): void {
 }
 
 function benchSnapshot(): void {
-  const shard = filledShard('a');
-  const doc = filledDoc();
+  // Each side is measured with only its own replica alive, so neither pays for the other's heap.
   const produceOurs: number[] = [];
   const applyOurs: number[] = [];
+  {
+    const shard = filledShard('a');
+    for (let run = 0; run <= RUNS; run++) {
+      // Produce: pages streamed as a transport sends them (each encoded and dropped); apply: from pages held in memory.
+      let streamed = 0;
+      produceOurs.push(
+        time(() => {
+          for (const page of shard.snapshot([], { pageSize: 10_000 })) streamed += page.entries.length;
+        }),
+      );
+      if (streamed !== N) throw new Error(`snapshot streamed ${streamed} entries`);
+      let pages: SnapshotPage[] = [...shard.snapshot([], { pageSize: 10_000 })];
+      applyOurs.push(
+        time(() => {
+          const target = new Shard({ clusterId: 'bench', nodeId: 'b' });
+          for (const page of pages) target.applyPage(page, 'a');
+        }),
+      );
+      pages = [];
+    }
+  }
   const produceTheirs: number[] = [];
   const applyTheirs: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    // Produce: pages streamed as a transport sends them (each encoded and dropped); apply: from pages held in memory.
-    let streamed = 0;
-    collect();
-    produceOurs.push(
-      time(() => {
-        for (const page of shard.snapshot([], { pageSize: 10_000 })) streamed += page.entries.length;
-      }),
-    );
-    if (streamed !== N) throw new Error(`snapshot streamed ${streamed} entries`);
-    let pages: SnapshotPage[] = [...shard.snapshot([], { pageSize: 10_000 })];
-    collect();
-    applyOurs.push(
-      time(() => {
-        const target = new Shard({ clusterId: 'bench', nodeId: 'b' });
-        for (const page of pages) target.applyPage(page, 'a');
-      }),
-    );
-    pages = [];
-    let update: Uint8Array = new Uint8Array();
-    collect();
-    produceTheirs.push(time(() => void (update = Y.encodeStateAsUpdate(doc))));
-    collect();
-    applyTheirs.push(time(() => Y.applyUpdate(new Y.Doc(), update)));
+  {
+    const doc = filledDoc();
+    for (let run = 0; run <= RUNS; run++) {
+      let update: Uint8Array = new Uint8Array();
+      produceTheirs.push(time(() => void (update = Y.encodeStateAsUpdate(doc))));
+      applyTheirs.push(time(() => Y.applyUpdate(new Y.Doc(), update)));
+    }
+    doc.destroy();
   }
   line(`snapshot of ${N.toLocaleString('en-US')} entries, produce (streamed in pages of 10 000)`, median(produceOurs), median(produceTheirs), 'ms', false);
   line(`snapshot of ${N.toLocaleString('en-US')} entries, apply to an empty replica`, median(applyOurs), median(applyTheirs), 'ms', false);
@@ -257,9 +259,11 @@ function benchHeap(): void {
   line(`heap per entry, ${N.toLocaleString('en-US')} entries applied from remote batches`, remoteBytes, theirs, 'bytes', false);
 }
 
-console.log(`@statemesh/shard bench: N=${N}, medians of ${RUNS} runs, node ${process.version}, yjs beside us in the same process`);
-benchHeap();
-benchLocalSet();
-benchRemoteApply();
-benchSnapshot();
-benchSince();
+console.log(`@statemesh/shard bench: N=${N}, medians of ${RUNS} runs after a warm-up, node ${process.version}, yjs beside us in the same process`);
+// BENCH_ONLY=heap,set,apply,snapshot,since picks sections.
+const only = new Set((process.env.BENCH_ONLY ?? 'heap,set,apply,snapshot,since').split(','));
+if (only.has('heap')) benchHeap();
+if (only.has('set')) benchLocalSet();
+if (only.has('apply')) benchRemoteApply();
+if (only.has('snapshot')) benchSnapshot();
+if (only.has('since')) benchSince();
