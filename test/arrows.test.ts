@@ -38,8 +38,9 @@ describe('package dependencies', () => {
   });
 
   it.each(packages)('%s imports other packages by name, never their src/', (name) => {
-    // A relative specifier that climbs out of this package into another one's src/: '../../hlc/src/clock.js'.
-    const intoOtherSrc = /from\s+['"](?:\.\.\/){2,}(?:packages\/)?([a-z-]+)\/src\//g;
+    // A relative specifier that climbs out of this package into another one's src/: '../../hlc/src/clock.js',
+    // in a static import or a dynamic one.
+    const intoOtherSrc = /(?:from\s+|import\(\s*|new URL\(\s*)['"](?:\.\.\/)+(?:packages\/)?([a-z-]+)\/src\//g;
     const offenders = ['src', 'test', 'bench']
       .flatMap((folder) => filesUnder(join(root, 'packages', name, folder)))
       .filter((file) => [...readFileSync(file, 'utf8').matchAll(intoOtherSrc)].some((match) => match[1] !== name));

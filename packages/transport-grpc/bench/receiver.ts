@@ -1,6 +1,5 @@
 // The receiving process of bench/run.ts: a GrpcTransport, a bare grpc-js server of raw buffers, or (for the
 // comparison) our IPC transport. Counts what arrives and reports to the parent over the IPC channel.
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { HelloInfo, Mutation, SnapshotPage, Transport, TransportHost } from '@statemesh/contracts';
 import { GrpcTransport } from '@statemesh/transport-grpc';
@@ -81,9 +80,9 @@ if (config.mode === 'raw') {
   if (config.mode === 'grpc') {
     transport = new GrpcTransport({ nodeId: 'receiver', clusterId: 'bench', listen: '127.0.0.1:0', onError: () => {} });
   } else {
-    // Our IPC transport, for the comparison. transport-grpc may not depend on it (DESIGN.md's arrows), so the
-    // benchmark loads it from the workspace checkout.
-    const { IpcTransport } = (await import(pathToFileURL(fileURLToPath(new URL('../../transport-ipc/src/index.ts', import.meta.url))).href)) as {
+    // Our IPC transport, for the comparison: a dev dependency of the benchmark; the package itself may not depend
+    // on it (DESIGN.md's arrows).
+    const { IpcTransport } = (await import('@statemesh/transport-ipc')) as unknown as {
       IpcTransport: new (options: object) => Transport & { address(): string | undefined };
     };
     transport = new IpcTransport({ nodeId: 'receiver', clusterId: 'bench', listen: config.path, onError: () => {} });

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ChannelCredentials, Client, type ClientDuplexStream } from '@grpc/grpc-js';
 import type { HelloInfo, Mutation, SnapshotPage, Transport, TransportHost } from '@statemesh/contracts';
 import { GrpcTransport } from '@statemesh/transport-grpc';
@@ -91,7 +91,8 @@ async function grpcSender(address: string, options: { highWaterMarkBytes?: numbe
 }
 
 async function ipcSender(path: string): Promise<Backlogged> {
-  const { IpcTransport } = (await import(pathToFileURL(join(packageDir, '../transport-ipc/src/index.ts')).href)) as { IpcTransport: new (options: object) => Backlogged };
+  // A dev dependency of the benchmark only: the package itself may not depend on transport-ipc (DESIGN.md's arrows).
+  const { IpcTransport } = (await import('@statemesh/transport-ipc')) as unknown as { IpcTransport: new (options: object) => Backlogged };
   const transport = new IpcTransport({ nodeId: 'sender', clusterId: 'bench', seeds: [path], onError: () => {} });
   await transport.start(host);
   while (transport.peers().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
