@@ -26,7 +26,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   .crumb { cursor: pointer; color: #0969da; }
   .folder { cursor: pointer; color: #0969da; }
   .value { max-width: 420px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-  #conflicts li, #changes li { font-family: ui-monospace, monospace; font-size: 12px; }
+  #conflicts li, #changes li { font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
   ul { margin: 0; padding-left: 18px; }
   #connection.off { color: #cf222e; }
   canvas { border: 1px solid #dde1e6; image-rendering: pixelated; }
@@ -125,6 +125,8 @@ function renderChanges(batch) {
   if (batch.count > batch.changes.length) recent.unshift("… and " + (batch.count - batch.changes.length) + " more in that batch");
   recent.length = Math.min(recent.length, 30);
   $("changes").replaceChildren(...recent.map((line) => el("li", line)));
+  const bricksPath = $("bricks-section").hidden ? undefined : $("bricks-path").textContent;
+  if (bricksPath !== undefined && batch.changes.some((c) => under(c.path, bricksPath))) loadBricks(bricksPath);
   if (batch.changes.some((c) => under(c.path, prefix) || under(prefix, c.path)) || batch.count > batch.changes.length) {
     clearTimeout(treeTimer);
     treeTimer = setTimeout(loadTree, 100);
@@ -166,7 +168,6 @@ async function loadTree() {
   }
   $("tree").replaceChildren(...rows);
   $("tree-note").textContent = body.total + (body.total === 1 ? " value under " : " values under ") + (prefix || "the root") + (body.total > body.entries.length ? " (first " + body.entries.length + " shown)" : "");
-  if (!$("bricks-section").hidden) loadBricks($("bricks-path").textContent);
 }
 
 async function loadBricks(path) {
@@ -177,23 +178,14 @@ async function loadBricks(path) {
   const canvas = $("bricks"), g = canvas.getContext("2d");
   g.clearRect(0, 0, canvas.width, canvas.height);
   if (!res.ok) { $("bricks-note").textContent = body.error.message; return; }
-  const selected = new Set(body.selected);
-  $("bricks-note").textContent = body.selected.length + " of " + body.bricks.length + " bricks selected " + (body.by === "view" ? "by the view at " + path + ".view" : "(no view at " + path + ".view: all shown)") + "; top: x-y, each cell shaded by the share of its z-column selected";
-  let maxX = 1, maxY = 1;
-  for (const b of body.bricks) { maxX = Math.max(maxX, b.origin[0] + b.size[0]); maxY = Math.max(maxY, b.origin[1] + b.size[1]); }
-  const scale = Math.min(canvas.width / maxX, canvas.height / maxY);
-  const cells = new Map();
-  for (const b of body.bricks) {
-    const key = b.origin[0] + "," + b.origin[1];
-    const cell = cells.get(key) || { b, total: 0, on: 0 };
-    cell.total++; if (selected.has(b.index)) cell.on++;
-    cells.set(key, cell);
+  $("bricks-note").textContent = body.selected + " of " + body.bricks + " bricks selected " + (body.by === "view" ? "by the view at " + path + ".view" : "(no view at " + path + ".view: all bricks)") + "; seen from above (x right, y down), each cell shaded by the share of its z-column selected";
+  const scale = Math.min(canvas.width / Math.max(1, body.bounds[0]), canvas.height / Math.max(1, body.bounds[1]));
+  for (const c of body.columns) {
+    const share = c.selected / c.total;
+    g.fillStyle = share === 0 ? "#eef0f2" : "rgba(9, 105, 218, " + (0.25 + 0.75 * share).toFixed(3) + ")";
+    g.fillRect(c.x * scale, c.y * scale, Math.max(1, c.width * scale - 1), Math.max(1, c.height * scale - 1));
   }
-  for (const { b, total, on } of cells.values()) {
-    const share = on / total;
-    g.fillStyle = share === 0 ? "#eef0f2" : "rgba(9, 105, 218, " + (0.25 + 0.75 * share) + ")";
-    g.fillRect(b.origin[0] * scale, b.origin[1] * scale, b.size[0] * scale - 1, b.size[1] * scale - 1);
-  }
+  canvas.dataset.selected = String(body.selected);
 }
 
 const events = new EventSource("/events");

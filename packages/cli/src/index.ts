@@ -10,7 +10,7 @@ export { NodeServer } from './node-server.js';
 export type { NodeServerOptions } from './node-server.js';
 export { PROMETHEUS_CONTENT_TYPE, formatPrometheus } from './prometheus.js';
 export { selectBricks } from './brick-selection.js';
-export type { BrickBox, BrickSelection } from './brick-selection.js';
+export type { BrickColumn, BrickSelection } from './brick-selection.js';
 export { startNode } from './running-node.js';
 export type { RunningNode, StartNodeOptions } from './running-node.js';
 export { processTerminal } from './terminal.js';

@@ -266,7 +266,11 @@ export class NodeServer {
       return;
     }
     const code = isStatemeshError(error) ? error.code : 'INTERNAL';
-    const status = code === 'TIMEOUT' ? 504 : code.startsWith('INVALID') || code === 'RESERVED_PATH' || code === 'VALUE_TOO_LARGE' ? 400 : code === 'UNKNOWN_CODEC' ? 501 : 500;
+    const status =
+      code === 'TIMEOUT' ? 504
+      : code.startsWith('INVALID') || code === 'RESERVED_PATH' || code === 'VALUE_TOO_LARGE' ? 400
+      : ['TRUNCATED', 'BAD_MAGIC', 'VERSION_MISMATCH', 'CORRUPT_INPUT'].includes(code) ? 422
+      : 500;
     sendJson(response, status, { error: { code, message: error instanceof Error ? error.message : String(error) } });
   }
 }

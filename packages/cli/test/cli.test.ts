@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isStatemeshError } from '@statemesh/session';
+import { manifestBytes, orthographic } from './brick-manifest-bytes.ts';
 import { AdminClient, COMMANDS, EXIT_CODES, resolveNodeConfig, runCli, selectBricks, startNode, type NodeConfig, type Terminal } from '@statemesh/cli';
 
 function fakeTerminal(env: Record<string, string> = {}): Terminal & { stdout: string[]; stderr: string[] } {
@@ -121,18 +122,39 @@ describe('startNode and AdminClient in process', () => {
   });
 });
 
-const sessionExports = (await import('@statemesh/session')) as Record<string, unknown>;
-const manifestClass = sessionExports['BrickManifest'] as { forVolume?: (dims: number[], options: object) => { encode(): Uint8Array } } | undefined;
+describe('selectBricks', () => {
+  const bytes = manifestBytes([64, 64, 64], 32);
 
-describe('brick pictures', () => {
-  it.skipIf(manifestClass !== undefined)('say what is missing when @statemesh/session does not re-export the decoder', async () => {
-    await expect(selectBricks(new Uint8Array(8), undefined)).rejects.toMatchObject({ code: 'UNKNOWN_CODEC', message: expect.stringMatching(/does not export BrickManifest/) });
+  it('without a view selects every brick, summarised per x-y column', async () => {
+    const all = await selectBricks(bytes, undefined);
+    expect(all).toMatchObject({ bricks: 8, selected: 8, by: 'none', bounds: [64, 64, 64] });
+    expect(all.columns).toHaveLength(4);
+    expect(all.columns.every((column) => column.total === 2 && column.selected === 2 && column.width === 32)).toBe(true);
   });
 
-  it.runIf(manifestClass?.forVolume !== undefined)('select bricks through the decoder @statemesh/session re-exports', async () => {
-    const bytes = manifestClass!.forVolume!([64, 64, 64], { brickDim: 32, voxelType: 'f32' }).encode();
-    const all = await selectBricks(bytes, undefined);
-    expect(all).toMatchObject({ by: 'none', selected: [0, 1, 2, 3, 4, 5, 6, 7] });
-    expect(all.bricks).toHaveLength(8);
+  it('with a view keeps the bricks inside its frustum (touching counts as inside)', async () => {
+    const left = await selectBricks(bytes, orthographic(0, 31, 0, 64, 64));
+    expect(left).toMatchObject({ bricks: 8, selected: 4, by: 'view' });
+    expect(left.columns.filter((column) => column.selected > 0).map((column) => column.x)).toEqual([0, 0]);
+    expect((await selectBricks(bytes, orthographic(0, 32, 0, 64, 64))).selected).toBe(8);
+    expect((await selectBricks(bytes, orthographic(100, 200, 0, 64, 64))).selected).toBe(0);
+    // Edge bricks are clipped: a 40³ volume has bricks of 32 and 8 voxels.
+    const clipped = await selectBricks(manifestBytes([40, 40, 40], 32), undefined);
+    expect(clipped.columns.map((column) => column.width).sort((a, b) => a - b)).toEqual([8, 8, 32, 32]);
+  });
+
+  it('refuses hostile bytes with a clear error, never a huge allocation', async () => {
+    const count = new Uint8Array(bytes.slice(0, 60));
+    new DataView(count.buffer).setUint32(8, 0xffffffff, true);
+    const trailing = new Uint8Array(bytes.byteLength + 1);
+    trailing.set(bytes);
+    const magic = bytes.slice();
+    magic[0] = 0x58;
+    const version = bytes.slice();
+    version[4] = 2;
+    for (const [input, code] of [[bytes.slice(0, 10), 'TRUNCATED'], [magic, 'BAD_MAGIC'], [version, 'VERSION_MISMATCH'], [count, 'TRUNCATED'], [trailing, 'CORRUPT_INPUT'], [bytes.slice(0, bytes.byteLength - 3), 'TRUNCATED']] as const) {
+      await expect(selectBricks(input, undefined)).rejects.toMatchObject({ code, message: expect.stringMatching(/^@statemesh\/(cli|brick-manifest): /) });
+    }
+    await expect(selectBricks(bytes, [1, 2, 3])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { AdminClient } from '@statemesh/cli';
+import { manifestBytes, orthographic } from './brick-manifest-bytes.ts';
 import { NodeProcess, collect, spawnStatemesh, statemesh } from './statemesh-process.ts';
 
 const OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -68,12 +69,6 @@ async function mustSucceed(args: readonly string[]): Promise<void> {
 
 const byName = (x: unknown, y: unknown) => String(x).localeCompare(String(y));
 
-/** A real manifest when the session re-exports the brick-manifest package, else stand-in bytes. */
-async function manifestBytes(): Promise<Uint8Array> {
-  const session = (await import('@statemesh/session')) as Record<string, unknown>;
-  const manifest = session['BrickManifest'] as { forVolume?: (dims: number[], options: object) => { encode(): Uint8Array } } | undefined;
-  return manifest?.forVolume?.([256, 256, 200], { brickDim: 32, voxelType: 'f32' }).encode() ?? new Uint8Array(64);
-}
 
 describe('statemesh node', () => {
   it('prints peers coming up and the catch-up', () => {
@@ -276,6 +271,7 @@ describe('HTTP endpoint', () => {
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.setDefaultTimeout(10_000);
       await page.goto(`${nodes['b']!.httpUrl}/`);
       await page.locator('#peers tr[data-node]').nth(2).waitFor();
       const names = await page.locator('#peers tr[data-node]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-node')));
@@ -290,14 +286,18 @@ describe('HTTP endpoint', () => {
       await client('a').set('dash.value', 'second');
       await page.locator('tr[data-path="dash.value"]', { hasText: '"second"' }).waitFor();
       await page.locator('#changes li', { hasText: 'app.dash' }).first().waitFor();
-      // A brick manifest: the dashboard draws which bricks the view selects (with the decoder the session offers).
+      // A brick manifest: the dashboard draws which bricks the view at volume.manifest.view selects.
       const manifestFile = join(dir, 'volume.manifest');
-      writeFileSync(manifestFile, await manifestBytes());
+      writeFileSync(manifestFile, manifestBytes([256, 256, 128], 32));
       expect((await statemesh(['set', 'volume.manifest', '--file', manifestFile, '--type', 'brick-manifest', ...as('a')])).code).toBe(0);
       await page.locator('#crumbs .crumb', { hasText: '(root)' }).click();
       await page.locator('#tree td.folder', { hasText: 'volume.*' }).click();
       await page.locator('tr[data-path="volume.manifest"] td.folder').click();
-      await page.locator('#bricks-note').filter({ hasText: /bricks selected|does not export BrickManifest/ }).waitFor();
+      await page.locator('#bricks-note', { hasText: '256 of 256 bricks selected (no view' }).waitFor();
+      // The view changes on another node: the picture follows.
+      await client('a').set('volume.manifest.view', orthographic(0, 100, 0, 256, 128));
+      await page.locator('#bricks-note', { hasText: '128 of 256 bricks selected by the view' }).waitFor();
+      expect(await page.locator('#bricks').getAttribute('data-selected')).toBe('128');
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true });
     } finally {
