@@ -25,10 +25,11 @@ import {
   type SnapshotPageFrame,
   type SnapshotRequestFrame,
   type UnknownFrame,
+  Backoff,
+  DEAD_AFTER_INTERVALS,
+  Liveness,
 } from '@statemesh/wire';
 import { formatHostPort, type HostPort } from './address.js';
-import { Backoff } from './backoff.js';
-import { DEAD_AFTER_INTERVALS, Liveness } from './liveness.js';
 import { resolveOptions, type GrpcTransportOptions, type ResolvedOptions } from './options.js';
 import { PeerStream, type StreamEvents } from './peer-stream.js';
 import { CHANNEL_PATH, deserializeEnvelope, replicationService, serializeEnvelope, type Incoming, type Outgoing } from './replication-service.js';

@@ -1,7 +1,9 @@
 import { CodecRegistry, StatemeshError, isValidId } from '@statemesh/contracts';
-import { DEFAULT_MAX_FRAME_BYTES } from '@statemesh/wire';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type ReconnectOptions,
+} from '@statemesh/wire';
 import { parseHostPort, type HostPort } from './address.js';
-import type { ReconnectOptions } from './backoff.js';
 
 /** PEM text or bytes of a certificate or key. */
 export type Pem = string | Uint8Array;

@@ -1,7 +1,10 @@
 import { status as Status, type Client, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { HelloInfo, SnapshotPage } from '@statemesh/contracts';
-import type { Frame, UnknownFrame } from '@statemesh/wire';
-import type { Liveness } from './liveness.js';
+import {
+  type Frame,
+  type UnknownFrame,
+  type Liveness,
+} from '@statemesh/wire';
 import type { Incoming, Outgoing } from './replication-service.js';
 import { StreamWriter } from './stream-writer.js';
 

@@ -1,7 +1,12 @@
 import type { Socket } from 'node:net';
 import type { HelloInfo, SnapshotPage } from '@statemesh/contracts';
-import { IpcFrameDecoder, encodeIpcFrame, type Frame, type UnknownFrame } from '@statemesh/wire';
-import type { Liveness } from './liveness.js';
+import {
+  IpcFrameDecoder,
+  encodeIpcFrame,
+  type Frame,
+  type UnknownFrame,
+  type Liveness,
+} from '@statemesh/wire';
 import { SocketWriter } from './socket-writer.js';
 
 /** What a connection reports to the transport that owns it. */

@@ -23,11 +23,12 @@ import {
   type SnapshotPageFrame,
   type SnapshotRequestFrame,
   type UnknownFrame,
+  Backoff,
+  Liveness,
+  DEAD_AFTER_INTERVALS,
 } from '@statemesh/wire';
 import { formatAddress, type IpcAddress } from './address.js';
-import { Backoff } from './backoff.js';
 import { Connection, type ConnectionEvents } from './connection.js';
-import { Liveness, DEAD_AFTER_INTERVALS } from './liveness.js';
 import { resolveOptions, type IpcTransportOptions, type ResolvedOptions } from './options.js';
 import { SeedDialer } from './seed-dialer.js';
 import { SOCKET_BUFFER_BYTES } from './socket-writer.js';

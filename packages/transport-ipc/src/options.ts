@@ -1,7 +1,11 @@
 import { CodecRegistry, StatemeshError, isValidId } from '@statemesh/contracts';
-import { DEFAULT_MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@statemesh/wire';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type ReconnectOptions,
+} from '@statemesh/wire';
 import { parseAddress, type IpcAddress } from './address.js';
-import type { ReconnectOptions } from './backoff.js';
 import type { VersionRange } from './version-range.js';
 
 /** Options of {@link IpcTransport}. */

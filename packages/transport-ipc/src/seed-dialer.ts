@@ -1,6 +1,6 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { formatAddress, type IpcAddress } from './address.js';
-import type { Backoff } from './backoff.js';
+import type { Backoff } from '@statemesh/wire';
 import { SOCKET_BUFFER_BYTES } from './socket-writer.js';
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Liveness, negotiateVersion } from '@statemesh/transport-ipc';
+import { Liveness } from '@statemesh/wire';
+import { negotiateVersion } from '@statemesh/transport-ipc';
 import { isStatemeshError } from '@statemesh/contracts';
 
 describe('Liveness (heartbeat states)', () => {

@@ -22,3 +22,7 @@ export type { CompressMutationsOptions, DecompressMutationsOptions } from './mut
 export { REPLICATION_PROTO_PATH } from './schema.js';
 export { negotiateVersion } from './version-negotiation.js';
 export type { VersionRange } from './version-negotiation.js';
+export { DEAD_AFTER_INTERVALS, Liveness, SUSPECT_AFTER_INTERVALS } from './liveness.js';
+export type { LivenessChange } from './liveness.js';
+export { Backoff } from './backoff.js';
+export type { ReconnectOptions } from './backoff.js';

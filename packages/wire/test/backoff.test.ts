@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '@statemesh/transport-ipc';
+import { Backoff } from '@statemesh/wire';
 
 describe('Backoff', () => {
   it('doubles from the initial delay up to the maximum, with jitter in the upper half', () => {

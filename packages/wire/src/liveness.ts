@@ -1,15 +1,15 @@
 /** Intervals of silence after which a peer is `suspect`, per DESIGN.md. */
 export const SUSPECT_AFTER_INTERVALS = 3;
-/** Intervals of silence after which a peer is `dead`: its connection is dropped and redialled. */
+/** Intervals of silence after which a peer is `dead`: its connection (socket or stream) is dropped and redialled. */
 export const DEAD_AFTER_INTERVALS = 5;
 
 /** What a {@link Liveness.check} found: a change of state, or nothing. */
 export type LivenessChange = 'suspect' | 'dead' | 'recovered' | undefined;
 
 /**
- * The heartbeat state machine of one peer: `up` → (silent 3 intervals) `suspect` → (silent 5, and at the earliest
- * the check after `suspect`) `dead`; anything
- * received while `suspect` brings it back to `up`. Receiving only stamps a time (the hot path); transitions are
+ * The heartbeat state machine of one peer, shared by the network transports (DESIGN.md section 3): `up` → (silent 3
+ * intervals) `suspect` → (silent 5, and at the earliest the check after `suspect`) `dead`; anything received while
+ * `suspect` brings it back to `up`. Receiving only stamps a time (the hot path); transitions are
  * decided by {@link Liveness.check}, run from the heartbeat timer.
  */
 export class Liveness {

@@ -1,4 +1,4 @@
-/** Settings of the reconnect delay: it starts at `initialMs` and doubles up to `maxMs`. */
+/** Settings of the redial delay of a lost peer: it starts at `initialMs` and doubles up to `maxMs`. */
 export interface ReconnectOptions {
   /** First delay after a failure, in ms (default 50). */
   readonly initialMs?: number;
