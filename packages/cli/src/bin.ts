@@ -5,6 +5,6 @@ import { runCli } from './cli.js';
 // handle is a bug this watchdog makes visible instead of hanging.
 process.exitCode = await runCli(process.argv.slice(2));
 setTimeout(() => {
-  process.stderr.write('statemesh: something was left open after the command finished; exiting\n');
-  process.exit(process.exitCode ?? 1);
+  process.stderr.write('statemesh: something was still open 5 s after the command finished (a bug; please report it); exiting with 1\n');
+  process.exit(1);
 }, 5000).unref();

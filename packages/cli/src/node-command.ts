@@ -83,6 +83,11 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
         const generated = values['token'] === undefined && config.admin !== false && config.admin?.token === undefined && terminal.env['STATEMESH_TOKEN'] === undefined;
         say('admin', `admin API ${node.adminUrl}${generated ? ` (token ${node.token})` : ''}`, { url: node.adminUrl });
       }
+      for (const [what, url] of [['admin API', node.adminUrl], ['HTTP endpoint', node.httpUrl]] as const) {
+        if (url !== undefined && !isLoopback(new URL(url).hostname)) {
+          say('warning', `warning: the ${what} listens on ${url}, beyond this machine, in plain HTTP; put a TLS proxy in front of it`, { url });
+        }
+      }
       if (node.httpUrl !== undefined) say('http', `dashboard ${node.httpUrl}/ (metrics ${node.httpUrl}/metrics)`, { url: node.httpUrl });
       const stopProgress = watchProgress(session, say);
       const received = signal ?? (await new Promise<string>((resolve) => (wake = resolve)));
@@ -177,4 +182,8 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
     config['http'] = { ...file?.http, ...(httpPort === undefined ? {} : { port: integer(httpPort, 'http-port', 0) }), ...(str('http-host') === undefined ? {} : { host: str('http-host') }) };
   }
   return config as unknown as NodeConfig;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.');
 }

@@ -4,7 +4,7 @@ export interface Terminal {
   out(line: string): void;
   /** Writes a line to standard error. */
   err(line: string): void;
-  /** Rewrites the current status line on a TTY; elsewhere writes `line` once per call to standard error. */
+  /** Rewrites the current status line on a TTY; elsewhere writes a line to standard error every few seconds. */
   progress(line: string): void;
   /** Ends a status line started by `progress`. */
   progressDone(): void;
@@ -17,6 +17,8 @@ export interface Terminal {
 export function processTerminal(): Terminal {
   const tty = process.stderr.isTTY;
   let open = false;
+  // Off a terminal (a log file, CI), one progress line every few seconds is enough.
+  let lastLineAt = 0;
   return {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
@@ -24,7 +26,10 @@ export function processTerminal(): Terminal {
       if (tty) {
         process.stderr.write(`\r\u001b[2K${line}`);
         open = true;
-      } else process.stderr.write(`${line}\n`);
+      } else if (Date.now() - lastLineAt >= 2000) {
+        lastLineAt = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
     },
     progressDone: () => {
       if (open) process.stderr.write('\n');

@@ -1,5 +1,5 @@
 // The command line itself, in process: help, usage errors and config validation need no running node.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,12 @@ describe('help', () => {
     }
     expect(terminal.stdout.join('\n')).toMatch(/Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 refused/);
     expect(await runCli([], fakeTerminal())).toBe(EXIT_CODES.usage);
+  });
+
+  it('--version prints the package version', async () => {
+    const terminal = fakeTerminal();
+    expect(await runCli(['--version'], terminal)).toBe(EXIT_CODES.ok);
+    expect(terminal.stdout).toEqual([JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version]);
   });
 
   it.each(COMMANDS.map((command) => command.name))('statemesh %s --help prints its usage and exits 0', async (name) => {

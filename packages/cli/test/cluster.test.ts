@@ -307,8 +307,15 @@ describe('HTTP endpoint', () => {
 });
 
 describe('shutdown', () => {
-  it('every node closes cleanly on SIGTERM: exit 0, nothing left running', async () => {
+  it('every node closes cleanly on SIGTERM: exit 0, nothing left running; a watch of a closed node exits 5', async () => {
+    const watch = spawnStatemesh(['watch', ...as('b')]);
+    let stderr = '';
+    watch.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const watchEnd = new Promise<number | null>((resolve) => watch.on('close', resolve));
+    await until('watch to start', () => stderr.includes('watching the whole tree'));
     const results = await Promise.all(Object.values(nodes).map((node) => node.stop('SIGTERM')));
+    expect(await watchEnd).toBe(5);
+    expect(stderr).toMatch(/the node closed the stream/);
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(Object.values(nodes).every((node) => node.child.exitCode === 0)).toBe(true);
   });
