@@ -118,6 +118,9 @@ describe('commands against a running node', () => {
 
   it('get of a missing path exits 3; delete removes a subtree everywhere', async () => {
     expect((await statemesh(['get', 'scene.nothing', ...as('a')])).code).toBe(3);
+    const invalid = await statemesh(['get', 'bad path!', ...as('a')]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/not a valid path/);
     await client('a').set('tmp.one', 1);
     await client('a').set('tmp.two', 2);
     await until('b to have tmp.two', async () => (await client('b').get('tmp.two')) !== undefined);
