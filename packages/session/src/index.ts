@@ -11,6 +11,8 @@ export type { SessionMetrics } from './metrics.js';
 export { ERROR_CODES, StatemeshError, isStatemeshError, isUnder, parsePath } from '@statemesh/contracts';
 export type { BlobRef, Entry, ErrorCode, Mutation, Version, VersionVector } from '@statemesh/contracts';
 export { HashPartition, HashRing } from '@statemesh/hash-ring';
+export { BrickManifest, bricksInFrustum, bricksInRegion, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';
+export type { Brick, Plane } from '@statemesh/brick-manifest';
 export { HybridClock } from '@statemesh/hlc';
 export type { Change, ChangeListener, Conflict, ShardEntry, ShardValue } from '@statemesh/shard';
 export { realTimers } from './timers.js';
