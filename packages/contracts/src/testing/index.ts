@@ -6,3 +6,5 @@ export { runTransportConformance } from './transport-conformance.js';
 export type { HarnessTransportOptions, TransportHarness } from './transport-harness.js';
 export { waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
+export { SilencingRelay } from './silencing-relay.js';
+export type { RelayEndpoint } from './silencing-relay.js';
