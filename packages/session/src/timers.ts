@@ -12,11 +12,17 @@ export interface Timers {
   clearTimeout(timer: TimerHandle): void;
 }
 
-/** Real timers; every one is unref'd, so a forgotten session never keeps the process alive. */
+/**
+ * Real timers; every one is unref'd, so a forgotten session never keeps the process alive. A zero delay runs on
+ * `setImmediate`: Node clamps `setTimeout(0)` to 1 ms, which would be most of an idle node's write latency.
+ */
 export const realTimers: Timers = {
   now: () => performance.now(),
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
-  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+  setTimeout: (callback, delayMs) => (delayMs <= 0 ? { immediate: setImmediate(callback).unref() } : setTimeout(callback, delayMs).unref()),
+  clearTimeout: (timer) => {
+    if ('immediate' in timer) clearImmediate((timer as { immediate: NodeJS.Immediate }).immediate);
+    else clearTimeout(timer as NodeJS.Timeout);
+  },
 };
 
 /** Calls `callback` every `intervalMs` on `timers` until the returned function is called. */
