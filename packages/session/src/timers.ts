@@ -13,12 +13,14 @@ export interface Timers {
 }
 
 /**
- * Real timers; every one is unref'd, so a forgotten session never keeps the process alive. A zero delay runs on
- * `setImmediate`: Node clamps `setTimeout(0)` to 1 ms, which would be most of an idle node's write latency.
+ * Real timers. Delays are unref'd, so a forgotten session never keeps the process alive. A zero delay runs on
+ * `setImmediate`, ref'd: Node clamps `setTimeout(0)` to 1 ms, and the event loop does not wake for an unref'd
+ * immediate (it sleeps in poll until the next timer or I/O), either of which would be most of an idle node's write
+ * latency. An immediate lives for one turn of the loop, so keeping it ref'd keeps nothing alive.
  */
 export const realTimers: Timers = {
   now: () => performance.now(),
-  setTimeout: (callback, delayMs) => (delayMs <= 0 ? { immediate: setImmediate(callback).unref() } : setTimeout(callback, delayMs).unref()),
+  setTimeout: (callback, delayMs) => (delayMs <= 0 ? { immediate: setImmediate(callback) } : setTimeout(callback, delayMs).unref()),
   clearTimeout: (timer) => {
     if ('immediate' in timer) clearImmediate((timer as { immediate: NodeJS.Immediate }).immediate);
     else clearTimeout(timer as NodeJS.Timeout);
