@@ -4,6 +4,7 @@ import {
   isBlobRef,
   isStatemeshError,
   isSystemPath,
+  isUnder,
   isUnderAny,
   type BlobStore,
   type HelloInfo,
@@ -357,7 +358,7 @@ export class Session {
       this.#sequenceMark?.raise(this.#shard.localSeq);
     } catch (error) {
       this.#catchUpsFailed++;
-      if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (it is retried when the peer reconnects): ${describe(error)}`);
+      if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);
     } finally {
       pages.return?.().catch(() => undefined);
       const link = this.#peers.get(peer);
@@ -438,7 +439,7 @@ export class Session {
     }
     for (const link of this.#peers.all()) {
       if (link.node === except) continue;
-      const wanted = link.interests.length === 0 ? batch : batch.filter((m) => isUnderAny(m.path, link.interests) || m.op === 'delete' && link.interests.some((i) => isUnderAny(i, [m.path])));
+      const wanted = link.interests.length === 0 ? batch : batch.filter((m) => wants(link.interests, m));
       if (wanted.length > 0) this.#transport.publish(wanted, { to: link.node });
       if (lastOwn > link.ackedSeq) link.ackedSeq = lastOwn;
     }
@@ -513,6 +514,11 @@ export class Session {
     // The local tree is never drained to peers; drop its outbox so it does not grow.
     this.#system.drain();
   }
+}
+
+/** Whether a peer replicating `interests` wants `mutation`: a write under one of them, or a delete of a subtree holding one. */
+function wants(interests: readonly string[], mutation: Mutation): boolean {
+  return isUnderAny(mutation.path, interests) || (mutation.op === 'delete' && interests.some((interest) => isUnder(interest, mutation.path)));
 }
 
 function lastSeqOf(batch: readonly Mutation[], origin: string): number {

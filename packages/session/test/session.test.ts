@@ -23,6 +23,26 @@ describe('a session over Unix sockets', () => {
     expect(await converged([a, b, c])).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('sends a node only the writes under its interests, and the deletes of subtrees that hold them', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a');
+    // Anti-entropy off: it would repair a missing delete within seconds; this checks the live stream.
+    const viewer = await cluster.start('viewer', ['a'], { interests: ['scene.camera'], antiEntropyIntervalMs: 600_000 });
+    await waitFor('connected', () => a.status().peerCount === 1);
+
+    a.set('scene.camera.fov', 60);
+    a.set('scene.lights.key', 1);
+    a.set('other', 2);
+    await waitFor('the viewer to see the camera', () => viewer.get('scene.camera.fov')?.value === 60);
+    a.set('scene.camera.near', 0.1); // a later write: by now every earlier one has reached the viewer, or never will
+    await waitFor('the viewer to see the later write', () => viewer.get('scene.camera.near') !== undefined);
+    expect(viewer.entries('').map((e) => e.path).sort()).toEqual(['scene.camera.fov', 'scene.camera.near']);
+
+    a.delete('scene'); // a subtree holding the viewer's interest
+    await waitFor('the viewer to see the delete', () => viewer.get('scene.camera.fov') === undefined);
+    expect(viewer.entries('')).toEqual([]);
+  });
+
   it('resolves concurrent writes the same way everywhere and reports the conflict', async () => {
     cluster = testCluster();
     const a = await cluster.start('a');
