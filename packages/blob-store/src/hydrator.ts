@@ -59,8 +59,20 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+/** How far one hydration has got (see {@link Hydrator.progress}). */
+export interface HydrationProgress {
+  readonly state: HydrationState;
+  /** Size in bytes of the whole value. */
+  readonly size: number;
+  /** Distinct chunks of the value; 0 until its manifest is in. */
+  readonly chunks: number;
+  /** Chunks stored so far, whether already held or fetched. */
+  readonly fetched: number;
+}
+
 interface Hydration {
   readonly ref: BlobRef;
+  readonly progress: { chunks: number; fetched: number };
   state: HydrationState;
   error: unknown;
   readonly abort: AbortController;
@@ -155,6 +167,16 @@ export class Hydrator {
   }
 
   /** `pending`, `ready` or `failed`; `undefined` when nothing was requested under `key` (or it was cancelled). */
+  /**
+   * How far the hydration under `key` has got: the value's size, its distinct chunks, and how many of them are
+   * stored (already held or fetched). `chunks` is 0 until the manifest is in. Undefined when nothing was requested.
+   */
+  progress(key: string): HydrationProgress | undefined {
+    const hydration = this.#hydrations.get(key);
+    if (hydration === undefined) return undefined;
+    return { state: hydration.state, size: hydration.ref.size, chunks: hydration.progress.chunks, fetched: hydration.progress.fetched };
+  }
+
   state(key: string): HydrationState | undefined {
     return this.#hydrations.get(key)?.state;
   }
@@ -204,7 +226,7 @@ export class Hydrator {
   }
 
   #start(key: string, ref: BlobRef, previous: Hydration | undefined): void {
-    const hydration: Hydration = { ref, state: 'pending', error: undefined, abort: new AbortController(), waiters: new Set() };
+    const hydration: Hydration = { ref, progress: { chunks: 0, fetched: 0 }, state: 'pending', error: undefined, abort: new AbortController(), waiters: new Set() };
     if (previous !== undefined) {
       previous.abort.abort();
       for (const waiter of previous.waiters) hydration.waiters.add(waiter); // waiters want the key's value
@@ -217,7 +239,7 @@ export class Hydrator {
   async #run(key: string, hydration: Hydration): Promise<void> {
     let value: Uint8Array;
     try {
-      value = await this.#hydrate(hydration.ref, hydration.abort.signal);
+      value = await this.#hydrate(hydration.ref, hydration.abort.signal, hydration.progress);
     } catch (error) {
       if (this.#hydrations.get(key) !== hydration) return; // cancelled or replaced: its waiters moved on
       hydration.state = 'failed';
@@ -243,7 +265,7 @@ export class Hydrator {
     });
   }
 
-  async #hydrate(ref: BlobRef, signal: AbortSignal): Promise<Uint8Array> {
+  async #hydrate(ref: BlobRef, signal: AbortSignal, progress: Hydration['progress']): Promise<Uint8Array> {
     const manifest = checkManifest(decodeManifest(await this.#obtain(ref.digest, signal)), ref);
     if (manifest.totalSize > this.#maxDecodedBytes) {
       throw new StatemeshError(
@@ -255,6 +277,8 @@ export class Hydrator {
     const wanted = [...new Set(manifest.chunks.map((chunk) => chunk.digest))];
     const missing: string[] = [];
     for (const digest of wanted) if (!(await this.#store.has(digest))) missing.push(digest);
+    progress.chunks = wanted.length;
+    progress.fetched = wanted.length - missing.length;
     // A few fetches in flight; the first failure stops the others.
     const failed = new AbortController();
     const fetchSignal = AbortSignal.any([signal, failed.signal]);
@@ -263,6 +287,7 @@ export class Hydrator {
       while (next < missing.length && !fetchSignal.aborted) {
         const digest = missing[next++]!;
         await this.#store.put(await this.#fetchVerified(digest, fetchSignal));
+        progress.fetched++;
       }
     };
     let firstError: unknown;

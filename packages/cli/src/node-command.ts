@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { StatemeshError, type Session } from '@statemesh/session';
+import { StatemeshError, type Session, type SessionProgress } from '@statemesh/session';
 import { integer } from './admin-commands.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -89,7 +89,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
         }
       }
       if (node.httpUrl !== undefined) say('http', `dashboard ${node.httpUrl}/ (metrics ${node.httpUrl}/metrics)`, { url: node.httpUrl });
-      const stopProgress = watchProgress(session, say);
+      const stopProgress = watchProgress(session, say, values['json'] === true ? undefined : terminal);
       const received = signal ?? (await new Promise<string>((resolve) => (wake = resolve)));
       stopProgress();
       say('closing', `${received}: closing (flushing writes to peers)`, { signal: received });
@@ -108,8 +108,12 @@ function reporter(json: boolean, terminal: Terminal): Say {
   return (event, text, fields) => terminal.out(json ? JSON.stringify({ event, ...fields, message: text }) : text);
 }
 
-/** Prints peer state changes, catch-ups and hydrations as they happen (from status and metrics). */
-function watchProgress(session: Session, say: Say): () => void {
+/**
+ * Prints peer state changes, catch-ups and hydrations as they happen (from status and metrics), and, on `terminal`,
+ * a status line for the long ones under way: entries received by a catch-up, chunks of a large value fetched.
+ */
+function watchProgress(session: Session, say: Say, terminal: Terminal | undefined): () => void {
+  let showing = false;
   const states = new Map<string, string>();
   let catchUps = session.metrics().catchUps;
   let hydrations = session.metrics().hydrations;
@@ -145,10 +149,31 @@ function watchProgress(session: Session, say: Say): () => void {
       say('hydration', h.pending > 0 ? `fetching large values: ${h.pending} pending, ${h.completed} fetched, ${h.failed} failed` : `large values fetched: ${h.completed} in all, ${h.failed} failed`, { ...h });
       hydrations = h;
     }
+    if (terminal !== undefined) {
+      const line = progressLine(session.progress());
+      if (line !== undefined) terminal.progress(line);
+      else if (showing) terminal.progressDone();
+      showing = line !== undefined;
+    }
   };
   tick();
   const timer = setInterval(tick, 250);
   return () => clearInterval(timer);
+}
+
+/** One status line for what is under way, or undefined when nothing is. */
+export function progressLine(progress: SessionProgress): string | undefined {
+  const parts = [
+    ...progress.catchUps.map((c) => `catching up from ${c.peer}: ${c.entries.toLocaleString('en-US')} entries in ${c.pages} pages (${(c.elapsedMs / 1000).toFixed(1)} s)`),
+    ...progress.hydrations
+      .filter((h) => h.state === 'pending')
+      .map((h) => `fetching ${h.path} (${mebibytes(h.size)}): ${h.chunks === 0 ? 'manifest' : `${h.fetched}/${h.chunks} chunks, ${Math.floor((100 * h.fetched) / h.chunks)}%`}`),
+  ];
+  return parts.length === 0 ? undefined : parts.join('; ');
+}
+
+function mebibytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {

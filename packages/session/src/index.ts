@@ -1,7 +1,7 @@
 export { join } from './join.js';
 export type { JoinOptions } from './join.js';
 export { Session } from './session.js';
-export type { PeerStatus, SessionStatus } from './session.js';
+export type { PeerStatus, SessionProgress, SessionStatus } from './session.js';
 export { resolveConfig } from './config.js';
 export type { AuthConfig, SessionConfig, TlsConfig, TransportKind } from './config.js';
 export { RECENT_CONFLICTS_IN_TREE, metricsToPaths } from './metrics.js';

@@ -49,6 +49,20 @@ export interface SessionStatus {
   readonly conflicts: number;
 }
 
+/** Long operations under way: catch-ups from peers and large values being fetched. */
+export interface SessionProgress {
+  readonly catchUps: readonly { readonly peer: string; readonly pages: number; readonly entries: number; readonly elapsedMs: number }[];
+  readonly hydrations: readonly {
+    readonly path: string;
+    readonly state: string;
+    /** Bytes of the whole value. */
+    readonly size: number;
+    /** Distinct chunks of the value (0 until its manifest is in), and how many are stored here. */
+    readonly chunks: number;
+    readonly fetched: number;
+  }[];
+}
+
 /** The parts `join()` assembles. */
 export interface SessionParts {
   readonly config: ResolvedConfig;
@@ -90,6 +104,10 @@ export class Session {
   #stopMetrics: (() => void) | undefined;
   #stopAntiEntropy: (() => void) | undefined;
   #antiEntropyTurn = 0;
+  /** Catch-ups under way, by peer. */
+  readonly #catchUpProgress = new Map<string, { pages: number; entries: number; startedAt: number }>();
+  /** Paths whose large value is being hydrated. */
+  readonly #hydrating = new Set<string>();
   #flushScheduled = false;
   #pumpCycles = 0;
   #catchUpsCompleted = 0;
@@ -246,6 +264,18 @@ export class Session {
     };
   }
 
+  /** Catch-ups and hydrations under way, with how far each has got (for progress displays). */
+  progress(): SessionProgress {
+    const now = this.#timers.now();
+    return {
+      catchUps: [...this.#catchUpProgress].map(([peer, p]) => ({ peer, pages: p.pages, entries: p.entries, elapsedMs: now - p.startedAt })),
+      hydrations: [...this.#hydrating].flatMap((path) => {
+        const p = this.#hydrator.progress(path);
+        return p === undefined ? [] : [{ path, state: p.state, size: p.size, chunks: p.chunks, fetched: p.fetched }];
+      }),
+    };
+  }
+
   /** The counters published under `__system.distributed.<cluster>`. */
   metrics(): SessionMetrics {
     const counters = this.#shard.counters();
@@ -345,12 +375,16 @@ export class Session {
   async #catchUp(peer: string): Promise<void> {
     const request: SnapshotRequest = { prefixes: this.#config.interests, vector: this.#shard.vector(), pageSize: SNAPSHOT_PAGE_SIZE };
     const pages = this.#transport.requestSnapshot(peer, request)[Symbol.asyncIterator]();
+    const progress = { pages: 0, entries: 0, startedAt: this.#timers.now() };
+    this.#catchUpProgress.set(peer, progress);
     try {
       for (;;) {
         const next = await this.#within(pages.next(), this.#config.catchUpPageTimeoutMs, `the next catch-up page from '${peer}'`);
         if (next.done === true) break;
         // The vector is raised only with the last page: a catch-up cut off half-way is asked for again.
         this.#shard.applyPage(next.value, peer);
+        progress.pages++;
+        progress.entries += next.value.entries.length;
       }
       this.#catchUpsCompleted++;
       const link = this.#peers.get(peer);
@@ -361,6 +395,7 @@ export class Session {
       if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);
     } finally {
       pages.return?.().catch(() => undefined);
+      if (this.#catchUpProgress.get(peer) === progress) this.#catchUpProgress.delete(peer);
       const link = this.#peers.get(peer);
       if (link !== undefined) link.catchUp = undefined;
       this.#firstCatchUp.resolve();
@@ -452,12 +487,17 @@ export class Session {
     if (value?.ref === undefined || !isBlobRef(value.ref)) return;
     const ref = value.ref;
     this.#hydrator.request(path, ref);
+    this.#hydrating.add(path);
     this.#hydrator.wait(path).then(
       (bytes) => {
         // A newer write may have replaced the value meanwhile: install only what is still current.
-        if (this.#shard.get(path)?.ref?.digest !== ref.digest) return;
+        if (this.#shard.get(path)?.ref?.digest !== ref.digest) {
+          if (this.#shard.get(path)?.pending !== true) this.#hydrating.delete(path);
+          return;
+        }
         this.#shard.markHydrated(path, bytes);
         this.#hydrationsCompleted++;
+        this.#hydrating.delete(path);
         this.#hydrationRetries.delete(path);
       },
       (error: unknown) => {

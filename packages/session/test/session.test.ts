@@ -98,6 +98,7 @@ describe('a session over Unix sockets', () => {
     expect(value.ref?.size).toBe(volume.length);
     expect(Buffer.compare(Buffer.from(value.bytes!), Buffer.from(volume))).toBe(0);
     expect(b.status().pendingHydrations).toBe(0);
+    expect(b.progress()).toEqual({ catchUps: [], hydrations: [] }); // nothing left under way
     await converged([a, b]);
   });
 
