@@ -26,3 +26,8 @@ export { DEAD_AFTER_INTERVALS, Liveness, SUSPECT_AFTER_INTERVALS } from './liven
 export type { LivenessChange } from './liveness.js';
 export { Backoff } from './backoff.js';
 export type { ReconnectOptions } from './backoff.js';
+export { ChunkRequests } from './chunk-requests.js';
+export type { ChunkRequestsLinks } from './chunk-requests.js';
+export { SnapshotStreams } from './snapshot-streams.js';
+export type { SnapshotStreamsLinks } from './snapshot-streams.js';
+export { peerUnavailable } from './peer-unavailable.js';
