@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { HelloInfo, SnapshotPage } from '@statemesh/contracts';
+import type { HelloInfo } from '@statemesh/contracts';
 import {
   IpcFrameDecoder,
   encodeIpcFrame,
@@ -21,18 +21,6 @@ export interface ConnectionEvents {
   closed(connection: Connection, reason: string): void;
 }
 
-/** A chunk fetch waiting for its answer on a connection. */
-export interface ChunkWaiter {
-  resolve(answer: { found: boolean; data: Uint8Array }): void;
-  reject(error: Error): void;
-}
-
-/** A snapshot stream waiting for its pages on a connection. */
-export interface SnapshotWaiter {
-  page(page: SnapshotPage, error: string | undefined): void;
-  fail(error: Error): void;
-}
-
 /** Handshake: Hello not yet exchanged. Active: carries the peer's traffic. Standby: a duplicate being wound down. */
 export type ConnectionState = 'handshake' | 'active' | 'standby' | 'closed';
 
@@ -51,8 +39,6 @@ export class Connection {
   readonly address: string;
   readonly openedAt = Date.now();
   readonly writer: SocketWriter;
-  readonly chunkWaiters = new Map<number, ChunkWaiter>();
-  readonly snapshotWaiters = new Map<number, SnapshotWaiter>();
   state: ConnectionState = 'handshake';
   /** Set by the Hello exchange. */
   peer: string | undefined;

@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   StatemeshError,
-  isDigest,
   isStatemeshError,
   type FetchChunkOptions,
   type Mutation,
@@ -24,8 +23,11 @@ import {
   type SnapshotRequestFrame,
   type UnknownFrame,
   Backoff,
+  ChunkRequests,
   Liveness,
   DEAD_AFTER_INTERVALS,
+  SnapshotStreams,
+  peerUnavailable,
 } from '@statemesh/wire';
 import { formatAddress, type IpcAddress } from './address.js';
 import { Connection, type ConnectionEvents } from './connection.js';
@@ -63,6 +65,8 @@ export class IpcTransport implements Transport {
   readonly #dialers: SeedDialer[] = [];
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #nextRequestId = 1;
+  readonly #chunks: ChunkRequests<Connection>;
+  readonly #snapshots: SnapshotStreams<Connection>;
   #closing: Promise<void> | undefined;
   readonly #stats: Mutable<TransportStats> = {
     published: 0,
@@ -90,6 +94,16 @@ export class IpcTransport implements Transport {
     this.#options = resolveOptions(options);
     this.nodeId = this.#options.nodeId;
     this.clusterId = this.#options.clusterId;
+    const nextRequestId = (): number => this.#nextRequestId++;
+    const send = (connection: Connection, frame: Frame): boolean => this.#send(connection, frame);
+    this.#chunks = new ChunkRequests({
+      source: PACKAGE,
+      peers: this.#peers,
+      nextRequestId,
+      send,
+      closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
+    });
+    this.#snapshots = new SnapshotStreams({ source: PACKAGE, peers: this.#peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
   }
 
   /** The address this node listens on, with the real port when `tcp://...:0` was asked for; undefined when not listening. */
@@ -194,98 +208,13 @@ export class IpcTransport implements Transport {
    */
   async fetchChunk(digest: string, options: FetchChunkOptions = {}): Promise<Uint8Array> {
     this.#assertRunning('fetchChunk');
-    if (!isDigest(digest)) {
-      throw new StatemeshError('INVALID_ARGUMENT', `${PACKAGE}: ${JSON.stringify(digest)} is not a SHA-256 digest (64 lowercase hex characters)`);
-    }
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const candidates = options.peer === undefined ? [...this.#peers.keys()] : [options.peer];
-    if (candidates.every((node) => !this.#peers.has(node))) {
-      throw new StatemeshError(
-        'NO_PEERS',
-        options.peer === undefined
-          ? `${PACKAGE}: no peer is connected to fetch chunk ${digest} from; wait for a peer to come up`
-          : `${PACKAGE}: peer ${options.peer} is not connected; fetch chunk ${digest} from another peer or wait for it to come up`,
-        { details: { digest, peer: options.peer } },
-      );
-    }
-    const signal = options.signal;
-    if (signal?.aborted === true) throw cancelled(digest);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StatemeshError('TIMEOUT', `${PACKAGE}: no peer delivered chunk ${digest} within ${timeoutMs} ms; retry later or raise timeoutMs`, {
-              details: { digest, timeoutMs },
-            }),
-          ),
-        timeoutMs,
-      );
-      onAbort = () => reject(cancelled(digest));
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    const cancel = { requestId: 0, connection: undefined as Connection | undefined };
-    try {
-      return await Promise.race([this.#askInTurn(digest, candidates, cancel), stop]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
-      cancel.connection?.chunkWaiters.delete(cancel.requestId);
-    }
+    return this.#chunks.fetch(digest, options);
   }
 
   /** Asks `peer` for a snapshot or catch-up and yields its pages in order; throws `PEER_UNAVAILABLE` or `TIMEOUT`. */
   async *requestSnapshot(peer: string, request: SnapshotRequest): AsyncIterable<SnapshotPage> {
     this.#assertRunning('requestSnapshot');
-    const connection = this.#peers.get(peer);
-    if (connection === undefined) throw unavailable(peer, 'it is not connected');
-    const requestId = this.#nextRequestId++;
-    const queue: Array<{ page: SnapshotPage; error: string | undefined }> = [];
-    let failure: Error | undefined;
-    let wake: (() => void) | undefined;
-    connection.snapshotWaiters.set(requestId, {
-      page(page, error) {
-        queue.push({ page, error });
-        wake?.();
-      },
-      fail(error) {
-        failure = error;
-        wake?.();
-      },
-    });
-    const frame: SnapshotRequestFrame = { kind: 'snapshot-request', requestId, prefixes: [...request.prefixes] };
-    if (request.vector !== undefined) frame.vector = request.vector;
-    if (request.pageSize !== undefined) frame.pageSize = request.pageSize;
-    const timeoutMs = this.#options.snapshotTimeoutMs;
-    try {
-      if (!this.#send(connection, frame)) throw unavailable(peer, 'it was disconnected for not keeping up');
-      for (;;) {
-        if (queue.length === 0 && failure === undefined) {
-          let timer: NodeJS.Timeout | undefined;
-          const timedOut = await new Promise<boolean>((resolve) => {
-            wake = () => resolve(false);
-            timer = setTimeout(() => resolve(true), timeoutMs);
-          });
-          wake = undefined;
-          clearTimeout(timer);
-          if (timedOut) {
-            throw new StatemeshError('TIMEOUT', `${PACKAGE}: peer ${peer} sent no snapshot page for ${timeoutMs} ms; retry, or raise snapshotTimeoutMs`, {
-              details: { peer, timeoutMs },
-            });
-          }
-        }
-        const next = queue.shift();
-        if (next === undefined) throw failure!;
-        if (next.error !== undefined) {
-          throw new StatemeshError('INTERNAL', `${PACKAGE}: peer ${peer} could not produce the snapshot: ${next.error}`, { details: { peer } });
-        }
-        yield next.page;
-        if (next.page.last) return;
-      }
-    } finally {
-      connection.snapshotWaiters.delete(requestId);
-    }
+    yield* this.#snapshots.request(peer, request);
   }
 
   /** Counters since construction. */
@@ -312,7 +241,7 @@ export class IpcTransport implements Transport {
         new Promise<void>((resolve) => {
           if (connection.state === 'closed') resolve();
           else connection.socket.once('close', () => resolve());
-          failWaiters(connection, closedError('the request'));
+          this.#failRequests(connection, closedError('the request'));
           connection.end('node is closing', END_GRACE_MS);
         }),
     );
@@ -422,20 +351,15 @@ export class IpcTransport implements Transport {
       case 'chunk-request':
         void this.#serveChunk(connection, frame.requestId, frame.digest);
         return;
-      case 'chunk-response': {
-        const waiter = connection.chunkWaiters.get(frame.requestId);
-        connection.chunkWaiters.delete(frame.requestId);
-        waiter?.resolve({ found: frame.found, data: frame.data });
+      case 'chunk-response':
+        this.#chunks.answer(connection, frame);
         return;
-      }
       case 'snapshot-request':
         void this.#serveSnapshot(connection, frame);
         return;
-      case 'snapshot-page': {
-        const page: SnapshotPage = frame.vector === undefined ? { entries: frame.entries, last: frame.last } : { entries: frame.entries, last: frame.last, vector: frame.vector };
-        connection.snapshotWaiters.get(frame.requestId)?.page(page, frame.error);
+      case 'snapshot-page':
+        this.#snapshots.page(connection, frame);
         return;
-      }
       case 'goodbye':
         connection.peerGoodbye = frame.reason;
         return;
@@ -604,31 +528,6 @@ export class IpcTransport implements Transport {
     this.#sendPage(connection, rest);
   }
 
-  async #askInTurn(digest: string, candidates: readonly string[], cancel: { requestId: number; connection: Connection | undefined }): Promise<Uint8Array> {
-    let answered = 0;
-    for (const node of candidates) {
-      if (this.#state !== 'running') throw closedError('fetchChunk');
-      const connection = this.#peers.get(node);
-      if (connection === undefined) continue;
-      const requestId = this.#nextRequestId++;
-      cancel.requestId = requestId;
-      cancel.connection = connection;
-      const answer = new Promise<{ found: boolean; data: Uint8Array }>((resolve, reject) => connection.chunkWaiters.set(requestId, { resolve, reject }));
-      if (!this.#send(connection, { kind: 'chunk-request', requestId, digest })) continue;
-      try {
-        const { found, data } = await answer;
-        if (found) return data;
-        answered++;
-      } catch (error) {
-        if (isStatemeshError(error, 'CLOSED')) throw error;
-        // That peer went away: ask the next one.
-      }
-    }
-    throw answered === 0
-      ? new StatemeshError('NO_PEERS', `${PACKAGE}: every peer to ask for chunk ${digest} disconnected; retry when peers are up`, { details: { digest } })
-      : new StatemeshError('CHUNK_NOT_FOUND', `${PACKAGE}: no peer holds chunk ${digest} (${answered} answered that they do not)`, { details: { digest, answered } });
-  }
-
   #tick(): void {
     const now = Date.now();
     for (const connection of this.#connections) {
@@ -723,7 +622,7 @@ export class IpcTransport implements Transport {
 
   #onClosed(connection: Connection, reason: string): void {
     this.#connections.delete(connection);
-    failWaiters(connection, unavailable(connection.peer ?? connection.address, reason));
+    this.#failRequests(connection, peerUnavailable(PACKAGE, connection.peer ?? connection.address, reason));
     const peer = connection.peer;
     if (peer !== undefined && this.#peers.get(peer) === connection) {
       this.#peers.delete(peer);
@@ -735,6 +634,12 @@ export class IpcTransport implements Transport {
       // Parked while the node is still up through another connection; redialled when that one goes down.
       dialer.closed(peer !== undefined && this.#peers.has(peer));
     }
+  }
+
+  /** Fails the chunk fetches and snapshot requests waiting on `connection`. */
+  #failRequests(connection: Connection, error: Error): void {
+    this.#chunks.failConnection(connection, error);
+    this.#snapshots.failConnection(connection, error);
   }
 
   #emit(event: PeerEvent): void {
@@ -761,21 +666,6 @@ export class IpcTransport implements Transport {
 
 const dialerOf = new WeakMap<Connection, SeedDialer>();
 
-function failWaiters(connection: Connection, error: Error): void {
-  for (const waiter of connection.chunkWaiters.values()) waiter.reject(error);
-  connection.chunkWaiters.clear();
-  for (const waiter of connection.snapshotWaiters.values()) waiter.fail(error);
-  connection.snapshotWaiters.clear();
-}
-
 function closedError(what: string): StatemeshError {
   return new StatemeshError('CLOSED', `${PACKAGE}: the transport is closed; ${what} cannot run. Create a new IpcTransport`);
-}
-
-function cancelled(digest: string): StatemeshError {
-  return new StatemeshError('CANCELLED', `${PACKAGE}: fetch of chunk ${digest} was cancelled by its signal`, { details: { digest } });
-}
-
-function unavailable(peer: string, why: string): StatemeshError {
-  return new StatemeshError('PEER_UNAVAILABLE', `${PACKAGE}: peer ${peer} is unavailable: ${why}; retry once it is back up`, { details: { peer } });
 }
