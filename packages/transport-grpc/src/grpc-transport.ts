@@ -1,7 +1,6 @@
 import { Client, Server, status as Status, type ChannelCredentials, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import {
   StatemeshError,
-  isDigest,
   isStatemeshError,
   type FetchChunkOptions,
   type Mutation,
@@ -26,8 +25,11 @@ import {
   type SnapshotRequestFrame,
   type UnknownFrame,
   Backoff,
+  ChunkRequests,
   DEAD_AFTER_INTERVALS,
   Liveness,
+  SnapshotStreams,
+  peerUnavailable,
 } from '@statemesh/wire';
 import { formatHostPort, type HostPort } from './address.js';
 import { resolveOptions, type GrpcTransportOptions, type ResolvedOptions } from './options.js';
@@ -69,6 +71,8 @@ export class GrpcTransport implements Transport {
   readonly #lastDialError = new WeakMap<SeedDialer, string>();
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #nextRequestId = 1;
+  readonly #chunks: ChunkRequests<PeerStream>;
+  readonly #snapshots: SnapshotStreams<PeerStream>;
   #closing: Promise<void> | undefined;
   readonly #stats: Mutable<TransportStats> = {
     published: 0,
@@ -96,6 +100,16 @@ export class GrpcTransport implements Transport {
     this.#options = resolveOptions(options);
     this.nodeId = this.#options.nodeId;
     this.clusterId = this.#options.clusterId;
+    const nextRequestId = (): number => this.#nextRequestId++;
+    const send = (stream: PeerStream, frame: Frame): boolean => this.#send(stream, frame);
+    this.#chunks = new ChunkRequests({
+      source: PACKAGE,
+      peers: this.#peers,
+      nextRequestId,
+      send,
+      closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
+    });
+    this.#snapshots = new SnapshotStreams({ source: PACKAGE, peers: this.#peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
   }
 
   /** The `host:port` this node serves on, with the real port when port 0 was asked for; undefined when not listening. */
@@ -204,98 +218,13 @@ export class GrpcTransport implements Transport {
    */
   async fetchChunk(digest: string, options: FetchChunkOptions = {}): Promise<Uint8Array> {
     this.#assertRunning('fetchChunk');
-    if (!isDigest(digest)) {
-      throw new StatemeshError('INVALID_ARGUMENT', `${PACKAGE}: ${JSON.stringify(digest)} is not a SHA-256 digest (64 lowercase hex characters)`);
-    }
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const candidates = options.peer === undefined ? [...this.#peers.keys()] : [options.peer];
-    if (candidates.every((node) => !this.#peers.has(node))) {
-      throw new StatemeshError(
-        'NO_PEERS',
-        options.peer === undefined
-          ? `${PACKAGE}: no peer is connected to fetch chunk ${digest} from; wait for a peer to come up`
-          : `${PACKAGE}: peer ${options.peer} is not connected; fetch chunk ${digest} from another peer or wait for it to come up`,
-        { details: { digest, peer: options.peer } },
-      );
-    }
-    const signal = options.signal;
-    if (signal?.aborted === true) throw cancelled(digest);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StatemeshError('TIMEOUT', `${PACKAGE}: no peer delivered chunk ${digest} within ${timeoutMs} ms; retry later or raise timeoutMs`, {
-              details: { digest, timeoutMs },
-            }),
-          ),
-        timeoutMs,
-      );
-      onAbort = () => reject(cancelled(digest));
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    const pending = { requestId: 0, stream: undefined as PeerStream | undefined };
-    try {
-      return await Promise.race([this.#askInTurn(digest, candidates, pending), stop]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
-      pending.stream?.chunkWaiters.delete(pending.requestId);
-    }
+    return this.#chunks.fetch(digest, options);
   }
 
   /** Asks `peer` for a snapshot or catch-up and yields its pages in order; throws `PEER_UNAVAILABLE` or `TIMEOUT`. */
   async *requestSnapshot(peer: string, request: SnapshotRequest): AsyncIterable<SnapshotPage> {
     this.#assertRunning('requestSnapshot');
-    const stream = this.#peers.get(peer);
-    if (stream === undefined) throw unavailable(peer, 'it is not connected');
-    const requestId = this.#nextRequestId++;
-    const queue: Array<{ page: SnapshotPage; error: string | undefined }> = [];
-    let failure: Error | undefined;
-    let wake: (() => void) | undefined;
-    stream.snapshotWaiters.set(requestId, {
-      page(page, error) {
-        queue.push({ page, error });
-        wake?.();
-      },
-      fail(error) {
-        failure = error;
-        wake?.();
-      },
-    });
-    const frame: SnapshotRequestFrame = { kind: 'snapshot-request', requestId, prefixes: [...request.prefixes] };
-    if (request.vector !== undefined) frame.vector = request.vector;
-    if (request.pageSize !== undefined) frame.pageSize = request.pageSize;
-    const timeoutMs = this.#options.snapshotTimeoutMs;
-    try {
-      if (!this.#send(stream, frame)) throw unavailable(peer, 'it was disconnected for not keeping up');
-      for (;;) {
-        if (queue.length === 0 && failure === undefined) {
-          let timer: NodeJS.Timeout | undefined;
-          const timedOut = await new Promise<boolean>((resolve) => {
-            wake = () => resolve(false);
-            timer = setTimeout(() => resolve(true), timeoutMs);
-          });
-          wake = undefined;
-          clearTimeout(timer);
-          if (timedOut) {
-            throw new StatemeshError('TIMEOUT', `${PACKAGE}: peer ${peer} sent no snapshot page for ${timeoutMs} ms; retry, or raise snapshotTimeoutMs`, {
-              details: { peer, timeoutMs },
-            });
-          }
-        }
-        const next = queue.shift();
-        if (next === undefined) throw failure!;
-        if (next.error !== undefined) {
-          throw new StatemeshError('INTERNAL', `${PACKAGE}: peer ${peer} could not produce the snapshot: ${next.error}`, { details: { peer } });
-        }
-        yield next.page;
-        if (next.page.last) return;
-      }
-    } finally {
-      stream.snapshotWaiters.delete(requestId);
-    }
+    yield* this.#snapshots.request(peer, request);
   }
 
   /** Counters since construction. */
@@ -322,7 +251,7 @@ export class GrpcTransport implements Transport {
       (stream) =>
         new Promise<void>((resolve) => {
           stream.whenClosed(resolve);
-          failWaiters(stream, closedError('the request'));
+          this.#failRequests(stream, closedError('the request'));
           stream.end('node is closing', goodbye, END_GRACE_MS);
         }),
     );
@@ -437,20 +366,15 @@ export class GrpcTransport implements Transport {
       case 'chunk-request':
         void this.#serveChunk(stream, frame.requestId, frame.digest);
         return;
-      case 'chunk-response': {
-        const waiter = stream.chunkWaiters.get(frame.requestId);
-        stream.chunkWaiters.delete(frame.requestId);
-        waiter?.resolve({ found: frame.found, data: frame.data });
+      case 'chunk-response':
+        this.#chunks.answer(stream, frame);
         return;
-      }
       case 'snapshot-request':
         void this.#serveSnapshot(stream, frame);
         return;
-      case 'snapshot-page': {
-        const page: SnapshotPage = frame.vector === undefined ? { entries: frame.entries, last: frame.last } : { entries: frame.entries, last: frame.last, vector: frame.vector };
-        stream.snapshotWaiters.get(frame.requestId)?.page(page, frame.error);
+      case 'snapshot-page':
+        this.#snapshots.page(stream, frame);
         return;
-      }
       case 'goodbye':
         stream.peerGoodbye = frame.reason;
         return;
@@ -624,31 +548,6 @@ export class GrpcTransport implements Transport {
     this.#sendPage(stream, rest);
   }
 
-  async #askInTurn(digest: string, candidates: readonly string[], pending: { requestId: number; stream: PeerStream | undefined }): Promise<Uint8Array> {
-    let answered = 0;
-    for (const node of candidates) {
-      if (this.#state !== 'running') throw closedError('fetchChunk');
-      const stream = this.#peers.get(node);
-      if (stream === undefined) continue;
-      const requestId = this.#nextRequestId++;
-      pending.requestId = requestId;
-      pending.stream = stream;
-      const answer = new Promise<{ found: boolean; data: Uint8Array }>((resolve, reject) => stream.chunkWaiters.set(requestId, { resolve, reject }));
-      if (!this.#send(stream, { kind: 'chunk-request', requestId, digest })) continue;
-      try {
-        const { found, data } = await answer;
-        if (found) return data;
-        answered++;
-      } catch (error) {
-        if (isStatemeshError(error, 'CLOSED')) throw error;
-        // That peer went away: ask the next one.
-      }
-    }
-    throw answered === 0
-      ? new StatemeshError('NO_PEERS', `${PACKAGE}: every peer to ask for chunk ${digest} disconnected; retry when peers are up`, { details: { digest } })
-      : new StatemeshError('CHUNK_NOT_FOUND', `${PACKAGE}: no peer holds chunk ${digest} (${answered} answered that they do not)`, { details: { digest, answered } });
-  }
-
   #tick(): void {
     const now = Date.now();
     for (const stream of this.#streams) {
@@ -741,7 +640,7 @@ export class GrpcTransport implements Transport {
 
   #onClosed(stream: PeerStream, reason: string, status: StatusObject | undefined): void {
     this.#streams.delete(stream);
-    failWaiters(stream, unavailable(stream.peer ?? stream.address, reason));
+    this.#failRequests(stream, peerUnavailable(PACKAGE, stream.peer ?? stream.address, reason));
     const dialer = this.#dialerOf.get(stream);
     if (dialer !== undefined && status !== undefined && status.code !== Status.OK && status.code !== Status.CANCELLED) this.#onDialFailure(dialer, status);
     const peer = stream.peer;
@@ -776,6 +675,12 @@ export class GrpcTransport implements Transport {
     );
   }
 
+  /** Fails the chunk fetches and snapshot requests waiting on `stream`. */
+  #failRequests(stream: PeerStream, error: Error): void {
+    this.#chunks.failConnection(stream, error);
+    this.#snapshots.failConnection(stream, error);
+  }
+
   #emit(event: PeerEvent): void {
     try {
       this.#host?.onPeerEvent(event);
@@ -798,21 +703,6 @@ export class GrpcTransport implements Transport {
   }
 }
 
-function failWaiters(stream: PeerStream, error: Error): void {
-  for (const waiter of stream.chunkWaiters.values()) waiter.reject(error);
-  stream.chunkWaiters.clear();
-  for (const waiter of stream.snapshotWaiters.values()) waiter.fail(error);
-  stream.snapshotWaiters.clear();
-}
-
 function closedError(what: string): StatemeshError {
   return new StatemeshError('CLOSED', `${PACKAGE}: the transport is closed; ${what} cannot run. Create a new GrpcTransport`);
-}
-
-function cancelled(digest: string): StatemeshError {
-  return new StatemeshError('CANCELLED', `${PACKAGE}: fetch of chunk ${digest} was cancelled by its signal`, { details: { digest } });
-}
-
-function unavailable(peer: string, why: string): StatemeshError {
-  return new StatemeshError('PEER_UNAVAILABLE', `${PACKAGE}: peer ${peer} is unavailable: ${why}; retry once it is back up`, { details: { peer } });
 }

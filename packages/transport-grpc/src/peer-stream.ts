@@ -1,5 +1,5 @@
 import { status as Status, type Client, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import type { HelloInfo, SnapshotPage } from '@statemesh/contracts';
+import type { HelloInfo } from '@statemesh/contracts';
 import {
   type Frame,
   type UnknownFrame,
@@ -16,18 +16,6 @@ export interface StreamEvents {
   badInput(stream: PeerStream, error: unknown, bytes: number): void;
   /** The stream ended; `status` is the gRPC status the dialling side received, when it did. */
   closed(stream: PeerStream, reason: string, status: StatusObject | undefined): void;
-}
-
-/** A chunk fetch waiting for its answer on a stream. */
-export interface ChunkWaiter {
-  resolve(answer: { found: boolean; data: Uint8Array }): void;
-  reject(error: Error): void;
-}
-
-/** A snapshot request waiting for its pages on a stream. */
-export interface SnapshotWaiter {
-  page(page: SnapshotPage, error: string | undefined): void;
-  fail(error: Error): void;
 }
 
 /** Handshake: Hello not yet exchanged. Active: carries the peer's traffic. Standby: a duplicate being wound down. */
@@ -47,8 +35,6 @@ export class PeerStream {
   readonly address: string;
   readonly openedAt = Date.now();
   readonly writer: StreamWriter;
-  readonly chunkWaiters = new Map<number, ChunkWaiter>();
-  readonly snapshotWaiters = new Map<number, SnapshotWaiter>();
   state: StreamState = 'handshake';
   /** Set by the Hello exchange. */
   peer: string | undefined;
