@@ -31,3 +31,5 @@ export type { ChunkRequestsLinks } from './chunk-requests.js';
 export { SnapshotStreams } from './snapshot-streams.js';
 export type { SnapshotStreamsLinks } from './snapshot-streams.js';
 export { peerUnavailable } from './peer-unavailable.js';
+export { describePeers } from './describe-peers.js';
+export type { DescribedConnection } from './describe-peers.js';
