@@ -29,6 +29,7 @@ import {
   DEAD_AFTER_INTERVALS,
   Liveness,
   SnapshotStreams,
+  describePeers,
   peerUnavailable,
 } from '@statemesh/wire';
 import { formatHostPort, type HostPort } from './address.js';
@@ -197,19 +198,7 @@ export class GrpcTransport implements Transport {
 
   /** Connected peers: `up` or `suspect`, with the time since they were last heard from. */
   peers(): PeerInfo[] {
-    const now = Date.now();
-    const out: PeerInfo[] = [];
-    for (const [node, stream] of this.#peers) {
-      const liveness = stream.liveness!;
-      out.push({
-        node,
-        state: liveness.state === 'suspect' ? 'suspect' : liveness.state === 'dead' ? 'dead' : 'up',
-        lastSeenMs: Math.max(0, now - liveness.lastSeen),
-        protocolVersion: stream.version,
-        address: stream.address,
-      });
-    }
-    return out;
+    return describePeers(this.#peers, Date.now());
   }
 
   /**

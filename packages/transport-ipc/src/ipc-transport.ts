@@ -27,6 +27,7 @@ import {
   Liveness,
   DEAD_AFTER_INTERVALS,
   SnapshotStreams,
+  describePeers,
   peerUnavailable,
 } from '@statemesh/wire';
 import { formatAddress, type IpcAddress } from './address.js';
@@ -187,19 +188,7 @@ export class IpcTransport implements Transport {
 
   /** Connected peers: `up` or `suspect`, with the time since they were last heard from. */
   peers(): PeerInfo[] {
-    const now = Date.now();
-    const out: PeerInfo[] = [];
-    for (const [node, connection] of this.#peers) {
-      const liveness = connection.liveness!;
-      out.push({
-        node,
-        state: liveness.state === 'suspect' ? 'suspect' : liveness.state === 'dead' ? 'dead' : 'up',
-        lastSeenMs: Math.max(0, now - liveness.lastSeen),
-        protocolVersion: connection.version,
-        address: connection.address,
-      });
-    }
-    return out;
+    return describePeers(this.#peers, Date.now());
   }
 
   /**
