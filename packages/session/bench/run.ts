@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SessionConfig } from '../src/config.ts';
+import { freePort } from '../src/demo/free-port.ts';
 import { NodeProcess } from '../src/demo/node-process.ts';
 
 const PAD = 60; // ~100-byte values with the JSON around them
@@ -151,14 +152,6 @@ async function floorReceiver(path: string): Promise<void> {
     });
   });
   server.listen(path, () => process.send?.('ready'));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function sleep(ms: number): Promise<void> {

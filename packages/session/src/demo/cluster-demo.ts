@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { BrickManifest, bricksInFrustum, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';
 import type { SessionConfig } from '../config.js';
 import { viewProjection } from './camera.js';
+import { freePort } from './free-port.js';
 import { NodeProcess } from './node-process.js';
 import { percentile } from './stats.js';
 
@@ -172,15 +173,6 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     await Promise.all([...nodes.values()].map((node) => node.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function converge(nodes: Map<string, NodeProcess>, timeoutMs: number): Promise<string> {

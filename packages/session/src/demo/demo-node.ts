@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from '../join.js';
 import type { SessionConfig } from '../config.js';
 import type { NodeReply, NodeRequest } from './node-protocol.js';
+import { percentile } from './stats.js';
 import { makeVolume } from './volume.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SessionConfig;
@@ -62,9 +63,8 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   recorded: (prefix: string) => {
     const recorder = recorders.get(prefix);
     if (recorder === undefined) return { count: 0, p50: Number.NaN, p99: Number.NaN, lastAt: 0 };
-    const sorted = Float64Array.from(recorder.latencies).sort();
-    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-    return { count: sorted.length, p50: at(0.5), p99: at(0.99), lastAt: recorder.lastAt };
+    const { latencies } = recorder;
+    return { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), lastAt: recorder.lastAt };
   },
   memory: () => process.memoryUsage().rss,
   joinInfo: () => ({ joinMs, entries: session.entries('').length, vector: session.vector() }),
