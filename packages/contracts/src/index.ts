@@ -36,3 +36,5 @@ export type {
   TransportHost,
   TransportStats,
 } from './transport.js';
+export type { Dialer, Link, LinkEvents, LinkFrame, Listener } from './link.js';
+export type { TimerHandle, Timers } from './timers.js';
