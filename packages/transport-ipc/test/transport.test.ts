@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CodecRegistry, isStatemeshError, type Entry } from '@statemesh/contracts';
-import { compressMutations } from '@statemesh/wire';
-import { IpcTransport } from '@statemesh/transport-ipc';
+import { isStatemeshError, type Entry } from '@statemesh/contracts';
+import { TestIpcTransport as IpcTransport } from './fixtures/test-transport.ts';
 import { TestNodes } from './fixtures/nodes.ts';
 import { mutation } from './fixtures/simple-host.ts';
+import { encodeFrameBody } from '@statemesh/wire';
 
 let nodes: TestNodes;
 beforeEach(() => {
@@ -160,19 +160,39 @@ describe('IpcTransport connections', () => {
     expect(a.transport.peers().map((p) => p.node)).toEqual(['b']);
   });
 
-  it('decompresses compressed batches, keeping the sender order across compressed and plain batches', async () => {
+  it('refuses a compressed batch, which this protocol version never negotiates, keeping the batches before it', async () => {
     const a = await nodes.start('a');
     const raw = await nodes.raw(a.transport.address()!);
     raw.hello('z');
     await a.host.until(() => a.host.upPeers().includes('z'));
-    const big = Array.from({ length: 50 }, (_, i) => mutation('z', i + 1, 400));
-    const compressed = await compressMutations({ kind: 'mutations', mutations: big }, { registry: CodecRegistry.withBuiltins(), codec: 'rle', minBytes: 0 });
-    expect(compressed.compressed?.codec).toBe('rle');
-    raw.send(compressed);
-    raw.send({ kind: 'mutations', mutations: [mutation('z', 51)] });
-    await a.host.until(() => a.host.mutations().length === 51);
-    expect(a.host.mutations().map((m) => m.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
-    expect(Array.from(a.host.mutations()[0]!.payload as Uint8Array)).toEqual(Array.from(big[0]!.payload as Uint8Array));
+    raw.send({ kind: 'mutations', mutations: [mutation('z', 1)] });
+    raw.send({ kind: 'mutations', mutations: [], compressed: { codec: 'rle', rawSize: 3, data: new Uint8Array([3, 7]) } });
+    await raw.whenClosed();
+    expect(a.host.mutations().map((m) => m.seq)).toEqual([1]);
+    expect(a.transport.stats().badFrames).toBe(1);
+  });
+
+  it('relays a received batch as the bytes it came in, without re-encoding it', async () => {
+    const b = await nodes.start('b');
+    // b's host republishes every batch it receives to its other peers, as the session does.
+    const record = b.host.onMutations.bind(b.host);
+    b.host.onMutations = (batch, from) => {
+      record(batch, from);
+      b.transport.publish(batch, { except: from });
+    };
+    const y = await nodes.raw(b.transport.address()!);
+    const seen: Buffer[] = [];
+    y.socket.on('data', (chunk: Buffer) => seen.push(chunk));
+    y.hello('y');
+    const z = await nodes.raw(b.transport.address()!);
+    z.hello('z');
+    await b.host.until(() => b.host.upPeers().includes('y') && b.host.upPeers().includes('z'));
+    // A body with a field this version does not know (field 15 = 1): decoding drops it, so only the received
+    // bytes, forwarded as they are, still carry it.
+    const body = Buffer.concat([encodeFrameBody({ kind: 'mutations', mutations: [mutation('z', 1)] }), Buffer.from([15 << 3, 1])]);
+    z.sendKind(2, body);
+    expect((await y.next('mutations'))?.mutations.map((m) => m.seq)).toEqual([1]);
+    expect(Buffer.concat(seen).includes(body)).toBe(true);
   });
 
   it('closes a connection that sends no Hello in time', async () => {
