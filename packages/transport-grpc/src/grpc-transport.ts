@@ -36,7 +36,7 @@ import { formatHostPort, type HostPort } from './address.js';
 import { resolveOptions, type GrpcTransportOptions, type ResolvedOptions } from './options.js';
 import { PeerStream, type StreamEvents } from './peer-stream.js';
 import { CHANNEL_PATH, deserializeEnvelope, replicationService, serializeEnvelope, type Incoming, type Outgoing } from './replication-service.js';
-import { authFailure, channelCredentials, grpcOptions, outboundMetadata, serverCredentials } from './security.js';
+import { authFailure, channelCredentials, grpcOptions, outboundMetadata, serverCredentials } from './legacy-security.js';
 import { SeedDialer } from './seed-dialer.js';
 
 const PACKAGE = '@statemesh/transport-grpc';

@@ -4,3 +4,11 @@ export type { AuthOptions, GrpcTransportOptions, KeepaliveOptions, Pem, TlsOptio
 export type { ReconnectOptions } from '@statemesh/wire';
 export { CHANNEL_PATH, deserializeEnvelope, replicationService, serializeEnvelope } from './replication-service.js';
 export type { Incoming, Outgoing } from './replication-service.js';
+export { grpcListener } from './grpc-listener.js';
+export type { GrpcListener, GrpcListenerOptions } from './grpc-listener.js';
+export { grpcDialer } from './grpc-dialer.js';
+export type { GrpcDialerOptions } from './grpc-dialer.js';
+export { GrpcLink } from './grpc-link.js';
+export { GRPC_MAX_FRAME_BYTES } from './link-options.js';
+export type { GrpcLinkOptions } from './link-options.js';
+export { CODE_TRAILER } from './refusal-status.js';
