@@ -15,6 +15,10 @@ export interface PeerInfo {
   readonly protocolVersion: number;
   /** Address as the transport sees it (socket path, host:port, in-memory name). */
   readonly address?: string | undefined;
+  /** The peer's vector as it last acknowledged it (its Hello's, then each `Ack`): what it is known to have applied. */
+  readonly acknowledged?: VersionVector | undefined;
+  /** The peer's wall clock minus ours, from its latest heartbeat (transit time included); undefined before one. */
+  readonly clockSkewMs?: number | undefined;
 }
 
 /** What a node announces in its Hello, besides its id and protocol range. */
@@ -59,6 +63,11 @@ export interface SnapshotPage {
 export interface TransportHost {
   /** The Hello to announce, read each time a connection opens. */
   hello(): HelloInfo;
+  /**
+   * This node's version vector now; a transport that has it acknowledges to its peers what this node applied
+   * (the `Ack` frame) whenever it changed. Optional: without it, no acknowledgements are sent.
+   */
+  appliedVector?(): VersionVector;
   /** Mutations arrived from `from`. Called in the order that peer sent them. */
   onMutations(batch: readonly Mutation[], from: string): void;
   /** A peer came up, became suspect, or went down. */

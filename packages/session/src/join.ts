@@ -7,7 +7,7 @@ import { resolveConfig, type SessionConfig } from './config.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport } from './transport-factory.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '@statemesh/contracts';
 
 /** Options for `join()` that are not part of the cluster config. */
 export interface JoinOptions {
@@ -51,7 +51,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     logger: log,
   });
   if (sequenceMark !== undefined) shard.reserveSequence(sequenceMark.value);
-  const transport = options.transport ?? createTransport(resolved, registry, log);
+  const transport = options.transport ?? (await createTransport(resolved, registry, log, options.timers));
   const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, log, timers: options.timers });
   try {
     await session.start();

@@ -13,6 +13,7 @@ import {
   type SnapshotPage,
   type SnapshotRequest,
   type Transport,
+  type Timers,
   type TransportHost,
   type Version,
 } from '@statemesh/contracts';
@@ -22,7 +23,7 @@ import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import { PeerTable } from './peer-table.js';
 import type { SequenceStore } from './sequence-mark.js';
-import { every, realTimers, type Timers } from './timers.js';
+import { every, realTimers } from '@statemesh/protocol';
 
 /** One peer as `status()` reports it. */
 export interface PeerStatus {

@@ -24,14 +24,8 @@ import {
   type SnapshotPageFrame,
   type SnapshotRequestFrame,
   type UnknownFrame,
-  Backoff,
-  ChunkRequests,
-  DEAD_AFTER_INTERVALS,
-  Liveness,
-  SnapshotStreams,
-  describePeers,
-  peerUnavailable,
 } from '@statemesh/wire';
+import { Backoff, ChunkRequests, DEAD_AFTER_INTERVALS, Liveness, SnapshotStreams, describePeers, peerUnavailable, realTimers } from '@statemesh/protocol';
 import { formatHostPort, type HostPort } from './address.js';
 import { resolveOptions, type GrpcTransportOptions, type ResolvedOptions } from './options.js';
 import { PeerStream, type StreamEvents } from './peer-stream.js';
@@ -105,12 +99,13 @@ export class GrpcTransport implements Transport {
     const send = (stream: PeerStream, frame: Frame): boolean => this.#send(stream, frame);
     this.#chunks = new ChunkRequests({
       source: PACKAGE,
+      timers: realTimers,
       peers: this.#peers,
       nextRequestId,
       send,
       closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
     });
-    this.#snapshots = new SnapshotStreams({ source: PACKAGE, peers: this.#peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
+    this.#snapshots = new SnapshotStreams({ source: PACKAGE, timers: realTimers, peers: this.#peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
   }
 
   /** The `host:port` this node serves on, with the real port when port 0 was asked for; undefined when not listening. */

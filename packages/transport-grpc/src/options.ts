@@ -1,8 +1,6 @@
 import { CodecRegistry, StatemeshError, isValidId } from '@statemesh/contracts';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  type ReconnectOptions,
-} from '@statemesh/wire';
+import { DEFAULT_MAX_FRAME_BYTES } from '@statemesh/wire';
+import type { ReconnectOptions } from '@statemesh/protocol';
 import { parseHostPort, type HostPort } from './address.js';
 
 /** PEM text or bytes of a certificate or key. */

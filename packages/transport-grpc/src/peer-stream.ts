@@ -1,10 +1,7 @@
 import { status as Status, type Client, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { HelloInfo } from '@statemesh/contracts';
-import {
-  type Frame,
-  type UnknownFrame,
-  type Liveness,
-} from '@statemesh/wire';
+import type { Frame, UnknownFrame } from '@statemesh/wire';
+import type { Liveness } from '@statemesh/protocol';
 import type { Incoming, Outgoing } from './replication-service.js';
 import { StreamWriter } from './stream-writer.js';
 

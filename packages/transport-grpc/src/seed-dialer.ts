@@ -1,5 +1,5 @@
 import { formatHostPort, type HostPort } from './address.js';
-import type { Backoff } from '@statemesh/wire';
+import type { Backoff } from '@statemesh/protocol';
 
 /**
  * Keeps one seed connected: opens a stream to it, and after every failure or lost stream opens another after a

@@ -1,8 +1,9 @@
-// The receiving process of bench/run.ts: an IpcTransport node, or a raw length-prefixed `net` server (the floor).
+// The receiving process of bench/run.ts: an ipcTransport node, or a raw length-prefixed `net` server (the floor).
 // Driven over the IPC channel; times are process.hrtime (CLOCK_MONOTONIC, the same clock in both processes).
 import { createServer, type Socket } from 'node:net';
 import type { HelloInfo, Mutation, PeerEvent, SnapshotPage, TransportHost } from '@statemesh/contracts';
-import { IpcTransport } from '@statemesh/transport-ipc';
+import { ipcTransport } from '@statemesh/transport-ipc';
+import type { ProtocolTransport } from '@statemesh/protocol';
 
 interface Config {
   mode: 'ipc' | 'raw';
@@ -58,7 +59,7 @@ if (config.mode === 'ipc') {
       yield { entries: [], last: true };
     },
   };
-  const transport = new IpcTransport({ nodeId: 'receiver', clusterId: 'bench', listen: config.path, onError: () => {} });
+  const transport = ipcTransport({ nodeId: 'receiver', clusterId: 'bench', listen: config.path, onError: () => {} });
   await transport.start(host);
   close = () => transport.close();
 } else {

@@ -14,7 +14,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HelloInfo, Mutation, SnapshotPage, TransportHost } from '@statemesh/contracts';
-import { IpcTransport } from '@statemesh/transport-ipc';
+import { ipcTransport } from '@statemesh/transport-ipc';
+import type { ProtocolTransport } from '@statemesh/protocol';
 import { encodeIpcFrame } from '@statemesh/wire';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -74,8 +75,8 @@ function makeBatch(first: number, stamp = 0n, length = BATCH): Mutation[] {
   });
 }
 
-async function sender(receiverPath: string, options: { highWaterMarkBytes?: number } = {}): Promise<IpcTransport> {
-  const transport = new IpcTransport({ nodeId: 'sender', clusterId: 'bench', seeds: [receiverPath], onError: () => {}, ...options });
+async function sender(receiverPath: string, options: { highWaterMarkBytes?: number } = {}): Promise<ProtocolTransport> {
+  const transport = ipcTransport({ nodeId: 'sender', clusterId: 'bench', seeds: [receiverPath], onError: () => {}, ...options });
   await transport.start(host);
   while (transport.peers().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   return transport;
@@ -100,7 +101,7 @@ interface Throughput {
   receiverCpu: number;
 }
 
-async function throughputOurs(receiver: Receiver, transport: IpcTransport, pool: Mutation[][]): Promise<Throughput> {
+async function throughputOurs(receiver: Receiver, transport: ProtocolTransport, pool: Mutation[][]): Promise<Throughput> {
   const batches = TOTAL / BATCH;
   await receiver.expect(TOTAL);
   const bytesBefore = transport.stats().bytesSent;

@@ -1,10 +1,10 @@
-export { IpcTransport } from './ipc-transport.js';
-export { DEFAULT_HIGH_WATER_MARK_BYTES } from './options.js';
-export type { IpcTransportOptions } from './options.js';
+export { ipcListener } from './ipc-listener.js';
+export type { IpcLinkOptions, IpcListener } from './ipc-listener.js';
+export { ipcDialer } from './ipc-dialer.js';
+export { ipcTransport } from './ipc-transport.js';
+export type { IpcTransportOptions } from './ipc-transport.js';
+export { IpcLink, DEFAULT_LINK_HIGH_WATER_MARK_BYTES } from './ipc-link.js';
 export { formatAddress, parseAddress } from './address.js';
 export type { IpcAddress } from './address.js';
-export type { ReconnectOptions } from '@statemesh/wire';
 export { clearStaleSocket } from './socket-file.js';
 export type { SocketFileState } from './socket-file.js';
-export { negotiateVersion } from './version-range.js';
-export type { VersionRange } from './version-range.js';

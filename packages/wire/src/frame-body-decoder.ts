@@ -53,13 +53,13 @@ export function readerOf(bytes: Uint8Array): Reader {
 }
 
 function isKind(kind: number): boolean {
-  return Number.isInteger(kind) && kind >= FRAME_KIND.hello && kind <= FRAME_KIND.goodbye;
+  return Number.isInteger(kind) && kind >= FRAME_KIND.hello && kind <= FRAME_KIND.ack;
 }
 
 function readFrame(kind: number, r: Reader, end: number): Frame {
   switch (kind) {
     case FRAME_KIND.hello: {
-      let node = '', cluster = '', minVersion = 0, maxVersion = 0;
+      let node = '', cluster = '', minVersion = 0, maxVersion = 0, heartbeatIntervalMs = 0, instance = '';
       let vector: VersionVector = {};
       const interests: string[] = [], capabilities: string[] = [];
       while (r.pos < end) {
@@ -72,11 +72,16 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
           case (5 << 3) | LEN: vector = readVector(r); break;
           case (6 << 3) | LEN: interests.push(readString(r)); break;
           case (7 << 3) | LEN: capabilities.push(readString(r)); break;
+          case (8 << 3) | VARINT: heartbeatIntervalMs = readUint(r); break;
+          case (9 << 3) | LEN: instance = readString(r); break;
           default: skip(r, t);
         }
       }
       checkEnd(r, end);
-      return { kind: 'hello', node, cluster, minVersion, maxVersion, vector, interests, capabilities };
+      const hello: Frame = { kind: 'hello', node, cluster, minVersion, maxVersion, vector, interests, capabilities };
+      if (heartbeatIntervalMs !== 0) hello.heartbeatIntervalMs = heartbeatIntervalMs;
+      if (instance !== '') hello.instance = instance;
+      return hello;
     }
     case FRAME_KIND.mutations:
       return readMutations(r, end);
@@ -159,6 +164,16 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
       }
       checkEnd(r, end);
       return { kind: 'heartbeat', node, sentAtMs };
+    }
+    case FRAME_KIND.ack: {
+      let vector: VersionVector = {};
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t === ((1 << 3) | LEN)) vector = readVector(r);
+        else skip(r, t);
+      }
+      checkEnd(r, end);
+      return { kind: 'ack', vector };
     }
     default: {
       let reason = '';

@@ -34,6 +34,8 @@ export function writeFrameBody(writer: Writer, frame: Frame): void {
       writeVector(writer, 5, frame.vector);
       for (const interest of frame.interests) writeAlwaysString(writer, 6, interest);
       for (const capability of frame.capabilities) writeAlwaysString(writer, 7, capability);
+      if (frame.heartbeatIntervalMs !== undefined) writeUint(writer, 8, frame.heartbeatIntervalMs);
+      if (frame.instance !== undefined) writeString(writer, 9, frame.instance);
       return;
     case 'mutations':
       writeMutationsFrame(writer, frame);
@@ -78,6 +80,9 @@ export function writeFrameBody(writer: Writer, frame: Frame): void {
       return;
     case 'goodbye':
       writeString(writer, 1, frame.reason);
+      return;
+    case 'ack':
+      writeVector(writer, 1, frame.vector);
       return;
   }
 }

@@ -18,6 +18,10 @@ export function frameProblem(frame: Frame): string | undefined {
       if (!isVersionNumber(frame.minVersion) || !isVersionNumber(frame.maxVersion) || frame.minVersion > frame.maxVersion) {
         return `hello version range ${show(frame.minVersion)}-${show(frame.maxVersion)} is not 1 <= min <= max <= 65535`;
       }
+      if (frame.heartbeatIntervalMs !== undefined && (!isCount(frame.heartbeatIntervalMs) || frame.heartbeatIntervalMs > 0xffffffff)) {
+        return `hello.heartbeatIntervalMs ${show(frame.heartbeatIntervalMs)} is not an integer in 0-4294967295`;
+      }
+      if (frame.instance !== undefined && (typeof frame.instance !== 'string' || frame.instance.length > 64)) return 'hello.instance is not a string of at most 64 characters';
       return vectorProblem(frame.vector, 'hello.vector') ?? pathsProblem(frame.interests, 'hello.interests') ?? stringsProblem(frame.capabilities, 'hello.capabilities');
     case 'mutations':
       if (!Array.isArray(frame.mutations)) return 'mutations is not an array';
@@ -65,6 +69,8 @@ export function frameProblem(frame: Frame): string | undefined {
       return isCount(frame.sentAtMs) ? undefined : `heartbeat.sentAtMs ${show(frame.sentAtMs)} is not a non-negative integer`;
     case 'goodbye':
       return typeof frame.reason === 'string' ? undefined : 'goodbye.reason is not a string';
+    case 'ack':
+      return vectorProblem(frame.vector, 'ack.vector');
     default:
       return `unknown frame kind ${show((frame as { kind?: unknown }).kind)}`;
   }

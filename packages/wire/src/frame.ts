@@ -15,6 +15,7 @@ export const FRAME_KIND = {
   chunkResponse: 6,
   heartbeat: 7,
   goodbye: 8,
+  ack: 9,
 } as const;
 
 /** Sent first by both sides of every connection. */
@@ -27,6 +28,10 @@ export interface HelloFrame {
   vector: VersionVector;
   interests: string[];
   capabilities: string[];
+  /** The sender's heartbeat interval in ms (0: not announced); the receiver judges the sender's silence by it. */
+  heartbeatIntervalMs?: number;
+  /** Random per start of the sender (at most 64 characters): another one from the same node means it restarted. */
+  instance?: string;
 }
 
 /** A batch of mutations; when `compressed` is set, `mutations` is empty until {@link decompressMutations}. */
@@ -84,6 +89,12 @@ export interface GoodbyeFrame {
   reason: string;
 }
 
+/** The receiver's version vector, sent when it changed: what it has applied, for peer lag and `replicated:N`. */
+export interface AckFrame {
+  kind: 'ack';
+  vector: VersionVector;
+}
+
 /** A frame of a kind this version does not know (`code` is its kind number): skip it. */
 export interface UnknownFrame {
   kind: 'unknown';
@@ -99,7 +110,8 @@ export type Frame =
   | ChunkRequestFrame
   | ChunkResponseFrame
   | HeartbeatFrame
-  | GoodbyeFrame;
+  | GoodbyeFrame
+  | AckFrame;
 
 /** The kind number of each frame's `kind` string. */
 export const FRAME_KIND_OF: Readonly<Record<Frame['kind'], number>> = {
@@ -111,4 +123,5 @@ export const FRAME_KIND_OF: Readonly<Record<Frame['kind'], number>> = {
   'chunk-response': FRAME_KIND.chunkResponse,
   heartbeat: FRAME_KIND.heartbeat,
   goodbye: FRAME_KIND.goodbye,
+  ack: FRAME_KIND.ack,
 };

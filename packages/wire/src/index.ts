@@ -1,5 +1,6 @@
 export { FRAME_KIND, FRAME_KIND_OF, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './frame.js';
 export type {
+  AckFrame,
   ChunkRequestFrame,
   ChunkResponseFrame,
   Frame,
@@ -22,14 +23,5 @@ export type { CompressMutationsOptions, DecompressMutationsOptions } from './mut
 export { REPLICATION_PROTO_PATH } from './schema.js';
 export { negotiateVersion } from './version-negotiation.js';
 export type { VersionRange } from './version-negotiation.js';
-export { DEAD_AFTER_INTERVALS, Liveness, SUSPECT_AFTER_INTERVALS } from './liveness.js';
-export type { LivenessChange } from './liveness.js';
-export { Backoff } from './backoff.js';
-export type { ReconnectOptions } from './backoff.js';
-export { ChunkRequests } from './chunk-requests.js';
-export type { ChunkRequestsLinks } from './chunk-requests.js';
-export { SnapshotStreams } from './snapshot-streams.js';
-export type { SnapshotStreamsLinks } from './snapshot-streams.js';
-export { peerUnavailable } from './peer-unavailable.js';
-export { describePeers } from './describe-peers.js';
-export type { DescribedConnection } from './describe-peers.js';
+export { IpcFrameReader, encodeIpcHeader } from './ipc-frame-reader.js';
+export type { IpcRawFrame } from './ipc-frame-reader.js';

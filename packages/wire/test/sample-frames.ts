@@ -21,6 +21,7 @@ export const setMutation: Mutation = {
 /** One valid example of every frame kind. */
 export const sampleFrames: Frame[] = [
   { kind: 'hello', node: 'node-a', cluster: 'c1', minVersion: 1, maxVersion: 3, vector: { 'node-a': 7, 'node-b': 0 }, interests: ['scene', ''], capabilities: ['zstd'] },
+  { kind: 'hello', node: 'node-b', cluster: 'c1', minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [], heartbeatIntervalMs: 250, instance: 'f3a9c1' },
   {
     kind: 'mutations',
     mutations: [
@@ -53,5 +54,7 @@ export const sampleFrames: Frame[] = [
   { kind: 'heartbeat', node: 'node-a', sentAtMs: 1_732_000_000_123 },
   { kind: 'goodbye', reason: 'shutting down — bye' },
   { kind: 'goodbye', reason: '' },
+  { kind: 'ack', vector: {} },
+  { kind: 'ack', vector: { a: 1, 'node-b': Number.MAX_SAFE_INTEGER } },
 ];
 

@@ -20,6 +20,7 @@ describe('replication.proto', () => {
       chunkResponse: FRAME_KIND.chunkResponse,
       heartbeat: FRAME_KIND.heartbeat,
       goodbye: FRAME_KIND.goodbye,
+      ack: FRAME_KIND.ack,
     });
     expect(root.lookupService('statemesh.v1.Replication').methods['Channel']).toMatchObject({ requestStream: true, responseStream: true });
   });

@@ -1,10 +1,12 @@
-import { StatemeshError, isDigest, isStatemeshError, type FetchChunkOptions } from '@statemesh/contracts';
-import type { ChunkRequestFrame, ChunkResponseFrame } from './frame.js';
+import { StatemeshError, isDigest, isStatemeshError, type FetchChunkOptions, type TimerHandle, type Timers } from '@statemesh/contracts';
+import type { ChunkRequestFrame, ChunkResponseFrame } from '@statemesh/wire';
 
 /** What a {@link ChunkRequests} needs from the transport that owns it; `C` is its connection (socket, stream). */
 export interface ChunkRequestsLinks<C> {
   /** The package name of the transport, which prefixes every error message. */
   readonly source: string;
+  /** The timers the fetch timeouts run on. */
+  readonly timers: Timers;
   /** The active connection of every up peer, by node id (read, never changed). */
   readonly peers: ReadonlyMap<string, C>;
   /** A fresh request id, unique among the transport's requests. */
@@ -56,10 +58,10 @@ export class ChunkRequests<C> {
     }
     const signal = options.signal;
     if (signal?.aborted === true) throw this.#cancelled(digest);
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+      timer = this.#links.timers.setTimeout(
         () =>
           reject(
             new StatemeshError('TIMEOUT', `${source}: no peer delivered chunk ${digest} within ${timeoutMs} ms; retry later or raise timeoutMs`, {
@@ -75,7 +77,7 @@ export class ChunkRequests<C> {
     try {
       return await Promise.race([this.#askInTurn(digest, candidates, current), stop]);
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) this.#links.timers.clearTimeout(timer);
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       this.#pending.delete(current.requestId);
     }

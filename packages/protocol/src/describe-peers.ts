@@ -11,7 +11,7 @@ export interface DescribedConnection {
   readonly address: string;
 }
 
-/** `Transport.peers()` of a network transport: one {@link PeerInfo} per connected peer, with the time since it was last heard from. */
+/** `Transport.peers()` of a transport that keeps its own connections (transport-grpc until it is a link factory): one {@link PeerInfo} per connected peer, with the time since it was last heard from. */
 export function describePeers(peers: ReadonlyMap<string, DescribedConnection>, now: number): PeerInfo[] {
   const out: PeerInfo[] = [];
   for (const [node, connection] of peers) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '@statemesh/wire';
+import { Backoff } from '@statemesh/protocol';
 
 describe('Backoff', () => {
   it('doubles from the initial delay up to the maximum, with jitter in the upper half', () => {

@@ -1,5 +1,5 @@
-import { StatemeshError, type SnapshotPage, type SnapshotRequest } from '@statemesh/contracts';
-import type { SnapshotPageFrame, SnapshotRequestFrame } from './frame.js';
+import { StatemeshError, type SnapshotPage, type SnapshotRequest, type TimerHandle, type Timers } from '@statemesh/contracts';
+import type { SnapshotPageFrame, SnapshotRequestFrame } from '@statemesh/wire';
 import { peerUnavailable } from './peer-unavailable.js';
 
 /** What a {@link SnapshotStreams} needs from the transport that owns it; `C` is its connection (socket, stream). */
@@ -8,6 +8,8 @@ export interface SnapshotStreamsLinks<C> {
   readonly source: string;
   /** The active connection of every up peer, by node id (read, never changed). */
   readonly peers: ReadonlyMap<string, C>;
+  /** The timers the page timeouts run on. */
+  readonly timers: Timers;
   /** How long to wait for each page before failing with `TIMEOUT`. */
   readonly pageTimeoutMs: number;
   /** A fresh request id, unique among the transport's requests. */
@@ -62,13 +64,13 @@ export class SnapshotStreams<C> {
       if (!this.#links.send(connection, frame)) throw peerUnavailable(source, peer, 'it was disconnected for not keeping up');
       for (;;) {
         if (queue.length === 0 && failure === undefined) {
-          let timer: NodeJS.Timeout | undefined;
+          let timer: TimerHandle | undefined;
           const timedOut = await new Promise<boolean>((resolve) => {
             wake = () => resolve(false);
-            timer = setTimeout(() => resolve(true), pageTimeoutMs);
+            timer = this.#links.timers.setTimeout(() => resolve(true), pageTimeoutMs);
           });
           wake = undefined;
-          clearTimeout(timer);
+          if (timer !== undefined) this.#links.timers.clearTimeout(timer);
           if (timedOut) {
             throw new StatemeshError('TIMEOUT', `${source}: peer ${peer} sent no snapshot page for ${pageTimeoutMs} ms; retry, or raise snapshotTimeoutMs`, {
               details: { peer, timeoutMs: pageTimeoutMs },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isStatemeshError, type SnapshotPage } from '@statemesh/contracts';
-import { SnapshotStreams, peerUnavailable, type SnapshotRequestFrame } from '@statemesh/wire';
+import { SnapshotStreams, peerUnavailable, realTimers } from '@statemesh/protocol';
+import type { SnapshotRequestFrame } from '@statemesh/wire';
 
 const SOURCE = '@statemesh/transport-test';
 
@@ -15,6 +16,7 @@ function setup(nodes: readonly string[], pageTimeoutMs = 1_000) {
   const sent: Array<{ connection: FakeConnection; frame: SnapshotRequestFrame }> = [];
   const snapshots = new SnapshotStreams<FakeConnection>({
     source: SOURCE,
+    timers: realTimers,
     peers,
     pageTimeoutMs,
     nextRequestId: () => next++,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
-import { ChunkRequests, peerUnavailable, type ChunkRequestFrame } from '@statemesh/wire';
+import { ChunkRequests, peerUnavailable, realTimers } from '@statemesh/protocol';
+import type { ChunkRequestFrame } from '@statemesh/wire';
 
 const SOURCE = '@statemesh/transport-test';
 const DIGEST = 'ab'.repeat(32);
@@ -19,6 +20,7 @@ function setup(nodes: readonly string[]) {
   let onAsk: ((connection: FakeConnection, frame: ChunkRequestFrame) => void) | undefined;
   const chunks = new ChunkRequests<FakeConnection>({
     source: SOURCE,
+    timers: realTimers,
     peers,
     nextRequestId: () => next++,
     send(connection, frame) {

@@ -1,0 +1,15 @@
+export { ProtocolTransport } from './protocol-transport.js';
+export { DEFAULT_HIGH_WATER_MARK_BYTES, MAX_HELLO_BYTES } from './options.js';
+export type { ProtocolTransportOptions, ProtocolVersions } from './options.js';
+export { realTimers, every } from './real-timers.js';
+export { Backoff } from './backoff.js';
+export type { ReconnectOptions } from './backoff.js';
+export { DEAD_AFTER_INTERVALS, Liveness, SUSPECT_AFTER_INTERVALS } from './liveness.js';
+export type { LivenessChange } from './liveness.js';
+export { ChunkRequests } from './chunk-requests.js';
+export type { ChunkRequestsLinks } from './chunk-requests.js';
+export { SnapshotStreams } from './snapshot-streams.js';
+export type { SnapshotStreamsLinks } from './snapshot-streams.js';
+export { peerUnavailable } from './peer-unavailable.js';
+export { describePeers } from './describe-peers.js';
+export type { DescribedConnection } from './describe-peers.js';

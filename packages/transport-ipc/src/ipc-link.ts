@@ -1,0 +1,131 @@
+import type { Socket } from 'node:net';
+import { StatemeshError, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
+
+/** Default bytes queued on a socket past which `send` returns false (the socket's own buffer). */
+export const DEFAULT_LINK_HIGH_WATER_MARK_BYTES = 1024 * 1024;
+/** Bodies smaller than this are corked until the end of the tick and written together (one writev). */
+const CORK_BELOW_BYTES = 4096;
+
+/**
+ * One Unix-socket or TCP connection as a {@link Link}: the 12-byte IPC header on every frame, a reader that
+ * refuses a frame longer than `maxFrameBytes` from its header alone (before buffering its body), back-pressure
+ * from the socket's write buffer, and small frames of one tick corked into one write.
+ */
+export class IpcLink implements Link {
+  readonly remoteAddress: string;
+  readonly dialed: boolean;
+  readonly #socket: Socket;
+  readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
+  readonly #highWaterMarkBytes: number;
+  #events: LinkEvents | undefined;
+  #early: LinkFrame[] = [];
+  #reason: string | undefined;
+  #error: StatemeshError | undefined;
+  #closed = false;
+  #corked = false;
+  #endTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(socket: Socket, options: { dialed: boolean; remoteAddress: string; highWaterMarkBytes?: number | undefined }) {
+    this.#socket = socket;
+    this.dialed = options.dialed;
+    this.remoteAddress = options.remoteAddress;
+    this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_LINK_HIGH_WATER_MARK_BYTES;
+    if (socket.remoteFamily !== undefined) socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('drain', () => this.#events?.drain());
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.#reason ??= `socket error ${error.code ?? error.message}`;
+    });
+    socket.on('end', () => {
+      // The other side half-closed: finish ours too, after what is queued has gone.
+      this.#reason ??= 'the peer closed the connection';
+      socket.end();
+    });
+    socket.on('close', () => this.#finish());
+  }
+
+  get maxFrameBytes(): number {
+    return this.#reader.maxFrameBytes;
+  }
+
+  set maxFrameBytes(bytes: number) {
+    this.#reader.maxFrameBytes = bytes;
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  open(events: LinkEvents): void {
+    if (this.#events !== undefined) return;
+    this.#events = events;
+    const early = this.#early;
+    this.#early = [];
+    for (const frame of early) {
+      if (this.#socket.destroyed && !this.#closed) break;
+      events.frame(frame);
+    }
+    if (this.#closed) events.closed(this.#reason ?? 'the connection closed', this.#error);
+  }
+
+  send(frame: LinkFrame): boolean {
+    const socket = this.#socket;
+    if (this.#closed || socket.destroyed || socket.writableEnded) return false;
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(encodeIpcHeader(frame.kind, frame.version, frame.body.byteLength));
+    socket.write(frame.body);
+    // Large frames go at once, so that the kernel moves them while the producer prepares the next.
+    if (frame.body.byteLength >= CORK_BELOW_BYTES) {
+      socket.uncork();
+      socket.cork();
+    }
+    return socket.writableLength < this.#highWaterMarkBytes;
+  }
+
+  end(reason: string, graceMs = 1_000): void {
+    if (this.#closed || this.#endTimer !== undefined) return;
+    this.#reason ??= reason;
+    this.#socket.end();
+    this.#endTimer = setTimeout(() => this.#socket.destroy(), graceMs);
+    this.#endTimer.unref();
+  }
+
+  destroy(reason: string): void {
+    if (this.#closed) return;
+    this.#reason ??= reason;
+    this.#socket.destroy();
+  }
+
+  #receive(chunk: Buffer): void {
+    if (this.#closed || this.#socket.destroyed) return;
+    let frames: LinkFrame[];
+    try {
+      frames = this.#reader.push(chunk);
+    } catch (error) {
+      this.#error = error as StatemeshError;
+      this.#reason ??= `bad input: ${(error as Error).message}`;
+      this.#socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#socket.destroyed) return; // the engine closed it on an earlier frame
+      if (this.#events === undefined) this.#early.push(frame);
+      else this.#events.frame(frame);
+    }
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#endTimer !== undefined) clearTimeout(this.#endTimer);
+    if (this.#events !== undefined) this.#events.closed(this.#reason ?? 'the connection closed', this.#error);
+  }
+}
