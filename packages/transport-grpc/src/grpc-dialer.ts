@@ -8,10 +8,7 @@ import { errorOfStatus } from './refusal-status.js';
 import { certificateNames, channelCredentials, channelOptions } from './security.js';
 
 /** Options of {@link grpcDialer}. */
-export interface GrpcDialerOptions extends GrpcLinkOptions {
-  /** Sent as `authorization: Bearer <token>` on every call. */
-  readonly token?: string | undefined;
-}
+export type GrpcDialerOptions = GrpcLinkOptions;
 
 /**
  * Opens `Channel` calls to `address` (`host:port`), each on its own HTTP/2 connection. `dial` resolves once the
@@ -20,7 +17,7 @@ export interface GrpcDialerOptions extends GrpcLinkOptions {
 export function grpcDialer(address: string, options: GrpcDialerOptions = {}): Dialer {
   const target = formatHostPort(parseHostPort(address));
   const resolved = resolveLinkOptions(options);
-  const token = checkToken('token', options.token);
+  const token = checkToken('auth.outboundToken', options.auth?.outboundToken);
   const credentials = channelCredentials(resolved, target);
   const identity = (bytes: Buffer): Buffer => bytes;
   return {

@@ -27,7 +27,7 @@ export class GrpcLink implements Link {
   readonly remoteAddress: string;
   readonly dialed: boolean;
   authenticatedIds: readonly string[] | undefined;
-  maxFrameBytes = 64 * 1024;
+  #maxFrameBytes = 64 * 1024;
   readonly #call: ChannelCall;
   readonly #setup: GrpcLinkSetup;
   #events: LinkEvents | undefined;
@@ -51,16 +51,23 @@ export class GrpcLink implements Link {
     call.on('data', (bytes: Buffer) => this.#receive(bytes));
     call.on('error', () => {}); // the status (client) or the close below (server) says what happened
     if ('cancel' in call) {
-      call.on('status', (status: StatusObject) => {
-        if (status.code === Status.OK) this.#finish('the other side ended the call');
-        else this.#finish(`the call ended with ${Status[status.code] ?? status.code}: ${status.details}`, status.code === Status.CANCELLED ? undefined : errorOfStatus(status, this.remoteAddress));
-      });
+      // A status is how the other side ended the call, not bytes this link could not frame: it goes in the reason.
+      call.on('status', (status: StatusObject) => this.#finish(status.code === Status.OK ? 'the other side ended the call' : errorOfStatus(status, this.remoteAddress).message));
     } else {
       call.on('cancelled', () => this.#finish('the other side cancelled the call, or its connection was lost'));
       call.on('finish', () => this.#finish(this.#closed?.reason ?? 'the call ended'));
       // The client half-closed: end our side too, once what is queued has gone.
       call.on('end', () => this.end('the other side ended the call'));
     }
+  }
+
+  /** Largest frame body taken from the other side; never above what this link may send (the gRPC message limit). */
+  get maxFrameBytes(): number {
+    return this.#maxFrameBytes;
+  }
+
+  set maxFrameBytes(bytes: number) {
+    this.#maxFrameBytes = Math.min(bytes, this.#setup.maxSendBytes);
   }
 
   /** Bytes handed to grpc-js and not yet written to the HTTP/2 stream. */
@@ -78,7 +85,8 @@ export class GrpcLink implements Link {
   send(frame: LinkFrame): boolean {
     if (this.#closed !== undefined) return false;
     if (frame.body.byteLength > this.#setup.maxSendBytes) {
-      this.#fail('FRAME_TOO_LARGE', `a frame of kind ${frame.kind} has ${frame.body.byteLength} bytes, over the ${this.#setup.maxSendBytes} a gRPC message may carry here`);
+      // The sender's mistake, not bad input: closed without an error, the reason says why.
+      this.destroy(`FRAME_TOO_LARGE: a frame of kind ${frame.kind} has ${frame.body.byteLength} bytes, over the ${this.#setup.maxSendBytes} a gRPC message may carry here`, 'FRAME_TOO_LARGE');
       return false;
     }
     this.#version = frame.version;

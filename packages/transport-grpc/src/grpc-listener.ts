@@ -3,7 +3,7 @@ import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
 import { formatHostPort, isLoopback, parseListenAddress, type HostPort } from './address.js';
 import { GrpcLink } from './grpc-link.js';
 import { checkToken, resolveLinkOptions, type GrpcLinkOptions, type ResolvedLinkOptions } from './link-options.js';
-import { channelService } from './channel-service.js';
+import { replicationService } from './replication-service.js';
 import { refusalStatus } from './refusal-status.js';
 import { authFailure, certificateNames, channelOptions, serverCredentials } from './security.js';
 
@@ -11,8 +11,6 @@ const PACKAGE = '@statemesh/transport-grpc';
 
 /** Options of {@link grpcListener}. */
 export interface GrpcListenerOptions extends GrpcLinkOptions {
-  /** Calls that do not carry `authorization: Bearer <token>` end with `UNAUTHENTICATED` (counted). */
-  readonly token?: string | undefined;
   /** Allow a non-loopback address without TLS and authentication (a token or client certificates). */
   readonly insecure?: boolean | undefined;
   /** Called with every refused call (default: one `console.warn` line). */
@@ -49,7 +47,7 @@ class ChannelListener implements GrpcListener {
     this.#at = at;
     this.#port = at.port;
     this.#options = options;
-    this.#token = checkToken('token', given.token);
+    this.#token = checkToken('auth.expectedToken', given.auth?.expectedToken);
     this.#insecure = given.insecure === true;
     this.#onError = given.onError ?? ((error) => console.warn(error.message));
   }
@@ -69,7 +67,7 @@ class ChannelListener implements GrpcListener {
       );
     }
     const server = new Server(channelOptions(this.#options, 'server'));
-    server.addService(channelService, { Channel: (call: ServerDuplexStream<Buffer, Buffer>) => this.#call(call, accept) });
+    server.addService(replicationService, { Channel: (call: ServerDuplexStream<Buffer, Buffer>) => this.#call(call, accept) });
     this.#server = server;
     this.#port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(formatHostPort(this.#at), credentials, (error, port) => {

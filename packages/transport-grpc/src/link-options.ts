@@ -25,8 +25,18 @@ export interface KeepaliveOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-/** Options both {@link grpcListener} and {@link grpcDialer} take. */
+/** Bearer tokens in the `authorization` metadata of each call. */
+export interface AuthOptions {
+  /** A listener refuses calls that do not carry `authorization: Bearer <expectedToken>` (`UNAUTHENTICATED`). */
+  readonly expectedToken?: string | undefined;
+  /** A dialer sends this token on every call. */
+  readonly outboundToken?: string | undefined;
+}
+
+/** Options both {@link grpcListener} and {@link grpcDialer} take (one set can serve both). */
 export interface GrpcLinkOptions {
+  /** Bearer tokens: the one a listener expects, the one a dialer presents. */
+  readonly auth?: AuthOptions | undefined;
   /** TLS; absent: plaintext (refused when `requireTls`). */
   readonly tls?: TlsOptions | undefined;
   /** Refuse to listen or dial without TLS (`TLS_REQUIRED`; default false). */

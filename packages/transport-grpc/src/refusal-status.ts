@@ -42,7 +42,7 @@ export function errorOfStatus(status: StatusObject, address: string): StatemeshE
   const code = ERROR_CODES.includes(trailer as ErrorCode) ? (trailer as ErrorCode) : fromStatus;
   const name = Status[status.code] ?? String(status.code);
   const hint = code === 'UNAUTHENTICATED' ? '; give the token (and certificate) that node expects' : '';
-  return new StatemeshError(code, `@statemesh/transport-grpc: ${address} ended the call with ${name}: ${status.details}${hint}`, {
+  return new StatemeshError(code, `@statemesh/transport-grpc: ${address} ended the call with ${name} (${code}): ${status.details}${hint}`, {
     details: { address, status: name },
   });
 }
