@@ -21,7 +21,6 @@ import { Hydrator } from '@statemesh/blob-store';
 import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue } from '@statemesh/shard';
 import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
-import { PeerTable } from './peer-table.js';
 import type { SequenceStore } from './sequence-mark.js';
 import { every, realTimers } from '@statemesh/protocol';
 
@@ -31,8 +30,18 @@ export interface PeerStatus {
   readonly state: string;
   /** Milliseconds since anything was last heard from the peer. */
   readonly lastSeenMs: number;
-  /** How many of this node's writes the peer is not known to have. */
+  /** How many of this node's writes the peer has not acknowledged applying (from its Ack frames). */
   readonly lagSeq: number;
+  /** The peer's wall clock minus ours, from its heartbeats; undefined before the first. */
+  readonly clockSkewMs?: number | undefined;
+}
+
+/** What the session keeps of an up peer beyond what the transport reports. */
+interface RemotePeer {
+  /** Prefixes the peer replicates; empty: everything. Writes outside them are not sent to it. */
+  readonly interests: readonly string[];
+  /** Set while a catch-up from this peer is running. */
+  catchUp: Promise<void> | undefined;
 }
 
 /** A session's state at a glance. */
@@ -96,7 +105,8 @@ export class Session {
   readonly #hydrator: Hydrator;
   readonly #sequenceMark: SequenceStore | undefined;
   readonly #log: (line: string) => void;
-  readonly #peers = new PeerTable();
+  /** Up peers, from the transport's peer events. */
+  readonly #peers = new Map<string, RemotePeer>();
   readonly #metricsRoot: string;
   #running = false;
   #closing: Promise<void> | undefined;
@@ -256,7 +266,8 @@ export class Session {
         node: peer.node,
         state: peer.state,
         lastSeenMs: peer.lastSeenMs,
-        lagSeq: Math.max(0, localSequence - (this.#peers.get(peer.node)?.ackedSeq ?? 0)),
+        lagSeq: Math.max(0, localSequence - (peer.acknowledged?.[this.nodeId] ?? 0)),
+        clockSkewMs: peer.clockSkewMs,
       })),
       localSequence,
       pumpCycles: this.#pumpCycles,
@@ -343,7 +354,8 @@ export class Session {
   // ------------------------------------------------------------------ replication
 
   readonly #host: TransportHost = {
-    hello: (): HelloInfo => ({ vector: this.#shard.vector(), interests: this.#config.interests, capabilities: ['zstd'] }),
+    hello: (): HelloInfo => ({ vector: this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
+    appliedVector: () => this.#shard.vector(),
     onMutations: (batch, from) => this.#receive(batch, from),
     onPeerEvent: (event) => this.#onPeerEvent(event),
     readChunk: (digest) => this.#blobStore.get(digest),
@@ -362,14 +374,15 @@ export class Session {
 
   #onPeerEvent(event: PeerEvent): void {
     if (event.type === 'up') {
-      const link = this.#peers.up(event.peer, event.hello, this.nodeId);
+      const link: RemotePeer = { interests: event.hello.interests ?? [], catchUp: undefined };
+      this.#peers.set(event.peer, link);
       if (this.#config.snapshotOnJoin) link.catchUp = this.#catchUp(event.peer);
       else this.#firstCatchUp.resolve();
       // Writes made while the peer was away reach it through its own catch-up from us; the live stream resumes now.
       this.#scheduleFlush();
       this.#retryHydrations();
     } else if (event.type === 'down') {
-      this.#peers.down(event.peer);
+      this.#peers.delete(event.peer);
     }
   }
 
@@ -388,8 +401,6 @@ export class Session {
         progress.entries += next.value.entries.length;
       }
       this.#catchUpsCompleted++;
-      const link = this.#peers.get(peer);
-      if (link !== undefined) link.catchUps++;
       this.#sequenceMark?.raise(this.#shard.localSeq);
     } catch (error) {
       this.#catchUpsFailed++;
@@ -424,10 +435,10 @@ export class Session {
   #antiEntropy(): void {
     this.#retryHydrations();
     if (!this.#running || !this.#config.snapshotOnJoin) return;
-    const links = [...this.#peers.all()];
-    if (links.length === 0 || links.some((link) => link.catchUp !== undefined)) return;
-    const link = links[this.#antiEntropyTurn++ % links.length]!;
-    link.catchUp = this.#catchUp(link.node);
+    const links = [...this.#peers];
+    if (links.length === 0 || links.some(([, link]) => link.catchUp !== undefined)) return;
+    const [node, link] = links[this.#antiEntropyTurn++ % links.length]!;
+    link.catchUp = this.#catchUp(node);
   }
 
   async *#serveSnapshot(request: SnapshotRequest): AsyncGenerator<SnapshotPage> {
@@ -467,17 +478,17 @@ export class Session {
   /** Sends a batch to every up peer but `except`, each getting only the writes under its interests. */
   #send(batch: readonly Mutation[], except: string | undefined): void {
     if (this.#peers.size === 0) return;
-    const lastOwn = lastSeqOf(batch, this.nodeId);
-    if (this.#peers.everyoneWantsEverything()) {
+    let everyoneWantsEverything = true;
+    for (const link of this.#peers.values()) if (link.interests.length !== 0) everyoneWantsEverything = false;
+    if (everyoneWantsEverything) {
+      // The same array the transport handed us (a relay of a whole batch) goes out as the bytes it came in.
       this.#transport.publish(batch, except === undefined ? undefined : { except });
-      for (const link of this.#peers.all()) if (link.node !== except && lastOwn > link.ackedSeq) link.ackedSeq = lastOwn;
       return;
     }
-    for (const link of this.#peers.all()) {
-      if (link.node === except) continue;
+    for (const [node, link] of this.#peers) {
+      if (node === except) continue;
       const wanted = link.interests.length === 0 ? batch : batch.filter((m) => wants(link.interests, m));
-      if (wanted.length > 0) this.#transport.publish(wanted, { to: link.node });
-      if (lastOwn > link.ackedSeq) link.ackedSeq = lastOwn;
+      if (wanted.length > 0) this.#transport.publish(wanted, { to: node });
     }
   }
 
@@ -560,11 +571,6 @@ export class Session {
 /** Whether a peer replicating `interests` wants `mutation`: a write under one of them, or a delete of a subtree holding one. */
 function wants(interests: readonly string[], mutation: Mutation): boolean {
   return isUnderAny(mutation.path, interests) || (mutation.op === 'delete' && interests.some((interest) => isUnder(interest, mutation.path)));
-}
-
-function lastSeqOf(batch: readonly Mutation[], origin: string): number {
-  for (let i = batch.length - 1; i >= 0; i--) if (batch[i]!.origin === origin) return batch[i]!.seq;
-  return 0;
 }
 
 function describe(error: unknown): string {

@@ -6,6 +6,20 @@ let cluster: TestCluster;
 afterEach(async () => cluster?.close());
 
 describe('a session over Unix sockets', () => {
+  it('reports each peer as one entry with its lag from what it acknowledged applying, and its clock skew', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { heartbeatIntervalMs: 50 });
+    const b = await cluster.start('b', ['a'], { heartbeatIntervalMs: 50 });
+    await waitFor('connected', () => a.status().peerCount === 1);
+    for (let i = 0; i < 50; i++) a.set(`scene.item${i}`, i);
+    expect(a.status().localSequence).toBe(50);
+    await waitFor('b to acknowledge all 50', () => a.status().peers[0]?.lagSeq === 0);
+    expect(b.vector()['a']).toBe(50);
+    await waitFor('a heartbeat to measure the skew', () => a.status().peers[0]?.clockSkewMs !== undefined);
+    expect(Math.abs(a.status().peers[0]!.clockSkewMs!)).toBeLessThan(1_000); // one machine, one clock
+    expect(a.status().peers.map((p) => p.node)).toEqual(['b']);
+  });
+
   it('replicates writes and deletes, relayed along a line a - b - c', async () => {
     cluster = testCluster();
     const a = await cluster.start('a');

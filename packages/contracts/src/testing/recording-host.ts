@@ -16,6 +16,8 @@ export interface RecordingHostOptions {
   readonly chunks?: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>;
   /** Entries this host's snapshots are made of, in the order pages carry them. */
   readonly entries?: readonly Entry[];
+  /** Sequence numbers above this are received but not applied: {@link RecordingHost.appliedVector} stays below. */
+  readonly applyUpTo?: number;
 }
 
 /** One batch a {@link RecordingHost} received. */
@@ -44,6 +46,7 @@ export class RecordingHost implements TransportHost {
   /** Snapshot requests answered, in order. */
   readonly snapshotRequests: SnapshotRequest[] = [];
   readonly #stalled = new Set<string>();
+  readonly #applyUpTo: number;
 
   constructor(options: RecordingHostOptions = {}) {
     this.helloInfo = {
@@ -54,6 +57,20 @@ export class RecordingHost implements TransportHost {
     const chunks = options.chunks ?? {};
     this.chunks = new Map(chunks instanceof Map ? chunks : Object.entries(chunks));
     this.entries = [...(options.entries ?? [])];
+    this.#applyUpTo = options.applyUpTo ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /** The Hello's vector raised by every batch received (per origin, the highest seq with no gap), capped by `applyUpTo`. */
+  appliedVector(): VersionVector {
+    const vector: Record<string, number> = { ...this.helloInfo.vector };
+    const seen = new Map<string, Set<number>>();
+    for (const { batch } of this.batches) for (const m of batch) if (m.seq <= this.#applyUpTo) (seen.get(m.origin) ?? seen.set(m.origin, new Set()).get(m.origin)!).add(m.seq);
+    for (const [origin, seqs] of seen) {
+      let top = vector[origin] ?? 0;
+      while (seqs.has(top + 1)) top++;
+      vector[origin] = top;
+    }
+    return vector;
   }
 
   /** Returns {@link helloInfo}. */

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '../error.js';
 import type { Entry, Mutation, Payload } from '../mutation.js';
 import type { PeerEvent, SnapshotPage, Transport } from '../transport.js';
+import { runEngineConformance } from './engine-conformance.js';
 import { RecordingHost } from './recording-host.js';
 import type { RecordingHostOptions } from './recording-host.js';
 import type { TransportHarness } from './transport-harness.js';
@@ -535,5 +536,7 @@ export function runTransportConformance(harness: TransportHarness): void {
         expect(leaked).toEqual([]);
       });
     });
+
+    if (harness.engine === true) runEngineConformance(harness);
   });
 }

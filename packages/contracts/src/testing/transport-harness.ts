@@ -1,3 +1,5 @@
+import type { StatemeshError } from '../error.js';
+import type { Link } from '../link.js';
 import type { Transport } from '../transport.js';
 
 /** Options {@link TransportHarness.create} receives. */
@@ -8,6 +10,14 @@ export interface HarnessTransportOptions {
   readonly seeds: readonly string[];
   /** Heartbeat interval; absent: the transport's default. */
   readonly heartbeatIntervalMs?: number;
+  /** Engine harnesses: protocol versions the node speaks. */
+  readonly protocolVersions?: { readonly min: number; readonly max: number };
+  /** Engine harnesses: the largest frame body sent or accepted after the Hello. */
+  readonly maxFrameBytes?: number;
+  /** Engine harnesses: per listener, bytes that links without a Hello may hold. */
+  readonly maxHelloPendingBytes?: number;
+  /** Engine harnesses: where the node reports link-level failures. */
+  readonly onError?: (error: StatemeshError) => void;
 }
 
 /** What a transport implementation gives {@link runTransportConformance}: how to make and poke its transports. */
@@ -27,6 +37,14 @@ export interface TransportHarness {
    * hung process would. Enables the suspect-then-down test.
    */
   silence?(transport: Transport): Promise<void> | void;
+  /**
+   * True when the transport is `@statemesh/protocol`'s engine over this harness's links, honouring the engine
+   * options of {@link HarnessTransportOptions}: the engine tests (tie-break, versions, self-dial, limits, Ack,
+   * frame splitting) then run too.
+   */
+  readonly engine?: boolean;
+  /** Engine harnesses: a raw link to `toNode`'s listener (the dialling end), not opened, for hostile-input tests. */
+  rawLink?(toNode: string): Promise<Link>;
   /** Removes what the harness made (temporary directories...). */
   cleanup?(): Promise<void>;
 }
