@@ -1,6 +1,5 @@
 import { StatemeshError, type CodecRegistry, type Dialer, type Listener, type Timers, type Transport } from '@statemesh/contracts';
 import { ProtocolTransport } from '@statemesh/protocol';
-import { CompositeTransport } from './composite-transport.js';
 import type { ResolvedConfig } from './config.js';
 
 /** One transport of the config: the main one or a bridge. */
@@ -14,6 +13,8 @@ interface Endpoint {
 interface LinkFactory {
   listener(address: string): Listener;
   dialer(address: string): Dialer;
+  /** The largest frame body its links carry, when it has a limit of its own (gRPC's 4 MiB messages). */
+  readonly maxFrameBytes?: number;
 }
 
 /**
@@ -23,49 +24,42 @@ interface LinkFactory {
  */
 export async function createTransport(config: ResolvedConfig, registry: CodecRegistry, log: (line: string) => void, timers?: Timers): Promise<Transport> {
   const common = { nodeId: config.nodeId, clusterId: config.clusterId, heartbeatIntervalMs: config.heartbeatIntervalMs };
-  if (config.transport === 'memory') return config.network!.createTransport({ ...common, seeds: config.seeds });
+  const onError = (error: Error): void => log(error.message);
+  if (config.transport === 'memory') return config.network!.createTransport({ ...common, seeds: config.seeds, registry, onError, ...(timers === undefined ? {} : { timers }) });
   const endpoints: Endpoint[] = [
     { kind: config.transport, listen: config.listen, seeds: config.seeds },
     ...config.bridges.map((b) => ({ kind: b.transport, listen: b.listen, seeds: b.seeds ?? [] })),
   ];
-  const onError = (error: Error): void => log(error.message);
   const listeners: Listener[] = [];
   const dialers: Dialer[] = [];
+  let maxFrameBytes: number | undefined;
   for (const endpoint of endpoints) {
-    const factory = await linkFactory(endpoint.kind, config);
-    if (factory === undefined) return legacyGrpc(config, endpoints, registry, onError);
+    const factory = await linkFactory(endpoint.kind, config, onError);
+    if (factory.maxFrameBytes !== undefined) maxFrameBytes = Math.min(maxFrameBytes ?? Infinity, factory.maxFrameBytes);
     if (endpoint.listen !== undefined) listeners.push(factory.listener(endpoint.listen));
     for (const seed of endpoint.seeds) dialers.push(factory.dialer(seed));
   }
-  return new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers });
+  // The engine splits batches and pages by one limit: the smallest its links carry (gRPC pages stay under 4 MiB).
+  const engine = new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers, maxFrameBytes });
+  // Calls a gRPC listener refused for their token never reach the engine: add them to its count until it reads them.
+  const refusing = listeners.filter((l): l is Listener & { readonly authFailures: number } => typeof (l as { authFailures?: unknown }).authFailures === 'number');
+  if (refusing.length === 0) return engine;
+  const stats = engine.stats.bind(engine);
+  engine.stats = () => {
+    const own = stats();
+    return { ...own, authFailures: own.authFailures + refusing.reduce((sum, listener) => sum + listener.authFailures, 0) };
+  };
+  return engine;
 }
 
-async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig): Promise<LinkFactory | undefined> {
+async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {
   if (kind === 'ipc') {
     const ipc = await load<typeof import('@statemesh/transport-ipc')>('@statemesh/transport-ipc', () => import('@statemesh/transport-ipc'));
     return { listener: (address) => ipc.ipcListener(address), dialer: (address) => ipc.ipcDialer(address) };
   }
-  const grpc = (await load('@statemesh/transport-grpc', () => import('@statemesh/transport-grpc'))) as Record<string, unknown>;
+  const grpc = await load<typeof import('@statemesh/transport-grpc')>('@statemesh/transport-grpc', () => import('@statemesh/transport-grpc'));
   const options = { tls: config.tls, requireTls: config.requireTls, auth: config.auth };
-  const { grpcListener, grpcDialer } = grpc as { grpcListener?: (address: string, o: unknown) => Listener; grpcDialer?: (address: string, o: unknown) => Dialer };
-  if (typeof grpcListener !== 'function' || typeof grpcDialer !== 'function') return undefined;
-  return { listener: (address) => grpcListener(address, options), dialer: (address) => grpcDialer(address, options) };
-}
-
-/**
- * Until `@statemesh/transport-grpc` is a link factory: its own transport, bridged to the IPC engine through a
- * composite (a peer reachable both ways is then seen twice). Goes away with the gRPC links.
- */
-async function legacyGrpc(config: ResolvedConfig, endpoints: readonly Endpoint[], registry: CodecRegistry, onError: (error: Error) => void): Promise<Transport> {
-  const grpc = await import('@statemesh/transport-grpc');
-  const ipc = await import('@statemesh/transport-ipc');
-  const common = { nodeId: config.nodeId, clusterId: config.clusterId, heartbeatIntervalMs: config.heartbeatIntervalMs, registry, onError };
-  const parts = endpoints.map((e) =>
-    e.kind === 'grpc'
-      ? new grpc.GrpcTransport({ ...common, listen: e.listen, seeds: e.seeds, tls: config.tls, requireTls: config.requireTls, auth: config.auth })
-      : ipc.ipcTransport({ ...common, listen: e.listen, seeds: e.seeds }),
-  );
-  return parts.length === 1 ? parts[0]! : new CompositeTransport(parts);
+  return { listener: (address) => grpc.grpcListener(address, { ...options, onError }), dialer: (address) => grpc.grpcDialer(address, options), maxFrameBytes: grpc.GRPC_MAX_FRAME_BYTES };
 }
 
 async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {

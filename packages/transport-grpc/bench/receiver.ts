@@ -1,8 +1,9 @@
-// The receiving process of bench/run.ts: a GrpcTransport, a bare grpc-js server of raw buffers, or (for the
+// The receiving process of bench/run.ts: the engine over a gRPC listener, a bare grpc-js server of raw buffers, or (for the
 // comparison) our IPC transport. Counts what arrives and reports to the parent over the IPC channel.
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { HelloInfo, Mutation, SnapshotPage, Transport, TransportHost } from '@statemesh/contracts';
-import { GrpcTransport } from '@statemesh/transport-grpc';
+import { ProtocolTransport } from '@statemesh/protocol';
+import { grpcListener } from '@statemesh/transport-grpc';
 
 /** What the parent passes as argv[2]. */
 export interface ReceiverConfig {
@@ -76,19 +77,12 @@ if (config.mode === 'raw') {
   send({ type: 'ready', address: `127.0.0.1:${port}` });
   close = () => new Promise((resolve) => server.tryShutdown(() => resolve()));
 } else {
-  let transport: Transport & { address(): string | undefined };
-  if (config.mode === 'grpc') {
-    transport = new GrpcTransport({ nodeId: 'receiver', clusterId: 'bench', listen: '127.0.0.1:0', onError: () => {} });
-  } else {
-    // Our IPC transport, for the comparison: a dev dependency of the benchmark; the package itself may not depend
-    // on it (DESIGN.md's arrows).
-    const { IpcTransport } = (await import('@statemesh/transport-ipc')) as unknown as {
-      IpcTransport: new (options: object) => Transport & { address(): string | undefined };
-    };
-    transport = new IpcTransport({ nodeId: 'receiver', clusterId: 'bench', listen: config.path, onError: () => {} });
-  }
+  // IPC links, for the comparison: a dev dependency of the benchmark; the package itself may not depend on it
+  // (DESIGN.md's arrows).
+  const listener = config.mode === 'grpc' ? grpcListener('127.0.0.1:0') : (await import('@statemesh/transport-ipc')).ipcListener(config.path!);
+  const transport: Transport = new ProtocolTransport({ nodeId: 'receiver', clusterId: 'bench', listeners: [listener], onError: () => {} });
   await transport.start(host);
-  send({ type: 'ready', address: transport.address() });
+  send({ type: 'ready', address: listener.address });
   close = () => transport.close();
 }
 

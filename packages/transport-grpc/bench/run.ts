@@ -15,8 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChannelCredentials, Client, type ClientDuplexStream } from '@grpc/grpc-js';
-import type { HelloInfo, Mutation, SnapshotPage, Transport, TransportHost } from '@statemesh/contracts';
-import { GrpcTransport } from '@statemesh/transport-grpc';
+import type { HelloInfo, Mutation, SnapshotPage, TransportHost } from '@statemesh/contracts';
+import type { ProtocolTransport } from '@statemesh/protocol';
+import { grpcTransport } from '@statemesh/transport-grpc';
+import { ipcTransport } from '@statemesh/transport-ipc';
 import { encodeEnvelope } from '@statemesh/wire';
 import type { ReceiverConfig } from './receiver.ts';
 
@@ -31,7 +33,12 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'smgrpc-bench-'));
 
 type Message = { type: string; [key: string]: unknown };
-type Backlogged = Transport & { backlogBytes(): number; whenBacklogBelow(bytes?: number): Promise<void>; address(): string | undefined };
+type Backlogged = ProtocolTransport;
+
+/** Waits until every peer's backlog is at or below `bytes`: the sender runs at the pace of its receiver. */
+async function whenBacklogBelow(transport: Backlogged, bytes = 8 * 1024 * 1024): Promise<void> {
+  while (transport.backlogBytes() > bytes) await new Promise((resolve) => setImmediate(resolve));
+}
 
 class Receiver {
   readonly child: ChildProcess;
@@ -83,8 +90,8 @@ function makeBatch(first: number, stamp = 0n, length = BATCH): Mutation[] {
   });
 }
 
-async function grpcSender(address: string, options: { highWaterMarkBytes?: number; onError?: () => void } = {}): Promise<GrpcTransport> {
-  const transport = new GrpcTransport({ nodeId: 'sender', clusterId: 'bench', seeds: [address], onError: options.onError ?? (() => {}), ...options });
+async function grpcSender(address: string, options: { highWaterMarkBytes?: number; onError?: () => void } = {}): Promise<Backlogged> {
+  const transport = grpcTransport({ nodeId: 'sender', clusterId: 'bench', seeds: [address], onError: options.onError ?? (() => {}), ...options });
   await transport.start(host);
   while (transport.peers().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   return transport;
@@ -92,8 +99,7 @@ async function grpcSender(address: string, options: { highWaterMarkBytes?: numbe
 
 async function ipcSender(path: string): Promise<Backlogged> {
   // A dev dependency of the benchmark only: the package itself may not depend on transport-ipc (DESIGN.md's arrows).
-  const { IpcTransport } = (await import('@statemesh/transport-ipc')) as unknown as { IpcTransport: new (options: object) => Backlogged };
-  const transport = new IpcTransport({ nodeId: 'sender', clusterId: 'bench', seeds: [path], onError: () => {} });
+  const transport = ipcTransport({ nodeId: 'sender', clusterId: 'bench', seeds: [path], onError: () => {} });
   await transport.start(host);
   while (transport.peers().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   return transport;
@@ -118,7 +124,7 @@ async function throughputOurs(receiver: Receiver, transport: Backlogged, pool: M
   const start = process.hrtime.bigint();
   for (let i = 0; i < TOTAL / BATCH; i++) {
     transport.publish(pool[i % pool.length]!);
-    if ((i & 31) === 31 && transport.backlogBytes() > 8 * 1024 * 1024) await transport.whenBacklogBelow(4 * 1024 * 1024);
+    if ((i & 31) === 31 && transport.backlogBytes() > 8 * 1024 * 1024) await whenBacklogBelow(transport, 4 * 1024 * 1024);
   }
   const done = await receiver.next('done');
   return TOTAL / (Number(BigInt(done['at'] as string) - start) / 1e9);
@@ -193,7 +199,7 @@ async function slowReceiver(kind: 'paced' | 'unpaced' | 'bare-ignoring-write'): 
       for (let i = 0; i < total / BATCH && transport.peers().length > 0; i++) {
         transport.publish(makeBatch(seq));
         seq += BATCH;
-        if (kind === 'paced' && (i & 15) === 15) await transport.whenBacklogBelow();
+        if (kind === 'paced' && (i & 15) === 15) await whenBacklogBelow(transport);
         if (kind === 'unpaced' && (i & 255) === 255) await new Promise((resolve) => setImmediate(resolve));
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -275,7 +281,7 @@ async function main(): Promise<void> {
   const describe = (r: SlowResult): string =>
     `sender RSS peak ${mb(r.sender.peak)} MB (${mb(r.sender.before)} MB before), receiver peak RSS ${mb(r.receiver)} MB; ${fmt(r.delivered)} mutations delivered`;
   const paced = await slowReceiver('paced');
-  console.log(`slow receiver (~100k mutations/s), ours paced by whenBacklogBelow: ${describe(paced)}, ${paced.disconnects} disconnects`);
+  console.log(`slow receiver (~100k mutations/s), ours paced by its backlog: ${describe(paced)}, ${paced.disconnects} disconnects`);
   const unpaced = await slowReceiver('unpaced');
   console.log(`slow receiver, ours unpaced (high-water mark 16 MB): ${describe(unpaced)} before ${unpaced.disconnects} disconnect(s)`);
   const bare = await slowReceiver('bare-ignoring-write');

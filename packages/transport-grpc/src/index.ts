@@ -1,6 +1,11 @@
-export { GrpcTransport } from './grpc-transport.js';
-export { DEFAULT_HIGH_WATER_MARK_BYTES } from './options.js';
-export type { AuthOptions, GrpcTransportOptions, KeepaliveOptions, Pem, TlsOptions } from './options.js';
-export type { ReconnectOptions } from '@statemesh/protocol';
-export { CHANNEL_PATH, deserializeEnvelope, replicationService, serializeEnvelope } from './replication-service.js';
-export type { Incoming, Outgoing } from './replication-service.js';
+export { grpcTransport } from './grpc-transport.js';
+export type { GrpcTransportOptions } from './grpc-transport.js';
+export { grpcListener } from './grpc-listener.js';
+export type { GrpcListener, GrpcListenerOptions } from './grpc-listener.js';
+export { grpcDialer } from './grpc-dialer.js';
+export type { GrpcDialerOptions } from './grpc-dialer.js';
+export { GrpcLink } from './grpc-link.js';
+export { GRPC_MAX_FRAME_BYTES } from './link-options.js';
+export type { AuthOptions, GrpcLinkOptions, KeepaliveOptions, Pem, TlsOptions } from './link-options.js';
+export { CHANNEL_PATH, replicationService } from './replication-service.js';
+export { CODE_TRAILER } from './refusal-status.js';

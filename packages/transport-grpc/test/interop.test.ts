@@ -1,17 +1,18 @@
 // Interop: a client built on Python's grpcio (Debian's python3-grpcio) and protoc-generated classes from
-// replication.proto — nothing else shared — completes the Hello exchange with a Node GrpcTransport and pulls a
-// snapshot in pages.
+// replication.proto — nothing else shared — completes the Hello exchange with the engine over a gRPC listener
+// and pulls a snapshot in pages.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Entry } from '@statemesh/contracts';
-import { waitFor } from '@statemesh/contracts/testing';
+import { RecordingHost, waitFor, type RecordingHostOptions } from '@statemesh/contracts/testing';
+import { ProtocolTransport } from '@statemesh/protocol';
+import { grpcListener, type GrpcListener, type GrpcListenerOptions } from '@statemesh/transport-grpc';
 import { REPLICATION_PROTO_PATH } from '@statemesh/wire';
 import { afterEach, describe, expect, it } from 'vitest';
-import { certificates } from './fixtures/certificates.ts';
-import { TestNodes } from './fixtures/nodes.ts';
+import { certificateFor, certificates } from './fixtures/certificates.ts';
 
 const PYTHON = '/usr/bin/python3';
 const script = fileURLToPath(new URL('./interop/snapshot_client.py', import.meta.url));
@@ -20,8 +21,18 @@ const available =
 // In CI the root's scripts/system-deps.mjs installs them; a missing toolchain there is a failure, not a skip.
 const required = process.env.CI === 'true';
 
-const nodes = new TestNodes();
-afterEach(() => nodes.release());
+const started: ProtocolTransport[] = [];
+afterEach(() => Promise.all(started.splice(0).map((t) => t.close())));
+
+/** The engine for `nodeId` behind a gRPC listener on loopback, started with a recording host. */
+async function serve(nodeId: string, options: GrpcListenerOptions, host: RecordingHostOptions) {
+  const listener: GrpcListener = grpcListener('127.0.0.1:0', { onError: () => {}, ...options });
+  const transport = new ProtocolTransport({ nodeId, clusterId: 'test', listeners: [listener], heartbeatIntervalMs: 500, onError: () => {} });
+  const recording = new RecordingHost(host);
+  await transport.start(recording);
+  started.push(transport);
+  return { transport, host: recording, listener };
+}
 
 function run(args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -41,10 +52,10 @@ describe('interop with Python grpcio', () => {
       { path: 'scene.title', version: { origin: 'other', seq: 9, hlc: 2n ** 60n + 3n }, tombstone: false, type: 'text', payload: new TextEncoder().encode('hello') },
       { path: 'tools.x', version: { origin: 'node', seq: 3, hlc: 5n }, tombstone: false, type: 'text', payload: new TextEncoder().encode('no') },
     ];
-    const server = await nodes.start('node', {}, { entries, vector: { node: 3, other: 9 }, interests: ['scene'] });
+    const server = await serve('node', {}, { entries, vector: { node: 3, other: 9 }, interests: ['scene'] });
     const workdir = mkdtempSync(join(tmpdir(), 'smgrpc-py-'));
     try {
-      const out = JSON.parse(await run([server.transport.address()!, REPLICATION_PROTO_PATH, workdir, 'test', 'scene'])) as {
+      const out = JSON.parse(await run([server.listener.address, REPLICATION_PROTO_PATH, workdir, 'test', 'scene'])) as {
         hello: { node: string; cluster: string; min: number; max: number; vector: Record<string, number>; interests: string[] };
         pages: number[];
         entries: Array<{ path: string; origin: string; seq: number; hlc: string; tombstone: boolean; type: string; inline: string | null }>;
@@ -69,20 +80,17 @@ describe('interop with Python grpcio', () => {
 
   it.skipIf(!available && !required)('connects over mutual TLS with a bearer token, and is refused without the token', async () => {
     expect(available).toBe(true);
-    const { ca, node } = certificates();
-    const server = await nodes.start(
-      'secure',
-      { tls: { ca, cert: node.cert, key: node.key, requireClientAuth: true }, requireTls: true, auth: { expectedToken: 'py-token' } },
-      { vector: { secure: 1 } },
-    );
+    const { ca } = certificates();
+    const server = await serve('secure', { tls: { ca, ...certificateFor('secure'), requireClientAuth: true }, requireTls: true, auth: { expectedToken: 'py-token' } }, { vector: { secure: 1 } });
+    const client = certificateFor('py-client'); // with mutual TLS, the Hello's node id must be a name of the certificate
     const workdir = mkdtempSync(join(tmpdir(), 'smgrpc-py-'));
     try {
-      for (const [name, pem] of [['ca.crt', ca], ['client.crt', node.cert], ['client.key', node.key]] as const) writeFileSync(join(workdir, name), pem, { mode: 0o600 });
+      for (const [name, pem] of [['ca.crt', ca], ['client.crt', client.cert], ['client.key', client.key]] as const) writeFileSync(join(workdir, name), pem, { mode: 0o600 });
       const tls = { STATEMESH_CA: join(workdir, 'ca.crt'), STATEMESH_CERT: join(workdir, 'client.crt'), STATEMESH_KEY: join(workdir, 'client.key') };
-      const args = [server.transport.address()!, REPLICATION_PROTO_PATH, workdir, 'test', 'scene'];
+      const args = [server.listener.address, REPLICATION_PROTO_PATH, workdir, 'test', 'scene'];
       const refused = JSON.parse(await run(args, tls)) as { status?: string };
       expect(refused).toEqual({ status: 'UNAUTHENTICATED' });
-      expect(server.transport.stats().authFailures).toBe(1);
+      expect(server.listener.authFailures).toBe(1);
       const ok = JSON.parse(await run(args, { ...tls, STATEMESH_TOKEN: 'py-token' })) as { hello: { node: string; vector: Record<string, number> }; pages: number[] };
       expect(ok.hello.node).toBe('secure');
       expect(ok.hello.vector).toEqual({ secure: 1 });

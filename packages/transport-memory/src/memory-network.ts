@@ -1,25 +1,20 @@
-import { StatemeshError, assertId } from '@statemesh/contracts';
-import { resolveLinkFaults } from './link-faults.js';
-import type { LinkFaults, ResolvedLinkFaults } from './link-faults.js';
-import type { MemoryFrame } from './memory-frame.js';
-import { MemoryTransport } from './memory-transport.js';
-import type { MemoryTransportOptions } from './memory-transport.js';
-import type { NetworkEndpoint, NetworkPort } from './network-port.js';
-import { realScheduler } from './scheduler.js';
-import type { Scheduler, SchedulerTimer } from './scheduler.js';
+import { StatemeshError, assertId, type Dialer, type Link, type Listener, type TimerHandle, type Timers } from '@statemesh/contracts';
+import { resolveLinkFaults, type LinkFaults, type ResolvedLinkFaults } from './link-faults.js';
+import { MemoryLink, type LinkCarrier } from './memory-link.js';
+import { ProtocolTransport, realTimers, type ProtocolTransportOptions } from '@statemesh/protocol';
 import { SeededRandom } from './seeded-random.js';
 import { TimerHeap } from './timer-heap.js';
 
 /** Options for {@link MemoryNetwork}. */
 export interface MemoryNetworkOptions {
-  /** Seed of the fault injection and reconnect jitter: the same seed gives the same run (default 1). */
+  /** Seed of the fault injection (and of {@link MemoryNetwork.random}): the same seed gives the same run (default 1). */
   readonly seed?: number;
   /** Faults on every link (default none). */
   readonly faults?: LinkFaults;
   /** Clock and timers (default real timers); pass a {@link VirtualScheduler} to run on virtual time. */
-  readonly scheduler?: Scheduler;
-  /** Where one-line reports of refused peers and failing hosts go (default `console.warn`). */
-  readonly log?: (line: string) => void;
+  readonly scheduler?: Timers;
+  /** Bytes queued on a link end past which `send` returns false until `drain` (default 1 MiB). */
+  readonly highWaterMarkBytes?: number;
 }
 
 /** What the network did to frames so far. */
@@ -34,73 +29,115 @@ export interface NetworkFaultStats {
   readonly reordered: number;
   /** Frames lost to a partition (sent across it, or in flight when it began). */
   readonly partitioned: number;
+  /** Links cut by {@link MemoryNetwork.crash}. */
+  readonly crashedLinks: number;
 }
 
+/** Options of {@link MemoryNetwork.createTransport}: the engine's, with the node ids to dial. */
+export interface MemoryTransportOptions extends Omit<ProtocolTransportOptions, 'listeners' | 'dialers'> {
+  /** Node ids of this network to dial, and to redial with backoff whenever the link is lost. */
+  readonly seeds?: readonly string[] | undefined;
+}
+
+const MUTATION_BATCH_KIND = 2;
+
 /**
- * An in-process network of memory transports: nodes find each other by node id, frames are cloned and
- * delivered asynchronously through one deterministic queue, and faults (drop, delay, duplicate, reorder,
- * partitions) are drawn from a seeded generator.
+ * An in-process network of links between named nodes: listeners and dialers for `@statemesh/protocol`'s engine.
+ * Frames travel as IPC-framed bytes through one deterministic queue on the network's timers, and faults (drop,
+ * delay, duplicate, reorder, partitions, crashes) are drawn from a seeded generator.
  */
 export class MemoryNetwork {
   /** The seed this network's faults are drawn from. */
   readonly seed: number;
   /** The clock and timers everything on this network runs on. */
-  readonly scheduler: Scheduler;
-  readonly #random: SeededRandom;
-  readonly #log: (line: string) => void;
+  readonly scheduler: Timers;
+  /** The network's seeded generator; engines on it may take `() => network.random.next()` for their jitter. */
+  readonly random: SeededRandom;
   #faults: ResolvedLinkFaults;
+  readonly #highWaterMarkBytes: number;
   readonly #linkFaults = new Map<string, ResolvedLinkFaults>();
   readonly #cuts: Array<readonly [ReadonlySet<string>, ReadonlySet<string>]> = [];
   readonly #isolated = new Set<string>();
-  readonly #nodes = new Set<string>();
-  readonly #endpoints = new Map<string, NetworkEndpoint>();
+  readonly #listening = new Map<string, (link: Link) => void>();
+  readonly #links = new Set<MemoryLink>();
   readonly #queue = new TimerHeap();
-  readonly #lastAt = new Map<string, number>();
-  #timer: SchedulerTimer | undefined;
+  readonly #lastAt = new Map<MemoryLink, number>();
+  #timer: TimerHandle | undefined;
   #timerAt = Infinity;
-  #nextConnection = 1;
-  readonly #stats = { delivered: 0, dropped: 0, duplicated: 0, reordered: 0, partitioned: 0 };
-  readonly #port: NetworkPort;
+  readonly #stats = { delivered: 0, dropped: 0, duplicated: 0, reordered: 0, partitioned: 0, crashedLinks: 0 };
+  readonly #carrier: LinkCarrier;
 
   /** A network with no nodes yet. */
   constructor(options: MemoryNetworkOptions = {}) {
     const seed = options.seed ?? 1;
-    if (!Number.isInteger(seed)) {
-      throw new StatemeshError('INVALID_CONFIG', `@statemesh/transport-memory: seed is ${seed}; pass an integer`);
-    }
+    if (!Number.isInteger(seed)) throw new StatemeshError('INVALID_CONFIG', `@statemesh/transport-memory: seed is ${seed}; pass an integer`);
     this.seed = seed;
-    this.scheduler = options.scheduler ?? realScheduler;
-    this.#random = new SeededRandom(seed);
-    this.#log = options.log ?? ((line) => console.warn(line));
+    this.scheduler = options.scheduler ?? realTimers;
+    this.random = new SeededRandom(seed);
     this.#faults = resolveLinkFaults(options.faults ?? {});
-    this.#port = {
-      scheduler: this.scheduler,
-      random: this.#random,
-      log: (line) => this.#log(line),
-      listen: (node, endpoint) => this.#endpoints.set(node, endpoint),
-      dial: (from, to) => this.#dial(from, to),
-      send: (from, to, connId, frame) => this.#send(from, to, connId, frame),
-      release: (node) => this.#release(node),
+    this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024;
+    this.#carrier = { timers: this.scheduler, carry: (link, bytes, kind) => this.#carry(link, bytes, kind), forget: (link) => this.#forget(link) };
+  }
+
+  /** A listener for node `node` at `memory://<node>`: dialers to that node reach it while it is started. */
+  listener(node: string): Listener {
+    assertId(node, 'node');
+    let mine: ((link: Link) => void) | undefined;
+    return {
+      address: `memory://${node}`,
+      start: (accept) => {
+        if (this.#listening.has(node)) {
+          return Promise.reject(new StatemeshError('IO_ERROR', `@statemesh/transport-memory: memory://${node} is already listening; close its listener first or pick another node id`));
+        }
+        mine = (link) => accept(link);
+        this.#listening.set(node, mine);
+        return Promise.resolve();
+      },
+      close: () => {
+        if (mine !== undefined && this.#listening.get(node) === mine) this.#listening.delete(node);
+        mine = undefined;
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /** A dialer from node `from` to node `to`: fails with `PEER_UNAVAILABLE` while `to` does not listen or is cut off. */
+  dialer(from: string, to: string): Dialer {
+    assertId(from, 'from');
+    assertId(to, 'to');
+    return {
+      address: `memory://${to}`,
+      dial: (signal) => {
+        if (signal?.aborted === true) return Promise.reject(new StatemeshError('CANCELLED', `@statemesh/transport-memory: dialling memory://${to} was cancelled`));
+        const accept = this.#listening.get(to);
+        if (accept === undefined || !this.reachable(from, to)) {
+          return Promise.reject(new StatemeshError('PEER_UNAVAILABLE', `@statemesh/transport-memory: memory://${to} ${accept === undefined ? 'is not listening' : `cannot be reached from ${from} (partition)`}`));
+        }
+        const hwm = this.#highWaterMarkBytes;
+        const near = new MemoryLink(this.#carrier, { local: from, remote: to, dialed: true, highWaterMarkBytes: hwm });
+        const far = new MemoryLink(this.#carrier, { local: to, remote: from, dialed: false, highWaterMarkBytes: hwm });
+        near.peer = far;
+        far.peer = near;
+        this.#links.add(near).add(far);
+        accept(far);
+        return Promise.resolve(near);
+      },
     };
   }
 
   /**
-   * A transport for `nodeId` on this network (not started). Its seeds are other node ids of this network. A node
-   * id is free again once its transport is closed (a restart). Throws `INVALID_ID`, or `INVALID_ARGUMENT` when an
-   * open transport already has that id.
+   * The protocol engine for node `nodeId` on this network (not started): listening at `memory://<nodeId>`, dialling
+   * `seeds`, on the network's timers and seeded random numbers unless told otherwise.
    */
-  createTransport(options: MemoryTransportOptions): MemoryTransport {
-    assertId(options.nodeId, 'nodeId');
-    assertId(options.clusterId, 'clusterId');
-    if (this.#nodes.has(options.nodeId)) {
-      throw new StatemeshError(
-        'INVALID_ARGUMENT',
-        `@statemesh/transport-memory: node id ${options.nodeId} is in use on this network; close its transport first or pick another id`,
-      );
-    }
-    const transport = new MemoryTransport(options, this.#port);
-    this.#nodes.add(options.nodeId);
-    return transport;
+  createTransport(options: MemoryTransportOptions): ProtocolTransport {
+    const { seeds, ...engine } = options;
+    return new ProtocolTransport({
+      timers: this.scheduler,
+      random: () => this.random.next(),
+      ...engine,
+      listeners: [this.listener(options.nodeId)],
+      dialers: (seeds ?? []).map((seed) => this.dialer(options.nodeId, seed)),
+    });
   }
 
   /** Replaces the faults of every link that has none of its own. */
@@ -108,10 +145,10 @@ export class MemoryNetwork {
     this.#faults = resolveLinkFaults(faults);
   }
 
-  /** Sets the faults of the link from `from` to `to` (one direction); `undefined` returns it to the default. */
+  /** Sets the faults from node `from` to node `to` (one direction); `undefined` returns it to the default. */
   setLinkFaults(from: string, to: string, faults: LinkFaults | undefined): void {
-    if (faults === undefined) this.#linkFaults.delete(linkKey(from, to));
-    else this.#linkFaults.set(linkKey(from, to), resolveLinkFaults(faults, this.#faults));
+    if (faults === undefined) this.#linkFaults.delete(`${from}\u0000${to}`);
+    else this.#linkFaults.set(`${from}\u0000${to}`, resolveLinkFaults(faults, this.#faults));
   }
 
   /** Cuts every link between a node of `groupA` and a node of `groupB`, both ways, until {@link heal}. */
@@ -119,7 +156,7 @@ export class MemoryNetwork {
     this.#cuts.push([new Set(groupA), new Set(groupB)]);
   }
 
-  /** Cuts `node` from every other node (present and future) until {@link heal}: it goes silent. */
+  /** Cuts `node` from every other node until {@link heal}: it goes silent, its links stay open. */
   isolate(node: string): void {
     this.#isolated.add(node);
   }
@@ -130,22 +167,31 @@ export class MemoryNetwork {
     this.#isolated.clear();
   }
 
-  /** True when frames can go between `a` and `b` (no partition or isolation between them). */
+  /** True when frames can go between `a` and `b`. */
   reachable(a: string, b: string): boolean {
+    if (a === b) return true;
     if (this.#isolated.has(a) || this.#isolated.has(b)) return false;
-    for (const [left, right] of this.#cuts) {
-      if ((left.has(a) && right.has(b)) || (left.has(b) && right.has(a))) return false;
-    }
-    return true;
+    return !this.#cuts.some(([left, right]) => (left.has(a) && right.has(b)) || (left.has(b) && right.has(a)));
   }
 
-  /**
-   * For tests of forward compatibility: sends `from`'s connected peer `to` a frame of a kind it does not know
-   * (numbered `code`), which it must skip and count. Does nothing when the two are not connected.
-   */
-  injectUnknownFrame(from: string, to: string, code = 99): void {
-    const connId = this.#endpoints.get(from)?.connectionTo(to);
-    if (connId !== undefined) this.#send(from, to, connId, { kind: 'unknown', code });
+  /** A crash of `node`: every link it has is cut at once, both ends closed, what was in flight lost; it stops listening. */
+  crash(node: string): void {
+    this.#listening.delete(node);
+    for (const link of this.#links) {
+      if (link.local !== node || link.isClosed) continue;
+      this.#stats.crashedLinks++;
+      link.close(`node ${node} crashed`);
+      link.peer.close(`node ${node} crashed`);
+    }
+  }
+
+  /** For tests: delivers `bytes` (raw, unframed by the sender) on the open link from `from` to `to`, if any. */
+  inject(from: string, to: string, bytes: Uint8Array): boolean {
+    const link = [...this.#links].find((l) => l.local === from && l.remote === to && !l.isClosed);
+    if (link === undefined) return false;
+    this.#queue.push(this.scheduler.now(), () => link.peer.receive(bytes));
+    this.#arm();
+    return true;
   }
 
   /** What the fault injection did so far. */
@@ -153,26 +199,21 @@ export class MemoryNetwork {
     return { ...this.#stats };
   }
 
-  #dial(from: string, to: string): number | undefined {
-    const endpoint = this.#endpoints.get(to);
-    if (endpoint === undefined || from === to || !this.reachable(from, to)) return undefined;
-    const connId = this.#nextConnection++;
-    endpoint.accept(connId, from);
-    return connId;
-  }
-
-  #send(from: string, to: string, connId: number, frame: MemoryFrame): void {
-    if (!this.reachable(from, to)) {
+  #carry(link: MemoryLink, bytes: Uint8Array | 'close', kind: number): void {
+    const size = bytes === 'close' ? 0 : bytes.byteLength;
+    if (!this.reachable(link.local, link.remote)) {
       this.#stats.partitioned++;
+      link.taken(size);
       return;
     }
-    const faults = this.#linkFaults.get(linkKey(from, to)) ?? this.#faults;
-    const random = this.#random;
+    const faults = this.#linkFaults.get(`${link.local}\u0000${link.remote}`) ?? this.#faults;
+    const random = this.random;
     let copies = 1;
     let reordered = false;
-    if (frame.kind === 'mutations') {
+    if (kind === MUTATION_BATCH_KIND) {
       if (random.chance(faults.drop)) {
         this.#stats.dropped++;
+        link.taken(size);
         return;
       }
       if (random.chance(faults.duplicate)) {
@@ -181,45 +222,37 @@ export class MemoryNetwork {
       }
       reordered = random.chance(faults.reorder);
     }
-    const now = this.scheduler.now();
-    let at = now + random.between(faults.delayMin, faults.delayMax);
-    const key = linkKey(from, to);
+    let at = this.scheduler.now() + random.between(faults.delayMin, faults.delayMax);
     if (reordered) {
       this.#stats.reordered++;
       at += random.between(0, faults.reorderWindowMs);
     } else {
-      // In order with what was sent before on this link (a stream), unless a fault says otherwise.
-      at = Math.max(at, this.#lastAt.get(key) ?? at);
-      this.#lastAt.set(key, at);
+      // In order with what was sent before on this link, as on a stream, unless a fault says otherwise.
+      at = Math.max(at, this.#lastAt.get(link) ?? at);
+      this.#lastAt.set(link, at);
     }
-    for (let i = 0; i < copies; i++) {
-      // Each receiver gets its own copy, taken now: the sender may reuse its objects at once.
-      const copy = structuredClone(frame);
-      this.#queue.push(at, () => this.#deliver(from, to, connId, copy));
+    for (let copy = 0; copy < copies; copy++) {
+      this.#queue.push(at, () => {
+        if (copy === 0) link.taken(size);
+        if (link.isClosed && bytes !== 'close') return; // reset: what it had in flight is lost
+        if (!this.reachable(link.local, link.remote)) {
+          this.#stats.partitioned++;
+          return;
+        }
+        if (bytes === 'close') {
+          link.peer.ended();
+          return;
+        }
+        this.#stats.delivered++;
+        link.peer.receive(bytes);
+      });
     }
     this.#arm();
   }
 
-  #deliver(from: string, to: string, connId: number, frame: MemoryFrame): void {
-    if (!this.reachable(from, to)) {
-      this.#stats.partitioned++;
-      return;
-    }
-    const endpoint = this.#endpoints.get(to);
-    if (endpoint === undefined) return;
-    this.#stats.delivered++;
-    endpoint.receive(from, connId, frame);
-  }
-
-  #release(node: string): void {
-    this.#endpoints.delete(node);
-    this.#nodes.delete(node);
-    if (this.#endpoints.size === 0) {
-      // Nobody left to deliver to: drop what is in flight so that no timer outlives the last transport.
-      this.#queue.clear();
-      this.#lastAt.clear();
-      this.#arm();
-    }
+  #forget(link: MemoryLink): void {
+    this.#links.delete(link);
+    this.#lastAt.delete(link);
   }
 
   #arm(): void {
@@ -229,8 +262,7 @@ export class MemoryNetwork {
     if (this.#timer !== undefined) this.scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = at;
-    if (next === undefined) return;
-    this.#timer = this.scheduler.setTimeout(() => this.#fire(), Math.max(0, at - this.scheduler.now()));
+    if (next !== undefined) this.#timer = this.scheduler.setTimeout(() => this.#fire(), Math.max(0, at - this.scheduler.now()));
   }
 
   #fire(): void {
@@ -243,8 +275,4 @@ export class MemoryNetwork {
     }
     this.#arm();
   }
-}
-
-function linkKey(from: string, to: string): string {
-  return `${from}\u0000${to}`;
 }

@@ -1,13 +1,13 @@
-import type { Scheduler, SchedulerTimer } from './scheduler.js';
+import type { TimerHandle, Timers } from '@statemesh/contracts';
 import { TimerHeap } from './timer-heap.js';
 import type { TimedEntry } from './timer-heap.js';
 
 /**
- * A {@link Scheduler} on virtual time: nothing happens until {@link advance} moves the clock, and then timers run
+ * Timers on virtual time: nothing happens until {@link advance} moves the clock, and then timers run
  * in (time, creation) order, each followed by the promise callbacks it caused. The same program therefore gives
  * the same run, at any machine speed.
  */
-export class VirtualScheduler implements Scheduler {
+export class VirtualScheduler implements Timers {
   readonly #timers = new TimerHeap();
   #now: number;
 
@@ -22,12 +22,12 @@ export class VirtualScheduler implements Scheduler {
   }
 
   /** Schedules `callback` at now + `delayMs` (negative counts as 0). */
-  setTimeout(callback: () => void, delayMs: number): SchedulerTimer {
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
     return this.#timers.push(this.#now + Math.max(0, delayMs), callback);
   }
 
   /** Cancels a timer made by {@link setTimeout}. */
-  clearTimeout(timer: SchedulerTimer): void {
+  clearTimeout(timer: TimerHandle): void {
     this.#timers.cancel(timer as TimedEntry);
   }
 

@@ -1,0 +1,164 @@
+import { status as Status, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { PROTOCOL_VERSION } from '@statemesh/wire';
+import { envelopeOf, frameOf } from './envelope-framing.js';
+import { errorOfStatus, refusalStatus } from './refusal-status.js';
+
+/** Either end of a `Channel` call, carrying Envelope bytes. */
+export type ChannelCall = ClientDuplexStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>;
+
+/** How a {@link GrpcLink} is set up by its listener or dialer. */
+export interface GrpcLinkSetup {
+  readonly remoteAddress: string;
+  readonly dialed: boolean;
+  readonly authenticatedIds?: readonly string[] | undefined;
+  readonly highWaterMarkBytes: number;
+  /** Largest frame body sent; a larger one closes the link with `FRAME_TOO_LARGE` (the engine splits by it). */
+  readonly maxSendBytes: number;
+  /** Called once the call is over (the dialer closes its channel, the listener forgets the call). */
+  readonly onClosed?: (() => void) | undefined;
+}
+
+/**
+ * One `statemesh.v1.Replication/Channel` call as a {@link Link}: each gRPC message is one Envelope, its field
+ * number the frame kind. Back-pressure counts the bytes grpc-js has been given and not yet written to HTTP/2.
+ */
+export class GrpcLink implements Link {
+  readonly remoteAddress: string;
+  readonly dialed: boolean;
+  authenticatedIds: readonly string[] | undefined;
+  #maxFrameBytes = 64 * 1024;
+  readonly #call: ChannelCall;
+  readonly #setup: GrpcLinkSetup;
+  #events: LinkEvents | undefined;
+  readonly #early: LinkFrame[] = [];
+  #buffered = 0;
+  #wantDrain = false;
+  /** gRPC has no version per message: frames are stamped with the version this side last sent at. */
+  #version = PROTOCOL_VERSION;
+  /** Set when this side ended or failed the link, or the call ended. */
+  #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
+  #finished = false;
+  #reported = false;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(call: ChannelCall, setup: GrpcLinkSetup) {
+    this.#call = call;
+    this.#setup = setup;
+    this.remoteAddress = setup.remoteAddress;
+    this.dialed = setup.dialed;
+    this.authenticatedIds = setup.authenticatedIds;
+    call.on('data', (bytes: Buffer) => this.#receive(bytes));
+    call.on('error', () => {}); // the status (client) or the close below (server) says what happened
+    if ('cancel' in call) {
+      // A status is how the other side ended the call, not bytes this link could not frame: it goes in the reason.
+      call.on('status', (status: StatusObject) => this.#finish(status.code === Status.OK ? 'the other side ended the call' : errorOfStatus(status, this.remoteAddress).message));
+    } else {
+      call.on('cancelled', () => this.#finish('the other side cancelled the call, or its connection was lost'));
+      call.on('finish', () => this.#finish(this.#closed?.reason ?? 'the call ended'));
+      // The client half-closed: end our side too, once what is queued has gone.
+      call.on('end', () => this.end('the other side ended the call'));
+    }
+  }
+
+  /** Largest frame body taken from the other side; never above what this link may send (the gRPC message limit). */
+  get maxFrameBytes(): number {
+    return this.#maxFrameBytes;
+  }
+
+  set maxFrameBytes(bytes: number) {
+    this.#maxFrameBytes = Math.min(bytes, this.#setup.maxSendBytes);
+  }
+
+  /** Bytes handed to grpc-js and not yet written to the HTTP/2 stream. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  open(events: LinkEvents): void {
+    if (this.#events !== undefined) return;
+    this.#events = events;
+    for (const frame of this.#early.splice(0)) events.frame(frame);
+    this.#report();
+  }
+
+  send(frame: LinkFrame): boolean {
+    if (this.#closed !== undefined) return false;
+    if (frame.body.byteLength > this.#setup.maxSendBytes) {
+      // The sender's mistake, not bad input: closed without an error, the reason says why.
+      this.destroy(`FRAME_TOO_LARGE: a frame of kind ${frame.kind} has ${frame.body.byteLength} bytes, over the ${this.#setup.maxSendBytes} a gRPC message may carry here`, 'FRAME_TOO_LARGE');
+      return false;
+    }
+    this.#version = frame.version;
+    const bytes = envelopeOf(frame);
+    this.#buffered += bytes.byteLength;
+    this.#call.write(bytes, () => {
+      this.#buffered -= bytes.byteLength;
+      if (this.#wantDrain && this.#buffered <= this.#setup.highWaterMarkBytes && this.#closed === undefined) {
+        this.#wantDrain = false;
+        this.#events?.drain();
+      }
+    });
+    if (this.#buffered <= this.#setup.highWaterMarkBytes) return true;
+    this.#wantDrain = true;
+    return false;
+  }
+
+  /**
+   * Sends what is queued, then ends the call (status OK on the served side, or the status of `code`: see
+   * PROTOCOL.md); cancels it after `graceMs`.
+   */
+  end(reason: string, graceMs = 1_000, code?: ErrorCode): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = { reason };
+    this.#graceTimer = setTimeout(() => this.destroy(reason), graceMs).unref();
+    if (code !== undefined && !('cancel' in this.#call)) this.#call.emit('error', refusalStatus(code, reason));
+    else this.#call.end();
+  }
+
+  destroy(reason: string, code: ErrorCode = 'CLOSED'): void {
+    if (this.#finished) return;
+    this.#closed ??= { reason };
+    if ('cancel' in this.#call) this.#call.cancel();
+    else this.#call.emit('error', refusalStatus(code, reason));
+    this.#finish(reason);
+  }
+
+  #receive(bytes: Buffer): void {
+    if (this.#finished) return;
+    let frame: LinkFrame;
+    try {
+      frame = frameOf(bytes, this.#version);
+    } catch (error) {
+      this.#fail('MALFORMED_FRAME', (error as Error).message, error as StatemeshError);
+      return;
+    }
+    if (frame.body.byteLength > this.maxFrameBytes) {
+      this.#fail('FRAME_TOO_LARGE', `${this.remoteAddress} sent a frame of kind ${frame.kind} with ${frame.body.byteLength} bytes, over this link's limit of ${this.maxFrameBytes}`);
+      return;
+    }
+    if (this.#events === undefined) this.#early.push(frame);
+    else this.#events.frame(frame);
+  }
+
+  #fail(code: ErrorCode, why: string, error = new StatemeshError(code, `@statemesh/transport-grpc: ${why}; the link is closed`)): void {
+    this.#closed = { reason: why, error };
+    this.destroy(why, code);
+  }
+
+  #finish(reason: string, error?: StatemeshError): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#closed?.error === undefined) this.#closed = { reason: this.#closed?.reason ?? reason, error };
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    this.#setup.onClosed?.();
+    this.#report();
+  }
+
+  #report(): void {
+    if (this.#events === undefined || !this.#finished || this.#reported) return;
+    this.#reported = true;
+    const { reason, error } = this.#closed!;
+    this.#events.closed(reason, error);
+  }
+}

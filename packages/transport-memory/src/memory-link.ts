@@ -1,0 +1,145 @@
+import type { Link, LinkEvents, LinkFrame, StatemeshError, TimerHandle, Timers } from '@statemesh/contracts';
+import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
+
+/** What a link end needs of its network (internal). */
+export interface LinkCarrier {
+  readonly timers: Timers;
+  /** Carries the encoded bytes of one frame (or, with `close`, the end of the stream) to `link`'s other end. */
+  carry(link: MemoryLink, bytes: Uint8Array | 'close', kind: number): void;
+  /** The link is closed on this end: it leaves the network's books. */
+  forget(link: MemoryLink): void;
+}
+
+/**
+ * One end of an in-process link. What it sends is encoded with the IPC framing of `@statemesh/wire` (12-byte
+ * header, then the body) and read back with its frame reader on arrival, so the shipped framing and its limits
+ * run; the network between the ends delays, drops, duplicates, reorders and cuts.
+ */
+export class MemoryLink implements Link {
+  readonly remoteAddress: string;
+  readonly dialed: boolean;
+  /** The node on this end, and on the other. */
+  readonly local: string;
+  readonly remote: string;
+  /** The other end. */
+  peer!: MemoryLink;
+  readonly #carrier: LinkCarrier;
+  readonly #highWaterMarkBytes: number;
+  readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
+  #events: LinkEvents | undefined;
+  readonly #early: LinkFrame[] = [];
+  #buffered = 0;
+  #wantDrain = false;
+  #ending = false;
+  /** Why this end ended the link, when it did. */
+  #closedReason: string | undefined;
+  #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
+  #reported = false;
+  #grace: TimerHandle | undefined;
+
+  constructor(carrier: LinkCarrier, ends: { local: string; remote: string; dialed: boolean; highWaterMarkBytes: number }) {
+    this.#carrier = carrier;
+    this.local = ends.local;
+    this.remote = ends.remote;
+    this.dialed = ends.dialed;
+    this.remoteAddress = `memory://${ends.remote}`;
+    this.#highWaterMarkBytes = ends.highWaterMarkBytes;
+  }
+
+  get maxFrameBytes(): number {
+    return this.#reader.maxFrameBytes;
+  }
+
+  set maxFrameBytes(bytes: number) {
+    this.#reader.maxFrameBytes = bytes;
+  }
+
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** True once this end is closed. */
+  get isClosed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  open(events: LinkEvents): void {
+    if (this.#events !== undefined) return;
+    this.#events = events;
+    for (const frame of this.#early.splice(0)) events.frame(frame);
+    this.#report();
+  }
+
+  send(frame: LinkFrame): boolean {
+    if (this.#closed !== undefined || this.#ending) return false;
+    const bytes = new Uint8Array(12 + frame.body.byteLength);
+    bytes.set(encodeIpcHeader(frame.kind, frame.version, frame.body.byteLength), 0);
+    bytes.set(frame.body, 12);
+    this.#buffered += bytes.byteLength;
+    this.#carrier.carry(this, bytes, frame.kind);
+    if (this.#buffered <= this.#highWaterMarkBytes) return true;
+    this.#wantDrain = true;
+    return false;
+  }
+
+  end(reason: string, graceMs = 1_000): void {
+    if (this.#closed !== undefined || this.#ending) return;
+    this.#ending = true;
+    this.#closedReason = reason;
+    this.#carrier.carry(this, 'close', 0);
+    this.#grace = this.#carrier.timers.setTimeout(() => this.destroy(reason), graceMs);
+  }
+
+  destroy(reason: string): void {
+    if (this.#closed !== undefined) return;
+    this.close(this.#closedReason ?? reason);
+    this.peer.close('the other side reset the link');
+  }
+
+  /** The network took `bytes` of this end's backlog (delivered, lost or dropped). */
+  taken(bytes: number): void {
+    this.#buffered -= bytes;
+    if (this.#wantDrain && this.#buffered <= this.#highWaterMarkBytes && this.#closed === undefined) {
+      this.#wantDrain = false;
+      this.#events?.drain();
+    }
+  }
+
+  /** Bytes of one frame arrived from the other end. */
+  receive(bytes: Uint8Array): void {
+    if (this.#closed !== undefined) return;
+    let frames: LinkFrame[];
+    try {
+      frames = this.#reader.push(bytes);
+    } catch (error) {
+      this.close(`bad input: ${(error as Error).message}`, error as StatemeshError);
+      this.peer.close('the other side reset the link');
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#events === undefined) this.#early.push(frame);
+      else this.#events.frame(frame);
+    }
+  }
+
+  /** The other end ended the stream: both ends are done. */
+  ended(): void {
+    this.close('the other side closed the link');
+    this.peer.close(this.peer.#closedReason ?? 'the link closed');
+  }
+
+  /** Closes this end: no frame is delivered after, and `closed` follows on the next turn of the timers. */
+  close(reason: string, error?: StatemeshError): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = { reason, error };
+    if (this.#grace !== undefined) this.#carrier.timers.clearTimeout(this.#grace);
+    this.#carrier.forget(this);
+    this.#carrier.timers.setTimeout(() => this.#report(), 0);
+  }
+
+  #report(): void {
+    if (this.#events === undefined || this.#closed === undefined || this.#reported) return;
+    this.#reported = true;
+    this.#events.closed(this.#closed.reason, this.#closed.error);
+  }
+}
