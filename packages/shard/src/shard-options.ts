@@ -23,6 +23,12 @@ export interface ShardOptions {
   readonly clusterId: string;
   /** This node's id (1-64 characters of `[A-Za-z0-9_-]`): the origin of every local write. */
   readonly nodeId: string;
+  /**
+   * This run's incarnation (1-16 characters of `[0-9a-z]`, `newIncarnation()` makes one): local writes then carry
+   * the origin `<nodeId>~<incarnation>` and are numbered from 1 again. Give a node restarted without its sequence
+   * state a new one, so that it never reuses an `(origin, seq)` pair; absent: the origin is `nodeId`.
+   */
+  readonly incarnation?: string | undefined;
   /** Clock used to stamp writes; default a new `HybridClock()`. */
   readonly clock?: ShardClock | undefined;
   /** Hash partition (a `HashPartition`) consulted when `enforcePartition` is true. */

@@ -10,16 +10,20 @@ import {
   isUnder,
   isUnderAny,
   isValidId,
+  isValidOrigin,
   isValidPath,
+  nodeOfOrigin,
   vectorCovers,
 } from '@statemesh/contracts';
 import type { BlobRef, BlobStore, Entry, Mutation, Payload, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
 import { HybridClock, pack, unpack } from '@statemesh/hlc';
 import type { ApplyResult, RejectGate, RejectReason } from './apply-result.js';
 import type { Change, ChangeListener } from './change.js';
+import { CatchUpRefusals } from './catch-up-refusals.js';
 import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
 import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
+import { originOf } from './incarnation.js';
 import { OriginIndex } from './origin-index.js';
 import { Outbox } from './outbox.js';
 import { SeenSet } from './seen-set.js';
@@ -69,8 +73,10 @@ interface BatchCounts {
 export class Shard {
   /** The cluster this replica belongs to. */
   readonly clusterId: string;
-  /** This node's id: the origin of every local write. */
+  /** This node's id. */
   readonly nodeId: string;
+  /** The origin of every local write: `nodeId`, or `<nodeId>~<incarnation>` (see `ShardOptions.incarnation`). */
+  readonly origin: string;
 
   readonly #clock: ShardClock;
   readonly #partition: ShardPartition | undefined;
@@ -86,8 +92,11 @@ export class Shard {
 
   readonly #values = new Map<string, Stored>();
   readonly #tombstones = new Map<string, Tombstone>();
-  /** The version each held value overwrote on its origin, when that origin said (values without one are absent). */
-  readonly #prevs = new Map<string, Version>();
+  /**
+   * The version each held value overwrote on its origin; absent: it overwrote nothing; null: not known (a
+   * snapshot entry that did not say).
+   */
+  readonly #prevs = new Map<string, Version | null>();
   /** Paths whose value is a blob not hydrated here yet. */
   readonly #pending = new Set<string>();
   /** Bytes of blob-backed values, when this replica has them in memory. */
@@ -95,6 +104,9 @@ export class Shard {
   readonly #seen = new SeenSet();
   readonly #index = new OriginIndex();
   readonly #conflicts = new ConflictRing(128);
+  readonly #catchUpRefusals = new CatchUpRefusals();
+  /** Peers already told about (logged once) for sending writes under this node's own origin. */
+  readonly #forgers = new Set<string>();
   readonly #watch: WatchHub;
   readonly #known = { origins: new Map<string, string>(), types: new Map<string, string>() };
   #lastOrigin = '';
@@ -117,6 +129,7 @@ export class Shard {
     interest: 0,
     partition: 0,
     clock: 0,
+    origin: 0,
     conflictsDetected: 0,
     conflictsLost: 0,
     tombstonesCollected: 0,
@@ -137,7 +150,8 @@ export class Shard {
     if (!isValidId(options.clusterId)) throw invalidId('clusterId', options.clusterId);
     if (!isValidId(options.nodeId)) throw invalidId('nodeId', options.nodeId);
     this.clusterId = options.clusterId;
-    this.nodeId = this.#internOrigin(options.nodeId);
+    this.nodeId = options.nodeId;
+    this.origin = this.#internOrigin(originOf(options.nodeId, options.incarnation));
     this.#clock = options.clock ?? new HybridClock();
     this.#partition = options.partition;
     this.#enforcePartition = options.enforcePartition ?? false;
@@ -197,11 +211,11 @@ export class Shard {
     const seq = this.#nextSeq();
     const prev = this.#currentVersion(path);
     this.#beginBatch('local');
-    this.#integrateDelete(path, hlc, this.nodeId, seq, prev, true);
+    this.#integrateDelete(path, hlc, this.origin, seq, prev, true);
     this.#outbox.push(path, '', hlc, seq, prev, undefined, true);
     this.#count.localWrites++;
     this.#endBatch();
-    return { hlc, origin: this.nodeId, seq };
+    return { hlc, origin: this.origin, seq };
   }
 
   /** The value at `path`, or undefined. */
@@ -256,7 +270,7 @@ export class Shard {
 
   /** Local writes not yet drained, oldest first, up to `max`; stops before a write whose blob is still being stored. */
   drain(max = Number.POSITIVE_INFINITY): Mutation[] {
-    return this.#outbox.drain(max, this.nodeId, utf8);
+    return this.#outbox.drain(max, this.origin, utf8);
   }
 
   /** Number of local writes not yet drained. */
@@ -290,6 +304,8 @@ export class Shard {
         this.#reject(counts, 'malformed', mutation, `malformed mutation from '${from}': ${problem}`);
       } else if (this.#seen.has(mutation.origin, mutation.seq)) {
         counts.duplicate++;
+      } else if (mutation.origin === this.origin && mutation.seq > this.#localSeq) {
+        this.#refuseOwnOrigin(counts, mutation, mutation.path, from);
       } else {
         const gate = gated ? this.#gate(mutation.path, mutation.op === 'delete') : undefined;
         if (gate === undefined) keep = true;
@@ -315,7 +331,6 @@ export class Shard {
         continue;
       }
       relay?.push(mutation);
-      if (origin === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
       const applied =
         mutation.op === 'set'
           ? this.#integrateSet(mutation.path, mutation.hlc, origin, seq, this.#internType(mutation.type), compactPayload(mutation.type, mutation.payload!), mutation.prev, true)
@@ -382,7 +397,7 @@ export class Shard {
     }
     for (const [path, stored] of this.#values) {
       if (wanted.length !== 0 && !isUnderAny(path, wanted)) continue;
-      page.push(valueEntry(path, stored));
+      page.push(valueEntry(path, stored, this.#prevs.get(path)));
       if (page.length >= pageSize) {
         yield { entries: this.#publishable(page), last: false };
         page = [];
@@ -400,14 +415,14 @@ export class Shard {
     const vector = this.vector();
     if (this.#offloading.size === 0) return vector;
     const firstPending = Math.min(...this.#offloading);
-    if ((vector[this.nodeId] ?? 0) >= firstPending) vector[this.nodeId] = firstPending - 1;
+    if ((vector[this.origin] ?? 0) >= firstPending) vector[this.origin] = firstPending - 1;
     return vector;
   }
 
   /** `entries` without local writes whose value is still being stored as a blob (see `#pageVector`). */
   #publishable(entries: Entry[]): Entry[] {
     if (this.#offloading.size === 0) return entries;
-    return entries.filter((entry) => entry.version.origin !== this.nodeId || !this.#offloading.has(entry.version.seq));
+    return entries.filter((entry) => entry.version.origin !== this.origin || !this.#offloading.has(entry.version.seq));
   }
 
   /** The pages answering a peer's request: `since(request.vector)` when it has a vector, else a full `snapshot`. */
@@ -431,6 +446,16 @@ export class Shard {
         this.#reject(counts, 'malformed', entry?.version, `malformed entry from '${from}': ${problem}`, entry?.path);
         continue;
       }
+      const { origin, seq } = entry.version;
+      if (this.#seen.has(origin, seq)) {
+        counts.duplicate++; // already applied, live or from another page: once is enough (and counts one conflict)
+        continue;
+      }
+      if (origin === this.origin && seq > this.#localSeq) {
+        this.#refuseOwnOrigin(counts, entry.version, entry.path, from);
+        this.#catchUpRefusals.record(from, origin, seq);
+        continue;
+      }
       const gate = this.#gate(entry.path, entry.tombstone);
       if (gate !== undefined) {
         this.#reject(counts, gate[0], entry.version, gate[1], entry.path);
@@ -438,15 +463,20 @@ export class Shard {
       }
       candidates.push(entry);
     }
-    const accepted = this.#mergeClock(candidates, counts, hlcOfEntry, describeEntry);
+    const accepted = this.#mergeClock(candidates, counts, hlcOfEntry, describeEntry, from);
     this.#beginBatch(from);
     for (const entry of accepted) {
       const { hlc, seq } = entry.version;
       const origin = this.#internOrigin(entry.version.origin);
-      if (origin === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
+      if (!this.#seen.add(origin, seq)) {
+        counts.duplicate++; // the same version twice in one page
+        continue;
+      }
+      const knowsPrev = entry.prev !== undefined;
+      const prev = entry.prev ?? undefined;
       const applied = entry.tombstone
-        ? this.#integrateDelete(entry.path, hlc, origin, seq, undefined, false)
-        : this.#integrateSet(entry.path, hlc, origin, seq, this.#internType(entry.type), compactPayload(entry.type, entry.payload!), undefined, false);
+        ? this.#integrateDelete(entry.path, hlc, origin, seq, prev, knowsPrev)
+        : this.#integrateSet(entry.path, hlc, origin, seq, this.#internType(entry.type), compactPayload(entry.type, entry.payload!), prev, knowsPrev);
       if (applied) counts.applied++;
       else counts.stale++;
     }
@@ -456,7 +486,7 @@ export class Shard {
   /** Applies one snapshot or catch-up page; on the last page, raises the vector to the page's (see `completeCatchUp`). */
   applyPage(page: SnapshotPage, from = 'catch-up'): ApplyResult {
     const result = this.applyEntries(page.entries, from);
-    if (page.last && page.vector !== undefined) this.completeCatchUp(page.vector);
+    if (page.last && page.vector !== undefined) this.completeCatchUp(page.vector, from);
     return result;
   }
 
@@ -464,12 +494,17 @@ export class Shard {
    * Raises this replica's vector to at least `vector`: call it once every page of a catch-up or snapshot taken
    * at that vector has been applied. A catch-up cut off half-way must not call it; it is asked for again.
    */
-  completeCatchUp(vector: VersionVector): void {
+  completeCatchUp(vector: VersionVector, from = 'catch-up'): void {
     checkVector(vector);
+    // Never over a write refused in this catch-up's pages (asked for again next time), never over this node's
+    // own counter (a peer cannot advance it), and never as a way to learn it.
+    const refused = this.#catchUpRefusals.take(from);
     for (const [origin, seq] of Object.entries(vector)) {
-      const id = this.#internOrigin(origin);
-      this.#seen.raise(id, seq);
-      if (id === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
+      let upTo = seq;
+      const lowestRefused = refused?.get(origin);
+      if (lowestRefused !== undefined && lowestRefused <= upTo) upTo = lowestRefused - 1;
+      if (origin === this.origin && upTo > this.#localSeq) upTo = this.#localSeq;
+      if (upTo > 0) this.#seen.raise(this.#internOrigin(origin), upTo);
     }
   }
 
@@ -491,7 +526,7 @@ export class Shard {
       const expired = this.#tombstoneTtlMs !== undefined && Number(tombstone.hlc >> 16n) + this.#tombstoneTtlMs <= nowMs;
       const covered =
         peerList.length > 0 &&
-        peerList.every(([node, vector]) => vectorCovers(vector, tombstone) && this.#seen.contiguous(node) >= (vector[node] ?? 0));
+        peerList.every(([node, vector]) => vectorCovers(vector, tombstone) && this.#holdsOwnWritesOf(node, vector));
       if (!expired && !covered) continue;
       this.#tombstones.delete(path);
       this.#index.retire(tombstone.origin, this.#isLive);
@@ -555,12 +590,13 @@ export class Shard {
 
   /**
    * Makes the next local write take a sequence number above `seq`, without claiming to hold the writes up to it.
-   * A restarted node calls it with the highest sequence it had published before it stopped, so that it never
-   * reuses a number a peer may hold for an older write; those older writes come back through catch-up.
+   * A node restarted with the same origin calls it with the highest sequence it had published before it stopped
+   * (kept on its disk), so that it never reuses a number a peer may hold for an older write; those older writes
+   * come back through catch-up. Without that record, start with a new `incarnation` instead.
    */
   reserveSequence(seq: number): void {
-    if (!Number.isSafeInteger(seq) || seq < 0) {
-      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}reserveSequence needs a non-negative integer, not ${String(seq)}`);
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq >= Number.MAX_SAFE_INTEGER) {
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}reserveSequence needs a non-negative integer below 2^53 - 1, not ${String(seq)}; a node whose record is unusable starts with a new incarnation`);
     }
     if (seq > this.#localSeq) this.#localSeq = seq;
   }
@@ -568,7 +604,8 @@ export class Shard {
   /**
    * Counters since creation: `local.writes`, `remote.applied`, `remote.duplicates`, `remote.stale`,
    * `remote.rejected` (and by gate `rejected.malformed|interest|partition|clock`), `conflicts.detected`,
-   * `conflicts.lost` (conflicts this node's own write lost), `tombstones.collected`, `offload.stored`,
+   * `rejected.origin` (writes claiming this node's own origin with a seq it never used), `conflicts.lost`
+   * (conflicts this node's own write lost), `tombstones.collected`, `offload.stored`,
    * `offload.failed`, `watch.errors`; and the gauges `entries`, `tombstones`, `pending`, `outbox`.
    */
   counters(): Record<string, number> {
@@ -583,6 +620,7 @@ export class Shard {
       'rejected.interest': c.interest,
       'rejected.partition': c.partition,
       'rejected.clock': c.clock,
+      'rejected.origin': c.origin,
       'conflicts.detected': c.conflictsDetected,
       'conflicts.lost': c.conflictsLost,
       'tombstones.collected': c.tombstonesCollected,
@@ -614,12 +652,12 @@ export class Shard {
     const stored: Uint8Array | string = offload && typeof data === 'string' ? encoder.encode(data) : data;
     this.#beginBatch('local');
     const interned = this.#internType(type);
-    this.#integrateSet(path, hlc, this.nodeId, seq, interned, stored, prev, true);
+    this.#integrateSet(path, hlc, this.origin, seq, interned, stored, prev, true);
     const position = this.#outbox.push(path, interned, hlc, seq, prev, stored, !offload);
     this.#count.localWrites++;
     if (offload) this.#startOffload(path, seq, stored as Uint8Array, position);
     this.#endBatch();
-    return { hlc, origin: this.nodeId, seq };
+    return { hlc, origin: this.origin, seq };
   }
 
   #startOffload(path: string, seq: number, bytes: Uint8Array, position: number): void {
@@ -629,7 +667,7 @@ export class Shard {
         this.#outbox.complete(position, ref);
         this.#count.offloadStored++;
         const stored = this.#values.get(path);
-        if (stored !== undefined && stored.origin === this.nodeId && stored.seq === seq) {
+        if (stored !== undefined && stored.origin === this.origin && stored.seq === seq) {
           stored.payload = ref;
           this.#blobBytes.set(path, bytes);
         }
@@ -656,10 +694,13 @@ export class Shard {
   }
 
   #nextSeq(): number {
+    if (this.#localSeq >= Number.MAX_SAFE_INTEGER - 1) {
+      throw new StatemeshError('INTERNAL', `${PREFIX}origin '${this.origin}' has used every sequence number; restart the node with a new incarnation`);
+    }
     const seq = ++this.#localSeq;
     // Recorded as one seq, not as a prefix: after `reserveSequence` the writes below it are not held here yet,
     // and the vector must not claim them, or catch-up would never bring them back.
-    this.#seen.add(this.nodeId, seq);
+    this.#seen.add(this.origin, seq);
     return seq;
   }
 
@@ -702,7 +743,7 @@ export class Shard {
     if (current !== undefined) {
       const order = compareParts(hlc, origin, seq, current);
       if (order <= 0) {
-        if (order < 0) this.#conflict(path, current, this.#prevs.get(path), true, { hlc, origin, seq });
+        if (order < 0) this.#conflictWithHeld(path, current, { hlc, origin, seq });
         return false;
       }
       this.#conflict(path, { hlc, origin, seq }, prev, knowsPrev, current);
@@ -729,10 +770,11 @@ export class Shard {
       this.#values.set(path, new Stored(hlc, origin, seq, type, payload));
     }
     if (prev !== undefined) this.#prevs.set(path, prev);
+    else if (!knowsPrev) this.#prevs.set(path, null);
     else if (this.#prevs.size > 0) this.#prevs.delete(path);
     this.#index.add(origin, seq, path);
     const ref = typeof payload === 'string' || payload instanceof Uint8Array ? undefined : payload;
-    if (ref !== undefined && origin !== this.nodeId) this.#pending.add(path);
+    if (ref !== undefined && origin !== this.origin) this.#pending.add(path);
     if (this.#changes !== undefined) this.#recordChange(path, 'set', { hlc, origin, seq }, type, ref, ref !== undefined && this.#pending.has(path));
     return true;
   }
@@ -743,7 +785,7 @@ export class Shard {
     const incoming = { hlc, origin, seq };
     const here = this.#values.get(path);
     if (here !== undefined) {
-      if (compareParts(hlc, origin, seq, here) < 0) this.#conflict(path, here, this.#prevs.get(path), true, incoming);
+      if (compareParts(hlc, origin, seq, here) < 0) this.#conflictWithHeld(path, here, incoming);
       else this.#conflict(path, incoming, prev, knowsPrev, here);
     }
     for (const [at, tombstone] of this.#tombstones) {
@@ -777,13 +819,19 @@ export class Shard {
     if (winnerPrev !== undefined && compareVersions(winnerPrev, loser) >= 0) return;
     this.#batchConflicts++;
     this.#count.conflictsDetected++;
-    if (loser.origin === this.nodeId) this.#count.conflictsLost++;
+    if (loser.origin === this.origin) this.#count.conflictsLost++;
     this.#conflicts.push({
       path,
       winner: { origin: winner.origin, seq: winner.seq, hlc: winner.hlc },
       loser: { origin: loser.origin, seq: loser.seq, hlc: loser.hlc },
       at: Date.now(),
     });
+  }
+
+  /** A conflict where the value held at `path` beats `loser`: the held value's prev is known unless it is null. */
+  #conflictWithHeld(path: string, held: Version, loser: Version): void {
+    const prev = this.#prevs.get(path);
+    this.#conflict(path, held, prev ?? undefined, prev !== null, loser);
   }
 
   #recordChange(path: string, op: 'set' | 'delete', version: Version, type: string, ref: BlobRef | undefined, pending: boolean): void {
@@ -810,7 +858,7 @@ export class Shard {
    * Merges the hybrid times of the accepted writes into the clock: once with the greatest (the usual case),
    * or one by one when that one drifts too far, rejecting just the writes whose time is too far ahead.
    */
-  #mergeClock<T>(candidates: T[], counts: BatchCounts, hlcOf: (item: T) => bigint, describe: (item: T) => { origin: string; seq: number; path: string }): T[] {
+  #mergeClock<T>(candidates: T[], counts: BatchCounts, hlcOf: (item: T) => bigint, describe: (item: T) => { origin: string; seq: number; path: string }, catchUpFrom?: string): T[] {
     if (candidates.length === 0) return candidates;
     let max = hlcOf(candidates[0]!);
     for (const item of candidates) if (hlcOf(item) > max) max = hlcOf(item);
@@ -829,6 +877,7 @@ export class Shard {
         if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
         const { origin, seq, path } = describe(item);
         this.#reject(counts, 'clock', { origin, seq }, `write ${origin}:${seq} at '${path}' rejected: ${error.message}`, path);
+        if (catchUpFrom !== undefined) this.#catchUpRefusals.record(catchUpFrom, origin, seq);
       }
     }
     return accepted;
@@ -846,6 +895,24 @@ export class Shard {
         reason,
       });
     }
+  }
+
+  /** Refuses a remote write under this node's own origin with a seq it never used; logs once per peer. */
+  #refuseOwnOrigin(counts: BatchCounts, version: { origin: string; seq: number }, path: string, from: string): void {
+    const reason = `write ${version.origin}:${version.seq} at '${path}' from '${from}' claims this node's own origin with a sequence number it never used (its latest is ${this.#localSeq}); refused`;
+    this.#reject(counts, 'origin', version, reason, path);
+    if (this.#forgers.size < MAX_REASONS && !this.#forgers.has(from)) {
+      this.#forgers.add(from);
+      this.#log(`${PREFIX}${reason}; further such writes from '${from}' are refused and counted (rejected.origin) without a log line`);
+    }
+  }
+
+  /** True when this replica holds every write peer `node` had applied from its own origins, as `vector` says. */
+  #holdsOwnWritesOf(node: string, vector: VersionVector): boolean {
+    for (const [origin, seq] of Object.entries(vector)) {
+      if (nodeOfOrigin(origin) === node && this.#seen.contiguous(origin) < seq) return false;
+    }
+    return true;
   }
 
   #beginBatch(from: string): void {
@@ -874,7 +941,7 @@ export class Shard {
     const tombstone = this.#tombstones.get(path);
     if (tombstone !== undefined) out.push(tombstoneEntry(path, tombstone));
     const stored = this.#values.get(path);
-    if (stored !== undefined && (prefixes.length === 0 || isUnderAny(path, prefixes))) out.push(valueEntry(path, stored));
+    if (stored !== undefined && (prefixes.length === 0 || isUnderAny(path, prefixes))) out.push(valueEntry(path, stored, this.#prevs.get(path)));
   }
 
   #checkPrefixes(prefixes: readonly string[] | undefined): readonly string[] {
@@ -972,13 +1039,17 @@ function utf8(text: string): Uint8Array {
   return out;
 }
 
-function valueEntry(path: string, stored: Stored): Entry {
+/** `prev` as the shard keeps it (absent: overwrote nothing; null: unknown) becomes the entry's (null: nothing). */
+function valueEntry(path: string, stored: Stored, prev: Version | null | undefined): Entry {
   const payload = typeof stored.payload === 'string' ? utf8(stored.payload) : stored.payload;
-  return { path, version: { hlc: stored.hlc, origin: stored.origin, seq: stored.seq }, tombstone: false, type: stored.type, payload };
+  const version = { hlc: stored.hlc, origin: stored.origin, seq: stored.seq };
+  if (prev === null) return { path, version, tombstone: false, type: stored.type, payload };
+  return { path, version, tombstone: false, type: stored.type, payload, prev: prev ?? null };
 }
 
 function tombstoneEntry(path: string, tombstone: Tombstone): Entry {
-  return { path, version: { hlc: tombstone.hlc, origin: tombstone.origin, seq: tombstone.seq }, tombstone: true, type: '' };
+  const version = { hlc: tombstone.hlc, origin: tombstone.origin, seq: tombstone.seq };
+  return tombstone.prev === undefined ? { path, version, tombstone: true, type: '' } : { path, version, tombstone: true, type: '', prev: tombstone.prev };
 }
 
 function pageSizeOf(pageSize: number | undefined): number {
@@ -991,7 +1062,7 @@ function checkVector(vector: VersionVector): void {
   if (typeof vector !== 'object' || vector === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a version vector must be an object of node id -> seq`);
   for (const [origin, seq] of Object.entries(vector)) {
     const problem = versionProblem({ origin, seq, hlc: 0n }, `vector entry '${origin}'`);
-    if (problem !== undefined && !(seq === 0 && isValidId(origin))) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${problem}`);
+    if (problem !== undefined && !(seq === 0 && isValidOrigin(origin))) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${problem}`);
   }
 }
 
