@@ -152,7 +152,8 @@ export class Session {
     this.#stopAntiEntropy = every(this.#timers, this.#config.antiEntropyIntervalMs, () => this.#antiEntropy());
     this.#publishMetrics();
     if (this.#config.seeds.length > 0 && this.#config.snapshotOnJoin && this.#config.joinTimeoutMs > 0) {
-      // A restarted node learns its own last sequence number from its peers' catch-up: wait for the first one.
+      // A restarted node gets back what it held from its peers' catch-up: wait for the first one (its sequence
+      // numbers never depend on it: see docs/adr/0004-no-reused-sequence.md).
       let timer: object | undefined;
       await Promise.race([
         this.#firstCatchUp.promise,
@@ -389,7 +390,6 @@ export class Session {
       this.#catchUpsCompleted++;
       const link = this.#peers.get(peer);
       if (link !== undefined) link.catchUps++;
-      this.#sequenceMark?.raise(this.#shard.localSeq);
     } catch (error) {
       this.#catchUpsFailed++;
       if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);
@@ -466,7 +466,7 @@ export class Session {
   /** Sends a batch to every up peer but `except`, each getting only the writes under its interests. */
   #send(batch: readonly Mutation[], except: string | undefined): void {
     if (this.#peers.size === 0) return;
-    const lastOwn = lastSeqOf(batch, this.nodeId);
+    const lastOwn = lastSeqOf(batch, this.#shard.origin);
     if (this.#peers.everyoneWantsEverything()) {
       this.#transport.publish(batch, except === undefined ? undefined : { except });
       for (const link of this.#peers.all()) if (link.node !== except && lastOwn > link.ackedSeq) link.ackedSeq = lastOwn;

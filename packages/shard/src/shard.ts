@@ -25,6 +25,7 @@ import type { Conflict } from './conflict-ring.js';
 import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
 import { originOf } from './incarnation.js';
 import { OriginIndex } from './origin-index.js';
+import { RetiredIncarnations } from './retired-incarnations.js';
 import { Outbox } from './outbox.js';
 import { SeenSet } from './seen-set.js';
 import type { ShardClock, ShardOptions, ShardPartition } from './shard-options.js';
@@ -105,6 +106,8 @@ export class Shard {
   readonly #index = new OriginIndex();
   readonly #conflicts = new ConflictRing(128);
   readonly #catchUpRefusals = new CatchUpRefusals();
+  /** Incarnations known to be over (a later one of the same node was seen), and each node's latest one. */
+  readonly #incarnations = new RetiredIncarnations();
   /** Peers already told about (logged once) for sending writes under this node's own origin. */
   readonly #forgers = new Set<string>();
   readonly #watch: WatchHub;
@@ -342,9 +345,17 @@ export class Shard {
     return this.#finish(counts);
   }
 
-  /** The version vector: origin -> highest seq applied with no gap before it (this node's own writes included). */
+  /**
+   * The version vector: origin -> highest seq applied with no gap before it (this node's own writes included).
+   * An incarnation that is over (a later one of its node was seen) and of which this replica holds nothing any
+   * more is left out, so vectors stay small across many restarts; the replica still knows what it saw of it.
+   */
   vector(): Record<string, number> {
-    return this.#seen.vector();
+    const vector = this.#seen.vector();
+    for (const origin of this.#incarnations.retired()) {
+      if (origin !== this.origin && this.#index.liveCount(origin) === 0) delete vector[origin];
+    }
+    return vector;
   }
 
   /**
@@ -988,6 +999,7 @@ export class Shard {
     if (known === undefined) {
       known = origin;
       this.#known.origins.set(origin, origin);
+      this.#incarnations.saw(origin);
     }
     this.#lastOrigin = known;
     return known;

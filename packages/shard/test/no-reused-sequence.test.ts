@@ -56,6 +56,35 @@ describe('incarnations', () => {
   });
 });
 
+describe('vectors across many restarts without state', () => {
+  it('leave out incarnations that are over and of which nothing is held, yet still drop their duplicates', () => {
+    const time = new ManualTime();
+    const observer = new Shard({ clusterId: 'c', nodeId: 'o', clock: time.clock() });
+    const batches: Mutation[][] = [];
+    let last: Shard | undefined;
+    for (let run = 0; run < 50; run++) {
+      time.ms += 10;
+      last = new Shard({ clusterId: 'c', nodeId: 'n', incarnation: newIncarnation(time.ms), clock: time.clock() });
+      last.set('scene.camera', run); // each run overwrites the one before
+      if (run === 0) last.set('scene.kept', 'first'); // held for ever: its incarnation stays in the vector
+      const batch = last.drain();
+      batches.push(batch);
+      observer.apply(batch, 'n');
+    }
+    const origins = Object.keys(observer.vector());
+    expect(origins).toHaveLength(2);
+    expect(origins).toContain(last!.origin);
+    expect(observer.get('scene.kept')?.value).toBe('first');
+    // An old batch relayed late is still a duplicate: the replica remembers what it saw of every incarnation.
+    expect(observer.apply(batches[10]!, 'p')).toMatchObject({ applied: 0, duplicate: 1 });
+    // A new replica catching up from the observer converges with the same small vector.
+    const fresh = new Shard({ clusterId: 'c', nodeId: 'f', clock: time.clock() });
+    for (const page of observer.since(fresh.vector())) fresh.applyPage(page, 'o');
+    expect(fresh.digest()).toBe(observer.digest());
+    expect(Object.keys(fresh.vector()).sort()).toEqual([...origins].sort());
+  });
+});
+
 describe('a forged write under this node\'s own origin', () => {
   it('is refused, counted and logged once, and never raises the counter (seq 2^53 - 1 included)', () => {
     const lines: string[] = [];

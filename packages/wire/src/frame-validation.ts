@@ -98,6 +98,11 @@ function entryProblem(e: Entry, i: number): string | undefined {
   const version = versionProblem(e.version, `${at}.version`);
   if (version !== undefined) return version;
   if (typeof e.type !== 'string') return `${at}.type is not a string`;
+  if (e.prev !== undefined && e.prev !== null) {
+    if (typeof e.prev !== 'object') return `${at}.prev is not a version`;
+    const prev = versionProblem(e.prev, `${at}.prev`);
+    if (prev !== undefined) return prev;
+  }
   if (e.tombstone === true) return e.payload === undefined ? undefined : `${at} is a tombstone with a payload`;
   if (e.tombstone !== false) return `${at}.tombstone is not a boolean`;
   if (e.type === '') return `${at} is a value with an empty type`;
