@@ -1,6 +1,7 @@
 import type { PutChunkedOptions } from '@statemesh/blob-store';
 import type { BlobStore } from '@statemesh/contracts';
 import type { HybridTime } from '@statemesh/hlc';
+import type { Mount } from './mounts.js';
 
 /** The clock a shard stamps writes with: `HybridClock` from `@statemesh/hlc`, or any object that behaves like it. */
 export interface ShardClock {
@@ -37,6 +38,12 @@ export interface ShardOptions {
   readonly enforcePartition?: boolean | undefined;
   /** Prefixes this replica holds; empty or absent means the whole tree. Remote writes outside them are rejected. */
   readonly interests?: readonly string[] | undefined;
+  /**
+   * Authority per subtree: `read-only` refuses this node's writes there (`READ_ONLY`), `authoritative` refuses
+   * remote writes there (counted as `rejected.authority`, never claimed by the vector). The most specific mount
+   * applies; a delete also counts for the mounts under its path. Default: `read-write` everywhere.
+   */
+  readonly mounts?: readonly Mount[] | undefined;
   /** Record conflicts in the ring and counters (default true). Resolution is last-writer-wins either way. */
   readonly resolveConflicts?: boolean | undefined;
   /** Where values longer than `maxInlinePayloadBytes` are stored as chunked blobs. */

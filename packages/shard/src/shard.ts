@@ -24,6 +24,7 @@ import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
 import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
 import { originOf } from './incarnation.js';
+import { Mounts } from './mounts.js';
 import { OriginIndex } from './origin-index.js';
 import { RetiredIncarnations } from './retired-incarnations.js';
 import { Outbox } from './outbox.js';
@@ -84,6 +85,7 @@ export class Shard {
   readonly #enforcePartition: boolean;
   readonly #interests: readonly string[];
   readonly #resolveConflicts: boolean;
+  readonly #mounts: Mounts | undefined;
   readonly #blobStore: BlobStore | undefined;
   readonly #offloadOptions: PutChunkedOptions | undefined;
   readonly #maxInline: number;
@@ -133,6 +135,7 @@ export class Shard {
     partition: 0,
     clock: 0,
     origin: 0,
+    authority: 0,
     conflictsDetected: 0,
     conflictsLost: 0,
     tombstonesCollected: 0,
@@ -167,6 +170,7 @@ export class Shard {
     }
     this.#interests = interests.includes('') ? [] : [...interests];
     this.#resolveConflicts = options.resolveConflicts ?? true;
+    this.#mounts = Mounts.of(options.mounts);
     this.#blobStore = options.blobStore;
     this.#offloadOptions = options.offload;
     this.#maxInline = positiveInteger(options.maxInlinePayloadBytes, DEFAULT_MAX_INLINE, 'maxInlinePayloadBytes', 0);
@@ -309,6 +313,8 @@ export class Shard {
         counts.duplicate++;
       } else if (mutation.origin === this.origin && mutation.seq > this.#localSeq) {
         this.#refuseOwnOrigin(counts, mutation, mutation.path, from);
+      } else if (this.#mounts !== undefined && this.#refuseUnderAuthority(counts, mutation, mutation.path, mutation.op === 'delete', from)) {
+        // Neither seen nor relayed: the vector stays below it (DESIGN section 2).
       } else {
         const gate = gated ? this.#gate(mutation.path, mutation.op === 'delete') : undefined;
         if (gate === undefined) keep = true;
@@ -467,6 +473,10 @@ export class Shard {
         this.#catchUpRefusals.record(from, origin, seq);
         continue;
       }
+      if (this.#mounts !== undefined && this.#refuseUnderAuthority(counts, entry.version, entry.path, entry.tombstone, from)) {
+        this.#catchUpRefusals.record(from, origin, seq);
+        continue;
+      }
       const gate = this.#gate(entry.path, entry.tombstone);
       if (gate !== undefined) {
         this.#reject(counts, gate[0], entry.version, gate[1], entry.path);
@@ -615,7 +625,7 @@ export class Shard {
   /**
    * Counters since creation: `local.writes`, `remote.applied`, `remote.duplicates`, `remote.stale`,
    * `remote.rejected` (and by gate `rejected.malformed|interest|partition|clock`), `conflicts.detected`,
-   * `rejected.origin` (writes claiming this node's own origin with a seq it never used), `conflicts.lost`
+   * `rejected.authority` (remote writes under an `authoritative` mount), `rejected.origin` (writes claiming this node's own origin with a seq it never used), `conflicts.lost`
    * (conflicts this node's own write lost), `tombstones.collected`, `offload.stored`,
    * `offload.failed`, `watch.errors`; and the gauges `entries`, `tombstones`, `pending`, `outbox`.
    */
@@ -632,6 +642,7 @@ export class Shard {
       'rejected.partition': c.partition,
       'rejected.clock': c.clock,
       'rejected.origin': c.origin,
+      'rejected.authority': c.authority,
       'conflicts.detected': c.conflictsDetected,
       'conflicts.lost': c.conflictsLost,
       'tombstones.collected': c.tombstonesCollected,
@@ -701,6 +712,10 @@ export class Shard {
     if (!isValidPath(path) || (path === '' && !allowRoot)) throw invalidPath(path);
     if (isSystemPath(path) && options?.system !== true) {
       throw new StatemeshError('RESERVED_PATH', `${PREFIX}${JSON.stringify(path)} is under the reserved "__system" prefix, which holds the library's own metrics; write elsewhere`, { details: { path } });
+    }
+    const mount = this.#mounts?.touched(path, 'read-only', allowRoot);
+    if (mount !== undefined) {
+      throw new StatemeshError('READ_ONLY', `${PREFIX}${JSON.stringify(path)} ${mount === path || isUnder(path, mount) ? 'is under' : 'covers'} the read-only mount ${JSON.stringify(mount)} on node '${this.nodeId}': it takes other nodes' writes only; write elsewhere or mount it read-write`, { details: { path, mount } });
     }
   }
 
@@ -916,6 +931,14 @@ export class Shard {
       this.#forgers.add(from);
       this.#log(`${PREFIX}${reason}; further such writes from '${from}' are refused and counted (rejected.origin) without a log line`);
     }
+  }
+
+  /** Refuses (and counts) a remote write touching a subtree this node is authoritative for; true when refused. */
+  #refuseUnderAuthority(counts: BatchCounts, version: { origin: string; seq: number }, path: string, isDelete: boolean, from: string): boolean {
+    const mount = this.#mounts!.touched(path, 'authoritative', isDelete);
+    if (mount === undefined) return false;
+    this.#reject(counts, 'authority', version, `write ${version.origin}:${version.seq} at '${path}' from '${from}' refused: node '${this.nodeId}' is authoritative for '${mount}'`, path);
+    return true;
   }
 
   /** True when this replica holds every write peer `node` had applied from its own origins, as `vector` says. */
