@@ -20,6 +20,7 @@ import { HybridClock, pack, unpack } from '@statemesh/hlc';
 import type { ApplyResult, RejectGate, RejectReason } from './apply-result.js';
 import type { Change, ChangeListener } from './change.js';
 import { CatchUpRefusals } from './catch-up-refusals.js';
+import { ClockSkew } from './clock-skew.js';
 import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
 import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
@@ -108,6 +109,7 @@ export class Shard {
   readonly #index = new OriginIndex();
   readonly #conflicts = new ConflictRing(128);
   readonly #catchUpRefusals = new CatchUpRefusals();
+  readonly #clockSkew = new ClockSkew();
   /** Incarnations known to be over (a later one of the same node was seen), and each node's latest one. */
   readonly #incarnations = new RetiredIncarnations();
   /** Peers already told about (logged once) for sending writes under this node's own origin. */
@@ -327,7 +329,7 @@ export class Shard {
       else candidates ??= batch.slice(0, i);
     }
     const list = candidates ?? (batch as Mutation[]);
-    const accepted = this.#mergeClock(list, counts, hlcOfMutation, describeMutation);
+    const accepted = this.#mergeClock(list, counts, hlcOfMutation, describeMutation, from, false);
     let relay: Mutation[] | undefined = accepted === batch ? undefined : [...(relayGated ?? [])];
     this.#beginBatch(from);
     for (let i = 0; i < accepted.length; i++) {
@@ -484,7 +486,7 @@ export class Shard {
       }
       candidates.push(entry);
     }
-    const accepted = this.#mergeClock(candidates, counts, hlcOfEntry, describeEntry, from);
+    const accepted = this.#mergeClock(candidates, counts, hlcOfEntry, describeEntry, from, true);
     this.#beginBatch(from);
     for (const entry of accepted) {
       const { hlc, seq } = entry.version;
@@ -555,6 +557,14 @@ export class Shard {
     }
     this.#count.tombstonesCollected += dropped;
     return dropped;
+  }
+
+  /**
+   * Nodes whose writes are being refused for clock drift, with how many milliseconds ahead of this node's clock
+   * the latest one was (an entry goes once a write of that node is accepted again).
+   */
+  clockSkew(): Record<string, number> {
+    return this.#clockSkew.snapshot();
   }
 
   /** Up to `max` recent conflicts, most recent first (the ring holds 128). */
@@ -884,12 +894,13 @@ export class Shard {
    * Merges the hybrid times of the accepted writes into the clock: once with the greatest (the usual case),
    * or one by one when that one drifts too far, rejecting just the writes whose time is too far ahead.
    */
-  #mergeClock<T>(candidates: T[], counts: BatchCounts, hlcOf: (item: T) => bigint, describe: (item: T) => { origin: string; seq: number; path: string }, catchUpFrom?: string): T[] {
+  #mergeClock<T>(candidates: T[], counts: BatchCounts, hlcOf: (item: T) => bigint, describe: (item: T) => { origin: string; seq: number; path: string }, from: string, isCatchUp: boolean): T[] {
     if (candidates.length === 0) return candidates;
     let max = hlcOf(candidates[0]!);
     for (const item of candidates) if (hlcOf(item) > max) max = hlcOf(item);
     try {
       this.#clock.update(unpack(max));
+      if (this.#clockSkew.size > 0) for (const item of candidates) this.#clockAcceptable(describe(item).origin);
       return candidates;
     } catch (error) {
       if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
@@ -899,11 +910,17 @@ export class Shard {
       try {
         this.#clock.update(unpack(hlcOf(item)));
         accepted.push(item);
+        if (this.#clockSkew.size > 0) this.#clockAcceptable(describe(item).origin);
       } catch (error) {
         if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
         const { origin, seq, path } = describe(item);
         this.#reject(counts, 'clock', { origin, seq }, `write ${origin}:${seq} at '${path}' rejected: ${error.message}`, path);
-        if (catchUpFrom !== undefined) this.#catchUpRefusals.record(catchUpFrom, origin, seq);
+        if (isCatchUp) this.#catchUpRefusals.record(from, origin, seq);
+        const aheadMs = Number((error.details as { aheadMs?: unknown } | undefined)?.aheadMs ?? Number.NaN);
+        const node = nodeOfOrigin(origin);
+        if (this.#clockSkew.refused(node, aheadMs)) {
+          this.#log(`${PREFIX}writes of node '${node}' (received from '${from}') are ${aheadMs} ms ahead of this node's clock, past its drift bound: refused until the clocks agree, then caught up; further refusals are counted (rejected.clock) without a log line`);
+        }
       }
     }
     return accepted;
@@ -931,6 +948,11 @@ export class Shard {
       this.#forgers.add(from);
       this.#log(`${PREFIX}${reason}; further such writes from '${from}' are refused and counted (rejected.origin) without a log line`);
     }
+  }
+
+  #clockAcceptable(origin: string): void {
+    const node = nodeOfOrigin(origin);
+    if (this.#clockSkew.accepted(node)) this.#log(`${PREFIX}writes of node '${node}' are within the clock drift bound again`);
   }
 
   /** Refuses (and counts) a remote write touching a subtree this node is authoritative for; true when refused. */

@@ -12,7 +12,8 @@ describe('a replica whose clock is behind', () => {
     const writer = new Shard({ clusterId: 'c', nodeId: 'w', clock: real.clock() });
     writer.set('early', 1);
     const skewed = new ManualTime(real.ms - HOUR); // an hour behind
-    const replica = new Shard({ clusterId: 'c', nodeId: 'r', clock: skewed.clock(60_000), logger: () => undefined });
+    const lines: string[] = [];
+    const replica = new Shard({ clusterId: 'c', nodeId: 'r', clock: skewed.clock(60_000), logger: (line) => lines.push(line) });
     for (const page of writer.since(replica.vector())) replica.applyPage(page, 'w');
     expect(replica.counters()['rejected.clock']).toBe(1);
     expect(replica.get('early')).toBeUndefined();
@@ -27,6 +28,10 @@ describe('a replica whose clock is behind', () => {
     // The live stream refuses them too, without claiming them.
     expect(replica.apply(writer.drain(), 'w')).toMatchObject({ applied: 0, rejected: 3 });
     expect(replica.vector()['w'] ?? 0).toBe(0);
+    // Seven refusals, one line, and the skew shown per writing node.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/writes of node 'w' \(received from 'w'\) are 3600000 ms ahead/);
+    expect(replica.clockSkew()).toEqual({ w: HOUR });
 
     // The clock is set right: the next catch-up brings every refused write.
     skewed.ms = real.ms;
@@ -35,6 +40,8 @@ describe('a replica whose clock is behind', () => {
     expect(replica.get('later')?.value).toBe(2);
     expect(replica.vector()).toEqual({ w: 3 });
     expect(replica.digest()).toBe(writer.digest());
+    expect(replica.clockSkew()).toEqual({});
+    expect(lines).toHaveLength(2);
   });
 
   it('claims the writes it applied below a refused one, not past it', () => {
