@@ -810,7 +810,9 @@ export class Shard {
     else if (this.#prevs.size > 0) this.#prevs.delete(path);
     this.#index.add(origin, seq, path);
     const ref = typeof payload === 'string' || payload instanceof Uint8Array ? undefined : payload;
-    if (ref !== undefined && origin !== this.origin) this.#pending.add(path);
+    // Local writes never arrive here as a reference (they hold their bytes): any reference is to be fetched,
+    // an own write of an earlier life (taken back by catch-up after a restart) included.
+    if (ref !== undefined) this.#pending.add(path);
     if (this.#changes !== undefined) this.#recordChange(path, 'set', { hlc, origin, seq }, type, ref, ref !== undefined && this.#pending.has(path));
     return true;
   }

@@ -1,5 +1,6 @@
 // Issue 13, findings 1 and 3: an (origin, seq) pair is never used twice, and no input from a peer advances this
 // node's own counter.
+import { MemoryBlobStore } from '@statemesh/blob-store';
 import { pack } from '@statemesh/hlc';
 import { isValidOrigin, nodeOfOrigin, type Mutation } from '@statemesh/contracts';
 import { Shard, isValidIncarnation, newIncarnation, originOf } from '@statemesh/shard';
@@ -120,5 +121,21 @@ describe('a forged write under this node\'s own origin', () => {
     victim.reserveSequence(3);
     expect(victim.apply([write('v', 2, 'old')], 'p')).toMatchObject({ applied: 1, rejected: 0 });
     expect(() => victim.reserveSequence(Number.MAX_SAFE_INTEGER)).toThrow(/below 2\^53/);
+  });
+});
+
+describe('a node restarted under the same origin (its record kept)', () => {
+  it('fetches its own large values of the earlier life that come back by catch-up', async () => {
+    const time = new ManualTime();
+    const before = new Shard({ clusterId: 'c', nodeId: 'n', clock: time.clock(), blobStore: new MemoryBlobStore(), maxInlinePayloadBytes: 16 });
+    before.setBytes('volume', new Uint8Array(1000).fill(7));
+    await before.flushOffloads();
+    const peer = new Shard({ clusterId: 'c', nodeId: 'p', clock: time.clock() });
+    peer.apply(before.drain(), 'n');
+    const restarted = new Shard({ clusterId: 'c', nodeId: 'n', clock: time.clock(), blobStore: new MemoryBlobStore(), maxInlinePayloadBytes: 16 });
+    restarted.reserveSequence(1);
+    for (const page of peer.since(restarted.vector())) restarted.applyPage(page, 'p');
+    expect(restarted.get('volume')).toMatchObject({ pending: true });
+    expect(restarted.pendingBlobs().map((p) => p.path)).toEqual(['volume']);
   });
 });
