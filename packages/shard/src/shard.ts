@@ -10,7 +10,6 @@ import {
   isUnder,
   isUnderAny,
   isValidId,
-  isValidOrigin,
   isValidPath,
   nodeOfOrigin,
   vectorCovers,
@@ -23,13 +22,15 @@ import { CatchUpRefusals } from './catch-up-refusals.js';
 import { ClockSkew } from './clock-skew.js';
 import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
-import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
+import { checkVector, pageSizeOf, positiveInteger } from './argument-check.js';
+import { entryProblem, isValidType, mutationProblem } from './input-check.js';
 import { originOf } from './incarnation.js';
 import { Mounts } from './mounts.js';
 import { OriginIndex } from './origin-index.js';
 import { RetiredIncarnations } from './retired-incarnations.js';
 import { Outbox } from './outbox.js';
 import { SeenSet } from './seen-set.js';
+import { config, invalidId, invalidPath, invalidType } from './shard-errors.js';
 import type { ShardClock, ShardOptions, ShardPartition } from './shard-options.js';
 import type { ShardEntry, ShardValue } from './shard-value.js';
 import { Stored, Tombstone, compareParts } from './stored.js';
@@ -38,7 +39,6 @@ import { WatchHub } from './watch-hub.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MAX_REASONS = 1000;
-const DEFAULT_PAGE_SIZE = 1000;
 const DEFAULT_MAX_INLINE = 65_536;
 const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
 const PREFIX = '@statemesh/shard: ';
@@ -1111,38 +1111,9 @@ function tombstoneEntry(path: string, tombstone: Tombstone): Entry {
   return tombstone.prev === undefined ? { path, version, tombstone: true, type: '' } : { path, version, tombstone: true, type: '', prev: tombstone.prev };
 }
 
-function pageSizeOf(pageSize: number | undefined): number {
-  if (pageSize === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}pageSize must be a positive integer (got ${pageSize})`);
-  return pageSize;
-}
 
-function checkVector(vector: VersionVector): void {
-  if (typeof vector !== 'object' || vector === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a version vector must be an object of node id -> seq`);
-  for (const [origin, seq] of Object.entries(vector)) {
-    const problem = versionProblem({ origin, seq, hlc: 0n }, `vector entry '${origin}'`);
-    if (problem !== undefined && !(seq === 0 && isValidOrigin(origin))) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${problem}`);
-  }
-}
 
-function positiveInteger(value: number | undefined, fallback: number, name: string, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) throw config(`${name} must be an integer >= ${min} (got ${value})`);
-  return value;
-}
 
-function config(message: string): StatemeshError {
-  return new StatemeshError('INVALID_CONFIG', `${PREFIX}${message}`);
-}
 
-function invalidId(label: string, id: unknown): StatemeshError {
-  return new StatemeshError('INVALID_ID', `${PREFIX}${label} ${JSON.stringify(id)} is not a valid id: use 1-64 characters of [A-Za-z0-9_-]`, { details: { [label]: id } });
-}
 
-function invalidPath(path: unknown): StatemeshError {
-  return new StatemeshError('INVALID_PATH', `${PREFIX}${JSON.stringify(path)} is not a valid path here: use dot-separated segments of 1-128 characters [A-Za-z0-9_-], at most 1024 bytes (the root "" can be deleted, not set)`, { details: { path } });
-}
 
-function invalidType(type: unknown): StatemeshError {
-  return new StatemeshError('INVALID_TYPE', `${PREFIX}type ${JSON.stringify(type)} is not a valid value type: use 1-128 characters of [A-Za-z0-9_.+/-] starting with a letter or digit (e.g. "bytes", "volume/f32")`, { details: { type } });
-}
