@@ -15,7 +15,7 @@ export {
   joinPath,
   parsePath,
 } from './path.js';
-export { compareVersions, mergeVectors, vectorCovers } from './version.js';
+export { MAX_ORIGIN_LENGTH, compareVersions, isValidOrigin, mergeVectors, nodeOfOrigin, vectorCovers } from './version.js';
 export type { Version, VersionVector } from './version.js';
 export { VALUE_TYPES, isBlobRef } from './mutation.js';
 export type { BlobRef, Entry, Mutation, Op, Payload } from './mutation.js';

@@ -50,4 +50,9 @@ export interface Entry {
   readonly type: string;
   /** The value; absent for a tombstone. */
   readonly payload?: Payload | undefined;
+  /**
+   * What this entry overwrote on its origin, as a mutation's `prev`: a version, or `null` for nothing. It lets the
+   * receiver tell a concurrent write (a conflict) from a later one. Absent: not known, and no conflict is claimed.
+   */
+  readonly prev?: Version | null | undefined;
 }

@@ -5,10 +5,33 @@
 export interface Version {
   /** 64-bit hybrid timestamp: 48-bit wall milliseconds, 16-bit logical counter (exact, hence bigint). */
   readonly hlc: bigint;
-  /** The node id that made the write. */
+  /**
+   * The writer: its node id, or `<node id>~<incarnation>` for a writer that could not prove it had never used a
+   * sequence number before (see {@link isValidOrigin}; docs/adr/0004-no-reused-sequence.md).
+   */
   readonly origin: string;
   /** The origin's sequence number for this write, starting at 1. */
   readonly seq: number;
+}
+
+const ORIGIN = /^[A-Za-z0-9_-]{1,64}(?:~[0-9a-z]{1,16})?$/;
+
+/** The longest origin: a 64-character node id, `~`, a 16-character incarnation. */
+export const MAX_ORIGIN_LENGTH = 81;
+
+/**
+ * True when `origin` is a valid writer id: a node id (1-64 characters of `[A-Za-z0-9_-]`), optionally followed by
+ * `~` and an incarnation of 1-16 characters of `[0-9a-z]`. Each incarnation of a node numbers its writes from 1,
+ * so an `(origin, seq)` pair is never used twice even by a node restarted without any state.
+ */
+export function isValidOrigin(origin: unknown): origin is string {
+  return typeof origin === 'string' && origin.length <= MAX_ORIGIN_LENGTH && ORIGIN.test(origin);
+}
+
+/** The node id part of a valid origin (the origin itself when it has no incarnation). */
+export function nodeOfOrigin(origin: string): string {
+  const at = origin.indexOf('~');
+  return at === -1 ? origin : origin.slice(0, at);
 }
 
 /** Per origin: the highest sequence number applied with no gap before it. */

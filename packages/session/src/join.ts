@@ -4,6 +4,7 @@ import { registerZstd } from '@statemesh/codec-zstd';
 import { HybridClock } from '@statemesh/hlc';
 import { Shard } from '@statemesh/shard';
 import { resolveConfig, type SessionConfig } from './config.js';
+import { chooseIncarnation } from './node-incarnation.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport } from './transport-factory.js';
@@ -21,7 +22,11 @@ export interface JoinOptions {
   readonly blobStore?: BlobStore | undefined;
   /** A transport to use instead of the one the config names (already configured, not started). */
   readonly transport?: Transport | undefined;
-  /** Where the published-sequence mark is kept instead of a file beside `blobStorePath` (a simulator's disk). */
+  /**
+   * Where the incarnation and published-sequence mark are kept instead of a file beside `blobStorePath` (a
+   * simulator's disk; the durable replica store). Without one (and without `blobStorePath`) every start is a new
+   * incarnation.
+   */
   readonly sequenceStore?: SequenceStore | undefined;
 }
 
@@ -37,9 +42,12 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     options.blobStore ?? (resolved.blobStorePath === undefined ? new MemoryBlobStore() : await FileBlobStore.open(resolved.blobStorePath));
   const sequenceMark =
     options.sequenceStore ?? (resolved.blobStorePath === undefined ? undefined : SequenceMark.open(resolved.blobStorePath, resolved.nodeId));
+  // Never an (origin, seq) pair used before: the recorded incarnation and its sequence, or a new incarnation.
+  const { incarnation, reserved } = chooseIncarnation(sequenceMark, log, (options.wallClock ?? Date.now)());
   const shard = new Shard({
     clusterId: resolved.clusterId,
     nodeId: resolved.nodeId,
+    incarnation,
     clock: new HybridClock(options.wallClock === undefined ? {} : { now: options.wallClock }),
     partition: resolved.partition,
     enforcePartition: resolved.enforcePartition,
@@ -50,7 +58,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     maxInlinePayloadBytes: resolved.maxInlinePayloadBytes,
     logger: log,
   });
-  if (sequenceMark !== undefined) shard.reserveSequence(sequenceMark.value);
+  shard.reserveSequence(reserved);
   const transport = options.transport ?? (await createTransport(resolved, registry, log, options.timers));
   const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, log, timers: options.timers });
   try {

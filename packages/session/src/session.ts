@@ -163,7 +163,8 @@ export class Session {
     this.#stopAntiEntropy = every(this.#timers, this.#config.antiEntropyIntervalMs, () => this.#antiEntropy());
     this.#publishMetrics();
     if (this.#config.seeds.length > 0 && this.#config.snapshotOnJoin && this.#config.joinTimeoutMs > 0) {
-      // A restarted node learns its own last sequence number from its peers' catch-up: wait for the first one.
+      // A restarted node gets back what it held from its peers' catch-up: wait for the first one (its sequence
+      // numbers never depend on it: see docs/adr/0004-no-reused-sequence.md).
       let timer: object | undefined;
       await Promise.race([
         this.#firstCatchUp.promise,
@@ -401,7 +402,6 @@ export class Session {
         progress.entries += next.value.entries.length;
       }
       this.#catchUpsCompleted++;
-      this.#sequenceMark?.raise(this.#shard.localSeq);
     } catch (error) {
       this.#catchUpsFailed++;
       if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);

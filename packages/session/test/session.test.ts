@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStatemeshError, type Session } from '@statemesh/session';
+import { nodeOfOrigin } from '@statemesh/contracts';
 import { converged, testCluster, waitFor, type TestCluster } from './cluster.ts';
 
 let cluster: TestCluster;
@@ -73,7 +74,7 @@ describe('a session over Unix sockets', () => {
     await waitFor('a conflict reported', () => a.recentConflicts().length + b.recentConflicts().length > 0);
     const conflict = [...a.recentConflicts(), ...b.recentConflicts()][0]!;
     expect(conflict.path).toBe('scene.light.color');
-    expect(conflict.loser.origin).toBe(loser);
+    expect(nodeOfOrigin(conflict.loser.origin)).toBe(loser); // the node's origin in this run: `<node>~<incarnation>`
   });
 
   it('catches a restarted node up by version vector, and it resumes its own sequence', async () => {

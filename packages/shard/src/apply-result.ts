@@ -1,7 +1,11 @@
 import type { Mutation } from '@statemesh/contracts';
 
-/** Which gate turned a remote write away. */
-export type RejectGate = 'malformed' | 'interest' | 'partition' | 'clock';
+/**
+ * Which gate turned a remote write away: `origin` is a write claiming this replica's own origin with a sequence
+ * number it never used (forged, or a confused peer); `authority` a write under a subtree this node is
+ * authoritative for.
+ */
+export type RejectGate = 'malformed' | 'interest' | 'partition' | 'clock' | 'origin' | 'authority';
 
 /** Why one remote write was rejected. */
 export interface RejectReason {
@@ -21,7 +25,7 @@ export interface ApplyResult {
   readonly duplicate: number;
   /** Writes that lost to what the replica already held (last-writer-wins). */
   readonly stale: number;
-  /** Writes turned away by a gate (malformed, interest, partition, clock drift); see `reasons`. */
+  /** Writes turned away by a gate (malformed, interest, partition, clock drift, own origin, authority); see `reasons`. */
   readonly rejected: number;
   /** Writes that lost to (or beat) a concurrent write of another origin. */
   readonly conflicts: number;

@@ -1,4 +1,4 @@
-import { isDigest, isValidId, isValidPath } from '@statemesh/contracts';
+import { isDigest, isValidOrigin, isValidPath } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Version } from '@statemesh/contracts';
 
 const TYPE = /^[A-Za-z0-9][A-Za-z0-9_.+/-]{0,127}$/;
@@ -20,7 +20,7 @@ const NOTHING_KNOWN: KnownValid = { origins: new Map(), types: new Map() };
 /** Why `version` is not a well-formed version, or undefined when it is. */
 export function versionProblem(version: Version | undefined, label: string, known = NOTHING_KNOWN): string | undefined {
   if (typeof version !== 'object' || version === null) return `${label} is not an object`;
-  if (!known.origins.has(version.origin) && !isValidId(version.origin)) return `${label} origin is not a valid node id`;
+  if (!known.origins.has(version.origin) && !isValidOrigin(version.origin)) return `${label} origin is not a valid origin`;
   const seq = version.seq;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return `${label} seq ${String(seq)} is not a positive integer`;
   const hlc = version.hlc;
@@ -65,6 +65,10 @@ export function entryProblem(entry: Entry, maxValueBytes: number, known = NOTHIN
   const problem = versionProblem(entry.version, 'entry version', known);
   if (problem !== undefined) return problem;
   if (!isValidPath(entry.path)) return `path ${JSON.stringify(String(entry.path)).slice(0, 80)} is not a valid path`;
+  if (entry.prev !== undefined && entry.prev !== null) {
+    const prevProblem = versionProblem(entry.prev, 'entry prev', known);
+    if (prevProblem !== undefined) return prevProblem;
+  }
   if (entry.tombstone === true) return entry.payload === undefined ? undefined : 'tombstone with a payload';
   if (entry.tombstone !== false) return 'entry.tombstone is not a boolean';
   if (entry.path === '') return 'entry at the root path';

@@ -63,6 +63,12 @@ export class OriginIndex {
     }
   }
 
+  /** How many versions of `origin` the replica holds. */
+  liveCount(origin: string): number {
+    const log = this.#origins.get(origin);
+    return log === undefined ? 0 : log.length - log.dead;
+  }
+
   /** Every origin with at least one item. */
   origins(): string[] {
     return [...this.#origins.keys()];

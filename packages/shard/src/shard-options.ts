@@ -1,6 +1,7 @@
 import type { PutChunkedOptions } from '@statemesh/blob-store';
 import type { BlobStore } from '@statemesh/contracts';
 import type { HybridTime } from '@statemesh/hlc';
+import type { Mount } from './mounts.js';
 
 /** The clock a shard stamps writes with: `HybridClock` from `@statemesh/hlc`, or any object that behaves like it. */
 export interface ShardClock {
@@ -23,6 +24,12 @@ export interface ShardOptions {
   readonly clusterId: string;
   /** This node's id (1-64 characters of `[A-Za-z0-9_-]`): the origin of every local write. */
   readonly nodeId: string;
+  /**
+   * This run's incarnation (1-16 characters of `[0-9a-z]`, `newIncarnation()` makes one): local writes then carry
+   * the origin `<nodeId>~<incarnation>` and are numbered from 1 again. Give a node restarted without its sequence
+   * state a new one, so that it never reuses an `(origin, seq)` pair; absent: the origin is `nodeId`.
+   */
+  readonly incarnation?: string | undefined;
   /** Clock used to stamp writes; default a new `HybridClock()`. */
   readonly clock?: ShardClock | undefined;
   /** Hash partition (a `HashPartition`) consulted when `enforcePartition` is true. */
@@ -31,6 +38,12 @@ export interface ShardOptions {
   readonly enforcePartition?: boolean | undefined;
   /** Prefixes this replica holds; empty or absent means the whole tree. Remote writes outside them are rejected. */
   readonly interests?: readonly string[] | undefined;
+  /**
+   * Authority per subtree: `read-only` refuses this node's writes there (`READ_ONLY`), `authoritative` refuses
+   * remote writes there (counted as `rejected.authority`, never claimed by the vector). The most specific mount
+   * applies; a delete also counts for the mounts under its path. Default: `read-write` everywhere.
+   */
+  readonly mounts?: readonly Mount[] | undefined;
   /** Record conflicts in the ring and counters (default true). Resolution is last-writer-wins either way. */
   readonly resolveConflicts?: boolean | undefined;
   /** Where values longer than `maxInlinePayloadBytes` are stored as chunked blobs. */

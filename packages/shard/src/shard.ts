@@ -11,18 +11,26 @@ import {
   isUnderAny,
   isValidId,
   isValidPath,
+  nodeOfOrigin,
   vectorCovers,
 } from '@statemesh/contracts';
 import type { BlobRef, BlobStore, Entry, Mutation, Payload, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
 import { HybridClock, pack, unpack } from '@statemesh/hlc';
 import type { ApplyResult, RejectGate, RejectReason } from './apply-result.js';
 import type { Change, ChangeListener } from './change.js';
+import { CatchUpRefusals } from './catch-up-refusals.js';
+import { ClockSkew } from './clock-skew.js';
 import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
-import { entryProblem, isValidType, mutationProblem, versionProblem } from './input-check.js';
+import { checkVector, pageSizeOf, positiveInteger } from './argument-check.js';
+import { entryProblem, isValidType, mutationProblem } from './input-check.js';
+import { originOf } from './incarnation.js';
+import { Mounts } from './mounts.js';
 import { OriginIndex } from './origin-index.js';
+import { RetiredIncarnations } from './retired-incarnations.js';
 import { Outbox } from './outbox.js';
 import { SeenSet } from './seen-set.js';
+import { config, invalidId, invalidPath, invalidType } from './shard-errors.js';
 import type { ShardClock, ShardOptions, ShardPartition } from './shard-options.js';
 import type { ShardEntry, ShardValue } from './shard-value.js';
 import { Stored, Tombstone, compareParts } from './stored.js';
@@ -31,7 +39,6 @@ import { WatchHub } from './watch-hub.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MAX_REASONS = 1000;
-const DEFAULT_PAGE_SIZE = 1000;
 const DEFAULT_MAX_INLINE = 65_536;
 const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
 const PREFIX = '@statemesh/shard: ';
@@ -69,14 +76,17 @@ interface BatchCounts {
 export class Shard {
   /** The cluster this replica belongs to. */
   readonly clusterId: string;
-  /** This node's id: the origin of every local write. */
+  /** This node's id. */
   readonly nodeId: string;
+  /** The origin of every local write: `nodeId`, or `<nodeId>~<incarnation>` (see `ShardOptions.incarnation`). */
+  readonly origin: string;
 
   readonly #clock: ShardClock;
   readonly #partition: ShardPartition | undefined;
   readonly #enforcePartition: boolean;
   readonly #interests: readonly string[];
   readonly #resolveConflicts: boolean;
+  readonly #mounts: Mounts | undefined;
   readonly #blobStore: BlobStore | undefined;
   readonly #offloadOptions: PutChunkedOptions | undefined;
   readonly #maxInline: number;
@@ -86,8 +96,11 @@ export class Shard {
 
   readonly #values = new Map<string, Stored>();
   readonly #tombstones = new Map<string, Tombstone>();
-  /** The version each held value overwrote on its origin, when that origin said (values without one are absent). */
-  readonly #prevs = new Map<string, Version>();
+  /**
+   * The version each held value overwrote on its origin; absent: it overwrote nothing; null: not known (a
+   * snapshot entry that did not say).
+   */
+  readonly #prevs = new Map<string, Version | null>();
   /** Paths whose value is a blob not hydrated here yet. */
   readonly #pending = new Set<string>();
   /** Bytes of blob-backed values, when this replica has them in memory. */
@@ -95,6 +108,12 @@ export class Shard {
   readonly #seen = new SeenSet();
   readonly #index = new OriginIndex();
   readonly #conflicts = new ConflictRing(128);
+  readonly #catchUpRefusals = new CatchUpRefusals();
+  readonly #clockSkew = new ClockSkew();
+  /** Incarnations known to be over (a later one of the same node was seen), and each node's latest one. */
+  readonly #incarnations = new RetiredIncarnations();
+  /** Peers already told about (logged once) for sending writes under this node's own origin. */
+  readonly #forgers = new Set<string>();
   readonly #watch: WatchHub;
   readonly #known = { origins: new Map<string, string>(), types: new Map<string, string>() };
   #lastOrigin = '';
@@ -117,6 +136,8 @@ export class Shard {
     interest: 0,
     partition: 0,
     clock: 0,
+    origin: 0,
+    authority: 0,
     conflictsDetected: 0,
     conflictsLost: 0,
     tombstonesCollected: 0,
@@ -137,7 +158,8 @@ export class Shard {
     if (!isValidId(options.clusterId)) throw invalidId('clusterId', options.clusterId);
     if (!isValidId(options.nodeId)) throw invalidId('nodeId', options.nodeId);
     this.clusterId = options.clusterId;
-    this.nodeId = this.#internOrigin(options.nodeId);
+    this.nodeId = options.nodeId;
+    this.origin = this.#internOrigin(originOf(options.nodeId, options.incarnation));
     this.#clock = options.clock ?? new HybridClock();
     this.#partition = options.partition;
     this.#enforcePartition = options.enforcePartition ?? false;
@@ -150,6 +172,7 @@ export class Shard {
     }
     this.#interests = interests.includes('') ? [] : [...interests];
     this.#resolveConflicts = options.resolveConflicts ?? true;
+    this.#mounts = Mounts.of(options.mounts);
     this.#blobStore = options.blobStore;
     this.#offloadOptions = options.offload;
     this.#maxInline = positiveInteger(options.maxInlinePayloadBytes, DEFAULT_MAX_INLINE, 'maxInlinePayloadBytes', 0);
@@ -197,11 +220,11 @@ export class Shard {
     const seq = this.#nextSeq();
     const prev = this.#currentVersion(path);
     this.#beginBatch('local');
-    this.#integrateDelete(path, hlc, this.nodeId, seq, prev, true);
+    this.#integrateDelete(path, hlc, this.origin, seq, prev, true);
     this.#outbox.push(path, '', hlc, seq, prev, undefined, true);
     this.#count.localWrites++;
     this.#endBatch();
-    return { hlc, origin: this.nodeId, seq };
+    return { hlc, origin: this.origin, seq };
   }
 
   /** The value at `path`, or undefined. */
@@ -256,7 +279,7 @@ export class Shard {
 
   /** Local writes not yet drained, oldest first, up to `max`; stops before a write whose blob is still being stored. */
   drain(max = Number.POSITIVE_INFINITY): Mutation[] {
-    return this.#outbox.drain(max, this.nodeId, utf8);
+    return this.#outbox.drain(max, this.origin, utf8);
   }
 
   /** Number of local writes not yet drained. */
@@ -290,6 +313,10 @@ export class Shard {
         this.#reject(counts, 'malformed', mutation, `malformed mutation from '${from}': ${problem}`);
       } else if (this.#seen.has(mutation.origin, mutation.seq)) {
         counts.duplicate++;
+      } else if (mutation.origin === this.origin && mutation.seq > this.#localSeq) {
+        this.#refuseOwnOrigin(counts, mutation, mutation.path, from);
+      } else if (this.#mounts !== undefined && this.#refuseUnderAuthority(counts, mutation, mutation.path, mutation.op === 'delete', from)) {
+        // Neither seen nor relayed: the vector stays below it (DESIGN section 2).
       } else {
         const gate = gated ? this.#gate(mutation.path, mutation.op === 'delete') : undefined;
         if (gate === undefined) keep = true;
@@ -302,7 +329,7 @@ export class Shard {
       else candidates ??= batch.slice(0, i);
     }
     const list = candidates ?? (batch as Mutation[]);
-    const accepted = this.#mergeClock(list, counts, hlcOfMutation, describeMutation);
+    const accepted = this.#mergeClock(list, counts, hlcOfMutation, describeMutation, from, false);
     let relay: Mutation[] | undefined = accepted === batch ? undefined : [...(relayGated ?? [])];
     this.#beginBatch(from);
     for (let i = 0; i < accepted.length; i++) {
@@ -315,7 +342,6 @@ export class Shard {
         continue;
       }
       relay?.push(mutation);
-      if (origin === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
       const applied =
         mutation.op === 'set'
           ? this.#integrateSet(mutation.path, mutation.hlc, origin, seq, this.#internType(mutation.type), compactPayload(mutation.type, mutation.payload!), mutation.prev, true)
@@ -327,9 +353,17 @@ export class Shard {
     return this.#finish(counts);
   }
 
-  /** The version vector: origin -> highest seq applied with no gap before it (this node's own writes included). */
+  /**
+   * The version vector: origin -> highest seq applied with no gap before it (this node's own writes included).
+   * An incarnation that is over (a later one of its node was seen) and of which this replica holds nothing any
+   * more is left out, so vectors stay small across many restarts; the replica still knows what it saw of it.
+   */
   vector(): Record<string, number> {
-    return this.#seen.vector();
+    const vector = this.#seen.vector();
+    for (const origin of this.#incarnations.retired()) {
+      if (origin !== this.origin && this.#index.liveCount(origin) === 0) delete vector[origin];
+    }
+    return vector;
   }
 
   /**
@@ -382,7 +416,7 @@ export class Shard {
     }
     for (const [path, stored] of this.#values) {
       if (wanted.length !== 0 && !isUnderAny(path, wanted)) continue;
-      page.push(valueEntry(path, stored));
+      page.push(valueEntry(path, stored, this.#prevs.get(path)));
       if (page.length >= pageSize) {
         yield { entries: this.#publishable(page), last: false };
         page = [];
@@ -400,14 +434,14 @@ export class Shard {
     const vector = this.vector();
     if (this.#offloading.size === 0) return vector;
     const firstPending = Math.min(...this.#offloading);
-    if ((vector[this.nodeId] ?? 0) >= firstPending) vector[this.nodeId] = firstPending - 1;
+    if ((vector[this.origin] ?? 0) >= firstPending) vector[this.origin] = firstPending - 1;
     return vector;
   }
 
   /** `entries` without local writes whose value is still being stored as a blob (see `#pageVector`). */
   #publishable(entries: Entry[]): Entry[] {
     if (this.#offloading.size === 0) return entries;
-    return entries.filter((entry) => entry.version.origin !== this.nodeId || !this.#offloading.has(entry.version.seq));
+    return entries.filter((entry) => entry.version.origin !== this.origin || !this.#offloading.has(entry.version.seq));
   }
 
   /** The pages answering a peer's request: `since(request.vector)` when it has a vector, else a full `snapshot`. */
@@ -431,6 +465,20 @@ export class Shard {
         this.#reject(counts, 'malformed', entry?.version, `malformed entry from '${from}': ${problem}`, entry?.path);
         continue;
       }
+      const { origin, seq } = entry.version;
+      if (this.#seen.has(origin, seq)) {
+        counts.duplicate++; // already applied, live or from another page: once is enough (and counts one conflict)
+        continue;
+      }
+      if (origin === this.origin && seq > this.#localSeq) {
+        this.#refuseOwnOrigin(counts, entry.version, entry.path, from);
+        this.#catchUpRefusals.record(from, origin, seq);
+        continue;
+      }
+      if (this.#mounts !== undefined && this.#refuseUnderAuthority(counts, entry.version, entry.path, entry.tombstone, from)) {
+        this.#catchUpRefusals.record(from, origin, seq);
+        continue;
+      }
       const gate = this.#gate(entry.path, entry.tombstone);
       if (gate !== undefined) {
         this.#reject(counts, gate[0], entry.version, gate[1], entry.path);
@@ -438,15 +486,20 @@ export class Shard {
       }
       candidates.push(entry);
     }
-    const accepted = this.#mergeClock(candidates, counts, hlcOfEntry, describeEntry);
+    const accepted = this.#mergeClock(candidates, counts, hlcOfEntry, describeEntry, from, true);
     this.#beginBatch(from);
     for (const entry of accepted) {
       const { hlc, seq } = entry.version;
       const origin = this.#internOrigin(entry.version.origin);
-      if (origin === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
+      if (!this.#seen.add(origin, seq)) {
+        counts.duplicate++; // the same version twice in one page
+        continue;
+      }
+      const knowsPrev = entry.prev !== undefined;
+      const prev = entry.prev ?? undefined;
       const applied = entry.tombstone
-        ? this.#integrateDelete(entry.path, hlc, origin, seq, undefined, false)
-        : this.#integrateSet(entry.path, hlc, origin, seq, this.#internType(entry.type), compactPayload(entry.type, entry.payload!), undefined, false);
+        ? this.#integrateDelete(entry.path, hlc, origin, seq, prev, knowsPrev)
+        : this.#integrateSet(entry.path, hlc, origin, seq, this.#internType(entry.type), compactPayload(entry.type, entry.payload!), prev, knowsPrev);
       if (applied) counts.applied++;
       else counts.stale++;
     }
@@ -456,7 +509,7 @@ export class Shard {
   /** Applies one snapshot or catch-up page; on the last page, raises the vector to the page's (see `completeCatchUp`). */
   applyPage(page: SnapshotPage, from = 'catch-up'): ApplyResult {
     const result = this.applyEntries(page.entries, from);
-    if (page.last && page.vector !== undefined) this.completeCatchUp(page.vector);
+    if (page.last && page.vector !== undefined) this.completeCatchUp(page.vector, from);
     return result;
   }
 
@@ -464,12 +517,17 @@ export class Shard {
    * Raises this replica's vector to at least `vector`: call it once every page of a catch-up or snapshot taken
    * at that vector has been applied. A catch-up cut off half-way must not call it; it is asked for again.
    */
-  completeCatchUp(vector: VersionVector): void {
+  completeCatchUp(vector: VersionVector, from = 'catch-up'): void {
     checkVector(vector);
+    // Never over a write refused in this catch-up's pages (asked for again next time), never over this node's
+    // own counter (a peer cannot advance it), and never as a way to learn it.
+    const refused = this.#catchUpRefusals.take(from);
     for (const [origin, seq] of Object.entries(vector)) {
-      const id = this.#internOrigin(origin);
-      this.#seen.raise(id, seq);
-      if (id === this.nodeId && seq > this.#localSeq) this.#localSeq = seq;
+      let upTo = seq;
+      const lowestRefused = refused?.get(origin);
+      if (lowestRefused !== undefined && lowestRefused <= upTo) upTo = lowestRefused - 1;
+      if (origin === this.origin && upTo > this.#localSeq) upTo = this.#localSeq;
+      if (upTo > 0) this.#seen.raise(this.#internOrigin(origin), upTo);
     }
   }
 
@@ -491,7 +549,7 @@ export class Shard {
       const expired = this.#tombstoneTtlMs !== undefined && Number(tombstone.hlc >> 16n) + this.#tombstoneTtlMs <= nowMs;
       const covered =
         peerList.length > 0 &&
-        peerList.every(([node, vector]) => vectorCovers(vector, tombstone) && this.#seen.contiguous(node) >= (vector[node] ?? 0));
+        peerList.every(([node, vector]) => vectorCovers(vector, tombstone) && this.#holdsOwnWritesOf(node, vector));
       if (!expired && !covered) continue;
       this.#tombstones.delete(path);
       this.#index.retire(tombstone.origin, this.#isLive);
@@ -499,6 +557,14 @@ export class Shard {
     }
     this.#count.tombstonesCollected += dropped;
     return dropped;
+  }
+
+  /**
+   * Nodes whose writes are being refused for clock drift, with how many milliseconds ahead of this node's clock
+   * the latest one was (an entry goes once a write of that node is accepted again).
+   */
+  clockSkew(): Record<string, number> {
+    return this.#clockSkew.snapshot();
   }
 
   /** Up to `max` recent conflicts, most recent first (the ring holds 128). */
@@ -555,12 +621,13 @@ export class Shard {
 
   /**
    * Makes the next local write take a sequence number above `seq`, without claiming to hold the writes up to it.
-   * A restarted node calls it with the highest sequence it had published before it stopped, so that it never
-   * reuses a number a peer may hold for an older write; those older writes come back through catch-up.
+   * A node restarted with the same origin calls it with the highest sequence it had published before it stopped
+   * (kept on its disk), so that it never reuses a number a peer may hold for an older write; those older writes
+   * come back through catch-up. Without that record, start with a new `incarnation` instead.
    */
   reserveSequence(seq: number): void {
-    if (!Number.isSafeInteger(seq) || seq < 0) {
-      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}reserveSequence needs a non-negative integer, not ${String(seq)}`);
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq >= Number.MAX_SAFE_INTEGER) {
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}reserveSequence needs a non-negative integer below 2^53 - 1, not ${String(seq)}; a node whose record is unusable starts with a new incarnation`);
     }
     if (seq > this.#localSeq) this.#localSeq = seq;
   }
@@ -568,7 +635,8 @@ export class Shard {
   /**
    * Counters since creation: `local.writes`, `remote.applied`, `remote.duplicates`, `remote.stale`,
    * `remote.rejected` (and by gate `rejected.malformed|interest|partition|clock`), `conflicts.detected`,
-   * `conflicts.lost` (conflicts this node's own write lost), `tombstones.collected`, `offload.stored`,
+   * `rejected.authority` (remote writes under an `authoritative` mount), `rejected.origin` (writes claiming this node's own origin with a seq it never used), `conflicts.lost`
+   * (conflicts this node's own write lost), `tombstones.collected`, `offload.stored`,
    * `offload.failed`, `watch.errors`; and the gauges `entries`, `tombstones`, `pending`, `outbox`.
    */
   counters(): Record<string, number> {
@@ -583,6 +651,8 @@ export class Shard {
       'rejected.interest': c.interest,
       'rejected.partition': c.partition,
       'rejected.clock': c.clock,
+      'rejected.origin': c.origin,
+      'rejected.authority': c.authority,
       'conflicts.detected': c.conflictsDetected,
       'conflicts.lost': c.conflictsLost,
       'tombstones.collected': c.tombstonesCollected,
@@ -614,12 +684,12 @@ export class Shard {
     const stored: Uint8Array | string = offload && typeof data === 'string' ? encoder.encode(data) : data;
     this.#beginBatch('local');
     const interned = this.#internType(type);
-    this.#integrateSet(path, hlc, this.nodeId, seq, interned, stored, prev, true);
+    this.#integrateSet(path, hlc, this.origin, seq, interned, stored, prev, true);
     const position = this.#outbox.push(path, interned, hlc, seq, prev, stored, !offload);
     this.#count.localWrites++;
     if (offload) this.#startOffload(path, seq, stored as Uint8Array, position);
     this.#endBatch();
-    return { hlc, origin: this.nodeId, seq };
+    return { hlc, origin: this.origin, seq };
   }
 
   #startOffload(path: string, seq: number, bytes: Uint8Array, position: number): void {
@@ -629,7 +699,7 @@ export class Shard {
         this.#outbox.complete(position, ref);
         this.#count.offloadStored++;
         const stored = this.#values.get(path);
-        if (stored !== undefined && stored.origin === this.nodeId && stored.seq === seq) {
+        if (stored !== undefined && stored.origin === this.origin && stored.seq === seq) {
           stored.payload = ref;
           this.#blobBytes.set(path, bytes);
         }
@@ -653,13 +723,20 @@ export class Shard {
     if (isSystemPath(path) && options?.system !== true) {
       throw new StatemeshError('RESERVED_PATH', `${PREFIX}${JSON.stringify(path)} is under the reserved "__system" prefix, which holds the library's own metrics; write elsewhere`, { details: { path } });
     }
+    const mount = this.#mounts?.touched(path, 'read-only', allowRoot);
+    if (mount !== undefined) {
+      throw new StatemeshError('READ_ONLY', `${PREFIX}${JSON.stringify(path)} ${mount === path || isUnder(path, mount) ? 'is under' : 'covers'} the read-only mount ${JSON.stringify(mount)} on node '${this.nodeId}': it takes other nodes' writes only; write elsewhere or mount it read-write`, { details: { path, mount } });
+    }
   }
 
   #nextSeq(): number {
+    if (this.#localSeq >= Number.MAX_SAFE_INTEGER - 1) {
+      throw new StatemeshError('INTERNAL', `${PREFIX}origin '${this.origin}' has used every sequence number; restart the node with a new incarnation`);
+    }
     const seq = ++this.#localSeq;
     // Recorded as one seq, not as a prefix: after `reserveSequence` the writes below it are not held here yet,
     // and the vector must not claim them, or catch-up would never bring them back.
-    this.#seen.add(this.nodeId, seq);
+    this.#seen.add(this.origin, seq);
     return seq;
   }
 
@@ -702,7 +779,7 @@ export class Shard {
     if (current !== undefined) {
       const order = compareParts(hlc, origin, seq, current);
       if (order <= 0) {
-        if (order < 0) this.#conflict(path, current, this.#prevs.get(path), true, { hlc, origin, seq });
+        if (order < 0) this.#conflictWithHeld(path, current, { hlc, origin, seq });
         return false;
       }
       this.#conflict(path, { hlc, origin, seq }, prev, knowsPrev, current);
@@ -729,10 +806,13 @@ export class Shard {
       this.#values.set(path, new Stored(hlc, origin, seq, type, payload));
     }
     if (prev !== undefined) this.#prevs.set(path, prev);
+    else if (!knowsPrev) this.#prevs.set(path, null);
     else if (this.#prevs.size > 0) this.#prevs.delete(path);
     this.#index.add(origin, seq, path);
     const ref = typeof payload === 'string' || payload instanceof Uint8Array ? undefined : payload;
-    if (ref !== undefined && origin !== this.nodeId) this.#pending.add(path);
+    // Local writes never arrive here as a reference (they hold their bytes): any reference is to be fetched,
+    // an own write of an earlier life (taken back by catch-up after a restart) included.
+    if (ref !== undefined) this.#pending.add(path);
     if (this.#changes !== undefined) this.#recordChange(path, 'set', { hlc, origin, seq }, type, ref, ref !== undefined && this.#pending.has(path));
     return true;
   }
@@ -743,7 +823,7 @@ export class Shard {
     const incoming = { hlc, origin, seq };
     const here = this.#values.get(path);
     if (here !== undefined) {
-      if (compareParts(hlc, origin, seq, here) < 0) this.#conflict(path, here, this.#prevs.get(path), true, incoming);
+      if (compareParts(hlc, origin, seq, here) < 0) this.#conflictWithHeld(path, here, incoming);
       else this.#conflict(path, incoming, prev, knowsPrev, here);
     }
     for (const [at, tombstone] of this.#tombstones) {
@@ -777,13 +857,19 @@ export class Shard {
     if (winnerPrev !== undefined && compareVersions(winnerPrev, loser) >= 0) return;
     this.#batchConflicts++;
     this.#count.conflictsDetected++;
-    if (loser.origin === this.nodeId) this.#count.conflictsLost++;
+    if (loser.origin === this.origin) this.#count.conflictsLost++;
     this.#conflicts.push({
       path,
       winner: { origin: winner.origin, seq: winner.seq, hlc: winner.hlc },
       loser: { origin: loser.origin, seq: loser.seq, hlc: loser.hlc },
       at: Date.now(),
     });
+  }
+
+  /** A conflict where the value held at `path` beats `loser`: the held value's prev is known unless it is null. */
+  #conflictWithHeld(path: string, held: Version, loser: Version): void {
+    const prev = this.#prevs.get(path);
+    this.#conflict(path, held, prev ?? undefined, prev !== null, loser);
   }
 
   #recordChange(path: string, op: 'set' | 'delete', version: Version, type: string, ref: BlobRef | undefined, pending: boolean): void {
@@ -810,12 +896,13 @@ export class Shard {
    * Merges the hybrid times of the accepted writes into the clock: once with the greatest (the usual case),
    * or one by one when that one drifts too far, rejecting just the writes whose time is too far ahead.
    */
-  #mergeClock<T>(candidates: T[], counts: BatchCounts, hlcOf: (item: T) => bigint, describe: (item: T) => { origin: string; seq: number; path: string }): T[] {
+  #mergeClock<T>(candidates: T[], counts: BatchCounts, hlcOf: (item: T) => bigint, describe: (item: T) => { origin: string; seq: number; path: string }, from: string, isCatchUp: boolean): T[] {
     if (candidates.length === 0) return candidates;
     let max = hlcOf(candidates[0]!);
     for (const item of candidates) if (hlcOf(item) > max) max = hlcOf(item);
     try {
       this.#clock.update(unpack(max));
+      if (this.#clockSkew.size > 0) for (const item of candidates) this.#clockAcceptable(describe(item).origin);
       return candidates;
     } catch (error) {
       if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
@@ -825,10 +912,17 @@ export class Shard {
       try {
         this.#clock.update(unpack(hlcOf(item)));
         accepted.push(item);
+        if (this.#clockSkew.size > 0) this.#clockAcceptable(describe(item).origin);
       } catch (error) {
         if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
         const { origin, seq, path } = describe(item);
         this.#reject(counts, 'clock', { origin, seq }, `write ${origin}:${seq} at '${path}' rejected: ${error.message}`, path);
+        if (isCatchUp) this.#catchUpRefusals.record(from, origin, seq);
+        const aheadMs = Number((error.details as { aheadMs?: unknown } | undefined)?.aheadMs ?? Number.NaN);
+        const node = nodeOfOrigin(origin);
+        if (this.#clockSkew.refused(node, aheadMs)) {
+          this.#log(`${PREFIX}writes of node '${node}' (received from '${from}') are ${aheadMs} ms ahead of this node's clock, past its drift bound: refused until the clocks agree, then caught up; further refusals are counted (rejected.clock) without a log line`);
+        }
       }
     }
     return accepted;
@@ -846,6 +940,37 @@ export class Shard {
         reason,
       });
     }
+  }
+
+  /** Refuses a remote write under this node's own origin with a seq it never used; logs once per peer. */
+  #refuseOwnOrigin(counts: BatchCounts, version: { origin: string; seq: number }, path: string, from: string): void {
+    const reason = `write ${version.origin}:${version.seq} at '${path}' from '${from}' claims this node's own origin with a sequence number it never used (its latest is ${this.#localSeq}); refused`;
+    this.#reject(counts, 'origin', version, reason, path);
+    if (this.#forgers.size < MAX_REASONS && !this.#forgers.has(from)) {
+      this.#forgers.add(from);
+      this.#log(`${PREFIX}${reason}; further such writes from '${from}' are refused and counted (rejected.origin) without a log line`);
+    }
+  }
+
+  #clockAcceptable(origin: string): void {
+    const node = nodeOfOrigin(origin);
+    if (this.#clockSkew.accepted(node)) this.#log(`${PREFIX}writes of node '${node}' are within the clock drift bound again`);
+  }
+
+  /** Refuses (and counts) a remote write touching a subtree this node is authoritative for; true when refused. */
+  #refuseUnderAuthority(counts: BatchCounts, version: { origin: string; seq: number }, path: string, isDelete: boolean, from: string): boolean {
+    const mount = this.#mounts!.touched(path, 'authoritative', isDelete);
+    if (mount === undefined) return false;
+    this.#reject(counts, 'authority', version, `write ${version.origin}:${version.seq} at '${path}' from '${from}' refused: node '${this.nodeId}' is authoritative for '${mount}'`, path);
+    return true;
+  }
+
+  /** True when this replica holds every write peer `node` had applied from its own origins, as `vector` says. */
+  #holdsOwnWritesOf(node: string, vector: VersionVector): boolean {
+    for (const [origin, seq] of Object.entries(vector)) {
+      if (nodeOfOrigin(origin) === node && this.#seen.contiguous(origin) < seq) return false;
+    }
+    return true;
   }
 
   #beginBatch(from: string): void {
@@ -874,7 +999,7 @@ export class Shard {
     const tombstone = this.#tombstones.get(path);
     if (tombstone !== undefined) out.push(tombstoneEntry(path, tombstone));
     const stored = this.#values.get(path);
-    if (stored !== undefined && (prefixes.length === 0 || isUnderAny(path, prefixes))) out.push(valueEntry(path, stored));
+    if (stored !== undefined && (prefixes.length === 0 || isUnderAny(path, prefixes))) out.push(valueEntry(path, stored, this.#prevs.get(path)));
   }
 
   #checkPrefixes(prefixes: readonly string[] | undefined): readonly string[] {
@@ -921,6 +1046,7 @@ export class Shard {
     if (known === undefined) {
       known = origin;
       this.#known.origins.set(origin, origin);
+      this.#incarnations.saw(origin);
     }
     this.#lastOrigin = known;
     return known;
@@ -972,47 +1098,22 @@ function utf8(text: string): Uint8Array {
   return out;
 }
 
-function valueEntry(path: string, stored: Stored): Entry {
+/** `prev` as the shard keeps it (absent: overwrote nothing; null: unknown) becomes the entry's (null: nothing). */
+function valueEntry(path: string, stored: Stored, prev: Version | null | undefined): Entry {
   const payload = typeof stored.payload === 'string' ? utf8(stored.payload) : stored.payload;
-  return { path, version: { hlc: stored.hlc, origin: stored.origin, seq: stored.seq }, tombstone: false, type: stored.type, payload };
+  const version = { hlc: stored.hlc, origin: stored.origin, seq: stored.seq };
+  if (prev === null) return { path, version, tombstone: false, type: stored.type, payload };
+  return { path, version, tombstone: false, type: stored.type, payload, prev: prev ?? null };
 }
 
 function tombstoneEntry(path: string, tombstone: Tombstone): Entry {
-  return { path, version: { hlc: tombstone.hlc, origin: tombstone.origin, seq: tombstone.seq }, tombstone: true, type: '' };
+  const version = { hlc: tombstone.hlc, origin: tombstone.origin, seq: tombstone.seq };
+  return tombstone.prev === undefined ? { path, version, tombstone: true, type: '' } : { path, version, tombstone: true, type: '', prev: tombstone.prev };
 }
 
-function pageSizeOf(pageSize: number | undefined): number {
-  if (pageSize === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}pageSize must be a positive integer (got ${pageSize})`);
-  return pageSize;
-}
 
-function checkVector(vector: VersionVector): void {
-  if (typeof vector !== 'object' || vector === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a version vector must be an object of node id -> seq`);
-  for (const [origin, seq] of Object.entries(vector)) {
-    const problem = versionProblem({ origin, seq, hlc: 0n }, `vector entry '${origin}'`);
-    if (problem !== undefined && !(seq === 0 && isValidId(origin))) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${problem}`);
-  }
-}
 
-function positiveInteger(value: number | undefined, fallback: number, name: string, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) throw config(`${name} must be an integer >= ${min} (got ${value})`);
-  return value;
-}
 
-function config(message: string): StatemeshError {
-  return new StatemeshError('INVALID_CONFIG', `${PREFIX}${message}`);
-}
 
-function invalidId(label: string, id: unknown): StatemeshError {
-  return new StatemeshError('INVALID_ID', `${PREFIX}${label} ${JSON.stringify(id)} is not a valid id: use 1-64 characters of [A-Za-z0-9_-]`, { details: { [label]: id } });
-}
 
-function invalidPath(path: unknown): StatemeshError {
-  return new StatemeshError('INVALID_PATH', `${PREFIX}${JSON.stringify(path)} is not a valid path here: use dot-separated segments of 1-128 characters [A-Za-z0-9_-], at most 1024 bytes (the root "" can be deleted, not set)`, { details: { path } });
-}
 
-function invalidType(type: unknown): StatemeshError {
-  return new StatemeshError('INVALID_TYPE', `${PREFIX}type ${JSON.stringify(type)} is not a valid value type: use 1-128 characters of [A-Za-z0-9_.+/-] starting with a letter or digit (e.g. "bytes", "volume/f32")`, { details: { type } });
-}

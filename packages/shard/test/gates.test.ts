@@ -156,10 +156,13 @@ describe('resolution', () => {
     expect(s.get('x')?.value).toBe('local');
   });
 
-  it('bumps the local seq past its own writes that come back from an earlier life', () => {
-    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });
-    s.apply([write('n', 7, 'x')], 'p');
-    expect(s.set('y', 1).seq).toBe(8);
+  it('refuses a write under its own origin with a seq it never used: a peer cannot advance its counter', () => {
+    const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock(), logger: () => undefined });
+    const result = s.apply([write('n', 7, 'x')], 'p');
+    expect(result).toMatchObject({ applied: 0, rejected: 1 });
+    expect(result.reasons[0]).toMatchObject({ gate: 'origin', origin: 'n', seq: 7 });
+    expect(s.get('x')).toBeUndefined();
+    expect(s.set('y', 1).seq).toBe(1);
   });
 });
 

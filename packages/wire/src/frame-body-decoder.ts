@@ -246,12 +246,14 @@ function readMutation(r: Reader): Mutation {
 function readEntry(r: Reader): Entry {
   const stop = subEnd(r);
   let path = '', tombstone = false, type = '';
-  let version: Version | undefined, payload: Payload | undefined;
+  let version: Version | undefined, payload: Payload | undefined, prev: Version | null | undefined;
   while (r.pos < stop) {
     const t = r.uint32();
     switch (t) {
       case (1 << 3) | LEN: path = readString(r); break;
       case (2 << 3) | LEN: version = readVersion(r); break;
+      case (7 << 3) | LEN: prev = readVersion(r); break;
+      case (8 << 3) | VARINT: prev = readUint(r) !== 0 ? null : undefined; break;
       case (3 << 3) | VARINT: tombstone = readUint(r) !== 0; break;
       case (4 << 3) | LEN: type = readRepeatedString(r); break;
       case (5 << 3) | LEN: payload = readBytes(r); break;
@@ -261,7 +263,8 @@ function readEntry(r: Reader): Entry {
   }
   checkEnd(r, stop);
   if (version === undefined) throw malformedFrame(`snapshot entry ${JSON.stringify(path.slice(0, 80))} has no version`);
-  return payload === undefined ? { path, version, tombstone, type } : { path, version, tombstone, type, payload };
+  const entry: Entry = payload === undefined ? { path, version, tombstone, type } : { path, version, tombstone, type, payload };
+  return prev === undefined ? entry : { ...entry, prev };
 }
 
 function readVersion(r: Reader): Version {

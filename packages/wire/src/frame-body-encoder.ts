@@ -142,6 +142,13 @@ function writeEntry(writer: Writer, e: Entry): void {
   if (e.tombstone) writeBool(writer, 3, true);
   writeString(writer, 4, e.type);
   if (e.payload !== undefined) writePayload(writer, 5, e.payload);
+  if (e.prev === null) writeBool(writer, 8, true);
+  else if (e.prev !== undefined) {
+    writer.uint32(tag(7, LEN));
+    writer.fork();
+    writeVersion(writer, e.prev);
+    writer.ldelim();
+  }
 }
 
 /** Writes the `payload` oneof: bytes at `inlineField`, a BlobRef at `inlineField + 1`. */

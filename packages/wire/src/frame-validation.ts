@@ -1,4 +1,4 @@
-import { isBlobRef, isDigest, isValidId, isValidPath } from '@statemesh/contracts';
+import { isBlobRef, isDigest, isValidId, isValidOrigin as isOriginId, isValidPath } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Payload, Version, VersionVector } from '@statemesh/contracts';
 import type { Frame } from './frame.js';
 
@@ -104,6 +104,11 @@ function entryProblem(e: Entry, i: number): string | undefined {
   const version = versionProblem(e.version, `${at}.version`);
   if (version !== undefined) return version;
   if (typeof e.type !== 'string') return `${at}.type is not a string`;
+  if (e.prev !== undefined && e.prev !== null) {
+    if (typeof e.prev !== 'object') return `${at}.prev is not a version`;
+    const prev = versionProblem(e.prev, `${at}.prev`);
+    if (prev !== undefined) return prev;
+  }
   if (e.tombstone === true) return e.payload === undefined ? undefined : `${at} is a tombstone with a payload`;
   if (e.tombstone !== false) return `${at}.tombstone is not a boolean`;
   if (e.type === '') return `${at} is a value with an empty type`;
@@ -113,7 +118,7 @@ function entryProblem(e: Entry, i: number): string | undefined {
 
 function versionProblem(v: Version, at: string): string | undefined {
   if (typeof v.hlc !== 'bigint' || v.hlc < 0n || v.hlc > MAX_UINT64) return `${at}.hlc ${show(v.hlc)} is not a bigint in 0-2^64-1`;
-  if (!isValidOrigin(v.origin)) return `${at}.origin ${show(v.origin)} is not a valid node id`;
+  if (!isValidOrigin(v.origin)) return `${at}.origin ${show(v.origin)} is not a valid origin`;
   if (!isCount(v.seq) || v.seq < 1) return `${at}.seq ${show(v.seq)} is not a positive integer`;
   return undefined;
 }
@@ -134,7 +139,7 @@ function blobRefProblem(ref: BlobRef, at: string): string | undefined {
 function vectorProblem(vector: VersionVector, at: string): string | undefined {
   if (typeof vector !== 'object' || vector === null) return `${at} is not an object`;
   for (const origin in vector) {
-    if (!isValidId(origin)) return `${at} key ${show(origin)} is not a valid node id`;
+    if (!isOriginId(origin)) return `${at} key ${show(origin)} is not a valid origin`;
     if (!isCount(vector[origin])) return `${at}[${origin}] ${show(vector[origin])} is not a non-negative integer`;
   }
   return undefined;
@@ -160,7 +165,7 @@ const MAX_REMEMBERED_ORIGINS = 1024;
 function isValidOrigin(origin: unknown): boolean {
   if (typeof origin !== 'string') return false;
   if (validOrigins.has(origin)) return true;
-  if (!isValidId(origin)) return false;
+  if (!isOriginId(origin)) return false;
   if (validOrigins.size >= MAX_REMEMBERED_ORIGINS) validOrigins.clear();
   validOrigins.add(origin);
   return true;

@@ -1,0 +1,32 @@
+import { StatemeshError, isValidOrigin } from '@statemesh/contracts';
+import type { VersionVector } from '@statemesh/contracts';
+import { versionProblem } from './input-check.js';
+import { config } from './shard-errors.js';
+
+const PREFIX = '@statemesh/shard: ';
+const DEFAULT_PAGE_SIZE = 1000;
+
+// Checks of the arguments of the shard's replication API and options.
+
+/** The page size asked for (default 1000); throws `INVALID_ARGUMENT` unless a positive integer. */
+export function pageSizeOf(pageSize: number | undefined): number {
+  if (pageSize === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}pageSize must be a positive integer (got ${pageSize})`);
+  return pageSize;
+}
+
+/** Throws `INVALID_ARGUMENT` unless `vector` maps valid origins to non-negative integers. */
+export function checkVector(vector: VersionVector): void {
+  if (typeof vector !== 'object' || vector === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a version vector must be an object of node id -> seq`);
+  for (const [origin, seq] of Object.entries(vector)) {
+    const problem = versionProblem({ origin, seq, hlc: 0n }, `vector entry '${origin}'`);
+    if (problem !== undefined && !(seq === 0 && isValidOrigin(origin))) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${problem}`);
+  }
+}
+
+/** `value` when an integer >= `min`, `fallback` when absent; throws `INVALID_CONFIG` otherwise. */
+export function positiveInteger(value: number | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) throw config(`${name} must be an integer >= ${min} (got ${value})`);
+  return value;
+}
