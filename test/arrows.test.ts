@@ -9,7 +9,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   hlc: [], 'hash-ring': [], 'brick-manifest': [], contracts: [],
   'codec-zstd': ['contracts'], 'blob-store': ['contracts'], wire: ['contracts'],
   'transport-memory': ['contracts'], 'transport-ipc': ['contracts', 'wire'],
-  'transport-grpc': ['contracts', 'wire'], shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
+  'transport-grpc': ['contracts', 'wire'], 'store-fs': ['contracts', 'wire'], shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
   session: '*', cli: '*',
 };
 const ZERO_RUNTIME_DEPENDENCIES = ['hlc', 'hash-ring', 'brick-manifest', 'contracts'];
