@@ -42,6 +42,9 @@ export class LogReplicaStore implements ReplicaStore {
   readonly #log: (line: string) => void;
   #phase: 'new' | 'opening' | 'open' | 'closed' = 'new';
   #abandoned = false;
+  /** Set once `close` began: no new snapshot starts. */
+  #closing = false;
+  #closed: Promise<void> | undefined;
   #file: AppendFile | undefined;
   #segment = 0;
   /** Log segments behind the snapshot, oldest first; the last is the one appended to. */
@@ -142,7 +145,7 @@ export class LogReplicaStore implements ReplicaStore {
   }
 
   snapshot(): Promise<void> {
-    if (this.#phase !== 'open') return Promise.reject(this.#phase === 'closed' ? closed() : notStarted());
+    if (this.#phase !== 'open' || this.#closing) return Promise.reject(this.#phase === 'new' || this.#phase === 'opening' ? notStarted() : closed());
     this.#compaction ??= this.#compact().finally(() => (this.#compaction = undefined));
     return this.#compaction;
   }
@@ -167,12 +170,17 @@ export class LogReplicaStore implements ReplicaStore {
     };
   }
 
-  async close(): Promise<void> {
-    if (this.#phase === 'closed') return;
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     if (this.#phase !== 'open') {
       this.#phase = 'closed';
       return;
     }
+    this.#closing = true;
     let failure: unknown;
     await this.commit().catch((error: unknown) => (failure = error));
     await this.#compaction?.catch(() => undefined);
@@ -262,7 +270,7 @@ export class LogReplicaStore implements ReplicaStore {
       this.#durable += take;
       while (this.#waiters.length > 0 && this.#waiters[0]!.target <= this.#durable) this.#waiters.shift()!.resolve();
     }
-    if (this.#snapshotAfter > 0 && this.#compaction === undefined && this.#phase === 'open' && this.stats().logBytes >= this.#snapshotAfter) {
+    if (this.#snapshotAfter > 0 && this.#compaction === undefined && this.#phase === 'open' && !this.#closing && this.stats().logBytes >= this.#snapshotAfter) {
       this.snapshot().catch((error: unknown) => this.#log(`${PREFIX}a background snapshot failed (the log is kept, and compacted at the next one): ${describe(error)}`));
     }
   }
