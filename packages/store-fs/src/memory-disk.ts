@@ -144,6 +144,9 @@ class MemoryAppendFile implements AppendFile {
   }
 
   async sync(): Promise<void> {
+    this.#disk.fileOf(this.#name, this.#generation);
+    // A sync takes a turn of the event loop, as a real disk's does: a crash can come between a write and its sync.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const file = this.#disk.fileOf(this.#name, this.#generation);
     file.synced = file.length;
   }
