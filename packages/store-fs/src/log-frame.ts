@@ -17,11 +17,18 @@ export function frameRecord(kind: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(RECORD_HEADER_BYTES + 1 + body.length);
   out[RECORD_HEADER_BYTES] = kind;
   out.set(body, RECORD_HEADER_BYTES + 1);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, body.length + 1, true);
-  view.setUint32(4, crc32c(out, RECORD_HEADER_BYTES), true);
-  view.setUint32(8, crc32c(out, 0, 8), true);
+  putU32(out, 0, body.length + 1);
+  putU32(out, 4, crc32c(out, RECORD_HEADER_BYTES));
+  putU32(out, 8, crc32c(out, 0, 8));
   return out;
+}
+
+/** Little-endian u32 into `out` at `at` (no DataView per record on the append path). */
+function putU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = value >>> 24;
 }
 
 /** The 16-byte header of a file of `magic` holding segment `segment`. */

@@ -95,7 +95,7 @@ async function readSnapshot(disk: Disk, segment: number, state: ReplicaState): P
       return;
     }
     records++;
-    state.apply(record);
+    state.apply(record, true);
   });
   if (scan.corrupt !== undefined) throw corrupt(disk.describe(name), scan.end, scan.corrupt);
   if (scan.torn || ended < 0) throw corrupt(disk.describe(name), scan.torn ? scan.end : endOffset, 'the snapshot ends before its end record');

@@ -19,8 +19,18 @@ export class ReplicaState {
   /** Highest seq seen per origin in any write or entry (this node's own gives `lastSequence`). */
   readonly #ownSeqs = new Map<string, number>();
 
-  /** Folds one record in. */
-  apply(record: StoreRecord): void {
+  /**
+   * Folds one record in. `fromSnapshot`: the record comes from a snapshot, whose entries are already the winners
+   * at distinct paths, so they are taken without comparing (restart time is mostly this loop).
+   */
+  apply(record: StoreRecord, fromSnapshot = false): void {
+    if (fromSnapshot && record.kind === 'entries') {
+      for (const e of record.entries) {
+        this.#seen(e.version);
+        (e.tombstone ? this.tombstones : this.values).set(e.path, e);
+      }
+      return;
+    }
     switch (record.kind) {
       case 'local':
         for (const m of record.mutations) {
