@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'COMPRESSION_FAILED',
   'UNKNOWN_CODEC',
   'IO_ERROR',
+  'STORE_CORRUPT',
+  'STORE_FULL',
   'INTERNAL',
 ] as const;
 

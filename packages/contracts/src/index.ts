@@ -38,3 +38,11 @@ export type {
 } from './transport.js';
 export type { Dialer, Link, LinkEvents, LinkFrame, Listener } from './link.js';
 export type { TimerHandle, Timers } from './timers.js';
+export type {
+  Durability,
+  RecoveredReplica,
+  ReplicaIdentity,
+  ReplicaRecord,
+  ReplicaStore,
+  ReplicaStoreStats,
+} from './replica-store.js';

@@ -8,3 +8,5 @@ export { waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
 export { SilencingRelay } from './silencing-relay.js';
 export type { RelayEndpoint } from './silencing-relay.js';
+export { runReplicaStoreConformance } from './replica-store-conformance.js';
+export type { ReplicaStoreHarness } from './replica-store-harness.js';

@@ -1,0 +1,12 @@
+export { FileReplicaStore } from './file-replica-store.js';
+export type { FileReplicaStoreOptions } from './file-replica-store.js';
+export { NodeDisk } from './node-disk.js';
+export { MemoryReplicaStore } from './memory-replica-store.js';
+export type { MemoryReplicaStoreOptions } from './memory-replica-store.js';
+export { MemoryDisk } from './memory-disk.js';
+export type { MemoryDiskOptions } from './memory-disk.js';
+export { LogReplicaStore } from './log-replica-store.js';
+export type { LogReplicaStoreOptions } from './log-replica-store.js';
+export type { AppendFile, Disk } from './disk.js';
+export { crc32c } from './crc32c.js';
+export { RECORD_KIND } from './record-codec.js';
