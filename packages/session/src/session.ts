@@ -6,6 +6,7 @@ import {
   isSystemPath,
   isUnder,
   isUnderAny,
+  isValidPath,
   type BlobStore,
   type HelloInfo,
   type Mutation,
@@ -16,12 +17,14 @@ import {
   type TransportHost,
   type Version,
 } from '@statemesh/contracts';
-import { Hydrator } from '@statemesh/blob-store';
+import { DEFAULT_FETCH_TIMEOUT_MS, Hydrator } from '@statemesh/blob-store';
 import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue } from '@statemesh/shard';
+import { BlobFetcher, type BlobFetchStats, type FetchBlobOptions } from './blob-fetch.js';
 import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import { PeerTable } from './peer-table.js';
 import type { SequenceStore } from './sequence-mark.js';
+import { SharedFetches } from './shared-fetch.js';
 import { every, realTimers, type Timers } from './timers.js';
 
 /** One peer as `status()` reports it. */
@@ -61,6 +64,12 @@ export interface SessionProgress {
     readonly chunks: number;
     readonly fetched: number;
   }[];
+}
+
+/** Options of {@link Session.fetch}. */
+export interface FetchOptions {
+  /** Cancels this caller's wait (`CANCELLED`); the fetch itself stops once no caller waits (on a lazy path). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The parts `join()` assembles. */
@@ -119,6 +128,11 @@ export class Session {
    * path: retried after a backoff from 50 ms doubling to the anti-entropy interval, and when a peer comes up.
    */
   readonly #hydrationRetries = new Map<string, { attempts: number; timer: object | undefined }>();
+  /** `fetch(path)` calls under way, one hydration per path whoever asks. */
+  readonly #valueFetches = new SharedFetches<ShardValue>((path) => fetchCancelled(path));
+  /** Paths a `waitForData` waits for, with how many waiters: hydrated and retried even where hydration is lazy. */
+  readonly #awaited = new Map<string, number>();
+  readonly #blobFetcher: BlobFetcher;
   #firstCatchUp: { promise: Promise<void>; resolve: () => void };
   readonly #unwatch: () => void;
 
@@ -135,11 +149,13 @@ export class Session {
     this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
     this.#metricsRoot = `__system.distributed.${this.clusterId}`;
     this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
+    this.#blobFetcher = new BlobFetcher({ store: parts.blobStore, source: parts.transport, timeoutMs: DEFAULT_FETCH_TIMEOUT_MS, log: parts.log });
     let resolve!: () => void;
     this.#firstCatchUp = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    // Every value that arrives as a blob reference is hydrated: fetched, verified, assembled, then installed.
+    // A value that arrives as a blob reference under the hydration policy is hydrated at once: fetched, verified,
+    // assembled, then installed. Others wait for a fetch(path) or waitForData.
     this.#unwatch = this.#shard.watch('', (changes) => {
-      for (const change of changes) if (change.pending && change.ref !== undefined) this.#hydrate(change.path);
+      for (const change of changes) if (change.pending && change.ref !== undefined && this.#isEager(change.path)) void this.#hydrate(change.path).catch(() => undefined); // retried, logged once
     });
   }
 
@@ -215,24 +231,83 @@ export class Session {
   }
 
   /**
-   * Resolves with the value at `path` once it is present and hydrated; rejects with `TIMEOUT` after `timeoutMs`.
+   * Resolves with the value at `path` once it is present and hydrated (fetching it, retried with backoff, where
+   * hydration is lazy); rejects with `TIMEOUT` after `timeoutMs`.
    */
   waitForData(path: string, timeoutMs = 10_000): Promise<ShardValue> {
     const ready = this.#readyValue(path);
     if (ready !== undefined) return Promise.resolve(ready);
+    this.#awaited.set(path, (this.#awaited.get(path) ?? 0) + 1);
+    const release = (): void => {
+      const left = (this.#awaited.get(path) ?? 1) - 1;
+      if (left > 0) {
+        this.#awaited.set(path, left);
+        return;
+      }
+      this.#awaited.delete(path);
+      if (!this.#isEager(path) && !this.#valueFetches.has(path) && this.#shard.get(path)?.pending === true) this.#cancelHydration(path);
+    };
+    const kick = (): void => {
+      if (this.#running && this.#shard.get(path)?.pending === true && !this.#isEager(path)) void this.#hydrate(path).catch(() => undefined);
+    };
     return new Promise<ShardValue>((resolve, reject) => {
       const timer = this.#timers.setTimeout(() => {
         stop();
+        release();
         reject(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
       }, timeoutMs);
       const stop = this.#shard.watch(path, () => {
         const value = this.#readyValue(path);
-        if (value === undefined) return;
+        if (value === undefined) {
+          kick();
+          return;
+        }
         this.#timers.clearTimeout(timer);
         stop();
+        release();
         resolve(value);
       });
+      kick();
     });
+  }
+
+  /**
+   * Fetches the large value at `path` now, whatever the hydration policy, and resolves with it once installed
+   * (at once when it is already here). Concurrent callers share one fetch; a caller's `signal` rejects its call
+   * with `CANCELLED`, and the fetch stops when no caller is left (unless the path is hydrated eagerly). Rejects
+   * with `BLOB_NOT_FOUND` when nothing is at `path`, or with the fetch's error (`NO_PEERS`, `CHUNK_NOT_FOUND`,
+   * `TIMEOUT`, ...): call again to retry.
+   */
+  fetch(path: string, options: FetchOptions = {}): Promise<ShardValue> {
+    if (this.#closing !== undefined) return Promise.reject(new StatemeshError('CLOSED', `${PREFIX}fetch(${JSON.stringify(path)}) after close(); join again`));
+    if (!isValidPath(path)) return Promise.reject(new StatemeshError('INVALID_PATH', `${PREFIX}fetch needs a valid path, not ${JSON.stringify(path)}`, { details: { path } }));
+    if (options.signal?.aborted === true) return Promise.reject(fetchCancelled(path));
+    const value = this.get(path);
+    if (value === undefined) return Promise.reject(notHere(path));
+    if (!value.pending) return Promise.resolve(value);
+    return this.#valueFetches.join(path, (signal) => this.#fetchValue(path, signal), options.signal);
+  }
+
+  /** Stores `bytes` in this node's blob store, where any peer can fetch them by digest; resolves with the digest (SHA-256, hex). */
+  putBlob(bytes: Uint8Array): Promise<string> {
+    if (this.#closing !== undefined) return Promise.reject(new StatemeshError('CLOSED', `${PREFIX}putBlob after close(); join again`));
+    if (!(bytes instanceof Uint8Array)) return Promise.reject(new StatemeshError('INVALID_ARGUMENT', `${PREFIX}putBlob needs a Uint8Array, not ${typeof bytes}`));
+    return this.#blobStore.put(bytes);
+  }
+
+  /**
+   * The blob with this digest: from this node's store, else from the up peers in turn, verified by SHA-256 and
+   * stored here (so this node serves it to its peers afterwards). Concurrent callers share one fetch; `signal`
+   * rejects a caller with `CANCELLED`. Rejects with `CHUNK_NOT_FOUND`, `NO_PEERS`, `TIMEOUT` or `CHUNK_DIGEST_MISMATCH`.
+   */
+  fetchBlob(digest: string, options: FetchBlobOptions = {}): Promise<Uint8Array> {
+    if (this.#closing !== undefined) return Promise.reject(new StatemeshError('CLOSED', `${PREFIX}fetchBlob after close(); join again`));
+    return this.#blobFetcher.fetch(digest, options);
+  }
+
+  /** What `fetchBlob` did so far: blobs found here, fetched (by peer), refused. */
+  blobFetchStats(): BlobFetchStats {
+    return this.#blobFetcher.stats();
   }
 
   /** Publishes pending local writes now and waits until large values written so far are stored. */
@@ -482,13 +557,24 @@ export class Session {
 
   // ------------------------------------------------------------------ large values
 
-  #hydrate(path: string): void {
+  /** Whether the hydration policy fetches the value at `path` as soon as it arrives. */
+  #isEager(path: string): boolean {
+    const policy = this.#config.hydrate;
+    return policy === 'eager' || (policy !== 'lazy' && isUnderAny(path, policy));
+  }
+
+  /**
+   * Hydrates the large value at `path` (joining a hydration under way); settles once it is installed (or replaced
+   * by a newer write), rejects when it failed. A failure is retried with backoff where hydration is eager or a
+   * `waitForData` waits.
+   */
+  #hydrate(path: string): Promise<void> {
     const value = this.#shard.get(path);
-    if (value?.ref === undefined || !isBlobRef(value.ref)) return;
+    if (value?.ref === undefined || !isBlobRef(value.ref) || !value.pending) return Promise.resolve();
     const ref = value.ref;
     this.#hydrator.request(path, ref);
     this.#hydrating.add(path);
-    this.#hydrator.wait(path).then(
+    return this.#hydrator.wait(path).then(
       (bytes) => {
         // A newer write may have replaced the value meanwhile: install only what is still current.
         if (this.#shard.get(path)?.ref?.digest !== ref.digest) {
@@ -501,13 +587,49 @@ export class Session {
         this.#hydrationRetries.delete(path);
       },
       (error: unknown) => {
-        if (!this.#running || isStatemeshError(error, 'CANCELLED')) return;
+        if (!this.#running || isStatemeshError(error, 'CANCELLED')) throw error;
         this.#hydrationsFailed++;
-        // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
-        if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
-        this.#scheduleHydrationRetry(path);
+        if (this.#isEager(path) || this.#awaited.has(path)) {
+          // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
+          if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
+          this.#scheduleHydrationRetry(path);
+        }
+        throw error;
       },
     );
+  }
+
+  /** One `fetch(path)` run: hydrates until the value at `path` is installed; stops a lazy hydration when `signal` aborts. */
+  async #fetchValue(path: string, signal: AbortSignal): Promise<ShardValue> {
+    const onAbort = (): void => {
+      if (!this.#isEager(path) && !this.#awaited.has(path)) this.#cancelHydration(path);
+    };
+    if (signal.aborted) throw fetchCancelled(path);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        const value = this.#shard.get(path);
+        if (value === undefined) throw notHere(path); // deleted meanwhile
+        if (!value.pending) return value;
+        await this.#hydrate(path);
+        if (signal.aborted) throw fetchCancelled(path);
+        const after = this.#shard.get(path);
+        if (after?.pending === true && after.ref?.digest === value.ref?.digest) {
+          throw new StatemeshError('INTERNAL', `${PREFIX}the value at ${JSON.stringify(path)} is pending but could not be hydrated (no blob reference)`, { details: { path } });
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Stops the hydration at `path` and its retries (nobody waits for it any more). */
+  #cancelHydration(path: string): void {
+    this.#hydrator.cancel(path);
+    this.#hydrating.delete(path);
+    const retry = this.#hydrationRetries.get(path);
+    if (retry?.timer !== undefined) this.#timers.clearTimeout(retry.timer);
+    this.#hydrationRetries.delete(path);
   }
 
   #scheduleHydrationRetry(path: string): void {
@@ -532,11 +654,11 @@ export class Session {
     if (retry === undefined || !this.#running || this.#peers.size === 0) return;
     if (retry.timer !== undefined) this.#timers.clearTimeout(retry.timer);
     retry.timer = undefined;
-    if (this.#shard.get(path)?.pending !== true) {
+    if (this.#shard.get(path)?.pending !== true || !(this.#isEager(path) || this.#awaited.has(path))) {
       this.#hydrationRetries.delete(path);
       return;
     }
-    this.#hydrate(path);
+    void this.#hydrate(path).catch(() => undefined); // a failure schedules the next retry
   }
 
   #readyValue(path: string): ShardValue | undefined {
@@ -564,6 +686,14 @@ function wants(interests: readonly string[], mutation: Mutation): boolean {
 function lastSeqOf(batch: readonly Mutation[], origin: string): number {
   for (let i = batch.length - 1; i >= 0; i--) if (batch[i]!.origin === origin) return batch[i]!.seq;
   return 0;
+}
+
+function fetchCancelled(path: string): StatemeshError {
+  return new StatemeshError('CANCELLED', `${PREFIX}the fetch of ${JSON.stringify(path)} was cancelled`, { details: { path } });
+}
+
+function notHere(path: string): StatemeshError {
+  return new StatemeshError('BLOB_NOT_FOUND', `${PREFIX}no value at ${JSON.stringify(path)} to fetch; wait for it with waitForData(path)`, { details: { path } });
 }
 
 function describe(error: unknown): string {
