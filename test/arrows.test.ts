@@ -10,6 +10,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   'codec-zstd': ['contracts'], 'blob-store': ['contracts'], wire: ['contracts'],
   'transport-memory': ['contracts'], 'transport-ipc': ['contracts', 'wire'],
   'transport-grpc': ['contracts', 'wire'], shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
+  volume: ['contracts', 'brick-manifest', 'blob-store'],
   session: '*', cli: '*',
 };
 const ZERO_RUNTIME_DEPENDENCIES = ['hlc', 'hash-ring', 'brick-manifest', 'contracts'];
