@@ -68,7 +68,9 @@ export class BlobFetcher {
       this.#stats.local++;
       return stored;
     }
-    const peers = this.#source.peers().filter((peer) => peer.state === 'up').map((peer) => peer.node);
+    // Up peers first, then suspect ones: a peer that was silent a little while (a busy event loop) may still answer.
+    const known = this.#source.peers();
+    const peers = [...known.filter((peer) => peer.state === 'up'), ...known.filter((peer) => peer.state === 'suspect')].map((peer) => peer.node);
     if (peers.length === 0) {
       this.#stats.failures++;
       throw new StatemeshError('NO_PEERS', `${PREFIX}no peer is up to fetch blob ${digest} from; retry once a peer holding it is connected`, { details: { digest } });

@@ -50,6 +50,15 @@ export interface VolumeViewEvents {
 }
 
 const MAX_LEVELS = 32;
+/** Failures that may pass (no peer up for a moment, a slow answer): retried after 100 ms, doubling, this often. */
+const TRANSIENT = new Set(['NO_PEERS', 'TIMEOUT', 'PEER_UNAVAILABLE']);
+const RETRIES = 5;
+
+interface InFlight {
+  readonly controller: AbortController;
+  readonly bytes: number;
+  readonly level: number;
+}
 
 /**
  * A camera's view of a volume written by `putVolume`: fetches only the bricks inside the frustum, coarsest level
@@ -71,9 +80,11 @@ export class VolumeView {
   /** Plan entries by digest: bricks with equal content share one fetch. */
   #planByDigest = new Map<string, PlannedBrick[]>();
   #next = 0;
-  readonly #inFlight = new Map<string, { controller: AbortController; bytes: number }>();
+  readonly #inFlight = new Map<string, InFlight>();
   #bytesInFlight = 0;
   readonly #failed = new Set<string>();
+  /** Bricks whose fetch failed for a passing reason, waiting to be tried again. */
+  readonly #retries = new Map<string, { attempts: number; timer: ReturnType<typeof setTimeout> | undefined }>();
   readonly #stats = { bricksFetched: 0, bytesFetched: 0, bricksCancelled: 0, bricksFailed: 0 };
   #totals = { bricks: 0, bytes: 0 };
   #loading: Promise<void> | undefined;
@@ -179,6 +190,7 @@ export class VolumeView {
     this.#unwatch();
     this.#loadAbort.abort();
     for (const { controller } of this.#inFlight.values()) controller.abort();
+    this.#clearRetries();
     this.#inFlight.clear();
     this.#bytesInFlight = 0;
     this.#cache.clear();
@@ -271,6 +283,7 @@ export class VolumeView {
     this.#plan = plan;
     this.#planByDigest = byDigest;
     this.#failed.clear(); // a new camera tries failed bricks again
+    this.#clearRetries();
     this.#next = 0;
     this.#pump();
   }
@@ -284,15 +297,23 @@ export class VolumeView {
         continue;
       }
       if (this.#bytesInFlight > 0 && this.#bytesInFlight + brick.bytes > this.#maxBytesInFlight) break;
+      // The first picture is the coarsest level alone: finer requests would queue ahead of its answers at the peer.
+      if (brick.level < this.#plan[0]!.level && this.#coarsestInFlight()) break;
       this.#next++;
       this.#start(brick);
     }
     if (this.#isIdle()) this.#settleIdle();
   }
 
+  #coarsestInFlight(): boolean {
+    const coarsest = this.#plan[0]!.level;
+    for (const fetch of this.#inFlight.values()) if (fetch.level === coarsest) return true;
+    return false;
+  }
+
   #start(brick: PlannedBrick): void {
     const controller = new AbortController();
-    const fetch = { controller, bytes: brick.bytes };
+    const fetch: InFlight = { controller, bytes: brick.bytes, level: brick.level };
     this.#inFlight.set(brick.digest, fetch);
     this.#bytesInFlight += brick.bytes;
     this.#session.fetchBlob(brick.digest, { signal: controller.signal }).then(
@@ -306,6 +327,10 @@ export class VolumeView {
       (error: unknown) => {
         if (!this.#finish(brick.digest, fetch)) return;
         this.#failed.add(brick.digest);
+        if (this.#retryLater(brick.digest, error)) {
+          this.#pump();
+          return;
+        }
         this.#stats.bricksFailed++;
         this.#error(
           volumeError(
@@ -320,8 +345,29 @@ export class VolumeView {
     );
   }
 
+  /** Schedules another try of a brick that failed for a passing reason; false when it is not worth it (or too often). */
+  #retryLater(digest: string, error: unknown): boolean {
+    if (!isStatemeshError(error) || !TRANSIENT.has(error.code)) return false;
+    const retry = this.#retries.get(digest) ?? { attempts: 0, timer: undefined };
+    if (retry.attempts >= RETRIES) return false;
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      this.#failed.delete(digest);
+      this.#next = 0; // the plan is walked again; loaded and in-flight bricks are skipped
+      this.#pump();
+    }, 100 * 2 ** retry.attempts);
+    retry.attempts++;
+    this.#retries.set(digest, retry);
+    return true;
+  }
+
+  #clearRetries(): void {
+    for (const retry of this.#retries.values()) if (retry.timer !== undefined) clearTimeout(retry.timer);
+    this.#retries.clear();
+  }
+
   /** Ends the fetch of `digest`; false when it had been cancelled (or the view closed) meanwhile. */
-  #finish(digest: string, fetch: { controller: AbortController; bytes: number }): boolean {
+  #finish(digest: string, fetch: InFlight): boolean {
     if (this.#inFlight.get(digest) !== fetch) return false;
     this.#inFlight.delete(digest);
     this.#bytesInFlight -= fetch.bytes;
@@ -376,7 +422,10 @@ export class VolumeView {
   }
 
   #isIdle(): boolean {
-    return this.#closed || (this.#loading === undefined && this.#inFlight.size === 0 && this.#next >= this.#plan.length);
+    if (this.#closed) return true;
+    if (this.#loading !== undefined || this.#inFlight.size > 0 || this.#next < this.#plan.length) return false;
+    for (const retry of this.#retries.values()) if (retry.timer !== undefined) return false;
+    return true;
   }
 
   #settleIdle(): void {

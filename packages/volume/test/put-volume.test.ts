@@ -3,30 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BrickManifest } from '@statemesh/brick-manifest';
 import { isStatemeshError } from '@statemesh/contracts';
-import { autoLevels, levelPath, putBricks, putVolume, type VolumeSession, type VolumeValue } from '@statemesh/volume';
-
-/** The parts of a session putVolume uses, in memory. */
-function memorySession(): VolumeSession & { blobs: Map<string, Uint8Array>; values: Map<string, VolumeValue> } {
-  const blobs = new Map<string, Uint8Array>();
-  const values = new Map<string, VolumeValue>();
-  let seq = 0;
-  return {
-    blobs,
-    values,
-    setBytes(path, bytes, type = 'bytes') {
-      values.set(path, { type, bytes, pending: false, version: { hlc: 0n, origin: 'm', seq: ++seq } });
-    },
-    get: (path) => values.get(path),
-    fetch: async (path) => values.get(path)!,
-    watch: () => () => undefined,
-    async putBlob(bytes) {
-      const digest = createHash('sha256').update(bytes).digest('hex');
-      blobs.set(digest, bytes.slice());
-      return digest;
-    },
-    fetchBlob: async (digest) => blobs.get(digest)!,
-  };
-}
+import { autoLevels, levelPath, putBricks, putVolume } from '@statemesh/volume';
+import { memorySession } from './memory-session.ts';
 
 describe('putVolume', () => {
   it('halves each level (mean of 2×2×2, edges clipped) and names every brick by the SHA-256 of its voxels', async () => {

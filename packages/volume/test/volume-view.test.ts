@@ -101,9 +101,11 @@ describe('VolumeView over IPC', () => {
     const eye = [130, 127, 129] as const;
     const east = camera(eye, [400, 127, 129], 30, 300);
     const west = camera(eye, [-200, 127, 129], 30, 300);
+    const coarse = new Promise<void>((resolve) => view.on('brick', () => resolve()));
     view.setCamera(east.viewProjection, east.eye);
+    await coarse; // the coarsest brick first, alone; finer ones are on their way now
     expect(view.stats().bytesInFlight).toBeGreaterThan(0);
-    view.setCamera(west.viewProjection, west.eye); // before anything arrived
+    view.setCamera(west.viewProjection, west.eye); // before they arrived
     expect(view.stats().bricksCancelled).toBeGreaterThan(0);
     await view.whenIdle();
     const westVisible = bruteForce(written.manifests, west);
@@ -122,19 +124,23 @@ describe('VolumeView over IPC', () => {
     const servedBy = (store: CountingStore) => [...store.reads].filter(([digest]) => brickDigests.has(digest));
     writerStore.reads.clear();
 
+    const errors: string[] = [];
     const firstView = new VolumeView(first, PATH, { cacheBytes: 1 << 30 });
+    firstView.on('error', (error) => errors.push(`first: ${error.message}`));
     for (const cam of steps) {
       firstView.setCamera(cam.viewProjection, cam.eye);
       await firstView.whenIdle();
+      expect({ unloaded: firstView.visible().filter((b) => !b.loaded), errors }).toEqual({ unloaded: [], errors: [] });
     }
     firstView.close();
     firstStore.reads.clear(); // from here on, reads of first's store are what it serves
 
     const secondView = new VolumeView(second, PATH, { cacheBytes: 1 << 30 });
+    secondView.on('error', (error) => errors.push(`second: ${error.message}`));
     for (const cam of steps) {
       secondView.setCamera(cam.viewProjection, cam.eye);
       await secondView.whenIdle();
-      expect(secondView.visible().every((b) => b.loaded)).toBe(true);
+      expect({ unloaded: secondView.visible().filter((b) => !b.loaded), errors }).toEqual({ unloaded: [], errors: [] });
     }
     const got = secondView.stats().bricksFetched;
     secondView.close();
