@@ -1,9 +1,8 @@
 import { frustumFromMatrix, type Plane, type Vec3 } from '@statemesh/brick-manifest';
 import { isStatemeshError, type StatemeshError } from '@statemesh/contracts';
 import { ByteLru } from './byte-lru.js';
-import { brickBytes, readLevel, versionKey, type LevelManifest } from './level-manifest.js';
 import { check, volumeError } from './volume-error.js';
-import { levelPath } from './volume-layout.js';
+import { VolumeLevels } from './volume-levels.js';
 import type { VolumeSession } from './volume-session.js';
 import { planBricks, type PlannedBrick } from './view-plan.js';
 
@@ -49,7 +48,6 @@ export interface VolumeViewEvents {
   error: (error: StatemeshError) => void;
 }
 
-const MAX_LEVELS = 32;
 /** Failures that may pass (no peer up for a moment, a slow answer): retried after 100 ms, doubling, this often. */
 const TRANSIENT = new Set(['NO_PEERS', 'TIMEOUT', 'PEER_UNAVAILABLE']);
 const RETRIES = 5;
@@ -74,7 +72,7 @@ export class VolumeView {
   readonly #cache: ByteLru;
   readonly #log: (line: string) => void;
   readonly #listeners = { brick: new Set<VolumeViewEvents['brick']>(), error: new Set<VolumeViewEvents['error']>() };
-  #levels: (LevelManifest | undefined)[] = [];
+  readonly #volume: VolumeLevels;
   #camera: { planes: Plane[]; eye: Vec3 } | undefined;
   #plan: PlannedBrick[] = [];
   /** Plan entries by digest: bricks with equal content share one fetch. */
@@ -86,10 +84,6 @@ export class VolumeView {
   /** Bricks whose fetch failed for a passing reason, waiting to be tried again. */
   readonly #retries = new Map<string, { attempts: number; timer: ReturnType<typeof setTimeout> | undefined }>();
   readonly #stats = { bricksFetched: 0, bytesFetched: 0, bricksCancelled: 0, bricksFailed: 0 };
-  #totals = { bricks: 0, bytes: 0 };
-  #loading: Promise<void> | undefined;
-  #reloadAgain = false;
-  readonly #loadAbort = new AbortController();
   #idleWaiters: (() => void)[] = [];
   #closed = false;
   readonly #unwatch: () => void;
@@ -106,11 +100,16 @@ export class VolumeView {
     this.#maxBytesInFlight = maxBytesInFlight;
     this.#cache = new ByteLru(cacheBytes);
     this.#log = options.log ?? ((line) => console.warn(line));
+    this.#volume = new VolumeLevels(session, path, {
+      loaded: () => this.#replan(),
+      settled: () => this.#pump(),
+      error: (error) => this.#error(error),
+    });
     const levelsPrefix = `${path}.levels.`;
     this.#unwatch = session.watch(path, (changes) => {
-      if (changes.some((change) => change.path === path || change.path.startsWith(levelsPrefix))) this.#reload();
+      if (changes.some((change) => change.path === path || change.path.startsWith(levelsPrefix))) this.#volume.reload();
     });
-    this.#reload();
+    this.#volume.reload();
   }
 
   /** Calls `listener` on each event of that name; returns a function that stops it. */
@@ -147,7 +146,7 @@ export class VolumeView {
 
   /** The voxels of a brick, when the cache holds them. */
   brick(level: number, index: number): Uint8Array | undefined {
-    const digest = this.#levels[level]?.manifest.brick(index).digest;
+    const digest = this.#volume.levels[level]?.manifest.brick(index).digest;
     return digest === undefined ? undefined : this.#cache.get(digest);
   }
 
@@ -170,9 +169,9 @@ export class VolumeView {
       if (this.#cache.has(brick.digest)) bricksLoaded++;
     }
     return {
-      levels: this.#levels.filter((level) => level !== undefined).length,
-      bricksTotal: this.#totals.bricks,
-      bytesTotal: this.#totals.bytes,
+      levels: this.#volume.levels.filter((level) => level !== undefined).length,
+      bricksTotal: this.#volume.totals.bricks,
+      bytesTotal: this.#volume.totals.bytes,
       bricksVisible: this.#plan.length,
       bytesVisible,
       bricksLoaded,
@@ -188,7 +187,7 @@ export class VolumeView {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch();
-    this.#loadAbort.abort();
+    this.#volume.close();
     for (const { controller } of this.#inFlight.values()) controller.abort();
     this.#clearRetries();
     this.#inFlight.clear();
@@ -201,69 +200,11 @@ export class VolumeView {
     this.#settleIdle();
   }
 
-  // ------------------------------------------------------------------ manifests
-
-  #reload(): void {
-    if (this.#closed) return;
-    if (this.#loading !== undefined) {
-      this.#reloadAgain = true;
-      return;
-    }
-    this.#loading = this.#loadLevels().finally(() => {
-      this.#loading = undefined;
-      if (this.#reloadAgain && !this.#closed) {
-        this.#reloadAgain = false;
-        this.#reload();
-      } else {
-        this.#pump();
-      }
-    });
-  }
-
-  async #loadLevels(): Promise<void> {
-    const levels: (LevelManifest | undefined)[] = [];
-    for (let level = 0; level < MAX_LEVELS; level++) {
-      const where = levelPath(this.path, level);
-      const value = this.#session.get(where);
-      if (value === undefined) break;
-      const known = this.#levels[level];
-      if (known !== undefined && !value.pending && known.version === versionKey(value)) {
-        levels.push(known);
-        continue;
-      }
-      try {
-        const dims = levels[0]?.manifest.volume?.dims;
-        if (level > 0 && dims === undefined) break;
-        levels.push(await readLevel(this.#session, this.path, level, dims, this.#loadAbort.signal));
-      } catch (error) {
-        if (this.#closed) return;
-        this.#error(isStatemeshError(error) ? error : volumeError('INTERNAL', `loading ${JSON.stringify(where)} failed: ${String(error)}`, undefined, error));
-        if (level === 0) break; // without full resolution there is no volume to view
-        levels.push(undefined);
-      }
-    }
-    if (this.#closed) return;
-    this.#levels = levels;
-    let bricks = 0;
-    let bytes = 0;
-    for (const entry of levels) {
-      if (entry === undefined) continue;
-      for (let i = 0; i < entry.manifest.length; i++) {
-        const brick = entry.manifest.brick(i);
-        if (brick.digest === undefined) continue;
-        bricks++;
-        bytes += brickBytes(brick, entry.manifest.volume!);
-      }
-    }
-    this.#totals = { bricks, bytes };
-    this.#replan();
-  }
-
   // ------------------------------------------------------------------ fetching
 
   #replan(): void {
     if (this.#closed || this.#camera === undefined) return;
-    const plan = planBricks(this.#levels, this.#camera.planes, this.#camera.eye);
+    const plan = planBricks(this.#volume.levels, this.#camera.planes, this.#camera.eye);
     const byDigest = new Map<string, PlannedBrick[]>();
     for (const brick of plan) {
       const same = byDigest.get(brick.digest);
@@ -423,7 +364,7 @@ export class VolumeView {
 
   #isIdle(): boolean {
     if (this.#closed) return true;
-    if (this.#loading !== undefined || this.#inFlight.size > 0 || this.#next < this.#plan.length) return false;
+    if (this.#volume.loading || this.#inFlight.size > 0 || this.#next < this.#plan.length) return false;
     for (const retry of this.#retries.values()) if (retry.timer !== undefined) return false;
     return true;
   }
