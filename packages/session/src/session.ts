@@ -24,7 +24,7 @@ import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import { PeerTable } from './peer-table.js';
 import type { SequenceStore } from './sequence-mark.js';
-import { SharedFetches } from './shared-fetch.js';
+import { OnDemandValues, fetchCancelled, notHere } from './on-demand-values.js';
 import { every, realTimers, type Timers } from './timers.js';
 
 /** One peer as `status()` reports it. */
@@ -128,10 +128,8 @@ export class Session {
    * path: retried after a backoff from 50 ms doubling to the anti-entropy interval, and when a peer comes up.
    */
   readonly #hydrationRetries = new Map<string, { attempts: number; timer: object | undefined }>();
-  /** `fetch(path)` calls under way, one hydration per path whoever asks. */
-  readonly #valueFetches = new SharedFetches<ShardValue>((path) => fetchCancelled(path));
-  /** Paths a `waitForData` waits for, with how many waiters: hydrated and retried even where hydration is lazy. */
-  readonly #awaited = new Map<string, number>();
+  /** Large values fetched because someone asked (`fetch`, `waitForData`), whatever the policy. */
+  readonly #onDemand: OnDemandValues;
   readonly #blobFetcher: BlobFetcher;
   #firstCatchUp: { promise: Promise<void>; resolve: () => void };
   readonly #unwatch: () => void;
@@ -149,6 +147,15 @@ export class Session {
     this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
     this.#metricsRoot = `__system.distributed.${this.clusterId}`;
     this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
+    this.#onDemand = new OnDemandValues({
+      timers: this.#timers,
+      get: (path) => this.#shard.get(path),
+      watch: (path, listener) => this.#shard.watch(path, listener),
+      hydrate: (path) => this.#hydrate(path),
+      cancel: (path) => this.#cancelHydration(path),
+      isEager: (path) => this.#isEager(path),
+      running: () => this.#running,
+    });
     this.#blobFetcher = new BlobFetcher({ store: parts.blobStore, source: parts.transport, timeoutMs: DEFAULT_FETCH_TIMEOUT_MS, log: parts.log });
     let resolve!: () => void;
     this.#firstCatchUp = { promise: new Promise<void>((r) => (resolve = r)), resolve };
@@ -235,40 +242,7 @@ export class Session {
    * hydration is lazy); rejects with `TIMEOUT` after `timeoutMs`.
    */
   waitForData(path: string, timeoutMs = 10_000): Promise<ShardValue> {
-    const ready = this.#readyValue(path);
-    if (ready !== undefined) return Promise.resolve(ready);
-    this.#awaited.set(path, (this.#awaited.get(path) ?? 0) + 1);
-    const release = (): void => {
-      const left = (this.#awaited.get(path) ?? 1) - 1;
-      if (left > 0) {
-        this.#awaited.set(path, left);
-        return;
-      }
-      this.#awaited.delete(path);
-      if (!this.#isEager(path) && !this.#valueFetches.has(path) && this.#shard.get(path)?.pending === true) this.#cancelHydration(path);
-    };
-    const kick = (): void => {
-      if (this.#running && this.#shard.get(path)?.pending === true && !this.#isEager(path)) void this.#hydrate(path).catch(() => undefined);
-    };
-    return new Promise<ShardValue>((resolve, reject) => {
-      const timer = this.#timers.setTimeout(() => {
-        stop();
-        release();
-        reject(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
-      }, timeoutMs);
-      const stop = this.#shard.watch(path, () => {
-        const value = this.#readyValue(path);
-        if (value === undefined) {
-          kick();
-          return;
-        }
-        this.#timers.clearTimeout(timer);
-        stop();
-        release();
-        resolve(value);
-      });
-      kick();
-    });
+    return this.#onDemand.waitFor(path, timeoutMs);
   }
 
   /**
@@ -285,7 +259,7 @@ export class Session {
     const value = this.get(path);
     if (value === undefined) return Promise.reject(notHere(path));
     if (!value.pending) return Promise.resolve(value);
-    return this.#valueFetches.join(path, (signal) => this.#fetchValue(path, signal), options.signal);
+    return this.#onDemand.fetch(path, options.signal);
   }
 
   /** Stores `bytes` in this node's blob store, where any peer can fetch them by digest; resolves with the digest (SHA-256, hex). */
@@ -589,7 +563,7 @@ export class Session {
       (error: unknown) => {
         if (!this.#running || isStatemeshError(error, 'CANCELLED')) throw error;
         this.#hydrationsFailed++;
-        if (this.#isEager(path) || this.#awaited.has(path)) {
+        if (this.#isEager(path) || this.#onDemand.isAwaited(path)) {
           // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
           if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
           this.#scheduleHydrationRetry(path);
@@ -597,30 +571,6 @@ export class Session {
         throw error;
       },
     );
-  }
-
-  /** One `fetch(path)` run: hydrates until the value at `path` is installed; stops a lazy hydration when `signal` aborts. */
-  async #fetchValue(path: string, signal: AbortSignal): Promise<ShardValue> {
-    const onAbort = (): void => {
-      if (!this.#isEager(path) && !this.#awaited.has(path)) this.#cancelHydration(path);
-    };
-    if (signal.aborted) throw fetchCancelled(path);
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      for (;;) {
-        const value = this.#shard.get(path);
-        if (value === undefined) throw notHere(path); // deleted meanwhile
-        if (!value.pending) return value;
-        await this.#hydrate(path);
-        if (signal.aborted) throw fetchCancelled(path);
-        const after = this.#shard.get(path);
-        if (after?.pending === true && after.ref?.digest === value.ref?.digest) {
-          throw new StatemeshError('INTERNAL', `${PREFIX}the value at ${JSON.stringify(path)} is pending but could not be hydrated (no blob reference)`, { details: { path } });
-        }
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
   }
 
   /** Stops the hydration at `path` and its retries (nobody waits for it any more). */
@@ -654,16 +604,11 @@ export class Session {
     if (retry === undefined || !this.#running || this.#peers.size === 0) return;
     if (retry.timer !== undefined) this.#timers.clearTimeout(retry.timer);
     retry.timer = undefined;
-    if (this.#shard.get(path)?.pending !== true || !(this.#isEager(path) || this.#awaited.has(path))) {
+    if (this.#shard.get(path)?.pending !== true || !(this.#isEager(path) || this.#onDemand.isAwaited(path))) {
       this.#hydrationRetries.delete(path);
       return;
     }
     void this.#hydrate(path).catch(() => undefined); // a failure schedules the next retry
-  }
-
-  #readyValue(path: string): ShardValue | undefined {
-    const value = this.#shard.get(path);
-    return value !== undefined && !value.pending ? value : undefined;
   }
 
   // ------------------------------------------------------------------ metrics
@@ -686,14 +631,6 @@ function wants(interests: readonly string[], mutation: Mutation): boolean {
 function lastSeqOf(batch: readonly Mutation[], origin: string): number {
   for (let i = batch.length - 1; i >= 0; i--) if (batch[i]!.origin === origin) return batch[i]!.seq;
   return 0;
-}
-
-function fetchCancelled(path: string): StatemeshError {
-  return new StatemeshError('CANCELLED', `${PREFIX}the fetch of ${JSON.stringify(path)} was cancelled`, { details: { path } });
-}
-
-function notHere(path: string): StatemeshError {
-  return new StatemeshError('BLOB_NOT_FOUND', `${PREFIX}no value at ${JSON.stringify(path)} to fetch; wait for it with waitForData(path)`, { details: { path } });
 }
 
 function describe(error: unknown): string {
