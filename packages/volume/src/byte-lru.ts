@@ -23,6 +23,11 @@ export class ByteLru {
     return this.#entries.has(key);
   }
 
+  /** The entry, leaving the order as it is. */
+  peek(key: string): Uint8Array | undefined {
+    return this.#entries.get(key);
+  }
+
   /** The entry, now the most recently used. */
   get(key: string): Uint8Array | undefined {
     const value = this.#entries.get(key);

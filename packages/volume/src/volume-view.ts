@@ -42,7 +42,10 @@ export interface VolumeViewStats {
 
 /** Events of a {@link VolumeView}. */
 export interface VolumeViewEvents {
-  /** A visible brick arrived: its level, its index in that level's manifest, its voxels (x fastest). */
+  /**
+   * A visible brick is here: its level, its index in that level's manifest, its voxels (x fastest). Once per brick
+   * and content while it stays cached: when fetched, or when it enters the view with its content already cached.
+   */
   brick: (level: number, index: number, bytes: Uint8Array) => void;
   /** A manifest or a brick could not be used; the view goes on without it. */
   error: (error: StatemeshError) => void;
@@ -81,6 +84,8 @@ export class VolumeView {
   readonly #inFlight = new Map<string, InFlight>();
   #bytesInFlight = 0;
   readonly #failed = new Set<string>();
+  /** What each brick (`level:index`) was last announced as: the digest of its content. */
+  readonly #announced = new Map<string, string>();
   /** Bricks whose fetch failed for a passing reason, waiting to be tried again. */
   readonly #retries = new Map<string, { attempts: number; timer: ReturnType<typeof setTimeout> | undefined }>();
   readonly #stats = { bricksFetched: 0, bytesFetched: 0, bricksCancelled: 0, bricksFailed: 0 };
@@ -195,6 +200,7 @@ export class VolumeView {
     this.#cache.clear();
     this.#plan = [];
     this.#planByDigest.clear();
+    this.#announced.clear();
     this.#listeners.brick.clear();
     this.#listeners.error.clear();
     this.#settleIdle();
@@ -226,7 +232,25 @@ export class VolumeView {
     this.#failed.clear(); // a new camera tries failed bricks again
     this.#clearRetries();
     this.#next = 0;
+    this.#announceCached();
     this.#pump();
+  }
+
+  /**
+   * Announces visible bricks whose content is cached but that were never announced as what they are now (a brick
+   * equal to one already here, a new manifest): from a microtask, so listeners never run inside `setCamera`.
+   */
+  #announceCached(): void {
+    const plan = this.#plan;
+    queueMicrotask(() => {
+      if (this.#plan !== plan) return; // re-planned meanwhile: that plan announces its own
+      for (const brick of plan) {
+        const bytes = this.#cache.peek(brick.digest);
+        if (bytes !== undefined && this.#announced.get(`${brick.level}:${brick.index}`) !== brick.digest && bytes.byteLength === brick.bytes) {
+          this.#emitBrick(brick.level, brick.index, brick.digest, bytes);
+        }
+      }
+    });
   }
 
   #pump(): void {
@@ -335,10 +359,11 @@ export class VolumeView {
       if (fitting.length === 0) return;
     }
     this.#cache.set(digest, bytes);
-    for (const brick of fitting) this.#emitBrick(brick.level, brick.index, bytes);
+    for (const brick of fitting) this.#emitBrick(brick.level, brick.index, digest, bytes);
   }
 
-  #emitBrick(level: number, index: number, bytes: Uint8Array): void {
+  #emitBrick(level: number, index: number, digest: string, bytes: Uint8Array): void {
+    this.#announced.set(`${level}:${index}`, digest);
     for (const listener of Array.from(this.#listeners.brick)) {
       try {
         listener(level, index, bytes);
