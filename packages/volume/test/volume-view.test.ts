@@ -62,6 +62,7 @@ describe('putVolume', () => {
 describe('VolumeView over IPC', () => {
   it('loads every brick inside each frustum of a 20-step path and fetches nothing else', async () => {
     const { session } = await viewer('v', ['w']);
+    writerStore.reads.clear(); // from here on: what the writer serves to this viewer
     const view = new VolumeView(session, PATH, { maxBytesInFlight: 1 << 20, cacheBytes: 1 << 30 });
     const fetched: string[] = [];
     view.on('brick', (level, index, bytes) => {
@@ -83,6 +84,13 @@ describe('VolumeView over IPC', () => {
     expect(stats.levels).toBe(4);
     expect(stats.bricksTotal).toBe(585);
     expect(fetched.filter((key) => !everVisible.has(key))).toEqual([]); // nothing outside every frustum
+    // The serving side agrees: every brick blob the writer handed out is one of a visible brick.
+    const digestOf = (key: string) => written.manifests[Number(key.split(':')[0])]!.brick(Number(key.split(':')[1])).digest!;
+    const visibleDigests = new Set([...everVisible].map(digestOf));
+    const brickDigests = new Set(written.manifests.flatMap((m) => m!.bricks().map((b) => b.digest!)));
+    const served = [...writerStore.reads.keys()].filter((digest) => brickDigests.has(digest));
+    expect(served.length).toBe(everVisible.size);
+    expect(served.filter((digest) => !visibleDigests.has(digest))).toEqual([]);
     expect(new Set(fetched).size).toBe(fetched.length); // nothing twice (the cache holds everything)
     const visibleBytes = [...everVisible].reduce((sum, key) => sum + brickBytesOf(key), 0);
     expect(stats.bytesFetched).toBeLessThanOrEqual(visibleBytes);
