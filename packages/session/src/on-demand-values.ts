@@ -30,6 +30,9 @@ export class OnDemandValues {
   readonly #fetches = new SharedFetches<ShardValue>((path) => fetchCancelled(path));
   /** Paths a `waitFor` waits for, with how many waiters. */
   readonly #awaited = new Map<string, number>();
+  /** Every `waitFor` under way, so that `close()` can end it. */
+  readonly #waiters = new Set<(error: StatemeshError) => void>();
+  #closed = false;
 
   constructor(host: OnDemandHost) {
     this.#host = host;
@@ -50,6 +53,7 @@ export class OnDemandValues {
     const host = this.#host;
     const ready = readyValue(host.get(path));
     if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#closed) return Promise.reject(closedError(path));
     this.#awaited.set(path, (this.#awaited.get(path) ?? 0) + 1);
     const release = (): void => {
       const left = (this.#awaited.get(path) ?? 1) - 1;
@@ -64,8 +68,17 @@ export class OnDemandValues {
       if (host.running() && host.get(path)?.pending === true && !host.isEager(path)) void host.hydrate(path).catch(() => undefined); // retried
     };
     return new Promise<ShardValue>((resolve, reject) => {
+      const end = (error: StatemeshError): void => {
+        host.timers.clearTimeout(timer);
+        stop();
+        this.#waiters.delete(end);
+        release();
+        reject(error);
+      };
+      this.#waiters.add(end);
       const timer = host.timers.setTimeout(() => {
         stop();
+        this.#waiters.delete(end);
         release();
         reject(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
       }, timeoutMs);
@@ -77,11 +90,18 @@ export class OnDemandValues {
         }
         host.timers.clearTimeout(timer);
         stop();
+        this.#waiters.delete(end);
         release();
         resolve(value);
       });
       kick();
     });
+  }
+
+  /** Ends every `waitFor` under way with `CLOSED` (its timer cleared) and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    for (const end of Array.from(this.#waiters)) end(closedError(undefined)); // a copy: each end leaves the set
   }
 
   /** One fetch run: hydrates until the value at `path` is installed; stops a lazy hydration when `signal` aborts. */
@@ -118,6 +138,10 @@ export function fetchCancelled(path: string): StatemeshError {
 /** `BLOB_NOT_FOUND`, for a fetch of a path that holds nothing. */
 export function notHere(path: string): StatemeshError {
   return new StatemeshError('BLOB_NOT_FOUND', `${PREFIX}no value at ${JSON.stringify(path)} to fetch; wait for it with waitForData(path)`, { details: { path } });
+}
+
+function closedError(path: string | undefined): StatemeshError {
+  return new StatemeshError('CLOSED', `${PREFIX}the session closed${path === undefined ? '' : ` before ${JSON.stringify(path)} arrived`}; join again`);
 }
 
 function readyValue(value: ShardValue | undefined): ShardValue | undefined {

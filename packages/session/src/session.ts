@@ -382,6 +382,7 @@ export class Session {
     this.#hydrationRetries.clear();
     this.#unwatch();
     this.#hydrator.close();
+    this.#onDemand.close(); // waitForData calls end with CLOSED, their timers cleared
     this.#firstCatchUp.resolve();
     await this.#transport.close();
     await this.#blobStore.close?.();

@@ -117,6 +117,14 @@ describe('hydrate: lazy', () => {
     expect(Buffer.from(value.value as Uint8Array).equals(bytes)).toBe(true);
   });
 
+  it('ends a waitForData under way with CLOSED when the session closes, its timer cleared', async () => {
+    const { b } = await pair({ hydrate: 'lazy' });
+    const waiting = b.waitForData('scene.never', 600_000);
+    await b.close();
+    await expect(waiting).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CLOSED'));
+    await expect(b.waitForData('scene.never', 600_000)).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CLOSED'));
+  });
+
   it('rejects a fetch of nothing, of a bad path and after close', async () => {
     const { b } = await pair({ hydrate: 'lazy' });
     await expect(b.fetch('scene.nothing')).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'BLOB_NOT_FOUND'));
