@@ -8,6 +8,11 @@ const PREFIX = '@statemesh/session: ';
 export interface FetchBlobOptions {
   /** Cancels this caller's wait (`CANCELLED`); the fetch itself stops once no caller waits. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Peers to ask only once the others had no copy: e.g. the node that wrote the blob, so that nodes which fetched
+   * it already serve it instead (the first caller of concurrent ones decides).
+   */
+  readonly askLast?: readonly string[] | undefined;
 }
 
 /** What a node's blob fetches did: from its own store, from which peer, and what went wrong. */
@@ -51,7 +56,8 @@ export class BlobFetcher {
     if (!isDigest(digest)) {
       return Promise.reject(new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${JSON.stringify(digest)} is not a blob digest (64 lowercase hex characters of SHA-256)`));
     }
-    return this.#runs.join(digest, (signal) => this.#run(digest, signal), options.signal);
+    const askLast = options.askLast ?? [];
+    return this.#runs.join(digest, (signal) => this.#run(digest, signal, askLast), options.signal);
   }
 
   /** Counters since the session started. */
@@ -59,7 +65,7 @@ export class BlobFetcher {
     return { ...this.#stats, byPeer: Object.fromEntries(this.#byPeer) };
   }
 
-  async #run(digest: string, signal: AbortSignal): Promise<Uint8Array> {
+  async #run(digest: string, signal: AbortSignal, askLast: readonly string[]): Promise<Uint8Array> {
     const stored = await this.#store.get(digest).catch((error: unknown) => {
       if (isStatemeshError(error, 'CHUNK_DIGEST_MISMATCH')) return undefined; // corrupt on disk: fetch it again
       throw error;
@@ -68,9 +74,13 @@ export class BlobFetcher {
       this.#stats.local++;
       return stored;
     }
-    // Up peers first, then suspect ones: a peer that was silent a little while (a busy event loop) may still answer.
+    // Up peers first, then suspect ones (silent a little while: a busy event loop may still answer); `askLast` last.
     const known = this.#source.peers();
-    const peers = [...known.filter((peer) => peer.state === 'up'), ...known.filter((peer) => peer.state === 'suspect')].map((peer) => peer.node);
+    const rank = (peer: { node: string; state: string }): number => (askLast.includes(peer.node) ? 2 : 0) + (peer.state === 'up' ? 0 : 1);
+    const peers = known
+      .filter((peer) => peer.state === 'up' || peer.state === 'suspect')
+      .sort((a, b) => rank(a) - rank(b))
+      .map((peer) => peer.node);
     if (peers.length === 0) {
       this.#stats.failures++;
       throw new StatemeshError('NO_PEERS', `${PREFIX}no peer is up to fetch blob ${digest} from; retry once a peer holding it is connected`, { details: { digest } });

@@ -184,6 +184,20 @@ describe('blobs by digest', () => {
     expect(b.blobFetchStats().local).toBe(1);
   });
 
+  it('asks the askLast peers only after the others had no copy', async () => {
+    dir = mkdtempSync(joinPath(tmpdir(), 'statemesh-hydrate-'));
+    const { session: a } = await node('a', []);
+    const { session: b } = await node('b', ['a']);
+    const { session: c } = await node('c', ['a', 'b']); // a triangle
+    await waitFor('c sees two peers', () => c.status().peerCount === 2);
+    const first = await a.putBlob(new Uint8Array(randomBytes(70_000)));
+    const second = await a.putBlob(new Uint8Array(randomBytes(70_000)));
+    await b.fetchBlob(first);
+    await c.fetchBlob(first, { askLast: ['a'] }); // b has it: a is spared
+    await c.fetchBlob(second, { askLast: ['a'] }); // b has not: a after all
+    expect(c.blobFetchStats().byPeer).toEqual({ b: 1, a: 1 });
+  });
+
   it('rejects an unknown digest, a malformed one, and a cancelled fetch', async () => {
     const { b } = await pair({ hydrate: 'lazy' });
     await expect(b.fetchBlob('0'.repeat(64))).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CHUNK_NOT_FOUND'));

@@ -10,6 +10,8 @@ export interface LevelManifest {
   readonly manifest: BrickManifest;
   /** `<origin>:<seq>` of the write that carried it: a new write is a new manifest. */
   readonly version: string;
+  /** The node that wrote it: the one that holds every brick, spared while other peers hold copies. */
+  readonly origin: string;
 }
 
 /** The bytes brick `brick` holds: its voxels times the voxel size. */
@@ -58,5 +60,5 @@ export async function readLevel(
       throw volumeError('CORRUPT_INPUT', `level ${level} at ${JSON.stringify(where)} is ${volume.dims.join('×')} voxels; level ${level} of a ${fullDims.join('×')} volume is ${want.join('×')}`, { path: where, level });
     }
   }
-  return { level, manifest, version: versionKey(value) };
+  return { level, manifest, version: versionKey(value), origin: value.version.origin };
 }

@@ -8,6 +8,8 @@ export interface PlannedBrick {
   readonly digest: string;
   /** The bytes the brick must hold: its voxels times the voxel size. */
   readonly bytes: number;
+  /** The node that wrote the level's manifest. */
+  readonly origin: string;
 }
 
 /** The planes of a level-0 frustum in the voxel space of level `level`, where a voxel spans 2^level of level 0. */
@@ -31,7 +33,7 @@ export function planBricks(levels: readonly (LevelManifest | undefined)[], plane
     for (const index of orderFrontToBack(manifest, visible, [eye[0] / s, eye[1] / s, eye[2] / s])) {
       const brick = manifest.brick(index);
       if (brick.digest === undefined) continue;
-      plan.push({ level, index, digest: brick.digest, bytes: brickBytes(brick, manifest.volume!) });
+      plan.push({ level, index, digest: brick.digest, bytes: brickBytes(brick, manifest.volume!), origin: entry.origin });
     }
   }
   return plan;

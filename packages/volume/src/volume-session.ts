@@ -26,6 +26,9 @@ export interface VolumeSession {
   watch(prefix: string, listener: (changes: readonly { readonly path: string }[]) => void): () => void;
   /** Stores a blob where every peer can fetch it by digest; resolves with its SHA-256 (hex). */
   putBlob(bytes: Uint8Array): Promise<string>;
-  /** The blob with this digest, from this node or a peer (verified); `signal` cancels with `CANCELLED`. */
-  fetchBlob(digest: string, options?: { readonly signal?: AbortSignal | undefined }): Promise<Uint8Array>;
+  /**
+   * The blob with this digest, from this node or a peer (verified); `signal` cancels with `CANCELLED`; the peers in
+   * `askLast` are asked only after the others.
+   */
+  fetchBlob(digest: string, options?: { readonly signal?: AbortSignal | undefined; readonly askLast?: readonly string[] | undefined }): Promise<Uint8Array>;
 }

@@ -12,6 +12,12 @@ export interface VolumeViewOptions {
   readonly maxBytesInFlight?: number | undefined;
   /** Bytes of bricks kept, least recently used dropped first (default 256 MiB). */
   readonly cacheBytes?: number | undefined;
+  /**
+   * Ask the node that wrote the volume for a brick only when no other peer has a copy (default true): viewers
+   * then serve each other and the writer serves each brick about once. Costs a peer's "not here" per brick
+   * where other peers are connected but hold nothing yet.
+   */
+  readonly spareWriter?: boolean | undefined;
   /** Where errors go when nobody listens for `error` (default `console.warn`). */
   readonly log?: ((line: string) => void) | undefined;
 }
@@ -74,6 +80,7 @@ export class VolumeView {
   readonly #maxBytesInFlight: number;
   readonly #cache: ByteLru;
   readonly #log: (line: string) => void;
+  readonly #spareWriter: boolean;
   readonly #listeners = { brick: new Set<VolumeViewEvents['brick']>(), error: new Set<VolumeViewEvents['error']>() };
   readonly #volume: VolumeLevels;
   #camera: { planes: Plane[]; eye: Vec3 } | undefined;
@@ -105,6 +112,7 @@ export class VolumeView {
     this.#maxBytesInFlight = maxBytesInFlight;
     this.#cache = new ByteLru(cacheBytes);
     this.#log = options.log ?? ((line) => console.warn(line));
+    this.#spareWriter = options.spareWriter ?? true;
     this.#volume = new VolumeLevels(session, path, {
       loaded: () => this.#replan(),
       settled: () => this.#pump(),
@@ -281,7 +289,7 @@ export class VolumeView {
     const fetch: InFlight = { controller, bytes: brick.bytes, level: brick.level };
     this.#inFlight.set(brick.digest, fetch);
     this.#bytesInFlight += brick.bytes;
-    this.#session.fetchBlob(brick.digest, { signal: controller.signal }).then(
+    this.#session.fetchBlob(brick.digest, { signal: controller.signal, ...(this.#spareWriter ? { askLast: [brick.origin] } : {}) }).then(
       (bytes) => {
         if (!this.#finish(brick.digest, fetch)) return;
         this.#stats.bricksFetched++;

@@ -163,6 +163,32 @@ describe('VolumeView over IPC', () => {
   });
 });
 
+describe('viewers in a mesh', () => {
+  it('a second viewer connected to the writer too takes its bricks from the first: the writer is spared', async () => {
+    const { session: first } = await viewer('mesh1', ['w']);
+    const { session: second } = await viewer('mesh2', ['w', 'mesh1']); // a triangle
+    await waitFor('mesh2 sees both peers', () => second.status().peerCount === 2);
+    const steps = PATH_20.slice(10, 16);
+    const brickDigests = new Set(written.manifests.flatMap((m) => m!.bricks().map((b) => b.digest!)));
+    writerStore.reads.clear();
+    for (const session of [first, second]) {
+      const view = new VolumeView(session, PATH, { cacheBytes: 1 << 30 });
+      for (const cam of steps) {
+        view.setCamera(cam.viewProjection, cam.eye);
+        await view.whenIdle();
+        expect(view.visible().filter((b) => !b.loaded)).toEqual([]);
+      }
+      view.close();
+    }
+    const fetched = second.blobFetchStats();
+    expect(fetched.fetched).toBeGreaterThan(30);
+    expect(fetched.byPeer).toEqual({ mesh1: fetched.fetched }); // everything from the first viewer
+    const servedByWriter = [...writerStore.reads].filter(([digest]) => brickDigests.has(digest));
+    expect(servedByWriter.every(([, n]) => n === 1)).toBe(true); // each brick once, to the first viewer
+    expect(first.blobFetchStats().byPeer).toEqual({ w: first.blobFetchStats().fetched });
+  });
+});
+
 describe('centre check', () => {
   it('the test orbit stays inside the volume', () => {
     for (const cam of PATH_20) for (let axis = 0; axis < 3; axis++) expect(Math.abs(cam.eye[axis]! - CENTRE[axis]!)).toBeLessThanOrEqual(60);
