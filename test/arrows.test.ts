@@ -10,6 +10,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   'codec-zstd': ['contracts'], 'blob-store': ['contracts'], wire: ['contracts'], protocol: ['contracts', 'wire'],
   'transport-memory': ['contracts', 'wire', 'protocol'], 'transport-ipc': ['contracts', 'wire', 'protocol'],
   'transport-grpc': ['contracts', 'wire', 'protocol'], 'store-fs': ['contracts', 'wire'], shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
+  volume: ['contracts', 'brick-manifest', 'blob-store'],
   session: '*', cli: '*',
 };
 const ZERO_RUNTIME_DEPENDENCIES = ['hlc', 'hash-ring', 'brick-manifest', 'contracts'];

@@ -17,6 +17,9 @@ export interface TlsConfig {
   readonly requireClientAuth?: boolean | undefined;
 }
 
+/** Which large values a node fetches as soon as they arrive: all, none, or those under the given prefixes. */
+export type HydratePolicy = 'eager' | 'lazy' | readonly string[];
+
 /** A further transport a node speaks besides its main one, e.g. gRPC to other machines beside IPC on its own. */
 export interface BridgeConfig {
   readonly transport: 'ipc' | 'grpc';
@@ -61,6 +64,12 @@ export interface SessionConfig {
   readonly blobCodec?: 'zstd' | 'rle' | 'raw' | undefined;
   /** Keep blobs in this folder (survives restarts); absent: in memory. */
   readonly blobStorePath?: string | undefined;
+  /**
+   * Which large values (those that arrive as blob references) are fetched as soon as they arrive: `eager`
+   * (default: all), `lazy` (none: fetched by `fetch(path)`, `waitForData` or a `VolumeView`), or a list of path
+   * prefixes fetched eagerly (the rest lazily).
+   */
+  readonly hydrate?: HydratePolicy | undefined;
   /** Catch up from each peer as it comes up, by version vector (default true). */
   readonly snapshotOnJoin?: boolean | undefined;
   /** How often pending local writes are published when not flushed at once (default 10). */
@@ -99,6 +108,7 @@ export interface ResolvedConfig {
   readonly maxInlinePayloadBytes: number;
   readonly blobCodec: 'zstd' | 'rle' | 'raw';
   readonly blobStorePath: string | undefined;
+  readonly hydrate: HydratePolicy;
   readonly snapshotOnJoin: boolean;
   readonly pumpIntervalMs: number;
   readonly heartbeatIntervalMs: number;
@@ -111,7 +121,7 @@ export interface ResolvedConfig {
 
 const KNOWN_FIELDS = new Set([
   'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'resolveConflicts', 'enforcePartition',
-  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'snapshotOnJoin',
+  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'hydrate', 'snapshotOnJoin',
   'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'network',
 ]);
 
@@ -158,6 +168,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     maxInlinePayloadBytes: count(config.maxInlinePayloadBytes, 'maxInlinePayloadBytes', 65_536, 1),
     blobCodec: oneOf(config.blobCodec, 'blobCodec', ['zstd', 'rle', 'raw'] as const, 'zstd'),
     blobStorePath: config.blobStorePath === undefined ? undefined : nonEmpty(config.blobStorePath, 'blobStorePath'),
+    hydrate: hydratePolicy(config.hydrate),
     snapshotOnJoin: bool(config.snapshotOnJoin, 'snapshotOnJoin', true),
     pumpIntervalMs: count(config.pumpIntervalMs, 'pumpIntervalMs', 10, 1),
     heartbeatIntervalMs: count(config.heartbeatIntervalMs, 'heartbeatIntervalMs', 1000, 1),
@@ -204,6 +215,14 @@ function bridgeList(value: unknown): readonly BridgeConfig[] {
     if (b.listen === undefined && seeds.length === 0) fail(`bridges[${i}]`, 'needs listen or seeds');
     return { transport: b.transport, listen: b.listen, seeds };
   });
+}
+
+function hydratePolicy(value: unknown): HydratePolicy {
+  if (value === undefined || value === 'eager' || value === 'lazy') return value ?? 'eager';
+  if (!Array.isArray(value)) fail('hydrate', `must be 'eager', 'lazy' or an array of path prefixes, not ${JSON.stringify(value)}`);
+  const prefixes = stringList(value, 'hydrate');
+  for (const prefix of prefixes) if (!isValidPath(prefix)) fail('hydrate', `holds ${JSON.stringify(prefix)}, which is not a valid path prefix`);
+  return prefixes;
 }
 
 function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {

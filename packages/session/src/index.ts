@@ -1,9 +1,10 @@
 export { join } from './join.js';
 export type { JoinOptions } from './join.js';
 export { Session } from './session.js';
-export type { PeerStatus, SessionProgress, SessionStatus } from './session.js';
+export type { FetchOptions, PeerStatus, SessionProgress, SessionStatus } from './session.js';
+export type { BlobFetchStats, FetchBlobOptions } from './blob-fetch.js';
 export { resolveConfig } from './config.js';
-export type { AuthConfig, SessionConfig, TlsConfig, TransportKind } from './config.js';
+export type { AuthConfig, HydratePolicy, SessionConfig, TlsConfig, TransportKind } from './config.js';
 export { RECENT_CONFLICTS_IN_TREE } from './metrics.js';
 export type { SessionMetrics } from './metrics.js';
 

@@ -6,6 +6,7 @@ import {
   isSystemPath,
   isUnder,
   isUnderAny,
+  isValidPath,
   type BlobStore,
   type HelloInfo,
   type Mutation,
@@ -17,12 +18,14 @@ import {
   type TransportHost,
   type Version,
 } from '@statemesh/contracts';
-import { Hydrator } from '@statemesh/blob-store';
+import { DEFAULT_FETCH_TIMEOUT_MS, Hydrator } from '@statemesh/blob-store';
 import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue } from '@statemesh/shard';
+import { BlobFetcher, type BlobFetchStats, type FetchBlobOptions } from './blob-fetch.js';
 import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import type { SequenceStore } from './sequence-mark.js';
 import { every, realTimers } from '@statemesh/protocol';
+import { OnDemandValues, fetchCancelled, notHere } from './on-demand-values.js';
 
 /** One peer as `status()` reports it. */
 export interface PeerStatus {
@@ -71,6 +74,12 @@ export interface SessionProgress {
     readonly chunks: number;
     readonly fetched: number;
   }[];
+}
+
+/** Options of {@link Session.fetch}. */
+export interface FetchOptions {
+  /** Cancels this caller's wait (`CANCELLED`); the fetch itself stops once no caller waits (on a lazy path). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The parts `join()` assembles. */
@@ -130,6 +139,9 @@ export class Session {
    * path: retried after a backoff from 50 ms doubling to the anti-entropy interval, and when a peer comes up.
    */
   readonly #hydrationRetries = new Map<string, { attempts: number; timer: object | undefined }>();
+  /** Large values fetched because someone asked (`fetch`, `waitForData`), whatever the policy. */
+  readonly #onDemand: OnDemandValues;
+  readonly #blobFetcher: BlobFetcher;
   #firstCatchUp: { promise: Promise<void>; resolve: () => void };
   readonly #unwatch: () => void;
 
@@ -146,11 +158,22 @@ export class Session {
     this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
     this.#metricsRoot = `__system.distributed.${this.clusterId}`;
     this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
+    this.#onDemand = new OnDemandValues({
+      timers: this.#timers,
+      get: (path) => this.#shard.get(path),
+      watch: (path, listener) => this.#shard.watch(path, listener),
+      hydrate: (path) => this.#hydrate(path),
+      cancel: (path) => this.#cancelHydration(path),
+      isEager: (path) => this.#isEager(path),
+      running: () => this.#running,
+    });
+    this.#blobFetcher = new BlobFetcher({ store: parts.blobStore, source: parts.transport, timeoutMs: DEFAULT_FETCH_TIMEOUT_MS, log: parts.log });
     let resolve!: () => void;
     this.#firstCatchUp = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    // Every value that arrives as a blob reference is hydrated: fetched, verified, assembled, then installed.
+    // A value that arrives as a blob reference under the hydration policy is hydrated at once: fetched, verified,
+    // assembled, then installed. Others wait for a fetch(path) or waitForData.
     this.#unwatch = this.#shard.watch('', (changes) => {
-      for (const change of changes) if (change.pending && change.ref !== undefined) this.#hydrate(change.path);
+      for (const change of changes) if (change.pending && change.ref !== undefined && this.#isEager(change.path)) void this.#hydrate(change.path).catch(() => undefined); // retried, logged once
     });
   }
 
@@ -227,24 +250,50 @@ export class Session {
   }
 
   /**
-   * Resolves with the value at `path` once it is present and hydrated; rejects with `TIMEOUT` after `timeoutMs`.
+   * Resolves with the value at `path` once it is present and hydrated (fetching it, retried with backoff, where
+   * hydration is lazy); rejects with `TIMEOUT` after `timeoutMs`.
    */
   waitForData(path: string, timeoutMs = 10_000): Promise<ShardValue> {
-    const ready = this.#readyValue(path);
-    if (ready !== undefined) return Promise.resolve(ready);
-    return new Promise<ShardValue>((resolve, reject) => {
-      const timer = this.#timers.setTimeout(() => {
-        stop();
-        reject(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
-      }, timeoutMs);
-      const stop = this.#shard.watch(path, () => {
-        const value = this.#readyValue(path);
-        if (value === undefined) return;
-        this.#timers.clearTimeout(timer);
-        stop();
-        resolve(value);
-      });
-    });
+    return this.#onDemand.waitFor(path, timeoutMs);
+  }
+
+  /**
+   * Fetches the large value at `path` now, whatever the hydration policy, and resolves with it once installed
+   * (at once when it is already here). Concurrent callers share one fetch; a caller's `signal` rejects its call
+   * with `CANCELLED`, and the fetch stops when no caller is left (unless the path is hydrated eagerly). Rejects
+   * with `BLOB_NOT_FOUND` when nothing is at `path`, or with the fetch's error (`NO_PEERS`, `CHUNK_NOT_FOUND`,
+   * `TIMEOUT`, ...): call again to retry.
+   */
+  fetch(path: string, options: FetchOptions = {}): Promise<ShardValue> {
+    if (this.#closing !== undefined) return Promise.reject(new StatemeshError('CLOSED', `${PREFIX}fetch(${JSON.stringify(path)}) after close(); join again`));
+    if (!isValidPath(path)) return Promise.reject(new StatemeshError('INVALID_PATH', `${PREFIX}fetch needs a valid path, not ${JSON.stringify(path)}`, { details: { path } }));
+    if (options.signal?.aborted === true) return Promise.reject(fetchCancelled(path));
+    const value = this.get(path);
+    if (value === undefined) return Promise.reject(notHere(path));
+    if (!value.pending) return Promise.resolve(value);
+    return this.#onDemand.fetch(path, options.signal);
+  }
+
+  /** Stores `bytes` in this node's blob store, where any peer can fetch them by digest; resolves with the digest (SHA-256, hex). */
+  putBlob(bytes: Uint8Array): Promise<string> {
+    if (this.#closing !== undefined) return Promise.reject(new StatemeshError('CLOSED', `${PREFIX}putBlob after close(); join again`));
+    if (!(bytes instanceof Uint8Array)) return Promise.reject(new StatemeshError('INVALID_ARGUMENT', `${PREFIX}putBlob needs a Uint8Array, not ${typeof bytes}`));
+    return this.#blobStore.put(bytes);
+  }
+
+  /**
+   * The blob with this digest: from this node's store, else from the up peers in turn, verified by SHA-256 and
+   * stored here (so this node serves it to its peers afterwards). Concurrent callers share one fetch; `signal`
+   * rejects a caller with `CANCELLED`. Rejects with `CHUNK_NOT_FOUND`, `NO_PEERS`, `TIMEOUT` or `CHUNK_DIGEST_MISMATCH`.
+   */
+  fetchBlob(digest: string, options: FetchBlobOptions = {}): Promise<Uint8Array> {
+    if (this.#closing !== undefined) return Promise.reject(new StatemeshError('CLOSED', `${PREFIX}fetchBlob after close(); join again`));
+    return this.#blobFetcher.fetch(digest, options);
+  }
+
+  /** What `fetchBlob` did so far: blobs found here, fetched (by peer), refused. */
+  blobFetchStats(): BlobFetchStats {
+    return this.#blobFetcher.stats();
   }
 
   /** Publishes pending local writes now and waits until large values written so far are stored. */
@@ -346,6 +395,7 @@ export class Session {
     this.#hydrationRetries.clear();
     this.#unwatch();
     this.#hydrator.close();
+    this.#onDemand.close(); // waitForData calls end with CLOSED, their timers cleared
     this.#firstCatchUp.resolve();
     await this.#transport.close();
     await this.#blobStore.close?.();
@@ -494,13 +544,24 @@ export class Session {
 
   // ------------------------------------------------------------------ large values
 
-  #hydrate(path: string): void {
+  /** Whether the hydration policy fetches the value at `path` as soon as it arrives. */
+  #isEager(path: string): boolean {
+    const policy = this.#config.hydrate;
+    return policy === 'eager' || (policy !== 'lazy' && isUnderAny(path, policy));
+  }
+
+  /**
+   * Hydrates the large value at `path` (joining a hydration under way); settles once it is installed (or replaced
+   * by a newer write), rejects when it failed. A failure is retried with backoff where hydration is eager or a
+   * `waitForData` waits.
+   */
+  #hydrate(path: string): Promise<void> {
     const value = this.#shard.get(path);
-    if (value?.ref === undefined || !isBlobRef(value.ref)) return;
+    if (value?.ref === undefined || !isBlobRef(value.ref) || !value.pending) return Promise.resolve();
     const ref = value.ref;
     this.#hydrator.request(path, ref);
     this.#hydrating.add(path);
-    this.#hydrator.wait(path).then(
+    return this.#hydrator.wait(path).then(
       (bytes) => {
         // A newer write may have replaced the value meanwhile: install only what is still current.
         if (this.#shard.get(path)?.ref?.digest !== ref.digest) {
@@ -513,13 +574,25 @@ export class Session {
         this.#hydrationRetries.delete(path);
       },
       (error: unknown) => {
-        if (!this.#running || isStatemeshError(error, 'CANCELLED')) return;
+        if (!this.#running || isStatemeshError(error, 'CANCELLED')) throw error;
         this.#hydrationsFailed++;
-        // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
-        if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
-        this.#scheduleHydrationRetry(path);
+        if (this.#isEager(path) || this.#onDemand.isAwaited(path)) {
+          // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
+          if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
+          this.#scheduleHydrationRetry(path);
+        }
+        throw error;
       },
     );
+  }
+
+  /** Stops the hydration at `path` and its retries (nobody waits for it any more). */
+  #cancelHydration(path: string): void {
+    this.#hydrator.cancel(path);
+    this.#hydrating.delete(path);
+    const retry = this.#hydrationRetries.get(path);
+    if (retry?.timer !== undefined) this.#timers.clearTimeout(retry.timer);
+    this.#hydrationRetries.delete(path);
   }
 
   #scheduleHydrationRetry(path: string): void {
@@ -544,16 +617,11 @@ export class Session {
     if (retry === undefined || !this.#running || this.#peers.size === 0) return;
     if (retry.timer !== undefined) this.#timers.clearTimeout(retry.timer);
     retry.timer = undefined;
-    if (this.#shard.get(path)?.pending !== true) {
+    if (this.#shard.get(path)?.pending !== true || !(this.#isEager(path) || this.#onDemand.isAwaited(path))) {
       this.#hydrationRetries.delete(path);
       return;
     }
-    this.#hydrate(path);
-  }
-
-  #readyValue(path: string): ShardValue | undefined {
-    const value = this.#shard.get(path);
-    return value !== undefined && !value.pending ? value : undefined;
+    void this.#hydrate(path).catch(() => undefined); // a failure schedules the next retry
   }
 
   // ------------------------------------------------------------------ metrics
