@@ -17,7 +17,8 @@ export interface SessionMetrics {
     readonly authFailures: number;
   };
   readonly catchUps: { readonly completed: number; readonly failed: number };
-  readonly hydrations: { readonly completed: number; readonly failed: number; readonly pending: number };
+  /** `failed`: values whose fetch failed for a lasting reason (each logged once); `retried`: passing failures retried quietly. */
+  readonly hydrations: { readonly completed: number; readonly failed: number; readonly retried: number; readonly pending: number };
   readonly pumpCycles: number;
   readonly localSequence: number;
   readonly entries: number;
@@ -49,6 +50,7 @@ export function metricsToPaths(root: string, metrics: SessionMetrics): Array<[st
   put('catch_up.failed', metrics.catchUps.failed);
   put('hydration.completed', metrics.hydrations.completed);
   put('hydration.failed', metrics.hydrations.failed);
+  put('hydration.retried', metrics.hydrations.retried);
   put('hydration.pending', metrics.hydrations.pending);
   put('pump.cycles', metrics.pumpCycles);
   put('local.sequence', metrics.localSequence);

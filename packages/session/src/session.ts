@@ -10,6 +10,7 @@ import {
   type HelloInfo,
   type Mutation,
   type PeerEvent,
+  type PeerState,
   type SnapshotPage,
   type SnapshotRequest,
   type Transport,
@@ -27,7 +28,7 @@ import { every, realTimers, type Timers } from './timers.js';
 /** One peer as `status()` reports it. */
 export interface PeerStatus {
   readonly node: string;
-  readonly state: string;
+  readonly state: PeerState;
   /** Milliseconds since anything was last heard from the peer. */
   readonly lastSeenMs: number;
   /** How many of this node's writes the peer is not known to have. */
@@ -78,6 +79,12 @@ export interface SessionParts {
 
 const PREFIX = '@statemesh/session: ';
 const SNAPSHOT_PAGE_SIZE = 1000;
+/** Why a chunk fetch fails while the cluster is merely busy or changing: retried quietly. */
+const PASSING_FETCH_ERRORS = new Set(['NO_PEERS', 'CHUNK_NOT_FOUND', 'TIMEOUT', 'PEER_UNAVAILABLE']);
+/** The attempt at which a hydration that keeps failing for a passing reason is reported as a failure. */
+const HYDRATION_PATIENCE = 8;
+/** How often `join()` looks whether `requirePeers` peers are up. */
+const JOIN_POLL_MS = 20;
 
 /**
  * A running node: a replica of the state tree connected to its peers. Writes are local and immediate and reach
@@ -114,12 +121,17 @@ export class Session {
   #catchUpsFailed = 0;
   #hydrationsCompleted = 0;
   #hydrationsFailed = 0;
+  #hydrationsRetried = 0;
+  /** Paths whose hydration failure was logged: logged once per value, not once per retry. */
+  readonly #hydrationsReported = new Set<string>();
   /**
    * Values whose hydration failed (no peer had the chunks yet: a relay may still be fetching them itself), by
    * path: retried after a backoff from 50 ms doubling to the anti-entropy interval, and when a peer comes up.
    */
   readonly #hydrationRetries = new Map<string, { attempts: number; timer: object | undefined }>();
   #firstCatchUp: { promise: Promise<void>; resolve: () => void };
+  /** Pending `waitForData` calls: rejected with `CLOSED` by `close()`, so that none keeps a timer alive. */
+  readonly #waits = new Set<() => void>();
   readonly #unwatch: () => void;
 
   constructor(parts: SessionParts) {
@@ -143,7 +155,10 @@ export class Session {
     });
   }
 
-  /** Connects the transport and starts the pump; resolves once the first catch-up is done (or timed out). */
+  /**
+   * Connects the transport and starts the pump; resolves once the first catch-up is done (or timed out) and
+   * `requirePeers` peers are up. Rejects with `NO_PEERS` when fewer are up by `joinTimeoutMs`.
+   */
   async start(): Promise<void> {
     await this.#transport.start(this.#host);
     this.#running = true;
@@ -151,14 +166,37 @@ export class Session {
     this.#stopMetrics = every(this.#timers, this.#config.metricsIntervalMs, () => this.#publishMetrics());
     this.#stopAntiEntropy = every(this.#timers, this.#config.antiEntropyIntervalMs, () => this.#antiEntropy());
     this.#publishMetrics();
-    if (this.#config.seeds.length > 0 && this.#config.snapshotOnJoin && this.#config.joinTimeoutMs > 0) {
+    const { seeds, snapshotOnJoin, joinTimeoutMs, requirePeers } = this.#config;
+    const deadline = this.#timers.now() + joinTimeoutMs;
+    let timedOut = false;
+    if (seeds.length > 0 && snapshotOnJoin && joinTimeoutMs > 0) {
       // A restarted node learns its own last sequence number from its peers' catch-up: wait for the first one.
       let timer: object | undefined;
       await Promise.race([
         this.#firstCatchUp.promise,
-        new Promise<void>((resolve) => (timer = this.#timers.setTimeout(resolve, this.#config.joinTimeoutMs))),
+        new Promise<void>((resolve) => {
+          timer = this.#timers.setTimeout(() => {
+            timedOut = true;
+            resolve();
+          }, joinTimeoutMs);
+        }),
       ]);
       if (timer !== undefined) this.#timers.clearTimeout(timer);
+    }
+    // Polled on the session's timers (a simulator's virtual time included) rather than hooked into peer events.
+    while (this.#peers.size < requirePeers && this.#timers.now() < deadline && this.#closing === undefined) {
+      await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, Math.min(JOIN_POLL_MS, deadline - this.#timers.now())));
+    }
+    if (this.#closing !== undefined) throw closedError('join');
+    if (this.#peers.size < requirePeers) {
+      throw new StatemeshError(
+        'NO_PEERS',
+        `${PREFIX}node ${this.nodeId} has ${plural(this.#peers.size, 'peer')} up after ${joinTimeoutMs} ms, and config.requirePeers asks for ${requirePeers} (seeds: ${seeds.join(', ') || 'none'}); start those nodes, check the seed addresses, or raise joinTimeoutMs`,
+        { details: { up: this.#peers.size, required: requirePeers, seeds: [...seeds], joinTimeoutMs } },
+      );
+    }
+    if (timedOut && this.#peers.size === 0) {
+      this.#log(`${PREFIX}node ${this.nodeId} joined with no peer up after ${joinTimeoutMs} ms: no answer from seeds ${seeds.join(', ')}; still redialling them (config.requirePeers makes join() fail instead)`);
     }
   }
 
@@ -166,21 +204,25 @@ export class Session {
 
   /** Writes a JSON value at `path`; returns its version. Peers see it within a pump cycle. */
   set(path: string, value: unknown): Version {
+    this.#assertOpen('set');
     return this.#afterWrite(this.#shard.set(path, value));
   }
 
   /** Writes a string (type `text`). */
   setText(path: string, text: string): Version {
+    this.#assertOpen('setText');
     return this.#afterWrite(this.#shard.setText(path, text));
   }
 
   /** Writes bytes with a value type; values over `maxInlinePayloadBytes` travel as chunks. */
   setBytes(path: string, bytes: Uint8Array, type = 'bytes'): Version {
+    this.#assertOpen('setBytes');
     return this.#afterWrite(this.#shard.setBytes(path, bytes, type));
   }
 
   /** Deletes the subtree at `path`. */
   delete(path: string): Version {
+    this.#assertOpen('delete');
     return this.#afterWrite(this.#shard.delete(path));
   }
 
@@ -194,9 +236,16 @@ export class Session {
     return isSystemPath(prefix) ? this.#system.entries(prefix) : this.#shard.entries(prefix);
   }
 
-  /** Calls `listener` once per applied batch with the changes under `prefix`, local and remote. */
+  /**
+   * Calls `listener` once per applied batch with the changes under `prefix`, local and remote. Listeners stop
+   * once `close()` is called; watching a closed session returns a no-op unsubscribe.
+   */
   watch(prefix: string, listener: ChangeListener): () => void {
-    return isSystemPath(prefix) ? this.#system.watch(prefix, listener) : this.#shard.watch(prefix, listener);
+    if (this.#closing !== undefined) return () => undefined;
+    const open: ChangeListener = (changes) => {
+      if (this.#closing === undefined) listener(changes);
+    };
+    return isSystemPath(prefix) ? this.#system.watch(prefix, open) : this.#shard.watch(prefix, open);
   }
 
   /** A hash of the visible state and versions: equal digests mean equal replicas. */
@@ -220,18 +269,24 @@ export class Session {
   waitForData(path: string, timeoutMs = 10_000): Promise<ShardValue> {
     const ready = this.#readyValue(path);
     if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#closing !== undefined) return Promise.reject(closedError('waitForData'));
     return new Promise<ShardValue>((resolve, reject) => {
-      const timer = this.#timers.setTimeout(() => {
+      const finish = (error: Error | undefined, value?: ShardValue): void => {
+        this.#timers.clearTimeout(timer);
         stop();
-        reject(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
+        this.#waits.delete(cancel);
+        if (error === undefined) resolve(value!);
+        else reject(error);
+      };
+      const cancel = (): void => finish(closedError('waitForData'));
+      const timer = this.#timers.setTimeout(() => {
+        finish(new StatemeshError('TIMEOUT', `${PREFIX}no hydrated value at ${JSON.stringify(path)} after ${timeoutMs} ms; check that a peer holding it is connected`, { details: { path, timeoutMs } }));
       }, timeoutMs);
       const stop = this.#shard.watch(path, () => {
         const value = this.#readyValue(path);
-        if (value === undefined) return;
-        this.#timers.clearTimeout(timer);
-        stop();
-        resolve(value);
+        if (value !== undefined) finish(undefined, value);
       });
+      this.#waits.add(cancel);
     });
   }
 
@@ -268,7 +323,8 @@ export class Session {
   progress(): SessionProgress {
     const now = this.#timers.now();
     return {
-      catchUps: [...this.#catchUpProgress].map(([peer, p]) => ({ peer, pages: p.pages, entries: p.entries, elapsedMs: now - p.startedAt })),
+      // A catch-up that has brought nothing yet (most anti-entropy rounds bring nothing at all) is no news.
+      catchUps: [...this.#catchUpProgress].filter(([, p]) => p.entries > 0).map(([peer, p]) => ({ peer, pages: p.pages, entries: p.entries, elapsedMs: now - p.startedAt })),
       hydrations: [...this.#hydrating].flatMap((path) => {
         const p = this.#hydrator.progress(path);
         return p === undefined ? [] : [{ path, state: p.state, size: p.size, chunks: p.chunks, fetched: p.fetched }];
@@ -300,7 +356,7 @@ export class Session {
         authFailures: transport.authFailures,
       },
       catchUps: { completed: this.#catchUpsCompleted, failed: this.#catchUpsFailed },
-      hydrations: { completed: this.#hydrationsCompleted, failed: this.#hydrationsFailed, pending: this.#hydrator.pendingCount },
+      hydrations: { completed: this.#hydrationsCompleted, failed: this.#hydrationsFailed, retried: this.#hydrationsRetried, pending: this.#hydrator.pendingCount },
       pumpCycles: this.#pumpCycles,
       localSequence: this.#shard.localSeq,
       entries: counters['entries'] ?? 0,
@@ -313,7 +369,10 @@ export class Session {
     return this.#running;
   }
 
-  /** Flushes pending writes to connected peers, then closes every socket and timer. Idempotent. */
+  /**
+   * Flushes pending writes to connected peers, then closes every socket and timer. Idempotent. From the call on,
+   * writes throw `CLOSED`, watchers no longer fire and pending `waitForData` calls reject with `CLOSED`.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -332,6 +391,7 @@ export class Session {
     for (const retry of this.#hydrationRetries.values()) if (retry.timer !== undefined) this.#timers.clearTimeout(retry.timer);
     this.#hydrationRetries.clear();
     this.#unwatch();
+    for (const cancel of Array.from(this.#waits)) cancel(); // a copy: each cancel leaves the set
     this.#hydrator.close();
     this.#firstCatchUp.resolve();
     await this.#transport.close();
@@ -353,7 +413,7 @@ export class Session {
     const result = this.#shard.apply(batch, from);
     if (result.rejected > 0) {
       const first = result.reasons[0];
-      this.#log(`${PREFIX}rejected ${result.rejected} of ${batch.length} writes from '${from}'${first ? `: ${first.reason}` : ''}`);
+      this.#log(`${PREFIX}rejected ${result.rejected} of ${plural(batch.length, 'write')} from '${from}'${first ? `: ${first.reason}` : ''}`);
     }
     // Relay what was new here to every other peer, so a cluster need not be a full mesh.
     if (result.relay.length > 0) this.#send(result.relay, from);
@@ -437,6 +497,10 @@ export class Session {
     }
   }
 
+  #assertOpen(what: string): void {
+    if (this.#closing !== undefined) throw closedError(what);
+  }
+
   #afterWrite(version: Version): Version {
     this.#scheduleFlush();
     return version;
@@ -499,12 +563,19 @@ export class Session {
         this.#hydrationsCompleted++;
         this.#hydrating.delete(path);
         this.#hydrationRetries.delete(path);
+        this.#hydrationsReported.delete(path);
       },
       (error: unknown) => {
         if (!this.#running || isStatemeshError(error, 'CANCELLED')) return;
-        this.#hydrationsFailed++;
-        // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
-        if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
+        // A relay still fetching the chunks itself, or a peer just gone, passes: counted as a retry, not logged.
+        // Anything else, or a passing cause that lasts, is a failure: counted and logged once per value.
+        const attempts = (this.#hydrationRetries.get(path)?.attempts ?? 0) + 1;
+        if (PASSING_FETCH_ERRORS.has(isStatemeshError(error) ? error.code : '') && attempts !== HYDRATION_PATIENCE) this.#hydrationsRetried++;
+        else if (!this.#hydrationsReported.has(path)) {
+          this.#hydrationsFailed++;
+          this.#hydrationsReported.add(path);
+          this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed (attempt ${attempts}), still retrying with backoff: ${describe(error)}`);
+        } else this.#hydrationsRetried++;
         this.#scheduleHydrationRetry(path);
       },
     );
@@ -564,6 +635,15 @@ function wants(interests: readonly string[], mutation: Mutation): boolean {
 function lastSeqOf(batch: readonly Mutation[], origin: string): number {
   for (let i = batch.length - 1; i >= 0; i--) if (batch[i]!.origin === origin) return batch[i]!.seq;
   return 0;
+}
+
+function closedError(what: string): StatemeshError {
+  return new StatemeshError('CLOSED', `${PREFIX}the session is closed; ${what}() cannot run. join() again for a new one`);
+}
+
+/** `1 peer`, `2 peers`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function describe(error: unknown): string {
