@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { MemoryBlobStore } from '@statemesh/blob-store';
+import type { SnapshotPage, TransportHost } from '@statemesh/contracts';
+import { IpcTransport } from '@statemesh/transport-ipc';
 import { isStatemeshError, join, type PeerState, type PeerStatus, type Session, type SessionConfig } from '@statemesh/session';
 import { waitFor } from './cluster.ts';
 
@@ -187,5 +189,46 @@ describe('hydration retries', () => {
     const about = lines.filter((line) => line.includes('hydration of "volume.raw" failed'));
     expect(about).toHaveLength(1);
     expect(about[0]).toMatch(/^@statemesh\/session: /);
+  });
+});
+
+describe('progress()', () => {
+  it('lists a catch-up only once it has brought entries', async () => {
+    // A bare transport as the peer, serving its snapshot one page at a time on demand.
+    let release!: () => void;
+    let gate = new Promise<void>((resolve) => (release = resolve));
+    const entry = { path: 'scene.title', version: { hlc: 1n << 16n, origin: 'p', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') };
+    const pages: SnapshotPage[] = [{ entries: [entry], last: false }, { entries: [], last: true, vector: { p: 1 } }];
+    const host: TransportHost = {
+      hello: () => ({ vector: { p: 1 } }),
+      onMutations: () => undefined,
+      onPeerEvent: () => undefined,
+      readChunk: async () => undefined,
+      async *snapshot() {
+        for (const page of pages) {
+          await gate;
+          gate = new Promise<void>((resolve) => (release = resolve));
+          yield page;
+        }
+      },
+    };
+    const peer = new IpcTransport({ nodeId: 'p', clusterId: 'life', listen: sock('p'), onError: () => undefined });
+    await peer.start(host);
+    try {
+      const b = await node('b', { seeds: [sock('p')], joinTimeoutMs: 200, antiEntropyIntervalMs: 600_000 });
+      await waitFor('b to see p', () => b.status().peerCount === 1);
+      // The catch-up from p is under way, waiting for its first page: nothing to show yet.
+      expect(b.progress().catchUps).toEqual([]);
+      release();
+      await waitFor('the first page', () => b.get('scene.title') !== undefined);
+      expect(b.progress().catchUps).toMatchObject([{ peer: 'p', pages: 1, entries: 1 }]);
+      release();
+      await waitFor('the catch-up to end', () => b.metrics().catchUps.completed === 1);
+      expect(b.progress().catchUps).toEqual([]);
+    } finally {
+      release();
+      await Promise.all(sessions.splice(0).map((s) => s.close()));
+      await peer.close();
+    }
   });
 });
