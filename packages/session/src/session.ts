@@ -119,6 +119,7 @@ export class Session {
   #pumpCycles = 0;
   #catchUpsCompleted = 0;
   #catchUpsFailed = 0;
+  #catchUpsInterrupted = 0;
   #hydrationsCompleted = 0;
   #hydrationsFailed = 0;
   #hydrationsRetried = 0;
@@ -355,7 +356,7 @@ export class Session {
         badFrames: transport.badFrames,
         authFailures: transport.authFailures,
       },
-      catchUps: { completed: this.#catchUpsCompleted, failed: this.#catchUpsFailed },
+      catchUps: { completed: this.#catchUpsCompleted, failed: this.#catchUpsFailed, interrupted: this.#catchUpsInterrupted },
       hydrations: { completed: this.#hydrationsCompleted, failed: this.#hydrationsFailed, retried: this.#hydrationsRetried, pending: this.#hydrator.pendingCount },
       pumpCycles: this.#pumpCycles,
       localSequence: this.#shard.localSeq,
@@ -451,8 +452,11 @@ export class Session {
       if (link !== undefined) link.catchUps++;
       this.#sequenceMark?.raise(this.#shard.localSeq);
     } catch (error) {
-      this.#catchUpsFailed++;
-      if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);
+      // The peer left mid catch-up: it is asked for again when the peer is back. Counted, not logged.
+      const interrupted = isStatemeshError(error, 'PEER_UNAVAILABLE');
+      if (interrupted) this.#catchUpsInterrupted++;
+      else this.#catchUpsFailed++;
+      if (this.#running && !interrupted) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);
     } finally {
       pages.return?.().catch(() => undefined);
       if (this.#catchUpProgress.get(peer) === progress) this.#catchUpProgress.delete(peer);

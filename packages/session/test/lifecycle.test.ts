@@ -192,28 +192,33 @@ describe('hydration retries', () => {
   });
 });
 
-describe('progress()', () => {
-  it('lists a catch-up only once it has brought entries', async () => {
-    // A bare transport as the peer, serving its snapshot one page at a time on demand.
-    let release!: () => void;
-    let gate = new Promise<void>((resolve) => (release = resolve));
-    const entry = { path: 'scene.title', version: { hlc: 1n << 16n, origin: 'p', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') };
-    const pages: SnapshotPage[] = [{ entries: [entry], last: false }, { entries: [], last: true, vector: { p: 1 } }];
-    const host: TransportHost = {
-      hello: () => ({ vector: { p: 1 } }),
-      onMutations: () => undefined,
-      onPeerEvent: () => undefined,
-      readChunk: async () => undefined,
-      async *snapshot() {
-        for (const page of pages) {
-          await gate;
-          gate = new Promise<void>((resolve) => (release = resolve));
-          yield page;
-        }
-      },
-    };
-    const peer = new IpcTransport({ nodeId: 'p', clusterId: 'life', listen: sock('p'), onError: () => undefined });
-    await peer.start(host);
+/** A bare transport as a peer, at `<dir>/p.sock`, serving its snapshot one page at a time, on `release()`. */
+async function gatedPeer(): Promise<{ peer: IpcTransport; release: () => void }> {
+  let open!: () => void;
+  let gate = new Promise<void>((resolve) => (open = resolve));
+  const entry = { path: 'scene.title', version: { hlc: 1n << 16n, origin: 'p', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') };
+  const pages: SnapshotPage[] = [{ entries: [entry], last: false }, { entries: [], last: true, vector: { p: 1 } }];
+  const host: TransportHost = {
+    hello: () => ({ vector: { p: 1 } }),
+    onMutations: () => undefined,
+    onPeerEvent: () => undefined,
+    readChunk: async () => undefined,
+    async *snapshot() {
+      for (const page of pages) {
+        await gate;
+        gate = new Promise<void>((resolve) => (open = resolve));
+        yield page;
+      }
+    },
+  };
+  const peer = new IpcTransport({ nodeId: 'p', clusterId: 'life', listen: sock('p'), onError: () => undefined });
+  await peer.start(host);
+  return { peer, release: () => open() };
+}
+
+describe('catch-ups', () => {
+  it('progress() lists a catch-up only once it has brought entries', async () => {
+    const { peer, release } = await gatedPeer();
     try {
       const b = await node('b', { seeds: [sock('p')], joinTimeoutMs: 200, antiEntropyIntervalMs: 600_000 });
       await waitFor('b to see p', () => b.status().peerCount === 1);
@@ -225,6 +230,23 @@ describe('progress()', () => {
       release();
       await waitFor('the catch-up to end', () => b.metrics().catchUps.completed === 1);
       expect(b.progress().catchUps).toEqual([]);
+    } finally {
+      release();
+      await Promise.all(sessions.splice(0).map((s) => s.close()));
+      await peer.close();
+    }
+  });
+
+  it('counts a catch-up cut off by the peer leaving as interrupted, without logging it', async () => {
+    const { peer, release } = await gatedPeer();
+    const lines: string[] = [];
+    try {
+      const b = await node('b', { seeds: [sock('p')], joinTimeoutMs: 200, antiEntropyIntervalMs: 600_000 }, lines);
+      await waitFor('b to see p', () => b.status().peerCount === 1);
+      await peer.close(); // mid catch-up: b was waiting for the first page
+      await waitFor('the catch-up to end', () => b.metrics().catchUps.interrupted === 1);
+      expect(b.metrics().catchUps).toMatchObject({ completed: 0, failed: 0, interrupted: 1 });
+      expect(lines.filter((line) => line.includes('catch-up'))).toEqual([]);
     } finally {
       release();
       await Promise.all(sessions.splice(0).map((s) => s.close()));
