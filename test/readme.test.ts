@@ -16,8 +16,14 @@ describe('README', () => {
   });
 
   it('lists only commands that exist', () => {
-    const listed = [...readme.matchAll(/`pnpm ([a-z:-]+)/g)].map((m) => m[1]!).filter((c) => c !== 'changeset' || scripts.includes(c));
+    const listed = [...readme.matchAll(/`(?:npx -y pnpm@10\.34\.9|pnpm) ([a-z:-]+)/g)].map((m) => m[1]!).filter((c) => c !== 'changeset' || scripts.includes(c));
+    expect(listed.length).toBeGreaterThan(5);
     expect(listed.filter((command) => !scripts.includes(command))).toEqual([]);
+  });
+
+  it('prints commands that work as typed after its set-up: no bare pnpm, no `test -- --project`', () => {
+    expect(readme).not.toMatch(/`pnpm /); // pnpm is not on the PATH after `npx -y pnpm@10.34.9 install`
+    expect(readme).not.toMatch(/ -- --project/); // pnpm passes the `--` on: vitest then runs every project
   });
 
   it('is what .ci/run runs', () => {

@@ -53,7 +53,7 @@ export const statusCommand: Command = {
     terminal.out(`node        ${status.nodeId} (cluster ${status.clusterId}) ${status.running ? 'running' : 'closed'}`);
     terminal.out(`peers       ${status.peerCount} up: ${status.peers.map((p) => `${p.node} ${p.state}`).join(', ') || 'none'}`);
     terminal.out(`local seq   ${status.localSequence}`);
-    terminal.out(`entries     ${metrics.entries} (${metrics.tombstones} tombstones)`);
+    terminal.out(`entries     ${metrics.entries} (${metrics.tombstones} tombstone${metrics.tombstones === 1 ? '' : 's'})`);
     terminal.out(`remote      ${metrics.remote.applied} applied, ${metrics.remote.duplicates} duplicates, ${metrics.remote.rejected} rejected`);
     terminal.out(`conflicts   ${metrics.conflicts.detected} detected, ${metrics.conflicts.lost} lost by this node`);
     terminal.out(`catch-ups   ${metrics.catchUps.completed} completed, ${metrics.catchUps.failed} failed`);
@@ -127,7 +127,7 @@ async function waitForHydration(client: AdminClient, pending: ValueView, waitMs:
         throw new StatemeshError('TIMEOUT', `${PREFIX}${pending.path} is still being fetched after ${waitMs} ms; check that a peer holding it is up (statemesh peers), or raise --wait-ms`);
       }
       const { metrics } = await client.status();
-      terminal.progress(`fetching ${pending.path}: ${formatBytes(pending.size)} of ${pending.type} from peers, ${(elapsed / 1000).toFixed(1)} s (node: ${metrics.hydrations.pending} values pending, ${metrics.hydrations.completed} fetched)`);
+      terminal.progress(`fetching ${pending.path}: ${formatBytes(pending.size)} of ${pending.type} from peers, ${(elapsed / 1000).toFixed(1)} s (node: ${metrics.hydrations.pending} value${metrics.hydrations.pending === 1 ? '' : 's'} pending, ${metrics.hydrations.completed} fetched)`);
       await new Promise((resolve) => setTimeout(resolve, 200));
       view = await client.get(pending.path, { bytes });
     }

@@ -105,7 +105,7 @@ function renderStatus(snap) {
     rows.push(tr);
   }
   $("peers").replaceChildren(...rows);
-  $("peer-count").textContent = rows.length + " nodes seen from here, " + s.peerCount + " peers up";
+  $("peer-count").textContent = rows.length + (rows.length === 1 ? " node" : " nodes") + " seen from here, " + s.peerCount + (s.peerCount === 1 ? " peer up" : " peers up");
   const metrics = [
     ["local writes (sequence)", s.localSequence], ["remote writes applied", m.remote.applied],
     ["duplicates dropped", m.remote.duplicates], ["rejected", m.remote.rejected],
@@ -155,7 +155,7 @@ async function loadTree() {
   for (const [path, n] of folders) {
     const tr = el("tr"), td = el("td", path + ".*", "path folder");
     td.onclick = () => go(path);
-    tr.append(td, el("td", "prefix", "muted"), el("td", n + " values below", "muted"), el("td", ""));
+    tr.append(td, el("td", "prefix", "muted"), el("td", n + (n === 1 ? " value below" : " values below"), "muted"), el("td", ""));
     rows.push(tr);
   }
   for (const e of leaves) {

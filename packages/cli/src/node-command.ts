@@ -74,7 +74,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
       }
       const { session } = node;
       const metrics = session.metrics();
-      say('ready', `node ${session.nodeId} up in ${(performance.now() - started).toFixed(0)} ms: ${metrics.entries} values, ${session.status().peerCount} peers`, {
+      say('ready', `node ${session.nodeId} up in ${(performance.now() - started).toFixed(0)} ms: ${metrics.entries} value${metrics.entries === 1 ? '' : 's'}, ${session.status().peerCount} peer${session.status().peerCount === 1 ? '' : 's'}`, {
         node: session.nodeId,
         cluster: session.clusterId,
         entries: metrics.entries,
@@ -164,7 +164,7 @@ function watchProgress(session: Session, say: Say, terminal: Terminal | undefine
 /** One status line for what is under way, or undefined when nothing is. */
 export function progressLine(progress: SessionProgress): string | undefined {
   const parts = [
-    ...progress.catchUps.map((c) => `catching up from ${c.peer}: ${c.entries.toLocaleString('en-US')} entries in ${c.pages} pages (${(c.elapsedMs / 1000).toFixed(1)} s)`),
+    ...progress.catchUps.map((c) => `catching up from ${c.peer}: ${c.entries.toLocaleString('en-US')} entr${c.entries === 1 ? 'y' : 'ies'} in ${c.pages} page${c.pages === 1 ? '' : 's'} (${(c.elapsedMs / 1000).toFixed(1)} s)`),
     ...progress.hydrations
       .filter((h) => h.state === 'pending')
       .map((h) => `fetching ${h.path} (${mebibytes(h.size)}): ${h.chunks === 0 ? 'manifest' : `${h.fetched}/${h.chunks} chunks, ${Math.floor((100 * h.fetched) / h.chunks)}%`}`),

@@ -39,13 +39,13 @@ export type VersionVector = Readonly<Record<string, number>>;
 
 /**
  * The total order of last-writer-wins: by hlc numerically, then origin byte-wise, then seq numerically.
- * Returns a negative number when `a` loses to `b`, positive when it wins, 0 when they are the same version.
+ * Returns -1 when `a` loses to `b`, 1 when it wins, 0 when they are the same version.
  */
-export function compareVersions(a: Version, b: Version): number {
+export function compareVersions(a: Version, b: Version): -1 | 0 | 1 {
   if (a.hlc !== b.hlc) return a.hlc < b.hlc ? -1 : 1;
   // Ids are ASCII by validation, so code-unit order is byte order.
   if (a.origin !== b.origin) return a.origin < b.origin ? -1 : 1;
-  return a.seq - b.seq;
+  return a.seq === b.seq ? 0 : a.seq < b.seq ? -1 : 1;
 }
 
 /** True when a peer at `vector` has already applied `version`. */

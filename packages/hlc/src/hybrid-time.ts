@@ -15,8 +15,8 @@ export const MAX_WALL_MS = 2 ** 48 - 1;
 /** The largest `logical` a {@link HybridTime} can hold: 2^16 - 1. */
 export const MAX_LOGICAL = 0xffff;
 
-/** Orders two hybrid times: negative when `a` is earlier, positive when later, 0 when equal. */
-export function compare(a: HybridTime, b: HybridTime): number {
+/** Orders two hybrid times: -1 when `a` is earlier, 1 when later, 0 when equal. */
+export function compare(a: HybridTime, b: HybridTime): -1 | 0 | 1 {
   assertHybridTime(a, 'compare(a, b): a');
   assertHybridTime(b, 'compare(a, b): b');
   if (a.wallMs !== b.wallMs) return a.wallMs < b.wallMs ? -1 : 1;

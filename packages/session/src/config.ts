@@ -86,6 +86,11 @@ export interface SessionConfig {
   readonly catchUpPageTimeoutMs?: number | undefined;
   /** How long `join()` waits for the first catch-up from seeds before resolving (default 5000). */
   readonly joinTimeoutMs?: number | undefined;
+  /**
+   * `join()` rejects with `NO_PEERS` unless this many peers are up within `joinTimeoutMs` (default 0: it resolves
+   * with whatever is up, and warns when no seed answered).
+   */
+  readonly requirePeers?: number | undefined;
   /** For `transport: 'memory'`: the in-process network to join. */
   readonly network?: MemoryNetwork | undefined;
 }
@@ -116,13 +121,14 @@ export interface ResolvedConfig {
   readonly antiEntropyIntervalMs: number;
   readonly catchUpPageTimeoutMs: number;
   readonly joinTimeoutMs: number;
+  readonly requirePeers: number;
   readonly network: MemoryNetwork | undefined;
 }
 
 const KNOWN_FIELDS = new Set([
   'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'resolveConflicts', 'enforcePartition',
   'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'hydrate', 'snapshotOnJoin',
-  'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'network',
+  'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'requirePeers', 'network',
 ]);
 
 /** Validates a config and fills in defaults; throws `INVALID_CONFIG` naming the field at fault. */
@@ -151,6 +157,9 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   if (requireTls && (config.tls?.cert === undefined || config.tls.key === undefined) && config.listen !== undefined) {
     fail('tls', 'needs cert and key because requireTls is true');
   }
+  const joinTimeoutMs = count(config.joinTimeoutMs, 'joinTimeoutMs', 5000, 0);
+  const requirePeers = count(config.requirePeers, 'requirePeers', 0, 0);
+  if (requirePeers > 0 && joinTimeoutMs === 0) fail('requirePeers', 'needs joinTimeoutMs > 0: it is how long join() waits for the peers');
   return {
     clusterId,
     nodeId,
@@ -175,7 +184,8 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     metricsIntervalMs: count(config.metricsIntervalMs, 'metricsIntervalMs', 1000, 1),
     antiEntropyIntervalMs: count(config.antiEntropyIntervalMs, 'antiEntropyIntervalMs', 5000, 1),
     catchUpPageTimeoutMs: count(config.catchUpPageTimeoutMs, 'catchUpPageTimeoutMs', 30_000, 1),
-    joinTimeoutMs: count(config.joinTimeoutMs, 'joinTimeoutMs', 5000, 0),
+    joinTimeoutMs,
+    requirePeers,
     network: config.network,
   };
 }

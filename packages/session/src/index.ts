@@ -10,7 +10,7 @@ export type { SessionMetrics } from './metrics.js';
 
 // The vocabulary and the standalone pieces, so that installing @statemesh/session alone is enough.
 export { ERROR_CODES, StatemeshError, isStatemeshError, isUnder, parsePath } from '@statemesh/contracts';
-export type { BlobRef, Entry, ErrorCode, Mutation, Version, VersionVector } from '@statemesh/contracts';
+export type { BlobRef, Entry, ErrorCode, Mutation, PeerState, Version, VersionVector } from '@statemesh/contracts';
 export { HashPartition, HashRing } from '@statemesh/hash-ring';
 export { BrickManifest, bricksInFrustum, bricksInRegion, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';
 export type { Brick, Plane } from '@statemesh/brick-manifest';

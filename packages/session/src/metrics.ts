@@ -16,8 +16,10 @@ export interface SessionMetrics {
     readonly badFrames: number;
     readonly authFailures: number;
   };
-  readonly catchUps: { readonly completed: number; readonly failed: number };
-  readonly hydrations: { readonly completed: number; readonly failed: number; readonly pending: number };
+  /** `interrupted`: catch-ups cut off because the peer left (asked for again when it is back; not logged). */
+  readonly catchUps: { readonly completed: number; readonly failed: number; readonly interrupted: number };
+  /** `failed`: values whose fetch failed for a lasting reason (each logged once); `retried`: passing failures retried quietly. */
+  readonly hydrations: { readonly completed: number; readonly failed: number; readonly retried: number; readonly pending: number };
   readonly pumpCycles: number;
   readonly localSequence: number;
   readonly entries: number;
@@ -47,8 +49,10 @@ export function metricsToPaths(root: string, metrics: SessionMetrics): Array<[st
   put('transport.auth_failures', metrics.transport.authFailures);
   put('catch_up.completed', metrics.catchUps.completed);
   put('catch_up.failed', metrics.catchUps.failed);
+  put('catch_up.interrupted', metrics.catchUps.interrupted);
   put('hydration.completed', metrics.hydrations.completed);
   put('hydration.failed', metrics.hydrations.failed);
+  put('hydration.retried', metrics.hydrations.retried);
   put('hydration.pending', metrics.hydrations.pending);
   put('pump.cycles', metrics.pumpCycles);
   put('local.sequence', metrics.localSequence);

@@ -11,6 +11,7 @@ import {
   type HelloInfo,
   type Mutation,
   type PeerEvent,
+  type PeerState,
   type SnapshotPage,
   type SnapshotRequest,
   type Transport,
@@ -30,7 +31,7 @@ import { OnDemandValues, fetchCancelled, notHere } from './on-demand-values.js';
 /** One peer as `status()` reports it. */
 export interface PeerStatus {
   readonly node: string;
-  readonly state: string;
+  readonly state: PeerState;
   /** Milliseconds since anything was last heard from the peer. */
   readonly lastSeenMs: number;
   /** How many of this node's writes the peer has not acknowledged applying (from its Ack frames). */
@@ -97,6 +98,12 @@ export interface SessionParts {
 
 const PREFIX = '@statemesh/session: ';
 const SNAPSHOT_PAGE_SIZE = 1000;
+/** Why a chunk fetch fails while the cluster is merely busy or changing: retried quietly. */
+const PASSING_FETCH_ERRORS = new Set(['NO_PEERS', 'CHUNK_NOT_FOUND', 'TIMEOUT', 'PEER_UNAVAILABLE']);
+/** The attempt at which a hydration that keeps failing for a passing reason is reported as a failure. */
+const HYDRATION_PATIENCE = 8;
+/** How often `join()` looks whether `requirePeers` peers are up. */
+const JOIN_POLL_MS = 20;
 
 /**
  * A running node: a replica of the state tree connected to its peers. Writes are local and immediate and reach
@@ -132,8 +139,12 @@ export class Session {
   #pumpCycles = 0;
   #catchUpsCompleted = 0;
   #catchUpsFailed = 0;
+  #catchUpsInterrupted = 0;
   #hydrationsCompleted = 0;
   #hydrationsFailed = 0;
+  #hydrationsRetried = 0;
+  /** Paths whose hydration failure was logged: logged once per value, not once per retry. */
+  readonly #hydrationsReported = new Set<string>();
   /**
    * Values whose hydration failed (no peer had the chunks yet: a relay may still be fetching them itself), by
    * path: retried after a backoff from 50 ms doubling to the anti-entropy interval, and when a peer comes up.
@@ -177,7 +188,10 @@ export class Session {
     });
   }
 
-  /** Connects the transport and starts the pump; resolves once the first catch-up is done (or timed out). */
+  /**
+   * Connects the transport and starts the pump; resolves once the first catch-up is done (or timed out) and
+   * `requirePeers` peers are up. Rejects with `NO_PEERS` when fewer are up by `joinTimeoutMs`.
+   */
   async start(): Promise<void> {
     await this.#transport.start(this.#host);
     this.#running = true;
@@ -185,15 +199,38 @@ export class Session {
     this.#stopMetrics = every(this.#timers, this.#config.metricsIntervalMs, () => this.#publishMetrics());
     this.#stopAntiEntropy = every(this.#timers, this.#config.antiEntropyIntervalMs, () => this.#antiEntropy());
     this.#publishMetrics();
-    if (this.#config.seeds.length > 0 && this.#config.snapshotOnJoin && this.#config.joinTimeoutMs > 0) {
+    const { seeds, snapshotOnJoin, joinTimeoutMs, requirePeers } = this.#config;
+    const deadline = this.#timers.now() + joinTimeoutMs;
+    let timedOut = false;
+    if (seeds.length > 0 && snapshotOnJoin && joinTimeoutMs > 0) {
       // A restarted node gets back what it held from its peers' catch-up: wait for the first one (its sequence
       // numbers never depend on it: see docs/adr/0004-no-reused-sequence.md).
       let timer: object | undefined;
       await Promise.race([
         this.#firstCatchUp.promise,
-        new Promise<void>((resolve) => (timer = this.#timers.setTimeout(resolve, this.#config.joinTimeoutMs))),
+        new Promise<void>((resolve) => {
+          timer = this.#timers.setTimeout(() => {
+            timedOut = true;
+            resolve();
+          }, joinTimeoutMs);
+        }),
       ]);
       if (timer !== undefined) this.#timers.clearTimeout(timer);
+    }
+    // Polled on the session's timers (a simulator's virtual time included) rather than hooked into peer events.
+    while (this.#peers.size < requirePeers && this.#timers.now() < deadline && this.#closing === undefined) {
+      await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, Math.min(JOIN_POLL_MS, deadline - this.#timers.now())));
+    }
+    if (this.#closing !== undefined) throw closedError('join');
+    if (this.#peers.size < requirePeers) {
+      throw new StatemeshError(
+        'NO_PEERS',
+        `${PREFIX}node ${this.nodeId} has ${plural(this.#peers.size, 'peer')} up after ${joinTimeoutMs} ms, and config.requirePeers asks for ${requirePeers} (seeds: ${seeds.join(', ') || 'none'}); start those nodes, check the seed addresses, or raise joinTimeoutMs`,
+        { details: { up: this.#peers.size, required: requirePeers, seeds: [...seeds], joinTimeoutMs } },
+      );
+    }
+    if (timedOut && this.#peers.size === 0) {
+      this.#log(`${PREFIX}node ${this.nodeId} joined with no peer up after ${joinTimeoutMs} ms: no answer from seeds ${seeds.join(', ')}; still redialling them (config.requirePeers makes join() fail instead)`);
     }
   }
 
@@ -201,21 +238,25 @@ export class Session {
 
   /** Writes a JSON value at `path`; returns its version. Peers see it within a pump cycle. */
   set(path: string, value: unknown): Version {
+    this.#assertOpen('set');
     return this.#afterWrite(this.#shard.set(path, value));
   }
 
   /** Writes a string (type `text`). */
   setText(path: string, text: string): Version {
+    this.#assertOpen('setText');
     return this.#afterWrite(this.#shard.setText(path, text));
   }
 
   /** Writes bytes with a value type; values over `maxInlinePayloadBytes` travel as chunks. */
   setBytes(path: string, bytes: Uint8Array, type = 'bytes'): Version {
+    this.#assertOpen('setBytes');
     return this.#afterWrite(this.#shard.setBytes(path, bytes, type));
   }
 
   /** Deletes the subtree at `path`. */
   delete(path: string): Version {
+    this.#assertOpen('delete');
     return this.#afterWrite(this.#shard.delete(path));
   }
 
@@ -229,9 +270,16 @@ export class Session {
     return isSystemPath(prefix) ? this.#system.entries(prefix) : this.#shard.entries(prefix);
   }
 
-  /** Calls `listener` once per applied batch with the changes under `prefix`, local and remote. */
+  /**
+   * Calls `listener` once per applied batch with the changes under `prefix`, local and remote. Listeners stop
+   * once `close()` is called; watching a closed session returns a no-op unsubscribe.
+   */
   watch(prefix: string, listener: ChangeListener): () => void {
-    return isSystemPath(prefix) ? this.#system.watch(prefix, listener) : this.#shard.watch(prefix, listener);
+    if (this.#closing !== undefined) return () => undefined;
+    const open: ChangeListener = (changes) => {
+      if (this.#closing === undefined) listener(changes);
+    };
+    return isSystemPath(prefix) ? this.#system.watch(prefix, open) : this.#shard.watch(prefix, open);
   }
 
   /** A hash of the visible state and versions: equal digests mean equal replicas. */
@@ -330,7 +378,8 @@ export class Session {
   progress(): SessionProgress {
     const now = this.#timers.now();
     return {
-      catchUps: [...this.#catchUpProgress].map(([peer, p]) => ({ peer, pages: p.pages, entries: p.entries, elapsedMs: now - p.startedAt })),
+      // A catch-up that has brought nothing yet (most anti-entropy rounds bring nothing at all) is no news.
+      catchUps: [...this.#catchUpProgress].filter(([, p]) => p.entries > 0).map(([peer, p]) => ({ peer, pages: p.pages, entries: p.entries, elapsedMs: now - p.startedAt })),
       hydrations: [...this.#hydrating].flatMap((path) => {
         const p = this.#hydrator.progress(path);
         return p === undefined ? [] : [{ path, state: p.state, size: p.size, chunks: p.chunks, fetched: p.fetched }];
@@ -361,8 +410,8 @@ export class Session {
         badFrames: transport.badFrames,
         authFailures: transport.authFailures,
       },
-      catchUps: { completed: this.#catchUpsCompleted, failed: this.#catchUpsFailed },
-      hydrations: { completed: this.#hydrationsCompleted, failed: this.#hydrationsFailed, pending: this.#hydrator.pendingCount },
+      catchUps: { completed: this.#catchUpsCompleted, failed: this.#catchUpsFailed, interrupted: this.#catchUpsInterrupted },
+      hydrations: { completed: this.#hydrationsCompleted, failed: this.#hydrationsFailed, retried: this.#hydrationsRetried, pending: this.#hydrator.pendingCount },
       pumpCycles: this.#pumpCycles,
       localSequence: this.#shard.localSeq,
       entries: counters['entries'] ?? 0,
@@ -375,7 +424,10 @@ export class Session {
     return this.#running;
   }
 
-  /** Flushes pending writes to connected peers, then closes every socket and timer. Idempotent. */
+  /**
+   * Flushes pending writes to connected peers, then closes every socket and timer. Idempotent. From the call on,
+   * writes throw `CLOSED`, watchers no longer fire and pending `waitForData` calls reject with `CLOSED`.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -417,7 +469,7 @@ export class Session {
     const result = this.#shard.apply(batch, from);
     if (result.rejected > 0) {
       const first = result.reasons[0];
-      this.#log(`${PREFIX}rejected ${result.rejected} of ${batch.length} writes from '${from}'${first ? `: ${first.reason}` : ''}`);
+      this.#log(`${PREFIX}rejected ${result.rejected} of ${plural(batch.length, 'write')} from '${from}'${first ? `: ${first.reason}` : ''}`);
     }
     // Relay what was new here to every other peer, so a cluster need not be a full mesh.
     if (result.relay.length > 0) this.#send(result.relay, from);
@@ -453,8 +505,11 @@ export class Session {
       }
       this.#catchUpsCompleted++;
     } catch (error) {
-      this.#catchUpsFailed++;
-      if (this.#running) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);
+      // The peer left mid catch-up: it is asked for again when the peer is back. Counted, not logged.
+      const interrupted = isStatemeshError(error, 'PEER_UNAVAILABLE');
+      if (interrupted) this.#catchUpsInterrupted++;
+      else this.#catchUpsFailed++;
+      if (this.#running && !interrupted) this.#log(`${PREFIX}catch-up from '${peer}' failed (asked for again at the next anti-entropy round, or when the peer reconnects): ${describe(error)}`);
     } finally {
       pages.return?.().catch(() => undefined);
       if (this.#catchUpProgress.get(peer) === progress) this.#catchUpProgress.delete(peer);
@@ -497,6 +552,10 @@ export class Session {
       // Let live traffic through between pages of a large snapshot.
       await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, 0));
     }
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closing !== undefined) throw closedError(what);
   }
 
   #afterWrite(version: Version): Version {
@@ -572,13 +631,20 @@ export class Session {
         this.#hydrationsCompleted++;
         this.#hydrating.delete(path);
         this.#hydrationRetries.delete(path);
+        this.#hydrationsReported.delete(path);
       },
       (error: unknown) => {
         if (!this.#running || isStatemeshError(error, 'CANCELLED')) throw error;
-        this.#hydrationsFailed++;
         if (this.#isEager(path) || this.#onDemand.isAwaited(path)) {
-          // One line per value, not per retry: a relay still fetching the chunks itself is the common, passing cause.
-          if (!this.#hydrationRetries.has(path)) this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed, retrying with backoff: ${describe(error)}`);
+          // A relay still fetching the chunks itself, or a peer just gone, passes: counted as a retry, not logged.
+          // Anything else, or a passing cause that lasts, is a failure: counted and logged once per value.
+          const attempts = (this.#hydrationRetries.get(path)?.attempts ?? 0) + 1;
+          if (PASSING_FETCH_ERRORS.has(isStatemeshError(error) ? error.code : '') && attempts !== HYDRATION_PATIENCE) this.#hydrationsRetried++;
+          else if (!this.#hydrationsReported.has(path)) {
+            this.#hydrationsFailed++;
+            this.#hydrationsReported.add(path);
+            this.#log(`${PREFIX}hydration of ${JSON.stringify(path)} failed (attempt ${attempts}), still retrying with backoff: ${describe(error)}`);
+          } else this.#hydrationsRetried++;
           this.#scheduleHydrationRetry(path);
         }
         throw error;
@@ -639,6 +705,15 @@ export class Session {
 /** Whether a peer replicating `interests` wants `mutation`: a write under one of them, or a delete of a subtree holding one. */
 function wants(interests: readonly string[], mutation: Mutation): boolean {
   return isUnderAny(mutation.path, interests) || (mutation.op === 'delete' && interests.some((interest) => isUnder(interest, mutation.path)));
+}
+
+function closedError(what: string): StatemeshError {
+  return new StatemeshError('CLOSED', `${PREFIX}the session is closed; ${what}() cannot run. join() again for a new one`);
+}
+
+/** `1 peer`, `2 peers`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function describe(error: unknown): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { simulate } from './sim/simulation.ts';
 
-// CI runs 500 seeds; `SIM_SEEDS=5000 pnpm test -- --project session simulation` runs more, and
+// CI runs 500 seeds; `SIM_SEEDS=5000 npx -y pnpm@10.34.9 test --project session simulation` (at the root) runs more, and
 // `SIM_SEED=<n>` replays one seed exactly.
 const only = process.env['SIM_SEED'];
 const count = Number(process.env['SIM_SEEDS'] ?? 500);

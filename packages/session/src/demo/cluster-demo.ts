@@ -186,7 +186,7 @@ async function converge(nodes: Map<string, NodeProcess>, timeoutMs: number): Pro
     const states = await Promise.all(
       [...nodes.values()].map(async (node) => {
         const status = await node.request<{ peerCount: number; pendingHydrations: number }>('status');
-        return `${node.name}: digest ${(await node.request<string>('digest')).slice(0, 12)}, ${await node.request<number>('count', '')} entries, ${status.peerCount} peers, ${status.pendingHydrations} hydrations pending`;
+        return `${node.name}: digest ${(await node.request<string>('digest')).slice(0, 12)}, ${await node.request<number>('count', '')} entries, ${status.peerCount} peer${status.peerCount === 1 ? '' : 's'}, ${status.pendingHydrations} hydration${status.pendingHydrations === 1 ? '' : 's'} pending`;
       }),
     );
     const versions = await Promise.all([...nodes.values()].map((node) => node.request<Record<string, string>>('versions')));
