@@ -1,23 +1,27 @@
-import { readFile } from 'node:fs/promises';
 import { StatemeshError } from '@statemesh/session';
 import { AdminClient } from './admin-client.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Terminal } from './terminal.js';
 import { describeValue, type ValueView } from './value-view.js';
+import { mebibytes } from './request-body.js';
+import { tokenFrom } from './admin-token.js';
 
 /** The options every command that talks to a running node accepts. */
 export const CONNECTION_OPTIONS = {
   node: { type: 'string' },
+  'token-file': { type: 'string' },
+  // Parsed only to refuse it with a message that says what to do instead.
   token: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
 /** The help lines of {@link CONNECTION_OPTIONS}. */
 export const CONNECTION_HELP = `Connection:
-  --node <url>     the node's admin API (default $STATEMESH_NODE, else http://127.0.0.1:7700)
-  --token <token>  the node's admin token (default $STATEMESH_TOKEN)
-  --json           print JSON (one document, or one per line for streams)`;
+  --node <url>          the node's admin API (default $STATEMESH_NODE, else http://127.0.0.1:7700)
+  --token-file <file>   a file holding the node's admin token (default $STATEMESH_TOKEN_FILE; or the token
+                        itself in $STATEMESH_TOKEN). Never on the command line: other users see it in ps.
+  --json                print JSON (one document, or one per line for streams)`;
 
 /** The default admin URL. */
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:7700';
@@ -25,8 +29,7 @@ export const DEFAULT_NODE_URL = 'http://127.0.0.1:7700';
 /** An admin client for the node named by `--node`/`--token` or the environment. */
 export function clientFor(values: OptionValues, terminal: Terminal): AdminClient {
   const url = str(values['node']) ?? terminal.env['STATEMESH_NODE'] ?? DEFAULT_NODE_URL;
-  const token = str(values['token']) ?? terminal.env['STATEMESH_TOKEN'] ?? '';
-  return new AdminClient(url, token);
+  return new AdminClient(url, tokenFrom(values, terminal.env) ?? '');
 }
 
 function str(value: OptionValues[string]): string | undefined {
@@ -145,7 +148,9 @@ export const setCommand: Command = {
   usage: 'statemesh set <path> <json> [--text] | statemesh set <path> --file <file> [--type <type>]  [--json]',
   help: `The value is JSON: 42, true, '"a string"', '{"fov": 45}'. With --text the argument is stored as a string.
   --text           store the argument as a string (type text)
-  --file <file>    store the bytes of a file (- for standard input); large ones travel as chunks
+  --file <file>    store the bytes of a file (- for standard input), streamed to the node as they are: any size
+                   the node takes (admin.maxValueBytes, 1 GiB by default; larger is refused before it is sent).
+                   A progress line on a terminal. Large values travel between nodes as chunks.
   --type <type>    the value type of --file bytes (default bytes; e.g. brick-manifest)
 Prints the new version as origin#seq.`,
   options: { ...CONNECTION_OPTIONS, text: { type: 'boolean' }, file: { type: 'string' }, type: { type: 'string' } },
@@ -158,10 +163,15 @@ Prints the new version as origin#seq.`,
     const client = clientFor(values, terminal);
     let result;
     if (file !== undefined) {
-      const bytes = file === '-' ? await readStdin() : await readFile(file).catch((error: unknown) => {
-        throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}cannot read ${file}: ${(error as Error).message}`, { cause: error });
-      });
-      result = await client.setBytes(path!, bytes, typeof values['type'] === 'string' ? values['type'] : 'bytes');
+      const started = Date.now();
+      const progress = terminal.interactive === true
+        ? (sent: number, total: number | undefined) => terminal.progress(`sending ${file}: ${mebibytes(sent)}${total === undefined || total === 0 ? '' : ` of ${mebibytes(total)} (${Math.floor((100 * sent) / total)}%)`}, ${((Date.now() - started) / 1000).toFixed(1)} s`)
+        : undefined;
+      try {
+        result = await client.setFile(path!, file, typeof values['type'] === 'string' ? values['type'] : 'bytes', progress);
+      } finally {
+        terminal.progressDone();
+      }
     } else if (values['text'] === true) {
       result = await client.setText(path!, input!);
     } else {
@@ -178,23 +188,24 @@ Prints the new version as origin#seq.`,
   },
 };
 
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-/** `statemesh delete <path>`. */
+/** `statemesh delete <path>` or `statemesh delete --all`. */
 export const deleteCommand: Command = {
   name: 'delete',
-  summary: 'delete the subtree at a path',
-  usage: 'statemesh delete <path> [--json]',
-  help: 'Deletes the value at the path and every value below it, on every replica.',
-  options: CONNECTION_OPTIONS,
-  positionals: [1, 1],
+  summary: 'delete the subtree at a path (the whole tree only with --all)',
+  usage: 'statemesh delete <path> [--json] | statemesh delete --all',
+  help: `Deletes the value at the path and every value below it, on every replica.
+  --all   delete the whole tree, on every replica (the empty path is refused without it)`,
+  options: { ...CONNECTION_OPTIONS, all: { type: 'boolean' } },
+  positionals: [0, 1],
   async run(values, [path], terminal) {
-    const result = await clientFor(values, terminal).delete(path!);
-    terminal.out(values['json'] === true ? JSON.stringify(result) : `deleted ${result.path} (${result.version.origin}#${result.version.seq})`);
+    const all = values['all'] === true;
+    if (all === (path !== undefined)) {
+      throw new StatemeshError('INVALID_ARGUMENT', all ? `${PREFIX}delete --all deletes the whole tree and takes no path; leave out one or the other` : `${PREFIX}delete takes a path, or --all for the whole tree`);
+    }
+    if (path === '') throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}the empty path is the whole tree, on every replica; to mean that, say statemesh delete --all`);
+    const client = clientFor(values, terminal);
+    const result = all ? await client.deleteAll() : await client.delete(path!);
+    terminal.out(values['json'] === true ? JSON.stringify(result) : `deleted ${all ? 'the whole tree' : result.path} (${result.version.origin}#${result.version.seq})`);
     return EXIT_CODES.ok;
   },
 };
