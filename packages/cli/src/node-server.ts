@@ -265,7 +265,7 @@ export class NodeServer {
         return sendJson(response, 200, this.#snapshot());
       case '/metrics':
         response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
-        response.end(formatPrometheus(session.status(), session.metrics()));
+        response.end(formatPrometheus(session.status(), session.metrics(), this.streamStats()));
         return;
       case '/':
         // The page carries its first state: it shows the cluster before any request of its own returns.

@@ -293,6 +293,7 @@ describe('HTTP endpoint', () => {
     expect(text).toMatch(/^statemesh_peers\{node="b",cluster="t"\} 2$/m);
     expect(text).toMatch(/^statemesh_conflicts_detected_total\{node="b",cluster="t"\} [1-9]/m);
     expect(text).toMatch(/^statemesh_peer_up\{node="b",cluster="t",peer="a"\} 1$/m);
+    expect(text).toMatch(/^statemesh_stream_clients_dropped_total\{node="b",cluster="t"\} 0$/m);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.error).toBeUndefined();
     expect(check.stdout + check.stderr).toBe('');
