@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ERROR_CODES, StatemeshError, isStatemeshError, type ErrorCode, type PeerStatus, type SessionStatus } from '@statemesh/session';
 import type { ValueView } from './value-view.js';
 
@@ -95,6 +96,25 @@ export class AdminClient {
       if (error instanceof NotFound) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Streams the bytes of the binary value at `path` into `destination` as they are (no base64, so any size).
+   * Rejects with `INVALID_ARGUMENT` when there is no value, `NOT_STARTED` while it is being fetched, `INVALID_TYPE`
+   * for a JSON or text value.
+   */
+  async pipeBytes(path: string, destination: NodeJS.WritableStream): Promise<void> {
+    const response = await this.#send('GET', `/v1/value?path=${encodeURIComponent(path)}&raw=1`, undefined);
+    if (response.statusCode === 404) {
+      await readAll(response);
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}no value at ${JSON.stringify(path)}`);
+    }
+    await failUnlessOk(response);
+    if (!(response.headers['content-type'] ?? '').startsWith('application/octet-stream')) {
+      await readAll(response);
+      throw new StatemeshError('INVALID_TYPE', `${PREFIX}the value at ${JSON.stringify(path)} is not binary; read it with get()`);
+    }
+    await pipeline(response, destination, { end: false });
   }
 
   /** Writes a JSON value. */

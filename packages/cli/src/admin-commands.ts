@@ -102,25 +102,25 @@ Exit 3 when there is no value at the path.`,
     const client = clientFor(values, terminal);
     const waitMs = integer(values['wait-ms'], 'wait-ms', 60_000);
     const raw = values['raw'] === true;
-    let view = await client.get(path!, { bytes: raw });
+    let view = await client.get(path!);
     if (view === undefined) {
       terminal.err(`${PREFIX}no value at ${path}`);
       return EXIT_CODES.notFound;
     }
-    if (view.pending && waitMs > 0) view = await waitForHydration(client, view, waitMs, terminal, raw);
+    if (view.pending && waitMs > 0) view = await waitForHydration(client, view, waitMs, terminal);
     if (view === undefined) {
       terminal.err(`${PREFIX}the value at ${path} was deleted while it was being fetched`);
       return EXIT_CODES.notFound;
     }
     if (values['json'] === true) terminal.out(JSON.stringify(view, null, 2));
-    else if (raw && view.base64 !== undefined) process.stdout.write(Buffer.from(view.base64, 'base64'));
+    else if (raw && !view.pending && view.type !== 'json' && view.type !== 'text') await client.pipeBytes(path!, process.stdout);
     else terminal.out(describeValue(view));
     return view.pending ? EXIT_CODES.failure : EXIT_CODES.ok;
   },
 };
 
 /** Polls a pending value until it is hydrated, with a progress line; throws `TIMEOUT` after `waitMs`. */
-async function waitForHydration(client: AdminClient, pending: ValueView, waitMs: number, terminal: Terminal, bytes: boolean): Promise<ValueView | undefined> {
+async function waitForHydration(client: AdminClient, pending: ValueView, waitMs: number, terminal: Terminal): Promise<ValueView | undefined> {
   const started = Date.now();
   let view: ValueView | undefined = pending;
   try {
@@ -132,7 +132,7 @@ async function waitForHydration(client: AdminClient, pending: ValueView, waitMs:
       const { metrics } = await client.status();
       terminal.progress(`fetching ${pending.path}: ${formatBytes(pending.size)} of ${pending.type} from peers, ${(elapsed / 1000).toFixed(1)} s (node: ${metrics.hydrations.pending} values pending, ${metrics.hydrations.completed} fetched)`);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      view = await client.get(pending.path, { bytes });
+      view = await client.get(pending.path);
     }
   } finally {
     terminal.progressDone();

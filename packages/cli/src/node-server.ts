@@ -208,6 +208,13 @@ export class NodeServer {
         const path = required(url, 'path');
         const value = session.get(path);
         if (value === undefined) return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `${PREFIX}no value at ${JSON.stringify(path)}` } });
+        if (url.searchParams.get('raw') === '1' && value.type !== 'json' && value.type !== 'text') {
+          // The bytes as they are: no base64, no JSON string (which could not hold a value of 1 GiB).
+          if (value.pending || value.bytes === undefined) return sendJson(response, 409, { error: { code: 'NOT_STARTED', message: `${PREFIX}${JSON.stringify(path)} is still being fetched from peers` } });
+          response.writeHead(200, { 'content-type': OCTET_STREAM, 'content-length': value.bytes.byteLength, 'x-statemesh-type': value.type, 'cache-control': 'no-store' });
+          response.end(value.bytes);
+          return;
+        }
         return sendJson(response, 200, toValueView(path, value, url.searchParams.get('bytes') === '1'));
       }
       case 'PUT /v1/value': {

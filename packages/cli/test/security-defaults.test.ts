@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, EXIT_CODES, runCli, startNode, type RunningNode, type Terminal } from '@statemesh/cli';
 import { rawRequest } from './http-request.ts';
@@ -104,7 +105,18 @@ describe('the size of writes', () => {
     const fits = join(dir, 'fits.bin');
     writeFileSync(fits, Buffer.alloc(1024 * 1024, 7));
     expect(await runCli(['set', 'big.fits', '--file', fits], terminal(env))).toBe(EXIT_CODES.ok);
-    expect((await new AdminClient(node.adminUrl!, TOKEN).get('big.fits'))?.size).toBe(1024 * 1024);
+    const admin = new AdminClient(node.adminUrl!, TOKEN);
+    expect((await admin.get('big.fits'))?.size).toBe(1024 * 1024);
+    // And back as they are: a binary GET, no base64.
+    const received: Buffer[] = [];
+    await admin.pipeBytes('big.fits', new Writable({ write: (chunk: Buffer, _encoding, done) => {
+      received.push(chunk);
+      done();
+    } }));
+    expect(Buffer.concat(received).equals(Buffer.alloc(1024 * 1024, 7))).toBe(true);
+    await admin.set('big.json', 1);
+    await expect(admin.pipeBytes('big.json', new Writable({ write: (_chunk, _encoding, done) => done() }))).rejects.toMatchObject({ code: 'INVALID_TYPE' });
+    await expect(admin.pipeBytes('big.none', new Writable({ write: (_chunk, _encoding, done) => done() }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const over = join(dir, 'over.bin');
     writeFileSync(over, Buffer.alloc(1024 * 1024 + 1, 7));
     const refused = terminal(env);
