@@ -128,6 +128,19 @@ describe('the size of writes', () => {
     expect(unreadable.stderr.join('\n')).toMatch(/cannot read .*missing\.bin/);
   });
 
+  it('set --file shows a progress line on a terminal, and none elsewhere', async () => {
+    const env = { STATEMESH_NODE: node.adminUrl!, STATEMESH_TOKEN: TOKEN };
+    const file = join(dir, 'progress.bin');
+    writeFileSync(file, Buffer.alloc(512 * 1024, 1));
+    const lines: string[] = [];
+    const tty = { ...terminal(env), interactive: true, progress: (line: string) => lines.push(line) };
+    expect(await runCli(['set', 'big.progress', '--file', file], tty)).toBe(EXIT_CODES.ok);
+    expect(lines.at(-1)).toMatch(/^sending .*progress\.bin: 0\.5 MiB of 0\.5 MiB \(100%\), \d+\.\d s$/);
+    const quiet: string[] = [];
+    expect(await runCli(['set', 'big.progress', '--file', file], { ...terminal(env), progress: (line: string) => quiet.push(line) })).toBe(EXIT_CODES.ok);
+    expect(quiet).toEqual([]);
+  });
+
   it('a JSON body over 16 MiB is refused with 413 and the way out', async () => {
     const body = JSON.stringify({ text: 'x'.repeat(16 * 1024 * 1024) });
     const answer = await rawRequest(`${node.adminUrl}/v1/value?path=big.json`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body });
