@@ -223,6 +223,8 @@ export class AdminClient {
       request.on('continue', () => send(request));
       request.on('response', (answer) => {
         answered = true;
+        // A refusal comes before the body was sent: the request is over once its answer is read.
+        answer.once('end', () => request.destroy());
         resolve(answer);
       });
       request.on('error', (error: NodeJS.ErrnoException) => {

@@ -44,8 +44,9 @@ export function declaredLength(request: IncomingMessage): number | undefined {
   return length;
 }
 
-/** Formats a byte count as MiB or GiB for messages. */
+/** Formats a byte count for messages: bytes, KiB, MiB or GiB. */
 export function mebibytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return bytes < 1024 ? `${bytes} bytes` : `${(bytes / 1024).toFixed(1)} KiB`;
   return bytes >= 2 ** 30 && bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${(bytes / 2 ** 20).toFixed(bytes % 2 ** 20 === 0 ? 0 : 1)} MiB`;
 }
 

@@ -135,7 +135,7 @@ describe('the size of writes', () => {
     const lines: string[] = [];
     const tty = { ...terminal(env), interactive: true, progress: (line: string) => lines.push(line) };
     expect(await runCli(['set', 'big.progress', '--file', file], tty)).toBe(EXIT_CODES.ok);
-    expect(lines.at(-1)).toMatch(/^sending .*progress\.bin: 0\.5 MiB of 0\.5 MiB \(100%\), \d+\.\d s$/);
+    expect(lines.at(-1)).toMatch(/^sending .*progress\.bin: 512\.0 KiB of 512\.0 KiB \(100%\), \d+\.\d s$/);
     const quiet: string[] = [];
     expect(await runCli(['set', 'big.progress', '--file', file], { ...terminal(env), progress: (line: string) => quiet.push(line) })).toBe(EXIT_CODES.ok);
     expect(quiet).toEqual([]);

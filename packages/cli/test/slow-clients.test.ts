@@ -48,10 +48,10 @@ it('three /events and three /v1/watch clients that never read do not grow the no
     }
     const stats = node.streamStats();
     const grown = process.memoryUsage().rss - rssBefore;
-    // Without the bound: ~700 bytes per change per client, 6 clients, 100 000 writes, ~400 MiB queued.
+    // Without the bound (measured): 192 MiB queued and the process 500 MiB larger; with it, about 4 MiB and 50 MiB.
     expect({ open: stats.open, dropped: stats.dropped }).toEqual({ open: 0, dropped: 6 });
     expect(peakQueued).toBeLessThan(6 * (MiB + 64 * 1024));
-    expect(grown).toBeLessThan(100 * MiB);
+    expect(grown).toBeLessThan(150 * MiB);
   } finally {
     for (const socket of sockets) socket.destroy();
     await node.close();
