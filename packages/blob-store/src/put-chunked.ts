@@ -8,8 +8,8 @@ import { encodeManifest, type ManifestChunk } from './manifest.js';
 export const DEFAULT_MIN_COMPRESS_BYTES = 256;
 /** How many chunk writes `putChunked` keeps in flight while it hashes and encodes the next chunks. */
 const WRITE_WINDOW = 4;
-/** How many bytes `putChunked` cuts, hashes and encodes before it lets the event loop run (a few milliseconds). */
-const YIELD_EVERY_BYTES = 2 * 1024 * 1024;
+/** How many bytes `putChunked` cuts, hashes and encodes before it lets the event loop run (a few milliseconds of work). */
+const YIELD_EVERY_BYTES = 1024 * 1024;
 
 /** Options of {@link putChunked}. */
 export interface PutChunkedOptions {
@@ -56,7 +56,7 @@ export async function putChunked(store: BlobStore, bytes: Uint8Array, options: P
   const writes: Promise<void>[] = [];
   let sinceYield = 0;
   try {
-  // One chunk at a time, letting the event loop run every few MiB: cutting, hashing and encoding a large value
+  // One chunk at a time, letting the event loop run after every MiB: cutting, hashing and encoding a large value
   // in one go would hold the caller's process for as long as the whole value takes (DESIGN section 4).
   for (let start = 0, end = 0; start < bytes.length; start = end) {
     end = chunking === 'cdc' ? nextCdcCut(bytes, start, chunkSize) : Math.min(start + chunkSize, bytes.length);
