@@ -4,6 +4,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ERROR_CODES, StatemeshError, isStatemeshError, type ErrorCode, type PeerStatus, type SessionStatus } from '@statemesh/session';
+import type { ClusterSnapshot } from './cluster-view.js';
 import type { ValueView } from './value-view.js';
 
 /** A change as `watch` reports it. */
@@ -42,6 +43,8 @@ export interface NodeStatusView {
   };
   readonly vector: Readonly<Record<string, number>>;
   readonly digest: string;
+  /** The cluster as this node knows it: peers (also those that left, as `dead`) and nodes reached through relays. */
+  readonly cluster: ClusterSnapshot;
 }
 
 /** What a write answers: the path and the version the node gave the write. */

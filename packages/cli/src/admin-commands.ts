@@ -6,6 +6,7 @@ import type { Terminal } from './terminal.js';
 import { describeValue, type ValueView } from './value-view.js';
 import { mebibytes } from './request-body.js';
 import { tokenFrom } from './admin-token.js';
+import type { ClusterMember } from './cluster-view.js';
 
 /** The options every command that talks to a running node accepts. */
 export const CONNECTION_OPTIONS = {
@@ -63,6 +64,8 @@ export const statusCommand: Command = {
     terminal.out(`hydrations  ${metrics.hydrations.pending} pending, ${metrics.hydrations.completed} completed, ${metrics.hydrations.failed} failed`);
     terminal.out(`vector      ${Object.entries(view.vector).map(([origin, seq]) => `${origin}:${seq}`).join(' ') || '(empty)'}`);
     terminal.out(`digest      ${view.digest}`);
+    const others = view.cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed');
+    if (others.length > 0) terminal.out(`also known  ${others.map(describeMember).join(', ')}`);
     return EXIT_CODES.ok;
   },
 };
@@ -72,15 +75,28 @@ export const peersCommand: Command = {
   name: 'peers',
   summary: "list a node's peers, their states and replication lag",
   usage: 'statemesh peers [--json]',
-  help: 'Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have.',
+  help: `Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have.
+Below them, nodes this one knows of but is not linked to: peers that left (dead, with when they were last heard)
+and nodes whose writes reach it through a relay (relayed, via that peer). --json lists the linked peers only.`,
   options: CONNECTION_OPTIONS,
   positionals: [0, 0],
   async run(values, _positionals, terminal) {
-    const peers = await clientFor(values, terminal).peers();
-    if (values['json'] === true) terminal.out(JSON.stringify(peers, null, 2));
-    else if (peers.length === 0) terminal.out('no peers');
+    const client = clientFor(values, terminal);
+    const peers = await client.peers();
+    if (values['json'] === true) {
+      terminal.out(JSON.stringify(peers, null, 2));
+      return EXIT_CODES.ok;
+    }
+    const { cluster } = await client.status();
+    const now = Date.now();
+    const others = cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed');
+    if (peers.length === 0 && others.length === 0) terminal.out('no peers');
     else {
-      terminal.out(table([['NODE', 'STATE', 'LAST HEARD', 'LAG'], ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq)])]));
+      terminal.out(table([
+        ['NODE', 'STATE', 'LAST HEARD', 'LAG'],
+        ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq)]),
+        ...others.map((m) => [m.node, m.state === 'relayed' && m.via !== undefined ? `relayed via ${m.via}` : m.state, m.lastHeardAt === undefined ? '-' : `${now - m.lastHeardAt} ms`, '-']),
+      ]));
     }
     return EXIT_CODES.ok;
   },
@@ -247,6 +263,11 @@ export const conflictsCommand: Command = {
     return EXIT_CODES.ok;
   },
 };
+
+function describeMember(member: ClusterMember): string {
+  const heard = member.lastHeardAt === undefined ? '' : `, last heard ${((Date.now() - member.lastHeardAt) / 1000).toFixed(1)} s ago`;
+  return `${member.node} ${member.state}${member.via === undefined ? '' : ` via ${member.via}`}${heard}`;
+}
 
 /** Parses a non-negative integer option; throws `INVALID_ARGUMENT` (exit 2). */
 export function integer(value: OptionValues[string], name: string, fallback: number): number {

@@ -194,8 +194,12 @@ export class NodeServer {
     const session = this.#session;
     const route = `${method} ${url.pathname}`;
     switch (route) {
-      case 'GET /v1/status':
-        return sendJson(response, 200, { status: session.status(), metrics: session.metrics(), vector: session.vector(), digest: session.digest() });
+      case 'GET /v1/status': {
+        const status = session.status();
+        const vector = session.vector();
+        this.#cluster.observe(status, vector);
+        return sendJson(response, 200, { status, metrics: session.metrics(), vector, digest: session.digest(), cluster: this.#cluster.snapshot(status) });
+      }
       case 'GET /v1/peers':
         return sendJson(response, 200, session.status().peers);
       case 'GET /v1/conflicts':

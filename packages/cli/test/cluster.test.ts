@@ -372,11 +372,15 @@ describe('the dashboard as a cluster view', () => {
       const aView = async () => ((await (await fetch(`${nodes['a']!.httpUrl}/status`)).json()) as { cluster: { members: Member[]; links: Array<{ from: string; to: string; state: string }> } }).cluster;
       await until('a to see e through b', async () => (await aView()).members.some((m) => m.node === 'e' && m.state === 'relayed' && m.via === 'b'));
       expect((await aView()).links).toContainEqual({ from: 'b', to: 'e', state: 'relays' });
+      expect((await statemesh(['status', ...as('a')])).stdout).toMatch(/^also known\s+(.*, )?e relayed via b, last heard \d+\.\d s ago(,|$)/m);
       await e.stop('SIGTERM');
       const dead = page.locator('#peers tr[data-node="e"][data-state="dead"]');
       await dead.waitFor();
       expect(await dead.locator('td.last-heard').textContent()).toMatch(/^\d+(\.\d)? m?s ago$/);
       await page.locator('#peer-count', { hasText: '1 dead' }).waitFor();
+      const peers = await statemesh(['peers', ...as('b')]);
+      expect(peers.stdout).toMatch(/^e\s+dead\s+\d+ ms\s+-$/m);
+      expect(peers.stdout).toMatch(/^a\s+up\s/m);
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'dashboard-dead-peer.png'), fullPage: true });
     } finally {
