@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CodecRegistry, StatemeshError, type BlobRef, type BlobStore } from '@statemesh/contracts';
-import { cdcCutPoints, fixedCutPoints } from './cdc-cut-points.js';
+import { nextCdcCut } from './cdc-cut-points.js';
 import { DEFAULT_CHUNK_SIZE, MAX_CDC_AVERAGE, MAX_CHUNK_BYTES, MIN_CDC_AVERAGE, MIN_FIXED_CHUNK_SIZE } from './chunk-limits.js';
 import { encodeManifest, type ManifestChunk } from './manifest.js';
 
@@ -8,6 +8,8 @@ import { encodeManifest, type ManifestChunk } from './manifest.js';
 export const DEFAULT_MIN_COMPRESS_BYTES = 256;
 /** How many chunk writes `putChunked` keeps in flight while it hashes and encodes the next chunks. */
 const WRITE_WINDOW = 4;
+/** How many bytes `putChunked` cuts, hashes and encodes before it lets the event loop run (a few milliseconds of work). */
+const YIELD_EVERY_BYTES = 1024 * 1024;
 
 /** Options of {@link putChunked}. */
 export interface PutChunkedOptions {
@@ -49,15 +51,21 @@ export async function putChunked(store: BlobStore, bytes: Uint8Array, options: P
   const codecId = options.codec === undefined || options.codec === '' ? 'raw' : options.codec;
   const codec = (options.registry ?? defaultRegistry()).get(codecId); // UNKNOWN_CODEC before any work
 
-  const ends = chunking === 'cdc' ? cdcCutPoints(bytes, chunkSize) : fixedCutPoints(bytes.length, chunkSize);
   const content = createHash('sha256');
   const chunks: ManifestChunk[] = [];
   const writes: Promise<void>[] = [];
-  let start = 0;
+  let sinceYield = 0;
   try {
-  for (const end of ends) {
+  // One chunk at a time, letting the event loop run after every MiB: cutting, hashing and encoding a large value
+  // in one go would hold the caller's process for as long as the whole value takes (DESIGN section 4).
+  for (let start = 0, end = 0; start < bytes.length; start = end) {
+    end = chunking === 'cdc' ? nextCdcCut(bytes, start, chunkSize) : Math.min(start + chunkSize, bytes.length);
+    if (sinceYield >= YIELD_EVERY_BYTES) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    sinceYield += end - start;
     const raw = bytes.subarray(start, end);
-    start = end;
     content.update(raw);
     let stored = raw;
     if (codecId !== 'raw' && raw.length >= minCompressBytes) {

@@ -4,6 +4,7 @@ import { CodecRegistry, isStatemeshError, type BlobStore, type Codec } from '@st
 import {
   MemoryBlobStore,
   READ_WINDOW,
+  cdcCutPoints,
   decodeManifest,
   encodeManifest,
   getChunked,
@@ -27,6 +28,25 @@ describe('putChunked / getChunked', () => {
         expect(Buffer.from(await getChunked(store, ref)).equals(value)).toBe(true);
       }
     }
+  });
+
+  it('lets the event loop run while it chunks a large value, with the same chunks as cdcCutPoints', async () => {
+    const store = new MemoryBlobStore();
+    const value = seededBytes(16 * 1024 * KiB, 11);
+    let ticks = 0;
+    let ticking = true;
+    const tick = (): void => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const ref = await putChunked(store, value, { chunking: 'cdc' });
+    ticking = false;
+    // 16 MiB in one synchronous stretch would let no setImmediate run before putChunked resolves.
+    expect(ticks).toBeGreaterThanOrEqual(4);
+    const manifest = await loadManifest(store, ref);
+    let start = 0;
+    expect(manifest.chunks.map((chunk) => (start += chunk.rawSize))).toEqual(cdcCutPoints(value, 1024 * KiB));
   });
 
   it('writes a manifest with sizes, codec, content digest and one entry per chunk', async () => {

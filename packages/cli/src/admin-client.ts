@@ -1,5 +1,10 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { ERROR_CODES, StatemeshError, type ErrorCode, type PeerStatus, type SessionStatus } from '@statemesh/session';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ERROR_CODES, StatemeshError, isStatemeshError, type ErrorCode, type PeerStatus, type SessionStatus } from '@statemesh/session';
+import type { ClusterSnapshot } from './cluster-view.js';
 import type { ValueView } from './value-view.js';
 
 /** A change as `watch` reports it. */
@@ -38,6 +43,14 @@ export interface NodeStatusView {
   };
   readonly vector: Readonly<Record<string, number>>;
   readonly digest: string;
+  /** The cluster as this node knows it: peers (also those that left, as `dead`) and nodes reached through relays. */
+  readonly cluster: ClusterSnapshot;
+}
+
+/** What a write answers: the path and the version the node gave the write. */
+export interface WriteResult {
+  readonly path: string;
+  readonly version: { readonly hlc: string; readonly origin: string; readonly seq: number };
 }
 
 /** An open `watch` stream. */
@@ -88,24 +101,76 @@ export class AdminClient {
     }
   }
 
+  /**
+   * Streams the bytes of the binary value at `path` into `destination` as they are (no base64, so any size).
+   * Rejects with `INVALID_ARGUMENT` when there is no value, `NOT_STARTED` while it is being fetched, `INVALID_TYPE`
+   * for a JSON or text value.
+   */
+  async pipeBytes(path: string, destination: NodeJS.WritableStream): Promise<void> {
+    const response = await this.#send('GET', `/v1/value?path=${encodeURIComponent(path)}&raw=1`, undefined);
+    if (response.statusCode === 404) {
+      await readAll(response);
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}no value at ${JSON.stringify(path)}`);
+    }
+    await failUnlessOk(response);
+    if (!(response.headers['content-type'] ?? '').startsWith('application/octet-stream')) {
+      await readAll(response);
+      throw new StatemeshError('INVALID_TYPE', `${PREFIX}the value at ${JSON.stringify(path)} is not binary; read it with get()`);
+    }
+    await pipeline(response, destination, { end: false });
+  }
+
   /** Writes a JSON value. */
-  set(path: string, value: unknown): Promise<{ path: string; version: { hlc: string; origin: string; seq: number } }> {
+  set(path: string, value: unknown): Promise<WriteResult> {
     return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}`, { value });
   }
 
   /** Writes a string (type `text`). */
-  setText(path: string, text: string): Promise<{ path: string; version: { hlc: string; origin: string; seq: number } }> {
+  setText(path: string, text: string): Promise<WriteResult> {
     return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}`, { text });
   }
 
-  /** Writes bytes with a value type (`bytes`, `brick-manifest`, ...); large values travel as chunks. */
-  setBytes(path: string, bytes: Uint8Array, type = 'bytes'): Promise<{ path: string; version: { hlc: string; origin: string; seq: number } }> {
-    return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}`, { base64: Buffer.from(bytes).toString('base64'), type });
+  /** Writes bytes with a value type (`bytes`, `brick-manifest`, ...), sent as they are (a binary `PUT`). */
+  async setBytes(path: string, bytes: Uint8Array, type = 'bytes'): Promise<WriteResult> {
+    return this.#upload(path, type, bytes.byteLength, (request) => request.end(bytes));
   }
 
-  /** Deletes the subtree at `path`. */
-  delete(path: string): Promise<{ path: string; version: { hlc: string; origin: string; seq: number } }> {
+  /**
+   * Writes the bytes of a file (`-`: standard input), streamed to the node as a binary `PUT` — any size the node
+   * takes (a larger one gets `VALUE_TOO_LARGE` before it is sent). `onProgress` hears of the bytes sent.
+   */
+  async setFile(path: string, file: string, type = 'bytes', onProgress?: (sent: number, total: number | undefined) => void): Promise<WriteResult> {
+    let size: number | undefined;
+    if (file !== '-') {
+      try {
+        const info = await stat(file);
+        if (!info.isFile()) throw new Error('not a regular file');
+        size = info.size;
+      } catch (error) {
+        throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}cannot read ${file}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    return this.#upload(path, type, size, (request) => {
+      const source: Readable = file === '-' ? process.stdin : createReadStream(file);
+      let sent = 0;
+      source.on('data', (chunk: Buffer) => {
+        sent += chunk.byteLength;
+        onProgress?.(sent, size);
+      });
+      source.on('error', (error) => request.destroy(new StatemeshError('IO_ERROR', `${PREFIX}reading ${file} failed: ${error.message}`, { cause: error })));
+      source.pipe(request);
+    });
+  }
+
+  /** Deletes the subtree at `path` (not the empty path: {@link deleteAll} says that explicitly). */
+  delete(path: string): Promise<WriteResult> {
+    if (path === '') throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}delete('') would delete the whole tree on every replica; call deleteAll() (statemesh delete --all) to mean that`);
     return this.#json('DELETE', `/v1/value?path=${encodeURIComponent(path)}`);
+  }
+
+  /** Deletes the whole tree, on every replica. */
+  deleteAll(): Promise<WriteResult> {
+    return this.#json('DELETE', '/v1/value?all=1');
   }
 
   /** Every value under `prefix` (binary values summarised). */
@@ -140,6 +205,42 @@ export class AdminClient {
     return { done, close: () => response.destroy() };
   }
 
+  /**
+   * A binary `PUT` with "expect: 100-continue": a refusal (token, size) comes back before the body is sent;
+   * `send` writes the body once the node says continue.
+   */
+  async #upload(path: string, type: string, size: number | undefined, send: (request: ClientRequest) => void): Promise<WriteResult> {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      let answered = false;
+      const request = httpRequest(`${this.url}/v1/value?path=${encodeURIComponent(path)}&type=${encodeURIComponent(type)}`, {
+        method: 'PUT',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          accept: 'application/json',
+          'content-type': 'application/octet-stream',
+          expect: '100-continue',
+          ...(size === undefined ? {} : { 'content-length': size }),
+        },
+      });
+      request.on('continue', () => send(request));
+      request.on('response', (answer) => {
+        answered = true;
+        // A refusal comes before the body was sent: the request is over once its answer is read.
+        answer.once('end', () => request.destroy());
+        resolve(answer);
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (answered) return; // the node answered (a refusal) and closed while the body was still going out
+        if (isStatemeshError(error)) reject(error);
+        else reject(unavailable(this.url, error));
+      });
+      request.flushHeaders();
+    });
+    await failUnlessOk(response);
+    return JSON.parse(await readAll(response)) as WriteResult;
+  }
+
   async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.#send(method, path, body);
     await failUnlessOk(response);
@@ -162,12 +263,14 @@ export class AdminClient {
         },
         resolve,
       );
-      request.on('error', (error: NodeJS.ErrnoException) => {
-        reject(new StatemeshError('PEER_UNAVAILABLE', `${PREFIX}no node answers at ${this.url} (${error.code ?? error.message}); is \`statemesh node\` running there? (--node or STATEMESH_NODE)`, { cause: error }));
-      });
+      request.on('error', (error: NodeJS.ErrnoException) => reject(unavailable(this.url, error)));
       request.end(payload);
     });
   }
+}
+
+function unavailable(url: string, error: NodeJS.ErrnoException): StatemeshError {
+  return new StatemeshError('PEER_UNAVAILABLE', `${PREFIX}no node answers at ${url} (${error.code ?? error.message}); is \`statemesh node\` running there? (--node or STATEMESH_NODE)`, { cause: error });
 }
 
 /** A 404 from the node: `get` turns it into undefined. */
@@ -186,7 +289,7 @@ async function failUnlessOk(response: IncomingMessage): Promise<void> {
   } catch {
     // not JSON: keep the text
   }
-  if (status === 401) throw new StatemeshError('UNAUTHENTICATED', `${PREFIX}the node refused the request: missing or wrong token (--token or STATEMESH_TOKEN must be the node's admin token)`);
+  if (status === 401) throw new StatemeshError('UNAUTHENTICATED', `${PREFIX}the node refused the request: missing or wrong token ($STATEMESH_TOKEN or the file of --token-file must hold the node's admin token)`);
   if (status === 404 && code === 'NOT_FOUND') throw new NotFound(message);
   const known = (ERROR_CODES as readonly string[]).includes(code ?? '') ? (code as ErrorCode) : 'INTERNAL';
   throw new StatemeshError(known, message.startsWith('@statemesh/') ? message : `${PREFIX}the node answered ${status}: ${message}`);

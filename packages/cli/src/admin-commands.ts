@@ -1,23 +1,28 @@
-import { readFile } from 'node:fs/promises';
 import { StatemeshError } from '@statemesh/session';
 import { AdminClient } from './admin-client.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Terminal } from './terminal.js';
 import { describeValue, type ValueView } from './value-view.js';
+import { mebibytes } from './request-body.js';
+import { tokenFrom } from './admin-token.js';
+import type { ClusterMember } from './cluster-view.js';
 
 /** The options every command that talks to a running node accepts. */
 export const CONNECTION_OPTIONS = {
   node: { type: 'string' },
+  'token-file': { type: 'string' },
+  // Parsed only to refuse it with a message that says what to do instead.
   token: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
 /** The help lines of {@link CONNECTION_OPTIONS}. */
 export const CONNECTION_HELP = `Connection:
-  --node <url>     the node's admin API (default $STATEMESH_NODE, else http://127.0.0.1:7700)
-  --token <token>  the node's admin token (default $STATEMESH_TOKEN)
-  --json           print JSON (one document, or one per line for streams)`;
+  --node <url>          the node's admin API (default $STATEMESH_NODE, else http://127.0.0.1:7700)
+  --token-file <file>   a file holding the node's admin token (default $STATEMESH_TOKEN_FILE; or the token
+                        itself in $STATEMESH_TOKEN). Never on the command line: other users see it in ps.
+  --json                print JSON (one document, or one per line for streams)`;
 
 /** The default admin URL. */
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:7700';
@@ -25,8 +30,7 @@ export const DEFAULT_NODE_URL = 'http://127.0.0.1:7700';
 /** An admin client for the node named by `--node`/`--token` or the environment. */
 export function clientFor(values: OptionValues, terminal: Terminal): AdminClient {
   const url = str(values['node']) ?? terminal.env['STATEMESH_NODE'] ?? DEFAULT_NODE_URL;
-  const token = str(values['token']) ?? terminal.env['STATEMESH_TOKEN'] ?? '';
-  return new AdminClient(url, token);
+  return new AdminClient(url, tokenFrom(values, terminal.env) ?? '');
 }
 
 function str(value: OptionValues[string]): string | undefined {
@@ -60,6 +64,8 @@ export const statusCommand: Command = {
     terminal.out(`hydrations  ${metrics.hydrations.pending} pending, ${metrics.hydrations.completed} completed, ${metrics.hydrations.failed} failed`);
     terminal.out(`vector      ${Object.entries(view.vector).map(([origin, seq]) => `${origin}:${seq}`).join(' ') || '(empty)'}`);
     terminal.out(`digest      ${view.digest}`);
+    const others = view.cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed');
+    if (others.length > 0) terminal.out(`also known  ${others.map(describeMember).join(', ')}`);
     return EXIT_CODES.ok;
   },
 };
@@ -69,15 +75,28 @@ export const peersCommand: Command = {
   name: 'peers',
   summary: "list a node's peers, their states and replication lag",
   usage: 'statemesh peers [--json]',
-  help: 'Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have.',
+  help: `Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have.
+Below them, nodes this one knows of but is not linked to: peers that left (dead, with when they were last heard)
+and nodes whose writes reach it through a relay (relayed, via that peer). --json lists the linked peers only.`,
   options: CONNECTION_OPTIONS,
   positionals: [0, 0],
   async run(values, _positionals, terminal) {
-    const peers = await clientFor(values, terminal).peers();
-    if (values['json'] === true) terminal.out(JSON.stringify(peers, null, 2));
-    else if (peers.length === 0) terminal.out('no peers');
+    const client = clientFor(values, terminal);
+    const peers = await client.peers();
+    if (values['json'] === true) {
+      terminal.out(JSON.stringify(peers, null, 2));
+      return EXIT_CODES.ok;
+    }
+    const { cluster } = await client.status();
+    const now = Date.now();
+    const others = cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed');
+    if (peers.length === 0 && others.length === 0) terminal.out('no peers');
     else {
-      terminal.out(table([['NODE', 'STATE', 'LAST HEARD', 'LAG'], ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq)])]));
+      terminal.out(table([
+        ['NODE', 'STATE', 'LAST HEARD', 'LAG'],
+        ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq)]),
+        ...others.map((m) => [m.node, m.state === 'relayed' && m.via !== undefined ? `relayed via ${m.via}` : m.state, m.lastHeardAt === undefined ? '-' : `${now - m.lastHeardAt} ms`, '-']),
+      ]));
     }
     return EXIT_CODES.ok;
   },
@@ -99,25 +118,25 @@ Exit 3 when there is no value at the path.`,
     const client = clientFor(values, terminal);
     const waitMs = integer(values['wait-ms'], 'wait-ms', 60_000);
     const raw = values['raw'] === true;
-    let view = await client.get(path!, { bytes: raw });
+    let view = await client.get(path!);
     if (view === undefined) {
       terminal.err(`${PREFIX}no value at ${path}`);
       return EXIT_CODES.notFound;
     }
-    if (view.pending && waitMs > 0) view = await waitForHydration(client, view, waitMs, terminal, raw);
+    if (view.pending && waitMs > 0) view = await waitForHydration(client, view, waitMs, terminal);
     if (view === undefined) {
       terminal.err(`${PREFIX}the value at ${path} was deleted while it was being fetched`);
       return EXIT_CODES.notFound;
     }
     if (values['json'] === true) terminal.out(JSON.stringify(view, null, 2));
-    else if (raw && view.base64 !== undefined) process.stdout.write(Buffer.from(view.base64, 'base64'));
+    else if (raw && !view.pending && view.type !== 'json' && view.type !== 'text') await client.pipeBytes(path!, process.stdout);
     else terminal.out(describeValue(view));
     return view.pending ? EXIT_CODES.failure : EXIT_CODES.ok;
   },
 };
 
 /** Polls a pending value until it is hydrated, with a progress line; throws `TIMEOUT` after `waitMs`. */
-async function waitForHydration(client: AdminClient, pending: ValueView, waitMs: number, terminal: Terminal, bytes: boolean): Promise<ValueView | undefined> {
+async function waitForHydration(client: AdminClient, pending: ValueView, waitMs: number, terminal: Terminal): Promise<ValueView | undefined> {
   const started = Date.now();
   let view: ValueView | undefined = pending;
   try {
@@ -129,7 +148,7 @@ async function waitForHydration(client: AdminClient, pending: ValueView, waitMs:
       const { metrics } = await client.status();
       terminal.progress(`fetching ${pending.path}: ${formatBytes(pending.size)} of ${pending.type} from peers, ${(elapsed / 1000).toFixed(1)} s (node: ${metrics.hydrations.pending} value${metrics.hydrations.pending === 1 ? '' : 's'} pending, ${metrics.hydrations.completed} fetched)`);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      view = await client.get(pending.path, { bytes });
+      view = await client.get(pending.path);
     }
   } finally {
     terminal.progressDone();
@@ -145,7 +164,9 @@ export const setCommand: Command = {
   usage: 'statemesh set <path> <json> [--text] | statemesh set <path> --file <file> [--type <type>]  [--json]',
   help: `The value is JSON: 42, true, '"a string"', '{"fov": 45}'. With --text the argument is stored as a string.
   --text           store the argument as a string (type text)
-  --file <file>    store the bytes of a file (- for standard input); large ones travel as chunks
+  --file <file>    store the bytes of a file (- for standard input), streamed to the node as they are: any size
+                   the node takes (admin.maxValueBytes, 1 GiB by default; larger is refused before it is sent).
+                   A progress line on a terminal. Large values travel between nodes as chunks.
   --type <type>    the value type of --file bytes (default bytes; e.g. brick-manifest)
 Prints the new version as origin#seq.`,
   options: { ...CONNECTION_OPTIONS, text: { type: 'boolean' }, file: { type: 'string' }, type: { type: 'string' } },
@@ -158,10 +179,15 @@ Prints the new version as origin#seq.`,
     const client = clientFor(values, terminal);
     let result;
     if (file !== undefined) {
-      const bytes = file === '-' ? await readStdin() : await readFile(file).catch((error: unknown) => {
-        throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}cannot read ${file}: ${(error as Error).message}`, { cause: error });
-      });
-      result = await client.setBytes(path!, bytes, typeof values['type'] === 'string' ? values['type'] : 'bytes');
+      const started = Date.now();
+      const progress = terminal.interactive === true
+        ? (sent: number, total: number | undefined) => terminal.progress(`sending ${file}: ${mebibytes(sent)}${total === undefined || total === 0 ? '' : ` of ${mebibytes(total)} (${Math.floor((100 * sent) / total)}%)`}, ${((Date.now() - started) / 1000).toFixed(1)} s`)
+        : undefined;
+      try {
+        result = await client.setFile(path!, file, typeof values['type'] === 'string' ? values['type'] : 'bytes', progress);
+      } finally {
+        terminal.progressDone();
+      }
     } else if (values['text'] === true) {
       result = await client.setText(path!, input!);
     } else {
@@ -178,23 +204,24 @@ Prints the new version as origin#seq.`,
   },
 };
 
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-/** `statemesh delete <path>`. */
+/** `statemesh delete <path>` or `statemesh delete --all`. */
 export const deleteCommand: Command = {
   name: 'delete',
-  summary: 'delete the subtree at a path',
-  usage: 'statemesh delete <path> [--json]',
-  help: 'Deletes the value at the path and every value below it, on every replica.',
-  options: CONNECTION_OPTIONS,
-  positionals: [1, 1],
+  summary: 'delete the subtree at a path (the whole tree only with --all)',
+  usage: 'statemesh delete <path> [--json] | statemesh delete --all',
+  help: `Deletes the value at the path and every value below it, on every replica.
+  --all   delete the whole tree, on every replica (the empty path is refused without it)`,
+  options: { ...CONNECTION_OPTIONS, all: { type: 'boolean' } },
+  positionals: [0, 1],
   async run(values, [path], terminal) {
-    const result = await clientFor(values, terminal).delete(path!);
-    terminal.out(values['json'] === true ? JSON.stringify(result) : `deleted ${result.path} (${result.version.origin}#${result.version.seq})`);
+    const all = values['all'] === true;
+    if (all === (path !== undefined)) {
+      throw new StatemeshError('INVALID_ARGUMENT', all ? `${PREFIX}delete --all deletes the whole tree and takes no path; leave out one or the other` : `${PREFIX}delete takes a path, or --all for the whole tree`);
+    }
+    if (path === '') throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}the empty path is the whole tree, on every replica; to mean that, say statemesh delete --all`);
+    const client = clientFor(values, terminal);
+    const result = all ? await client.deleteAll() : await client.delete(path!);
+    terminal.out(values['json'] === true ? JSON.stringify(result) : `deleted ${all ? 'the whole tree' : result.path} (${result.version.origin}#${result.version.seq})`);
     return EXIT_CODES.ok;
   },
 };
@@ -236,6 +263,11 @@ export const conflictsCommand: Command = {
     return EXIT_CODES.ok;
   },
 };
+
+function describeMember(member: ClusterMember): string {
+  const heard = member.lastHeardAt === undefined ? '' : `, last heard ${((Date.now() - member.lastHeardAt) / 1000).toFixed(1)} s ago`;
+  return `${member.node} ${member.state}${member.via === undefined ? '' : ` via ${member.via}`}${heard}`;
+}
 
 /** Parses a non-negative integer option; throws `INVALID_ARGUMENT` (exit 2). */
 export function integer(value: OptionValues[string], name: string, fallback: number): number {

@@ -1,8 +1,25 @@
+/** What the page starts from: the node's state when it was served, and how often it polls for more. */
+export interface DashboardInitialState {
+  readonly snapshot: unknown;
+  readonly changes: unknown;
+  /** The id of the latest change held (the page polls for those after it). */
+  readonly last: number;
+  readonly pollMs: number;
+}
+
 /**
- * The dashboard: one self-contained HTML page (inline style and script, no build step). It reads `/events`
- * (server-sent events), `/tree?prefix=` and `/bricks?path=` of the node's read-only endpoint; it cannot write.
+ * The dashboard: one self-contained HTML page (inline style and script, no build step) carrying its first state,
+ * so it shows the cluster before any request of its own returns. It then polls `/dashboard.json` (short
+ * requests, no stream held open: a screenshot tool's `--virtual-time-budget` runs out and the page settles) and
+ * reads `/tree?prefix=` and `/bricks?path=` of the node's read-only endpoint; it cannot write.
  */
-export const DASHBOARD_HTML = `<!doctype html>
+export function dashboardHtml(initial: DashboardInitialState): string {
+  const json = JSON.stringify(initial, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  // Inside <script>, "<" could close the element early: JSON allows it escaped.
+  return PAGE.replace('__INITIAL_STATE__', () => json.replace(/</g, '\\u003c'));
+}
+
+const PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -21,6 +38,13 @@ export const DASHBOARD_HTML = `<!doctype html>
   .state-up, .state-self { color: #116329; font-weight: 600; }
   .state-suspect, .state-connecting { color: #9a6700; font-weight: 600; }
   .state-down, .state-dead, .state-closed { color: #cf222e; font-weight: 600; }
+  .state-relayed { color: #8250df; font-weight: 600; }
+  #graph line { stroke: #8c959f; stroke-width: 1.5; }
+  #graph line.relays { stroke-dasharray: 4 3; }
+  #graph circle { fill: #fff; stroke: #57606a; stroke-width: 1.5; }
+  #graph circle.state-up, #graph circle.state-self { stroke: #116329; }
+  #graph circle.state-dead, #graph circle.state-down { stroke: #cf222e; }
+  #graph text { font: 12px ui-monospace, monospace; }
   .muted { color: #6e7781; }
   code, .path { font-family: ui-monospace, monospace; font-size: 13px; }
   .crumb { cursor: pointer; color: #0969da; }
@@ -37,13 +61,15 @@ export const DASHBOARD_HTML = `<!doctype html>
   <h1>statemesh</h1>
   <span>node <strong id="node">…</strong> in cluster <strong id="cluster">…</strong></span>
   <span id="running" class="muted"></span>
-  <span id="connection" class="muted">connecting…</span>
+  <span id="connection" class="muted">live</span>
 </header>
 <div class="grid">
   <section>
-    <h2>Peers</h2>
-    <table><thead><tr><th>node</th><th>state</th><th>last heard</th><th>lag (writes)</th></tr></thead><tbody id="peers"></tbody></table>
+    <h2>Cluster, as this node knows it</h2>
+    <table><thead><tr><th>node</th><th>state</th><th>last heard</th><th>lag (writes)</th><th>seq held</th><th>via</th></tr></thead><tbody id="peers"></tbody></table>
     <p class="muted" id="peer-count"></p>
+    <svg id="graph" width="360" height="220" role="img" aria-label="links between the nodes this node knows of"></svg>
+    <ul id="links" class="muted"></ul>
   </section>
   <section>
     <h2>Replication</h2>
@@ -68,6 +94,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <canvas id="bricks" width="640" height="320"></canvas>
   </section>
 </div>
+<script id="initial" type="application/json">__INITIAL_STATE__</script>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -91,21 +118,23 @@ function show(view) {
 }
 
 function renderStatus(snap) {
-  const s = snap.status, m = snap.metrics;
+  const s = snap.status, m = snap.metrics, cluster = snap.cluster;
   $("node").textContent = s.nodeId;
   $("cluster").textContent = s.clusterId;
   $("running").textContent = s.running ? "running" : "closed";
-  const rows = [el("tr")];
-  rows[0].dataset.node = s.nodeId;
-  rows[0].append(el("td", s.nodeId + " (this node)"), el("td", "self", "state-self"), el("td", "-"), el("td", "-"));
-  for (const p of s.peers) {
+  const rows = cluster.members.map((p) => {
     const tr = el("tr");
     tr.dataset.node = p.node;
-    tr.append(el("td", p.node), el("td", p.state, "state-" + p.state), el("td", ago(p.lastSeenMs) + " ago"), el("td", p.lagSeq));
-    rows.push(tr);
-  }
+    tr.dataset.state = p.state;
+    const heard = p.lastHeardAt === undefined || p.lastHeardAt === null ? "-" : ago(Math.max(0, snap.time - p.lastHeardAt)) + " ago";
+    tr.append(el("td", p.node + (p.state === "self" ? " (this node)" : "")), el("td", p.state, "state-" + p.state), el("td", heard, p.state === "dead" ? "last-heard" : ""),
+      el("td", p.lagSeq === undefined || p.lagSeq === null ? "-" : p.lagSeq), el("td", p.seq), el("td", p.via || "-"));
+    return tr;
+  });
   $("peers").replaceChildren(...rows);
-  $("peer-count").textContent = rows.length + (rows.length === 1 ? " node" : " nodes") + " seen from here, " + s.peerCount + (s.peerCount === 1 ? " peer up" : " peers up");
+  const dead = cluster.members.filter((p) => p.state === "dead").length, relayed = cluster.members.filter((p) => p.state === "relayed").length;
+  $("peer-count").textContent = rows.length + (rows.length === 1 ? " node" : " nodes") + " known here: " + s.peerCount + (s.peerCount === 1 ? " peer up" : " peers up") + (dead ? ", " + dead + " dead" : "") + (relayed ? ", " + relayed + " reached through relays" : "");
+  renderGraph(cluster);
   const metrics = [
     ["local writes (sequence)", s.localSequence], ["remote writes applied", m.remote.applied],
     ["duplicates dropped", m.remote.duplicates], ["rejected", m.remote.rejected],
@@ -120,9 +149,43 @@ function renderStatus(snap) {
   $("conflicts").replaceChildren(...(conflicts.length ? conflicts : [el("li", "none", "muted")]));
 }
 
-function renderChanges(batch) {
-  for (const c of batch.changes) recent.unshift(new Date().toLocaleTimeString() + "  " + c.op + " " + c.path + (c.value !== undefined ? " = " + JSON.stringify(c.value) : "") + "  (" + c.from + ")");
-  if (batch.count > batch.changes.length) recent.unshift("… and " + (batch.count - batch.changes.length) + " more in that batch");
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+function renderGraph(cluster) {
+  const g = $("graph"), n = cluster.members.length, at = new Map();
+  cluster.members.forEach((p, i) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, n);
+    at.set(p.node, [180 + (n === 1 ? 0 : 130 * Math.cos(a)), 110 + (n === 1 ? 0 : 80 * Math.sin(a))]);
+  });
+  const parts = [];
+  for (const l of cluster.links) {
+    const [x1, y1] = at.get(l.from) || [0, 0], [x2, y2] = at.get(l.to) || [0, 0];
+    if (at.has(l.from) && at.has(l.to)) parts.push(svg("line", { x1, y1, x2, y2, class: l.state === "relays" ? "relays" : "link" }));
+  }
+  for (const p of cluster.members) {
+    const [x, y] = at.get(p.node);
+    parts.push(svg("circle", { cx: x, cy: y, r: 9, class: "state-" + p.state }), svg("text", { x: x + 12, y: y + 4 }, p.node + " " + p.state));
+  }
+  g.replaceChildren(...parts);
+  $("links").replaceChildren(...cluster.links.map((l) => el("li", l.state === "relays" ? l.from + " relays " + l.to + "'s writes" : l.from + " — " + l.to + " (" + l.state + ")")));
+}
+
+function renderChanges(items) {
+  if (items.length === 0) return;
+  const changes = [];
+  let more = 0;
+  for (const item of items) {
+    const c = item.change;
+    if (c.more !== undefined) { more += c.more; recent.unshift("… and " + c.more + " more in that batch"); continue; }
+    changes.push(c);
+    recent.unshift(new Date(item.at).toLocaleTimeString() + "  " + c.op + " " + c.path + (c.value !== undefined ? " = " + JSON.stringify(c.value) : "") + "  (" + c.from + ")");
+  }
+  const batch = { changes, count: changes.length + more };
   recent.length = Math.min(recent.length, 30);
   $("changes").replaceChildren(...recent.map((line) => el("li", line)));
   const bricksPath = $("bricks-section").hidden ? undefined : $("bricks-path").textContent;
@@ -188,11 +251,28 @@ async function loadBricks(path) {
   canvas.dataset.selected = String(body.selected);
 }
 
-const events = new EventSource("/events");
-events.addEventListener("open", () => { $("connection").textContent = "live"; $("connection").className = "muted"; });
-events.addEventListener("error", () => { $("connection").textContent = "disconnected, retrying…"; $("connection").className = "off"; });
-events.addEventListener("status", (e) => renderStatus(JSON.parse(e.data)));
-events.addEventListener("change", (e) => renderChanges(JSON.parse(e.data)));
+// The first state came with the page; then short polls (never a stream held open).
+const initial = JSON.parse($("initial").textContent);
+let last = initial.last;
+renderStatus(initial.snapshot);
+renderChanges(initial.changes);
+async function poll() {
+  try {
+    const res = await fetch("/dashboard.json?after=" + last);
+    const body = await res.json();
+    if (body.last < last) recent.length = 0; // the node restarted: its change ids began again
+    last = body.last;
+    renderStatus(body.snapshot);
+    renderChanges(body.changes);
+    $("connection").textContent = "live";
+    $("connection").className = "muted";
+  } catch {
+    $("connection").textContent = "disconnected, retrying…";
+    $("connection").className = "off";
+  }
+  setTimeout(poll, initial.pollMs);
+}
+setTimeout(poll, initial.pollMs);
 loadTree();
 </script>
 </body>

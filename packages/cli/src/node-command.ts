@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { StatemeshError, type Session, type SessionProgress } from '@statemesh/session';
 import { integer } from './admin-commands.js';
+import { tokenFrom } from './admin-token.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { readNodeConfig, type NodeConfig } from './node-config.js';
@@ -25,9 +26,13 @@ export const nodeCommand: Command = {
   --blob-store <dir>    keep large values in this folder (survives restarts)
   --heartbeat-ms <n>    heartbeat interval (default 1000)
   --admin <host:port>   admin API address (default 127.0.0.1:7700; port 0: any free port; "off": none)
-  --token <token>       admin token (default: config, $STATEMESH_TOKEN, else a random one, printed)
+  --token-file <file>   a file holding the admin token (default: config admin.token or admin.tokenFile,
+                        $STATEMESH_TOKEN_FILE, $STATEMESH_TOKEN, else a random one, printed). Never --token:
+                        a token on the command line is visible to every user of the machine.
   --http-port <port>    serve /healthz, /status, /metrics and the dashboard on this port (off by default)
-  --http-host <host>    address of that endpoint (default 127.0.0.1)
+  --http-host <host>    address of that endpoint (default 127.0.0.1: only this machine; a warning otherwise)
+  --allow-host <name>   a host name the HTTP servers answer to besides addresses and localhost (repeatable;
+                        other Host headers get 403, a guard against DNS rebinding)
   --json                print events as JSON lines
 Prints peers coming up and going down, catch-ups and hydrations as they happen.`,
   options: {
@@ -42,6 +47,8 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     'heartbeat-ms': { type: 'string' },
     admin: { type: 'string' },
     token: { type: 'string' },
+    'token-file': { type: 'string' },
+    'allow-host': { type: 'string', multiple: true },
     'http-port': { type: 'string' },
     'http-host': { type: 'string' },
     json: { type: 'boolean' },
@@ -80,7 +87,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
         entries: metrics.entries,
       });
       if (node.adminUrl !== undefined) {
-        const generated = values['token'] === undefined && config.admin !== false && config.admin?.token === undefined && terminal.env['STATEMESH_TOKEN'] === undefined;
+        const generated = config.admin !== false && config.admin?.token === undefined && config.admin?.tokenFile === undefined;
         say('admin', `admin API ${node.adminUrl}${generated ? ` (token ${node.token})` : ''}`, { url: node.adminUrl });
       }
       for (const [what, url] of [['admin API', node.adminUrl], ['HTTP endpoint', node.httpUrl]] as const) {
@@ -195,12 +202,16 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('transport', str('transport'));
   set('blobStorePath', str('blob-store'));
   if (values['heartbeat-ms'] !== undefined) set('heartbeatIntervalMs', integer(values['heartbeat-ms'], 'heartbeat-ms', 1000));
+  set('allowedHosts', list('allow-host'));
   const admin = str('admin');
   const fileAdmin = file?.admin === false ? undefined : file?.admin;
+  // --token is refused here (it would show in ps); --token-file beats the config file, which beats the environment.
+  const flagToken = values['token'] !== undefined || values['token-file'] !== undefined ? tokenFrom(values, {}) : undefined;
   if (admin === 'off') config['admin'] = false;
-  else if (file?.admin !== false || admin !== undefined || str('token') !== undefined) {
-    const token = str('token') ?? fileAdmin?.token ?? terminal.env['STATEMESH_TOKEN'];
-    config['admin'] = { ...fileAdmin, ...(admin === undefined ? {} : { listen: admin }), ...(token === undefined ? {} : { token }) };
+  else if (file?.admin !== false || admin !== undefined || flagToken !== undefined) {
+    const fromFile = fileAdmin?.token !== undefined || fileAdmin?.tokenFile !== undefined;
+    const token = flagToken ?? (fromFile ? undefined : tokenFrom({}, terminal.env));
+    config['admin'] = { ...fileAdmin, ...(admin === undefined ? {} : { listen: admin }), ...(token === undefined ? {} : { token, tokenFile: undefined }) };
   }
   const httpPort = str('http-port');
   if (httpPort !== undefined || str('http-host') !== undefined) {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { StatemeshError, resolveConfig, type SessionConfig } from '@statemesh/session';
+import { readTokenFile } from './admin-token.js';
+import { DEFAULT_MAX_VALUE_BYTES } from './request-body.js';
 
 /** Where the authenticated admin API listens, and its bearer token. */
 export interface AdminConfig {
@@ -7,6 +9,10 @@ export interface AdminConfig {
   readonly listen?: string | undefined;
   /** Clients must send `authorization: Bearer <token>`. */
   readonly token?: string | undefined;
+  /** A file holding the token (its first line), instead of `token`. */
+  readonly tokenFile?: string | undefined;
+  /** The largest value a binary `PUT` takes (default 1 GiB, the session's own limit per value). */
+  readonly maxValueBytes?: number | undefined;
 }
 
 /** The read-only HTTP endpoint: health, status, Prometheus metrics, dashboard. Off unless configured. */
@@ -21,13 +27,16 @@ export interface NodeConfig extends SessionConfig {
   /** The admin API (default on, `127.0.0.1:7700`); `false` turns it off. */
   readonly admin?: AdminConfig | false | undefined;
   readonly http?: HttpConfig | undefined;
+  /** Host names the HTTP servers answer to besides addresses and `localhost` (a guard against DNS rebinding). */
+  readonly allowedHosts?: readonly string[] | undefined;
 }
 
 /** A node config with the admin and HTTP parts resolved. */
 export interface ResolvedNodeConfig {
   readonly session: SessionConfig;
-  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined } | undefined;
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined; readonly maxValueBytes: number } | undefined;
   readonly http: { readonly host: string; readonly port: number } | undefined;
+  readonly allowedHosts: readonly string[];
 }
 
 /** The admin API's default address. */
@@ -55,9 +64,12 @@ export function readNodeConfig(file: string): NodeConfig {
 
 /** Validates a node config (the session part by `resolveConfig`); throws `INVALID_CONFIG` naming the field. */
 export function resolveNodeConfig(config: NodeConfig): ResolvedNodeConfig {
-  const { admin, http, ...session } = config;
+  const { admin, http, allowedHosts, ...session } = config;
   resolveConfig(session);
-  return { session, admin: resolveAdmin(admin), http: resolveHttp(http) };
+  if (allowedHosts !== undefined && (!Array.isArray(allowedHosts) || !allowedHosts.every((name) => typeof name === 'string' && /^[A-Za-z0-9.-]+$/.test(name)))) {
+    fail('allowedHosts', 'must be a list of host names such as ["statemesh.internal"]');
+  }
+  return { session, admin: resolveAdmin(admin), http: resolveHttp(http), allowedHosts: allowedHosts ?? [] };
 }
 
 /** Splits `host:port` (IPv6 hosts in brackets); throws `INVALID_CONFIG` naming `field`. */
@@ -71,12 +83,17 @@ export function parseHostPort(text: string, field: string): { host: string; port
 function resolveAdmin(admin: NodeConfig['admin']): ResolvedNodeConfig['admin'] {
   if (admin === false) return undefined;
   if (admin !== undefined && (typeof admin !== 'object' || admin === null)) fail('admin', 'must be an object { listen, token } or false');
-  for (const field of Object.keys(admin ?? {})) if (field !== 'listen' && field !== 'token') fail(`admin.${field}`, 'is not a known option (listen, token)');
+  const known = ['listen', 'token', 'tokenFile', 'maxValueBytes'];
+  for (const [field, value] of Object.entries(admin ?? {})) if (!known.includes(field) && value !== undefined) fail(`admin.${field}`, `is not a known option (${known.join(', ')})`);
   const listen = admin?.listen ?? DEFAULT_ADMIN_LISTEN;
   if (typeof listen !== 'string') fail('admin.listen', 'must be a host:port string');
-  const token = admin?.token;
-  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) fail('admin.token', 'must be a string of at least 8 characters');
-  return { ...parseHostPort(listen, 'admin.listen'), token };
+  if (admin?.token !== undefined && admin.tokenFile !== undefined) fail('admin.tokenFile', 'and admin.token are two tokens: give one');
+  if (admin?.tokenFile !== undefined && typeof admin.tokenFile !== 'string') fail('admin.tokenFile', 'must be the path of a file');
+  const token = admin?.tokenFile === undefined ? admin?.token : readTokenFile(admin.tokenFile);
+  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) fail(admin?.tokenFile === undefined ? 'admin.token' : 'admin.tokenFile', 'must be a token of at least 8 characters');
+  const max = admin?.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  if (!Number.isSafeInteger(max) || max < 1) fail('admin.maxValueBytes', `must be a whole number of bytes ≥ 1, not ${JSON.stringify(max)}`);
+  return { ...parseHostPort(listen, 'admin.listen'), token, maxValueBytes: max };
 }
 
 function resolveHttp(http: NodeConfig['http']): ResolvedNodeConfig['http'] {

@@ -1,4 +1,5 @@
 import type { SessionMetrics, SessionStatus } from '@statemesh/session';
+import type { StreamStats } from './node-server.js';
 
 /** Prometheus text exposition (version 0.0.4) content type. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -12,9 +13,9 @@ interface Family {
 
 /**
  * A node's status and metrics in the Prometheus text format: counters end in `_total`, every sample carries the
- * labels `node` and `cluster`, per-peer gauges add `peer`.
+ * labels `node` and `cluster`, per-peer gauges add `peer`. With `streams`, the event-stream clients too.
  */
-export function formatPrometheus(status: SessionStatus, metrics: SessionMetrics): string {
+export function formatPrometheus(status: SessionStatus, metrics: SessionMetrics, streams?: StreamStats): string {
   const counter = (name: string, help: string, value: number): Family => ({ name: `statemesh_${name}_total`, type: 'counter', help, samples: [{ value }] });
   const gauge = (name: string, help: string, value: number): Family => ({ name: `statemesh_${name}`, type: 'gauge', help, samples: [{ value }] });
   const perPeer = (name: string, help: string, value: (peer: SessionStatus['peers'][number]) => number): Family => ({
@@ -48,6 +49,13 @@ export function formatPrometheus(status: SessionStatus, metrics: SessionMetrics)
     perPeer('peer_up', 'Whether a known peer is up (1) or not (0).', (peer) => (peer.state === 'up' ? 1 : 0)),
     perPeer('peer_last_seen_seconds', 'Seconds since anything was heard from the peer.', (peer) => peer.lastSeenMs / 1000),
     perPeer('peer_lag_writes', 'Local writes the peer is not known to have.', (peer) => peer.lagSeq),
+    ...(streams === undefined
+      ? []
+      : [
+          gauge('stream_clients', 'Event-stream clients (/events, /v1/watch) connected now.', streams.open),
+          gauge('stream_queued_bytes', 'Bytes written to event-stream clients that they have not taken yet.', streams.queuedBytes),
+          counter('stream_clients_dropped', 'Event-stream clients dropped for falling more than the bound behind.', streams.dropped),
+        ]),
   ];
   const base = { node: status.nodeId, cluster: status.clusterId };
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, type Session } from '@statemesh/session';
-import { NodeServer } from './node-server.js';
+import { NodeServer, type StreamStats } from './node-server.js';
 import { resolveNodeConfig, type NodeConfig } from './node-config.js';
 
 /** Options of {@link startNode} that are not part of the node config. */
@@ -18,6 +18,8 @@ export interface RunningNode {
   readonly token: string | undefined;
   /** `http://host:port` of the health/status/metrics/dashboard endpoint, when `http` is configured. */
   readonly httpUrl: string | undefined;
+  /** The event-stream clients (`/events`, `/v1/watch`): how many, the bytes queued for them, how many dropped. */
+  streamStats(): StreamStats;
   /** Closes the HTTP servers, then the session (which flushes). Idempotent. */
   close(): Promise<void>;
 }
@@ -34,8 +36,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   try {
     server = await NodeServer.start({
       session,
-      admin: resolved.admin === undefined || token === undefined ? undefined : { host: resolved.admin.host, port: resolved.admin.port, token },
+      admin: resolved.admin === undefined || token === undefined ? undefined : { host: resolved.admin.host, port: resolved.admin.port, token, maxValueBytes: resolved.admin.maxValueBytes },
       http: resolved.http,
+      allowedHosts: resolved.allowedHosts,
     });
   } catch (error) {
     await session.close();
@@ -47,6 +50,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     adminUrl: server.adminUrl,
     token,
     httpUrl: server.httpUrl,
+    streamStats: () => server.streamStats(),
     close: () => {
       closing ??= server.close().then(() => session.close());
       return closing;

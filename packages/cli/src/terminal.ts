@@ -9,6 +9,8 @@ export interface Terminal {
   /** Ends a status line started by `progress`. */
   progressDone(): void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** True on a terminal (standard error is a TTY): where progress lines of uploads are shown. */
+  readonly interactive?: boolean | undefined;
   /** Calls `listener` on SIGINT or SIGTERM until the returned function is called. */
   onInterrupt(listener: (signal: string) => void): () => void;
 }
@@ -36,6 +38,7 @@ export function processTerminal(): Terminal {
       open = false;
     },
     env: process.env,
+    interactive: tty,
     onInterrupt: (listener) => {
       process.on('SIGINT', listener);
       process.on('SIGTERM', listener);

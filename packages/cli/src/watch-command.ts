@@ -8,7 +8,8 @@ export const watchCommand: Command = {
   summary: 'stream the changes under a prefix until interrupted (Ctrl-C)',
   usage: 'statemesh watch [prefix] [--json]',
   help: `One line per changed path: local writes and writes arriving from peers, with the version and where it came
-from. --json prints one JSON object per line. Ctrl-C ends it (exit 0); exit 5 when the node goes away.`,
+from. --json prints one JSON object per line. Ctrl-C ends it (exit 0); exit 5 when the node goes away, or drops
+the stream because this end fell more than 1 MiB of events behind.`,
   options: CONNECTION_OPTIONS,
   positionals: [0, 1],
   async run(values, [prefix], terminal) {
@@ -32,7 +33,8 @@ from. --json prints one JSON object per line. Ctrl-C ends it (exit 0); exit 5 wh
       stop();
     }
     if (interrupted) return EXIT_CODES.ok;
-    terminal.err('@statemesh/cli: the node closed the stream (did it stop?)');
+    // The node ends streams when it stops, and drops a client that falls more than 1 MiB of events behind.
+    terminal.err('@statemesh/cli: the node closed the stream (did it stop? it also drops a watch that reads too slowly: run it again)');
     return EXIT_CODES.unreachable;
   },
 };

@@ -80,7 +80,7 @@ describe('node config', () => {
   };
 
   it('defaults: admin on 127.0.0.1:7700, HTTP off', () => {
-    expect(resolveNodeConfig(base)).toEqual({ session: base, admin: { host: '127.0.0.1', port: 7700, token: undefined }, http: undefined });
+    expect(resolveNodeConfig(base)).toEqual({ session: base, admin: { host: '127.0.0.1', port: 7700, token: undefined, maxValueBytes: 2 ** 30 }, http: undefined, allowedHosts: [] });
     expect(resolveNodeConfig({ ...base, admin: false, http: { port: 8080 } })).toMatchObject({ admin: undefined, http: { host: '127.0.0.1', port: 8080 } });
     expect(resolveNodeConfig({ ...base, admin: { listen: '[::1]:0' } }).admin).toMatchObject({ host: '::1', port: 0 });
   });

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { StatemeshError } from '@statemesh/session';
+import type { OptionValues } from './command.js';
+
+const PREFIX = '@statemesh/cli: ';
+
+/**
+ * The admin token from `--token-file <file>` (or `$STATEMESH_TOKEN_FILE`), else `$STATEMESH_TOKEN`; undefined
+ * when none is given. A bare `--token <token>` is refused: on the command line every user of the machine sees
+ * it (`ps`, `/proc/<pid>/cmdline`, shell history). Throws `INVALID_ARGUMENT` (exit 2).
+ */
+export function tokenFrom(values: OptionValues, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (values['token'] !== undefined) {
+    throw new StatemeshError(
+      'INVALID_ARGUMENT',
+      `${PREFIX}--token is refused: a token on the command line is visible to every user of this machine (ps, shell history). Put it in a file readable only by you and pass --token-file <file>, or set $STATEMESH_TOKEN`,
+    );
+  }
+  const file = typeof values['token-file'] === 'string' ? values['token-file'] : nonEmpty(env['STATEMESH_TOKEN_FILE']);
+  if (file !== undefined) return readTokenFile(file);
+  return nonEmpty(env['STATEMESH_TOKEN']);
+}
+
+/** The token in `file`: its first line, without surrounding white space. */
+export function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}cannot read the token file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const token = text.split(/\r?\n/, 1)[0]!.trim();
+  if (token === '') throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}the token file ${file} is empty; write the admin token on its first line`);
+  return token;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
