@@ -9,7 +9,8 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   hlc: [], 'hash-ring': [], 'brick-manifest': [], contracts: [],
   'codec-zstd': ['contracts'], 'blob-store': ['contracts'], wire: ['contracts'], protocol: ['contracts', 'wire'],
   'transport-memory': ['contracts', 'wire', 'protocol'], 'transport-ipc': ['contracts', 'wire', 'protocol'],
-  'transport-grpc': ['contracts', 'wire', 'protocol'], shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
+  'transport-grpc': ['contracts', 'wire', 'protocol'], 'transport-websocket': ['contracts', 'wire', 'protocol'],
+  shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
   session: '*', cli: '*',
 };
 const ZERO_RUNTIME_DEPENDENCIES = ['hlc', 'hash-ring', 'brick-manifest', 'contracts'];
