@@ -1,7 +1,7 @@
-import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
+import { StatemeshError, isStatemeshError, type HelloInfo } from '@statemesh/contracts';
 import { negotiateVersion, type HelloFrame } from '@statemesh/wire';
 import type { Conversation } from './conversation.js';
-import { PACKAGE, type ProtocolVersions } from './options.js';
+import { PACKAGE, type ProtocolVersions, type ResolvedOptions } from './options.js';
 
 /** What {@link checkHello} found: the negotiated version, or why the Hello is refused. */
 export type HelloVerdict =
@@ -64,6 +64,22 @@ export function checkHello(
     );
   }
   return { version };
+}
+
+/** The Hello this node sends on every new link: the host's announcement, our versions, heartbeat interval and instance. */
+export function helloFrame(info: HelloInfo, self: { readonly nodeId: string; readonly clusterId: string; readonly instance: string; readonly options: ResolvedOptions }): HelloFrame {
+  return {
+    kind: 'hello',
+    node: self.nodeId,
+    cluster: self.clusterId,
+    minVersion: self.options.protocolVersions.min,
+    maxVersion: self.options.protocolVersions.max,
+    vector: { ...info.vector },
+    interests: [...(info.interests ?? [])],
+    capabilities: [...(info.capabilities ?? [])],
+    heartbeatIntervalMs: self.options.heartbeatIntervalMs,
+    instance: self.instance,
+  };
 }
 
 function refused(error: StatemeshError, selfDial = false): HelloVerdict {

@@ -1,6 +1,5 @@
 import {
   StatemeshError,
-  isStatemeshError,
   type FetchChunkOptions,
   type Link,
   type LinkFrame,
@@ -17,9 +16,11 @@ import { FRAME_KIND, type Frame, type HelloFrame, type UnknownFrame } from '@sta
 import { AckSchedule } from './ack-schedule.js';
 import { Backoff } from './backoff.js';
 import { ChunkRequests } from './chunk-requests.js';
+import { ClockSkew } from './clock-skew.js';
 import { Conversation, type ConversationEvents, type ConversationOrigin } from './conversation.js';
 import { mutationBodies } from './frame-splitter.js';
-import { checkHello } from './hello-check.js';
+import { checkHello, helloFrame } from './hello-check.js';
+import { LinkFaults } from './link-faults.js';
 import { DEAD_AFTER_INTERVALS, Liveness } from './liveness.js';
 import { MAX_HELLO_BYTES, PACKAGE, resolveOptions, type ProtocolTransportOptions, type ResolvedOptions } from './options.js';
 import { PeerRegistry } from './peer-registry.js';
@@ -32,8 +33,6 @@ import { emptyStats } from './stats.js';
 
 /** How long a closing link may take to flush its Goodbye before it is cut. */
 const END_GRACE_MS = 1_000;
-/** A peer's clock further off than this is reported, once per peer. */
-const CLOCK_SKEW_REPORT_MS = 1_000;
 
 /**
  * The statemesh replication protocol over any set of links: the Hello and version negotiation, dispatch,
@@ -62,13 +61,14 @@ export class ProtocolTransport implements Transport {
   readonly #stats = emptyStats();
   /** The body each received batch came in, so that relaying exactly that batch forwards the bytes as they are. */
   readonly #received = new WeakMap<readonly Mutation[], LinkFrame>();
-  readonly #skewReported = new Set<string>();
+  readonly #skew: ClockSkew;
+  readonly #faults: LinkFaults;
   #stopHeartbeats: (() => void) | undefined;
   #nextRequestId = 1;
   #closing: Promise<void> | undefined;
   readonly #events: ConversationEvents = {
     frame: (conversation, frame, raw) => this.#onFrame(conversation, frame, raw),
-    badInput: (conversation, error) => this.#onBadInput(conversation, error),
+    badInput: (conversation, error) => this.#faults.badInput(conversation, error),
     closed: (conversation, reason, error) => this.#onClosed(conversation, reason, error),
   };
 
@@ -89,6 +89,8 @@ export class ProtocolTransport implements Transport {
     this.#chunks = new ChunkRequests({ source: PACKAGE, timers, peers, nextRequestId, send, closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')) });
     this.#snapshots = new SnapshotStreams({ source: PACKAGE, timers, peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
     this.#server = new RequestServer({ options: this.#options, host: () => this.#host!, running: () => this.#state === 'running', report: (error) => this.#report(error) });
+    this.#faults = new LinkFaults(this.#stats, (error) => this.#report(error), this.#options.highWaterMarkBytes);
+    this.#skew = new ClockSkew(timers, (error) => this.#report(error));
     this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values());
   }
 
@@ -141,7 +143,7 @@ export class ProtocolTransport implements Transport {
         for (const body of bodies) conversation.sendRaw(FRAME_KIND.mutations, conversation.version, body);
       }
       if (conversation.bufferedBytes > this.#options.highWaterMarkBytes) {
-        this.#dropSlowPeer(conversation);
+        this.#faults.dropSlowPeer(conversation);
         continue;
       }
       count++;
@@ -240,19 +242,7 @@ export class ProtocolTransport implements Transport {
     link.maxFrameBytes = Math.min(MAX_HELLO_BYTES, this.#options.maxFrameBytes);
     let hello: HelloFrame;
     try {
-      const info = this.#host!.hello();
-      hello = {
-        kind: 'hello',
-        node: this.nodeId,
-        cluster: this.clusterId,
-        minVersion: this.#options.protocolVersions.min,
-        maxVersion: this.#options.protocolVersions.max,
-        vector: { ...info.vector },
-        interests: [...(info.interests ?? [])],
-        capabilities: [...(info.capabilities ?? [])],
-        heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
-        instance: this.#instance,
-      };
+      hello = helloFrame(this.#host!.hello(), { nodeId: this.nodeId, clusterId: this.clusterId, instance: this.#instance, options: this.#options });
     } catch (error) {
       this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's hello() threw; closed the link to ${link.remoteAddress}: ${String(error)}`, { cause: error }));
       conversation.open();
@@ -279,21 +269,21 @@ export class ProtocolTransport implements Transport {
     if (conversation.state === 'handshake') {
       if (frame.kind === 'hello') this.#onHello(conversation, frame);
       else if (frame.kind === 'goodbye') conversation.peerGoodbye = frame.reason;
-      else this.#protocolError(conversation, `sent a ${frame.kind} frame before its Hello`);
+      else this.#faults.protocolError(conversation, `sent a ${frame.kind} frame before its Hello`);
       return;
     }
     if (conversation.isClosed) return;
     if (raw.version !== conversation.version) {
-      this.#protocolError(conversation, `sent a ${frame.kind} frame at protocol version ${raw.version}, not the negotiated ${conversation.version}`);
+      this.#faults.protocolError(conversation, `sent a ${frame.kind} frame at protocol version ${raw.version}, not the negotiated ${conversation.version}`);
       return;
     }
     switch (frame.kind) {
       case 'mutations':
-        if (frame.compressed !== undefined) this.#protocolError(conversation, 'sent a compressed batch, which this version never negotiates');
+        if (frame.compressed !== undefined) this.#faults.protocolError(conversation, 'sent a compressed batch, which this version never negotiates');
         else this.#deliver(frame.mutations, conversation.peer!, raw);
         return;
       case 'heartbeat':
-        this.#onHeartbeat(conversation, frame.sentAtMs);
+        this.#skew.observe(conversation, frame.sentAtMs);
         return;
       case 'ack':
         conversation.acknowledged = frame.vector;
@@ -314,7 +304,7 @@ export class ProtocolTransport implements Transport {
         conversation.peerGoodbye = frame.reason;
         return;
       case 'hello':
-        this.#protocolError(conversation, 'sent a second Hello');
+        this.#faults.protocolError(conversation, 'sent a second Hello');
         return;
     }
   }
@@ -345,21 +335,6 @@ export class ProtocolTransport implements Transport {
     const admission = this.#registry.admit(conversation);
     if (admission.kind === 'duplicate') conversation.end('duplicate link: keeping the other one', END_GRACE_MS);
     else if (admission.kind === 'active') for (const old of admission.ended) old.end('replaced by a newer link', END_GRACE_MS);
-  }
-
-  #onHeartbeat(conversation: Conversation, sentAtMs: number): void {
-    const wall = this.#options.timers.wallNow?.() ?? Date.now();
-    const skew = Math.round(sentAtMs - wall);
-    conversation.clockSkewMs = skew;
-    const peer = conversation.peer!;
-    if (Math.abs(skew) > CLOCK_SKEW_REPORT_MS && !this.#skewReported.has(peer)) {
-      this.#skewReported.add(peer);
-      this.#report(
-        new StatemeshError('CLOCK_DRIFT', `${PACKAGE}: the clock of peer ${peer} is ${skew} ms off ours (reported once); synchronise the clocks (NTP): writes past the drift bound are refused`, {
-          details: { peer, skewMs: skew },
-        }),
-      );
-    }
   }
 
   #deliver(mutations: readonly Mutation[], from: string, raw: LinkFrame): void {
@@ -394,44 +369,10 @@ export class ProtocolTransport implements Transport {
     this.#acks.now();
   }
 
-  #dropSlowPeer(conversation: Conversation): void {
-    this.#stats.slowPeerDisconnects++;
-    const queued = conversation.bufferedBytes;
-    const { highWaterMarkBytes } = this.#options;
-    this.#report(
-      new StatemeshError(
-        'BACKPRESSURE',
-        `${PACKAGE}: peer ${conversation.peer ?? conversation.address} did not keep up (${queued} bytes queued, high-water mark ${highWaterMarkBytes}); disconnected it, it catches up when it reconnects`,
-        { details: { peer: conversation.peer, queued, highWaterMarkBytes } },
-      ),
-    );
-    conversation.destroy('disconnected for not keeping up (send backlog past its high-water mark)');
-  }
-
-  #protocolError(conversation: Conversation, what: string): void {
-    this.#stats.badFrames++;
-    this.#report(new StatemeshError('MALFORMED_FRAME', `${PACKAGE}: ${conversation.peer ?? conversation.address} ${what}; closed the link`));
-    conversation.destroy(`protocol error: ${what}`);
-  }
-
-  #onBadInput(conversation: Conversation, error: unknown): void {
-    this.#stats.badFrames++;
-    const message = error instanceof Error ? error.message : String(error);
-    this.#report(
-      new StatemeshError(isStatemeshError(error) ? error.code : 'MALFORMED_FRAME', `${PACKAGE}: bad input from ${conversation.peer ?? conversation.address}, link closed: ${message}`, {
-        cause: error,
-      }),
-    );
-    conversation.destroy(`bad frame: ${message}`);
-  }
-
   #onClosed(conversation: Conversation, reason: string, error: StatemeshError | undefined): void {
     this.#conversations.delete(conversation);
     if (conversation.peer === undefined) this.#leaveHandshake(conversation);
-    if (error !== undefined) {
-      this.#stats.badFrames++;
-      this.#report(new StatemeshError(error.code, `${PACKAGE}: link to ${conversation.peer ?? conversation.address} closed on bad input: ${error.message}`, { cause: error }));
-    }
+    if (error !== undefined) this.#faults.linkRefused(conversation, error);
     this.#failRequests(conversation, peerUnavailable(PACKAGE, conversation.peer ?? conversation.address, reason));
     const peer = conversation.peer;
     const wentDown = this.#registry.remove(conversation, conversation.peerGoodbye === undefined ? reason : `the peer said goodbye: ${conversation.peerGoodbye}`);

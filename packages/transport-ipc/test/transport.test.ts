@@ -6,6 +6,7 @@ import { isStatemeshError, type Entry } from '@statemesh/contracts';
 import { TestIpcTransport as IpcTransport } from './fixtures/test-transport.ts';
 import { TestNodes } from './fixtures/nodes.ts';
 import { mutation } from './fixtures/simple-host.ts';
+import { encodeFrameBody } from '@statemesh/wire';
 
 let nodes: TestNodes;
 beforeEach(() => {
@@ -169,6 +170,29 @@ describe('IpcTransport connections', () => {
     await raw.whenClosed();
     expect(a.host.mutations().map((m) => m.seq)).toEqual([1]);
     expect(a.transport.stats().badFrames).toBe(1);
+  });
+
+  it('relays a received batch as the bytes it came in, without re-encoding it', async () => {
+    const b = await nodes.start('b');
+    // b's host republishes every batch it receives to its other peers, as the session does.
+    const record = b.host.onMutations.bind(b.host);
+    b.host.onMutations = (batch, from) => {
+      record(batch, from);
+      b.transport.publish(batch, { except: from });
+    };
+    const y = await nodes.raw(b.transport.address()!);
+    const seen: Buffer[] = [];
+    y.socket.on('data', (chunk: Buffer) => seen.push(chunk));
+    y.hello('y');
+    const z = await nodes.raw(b.transport.address()!);
+    z.hello('z');
+    await b.host.until(() => b.host.upPeers().includes('y') && b.host.upPeers().includes('z'));
+    // A body with a field this version does not know (field 15 = 1): decoding drops it, so only the received
+    // bytes, forwarded as they are, still carry it.
+    const body = Buffer.concat([encodeFrameBody({ kind: 'mutations', mutations: [mutation('z', 1)] }), Buffer.from([15 << 3, 1])]);
+    z.sendKind(2, body);
+    expect((await y.next('mutations'))?.mutations.map((m) => m.seq)).toEqual([1]);
+    expect(Buffer.concat(seen).includes(body)).toBe(true);
   });
 
   it('closes a connection that sends no Hello in time', async () => {
