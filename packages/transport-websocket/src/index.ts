@@ -1,5 +1,5 @@
 export { websocketListener } from './websocket-listener.js';
-export type { WebsocketListener, WebsocketListenerOptions, WebsocketListenerStats } from './websocket-listener.js';
+export type { ListenerTlsOptions, WebsocketListener, WebsocketListenerOptions, WebsocketListenerStats } from './websocket-listener.js';
 export { websocketDialer } from './node-dialer.js';
 export type { DialerTlsOptions, NodeWebsocketDialerOptions } from './node-dialer.js';
 export type { WebsocketDialerOptions } from './websocket-dialer.js';

@@ -13,6 +13,8 @@ export interface WebSocketLinkOptions {
   readonly dialed: boolean;
   readonly remoteAddress: string;
   readonly highWaterMarkBytes?: number | undefined;
+  /** Node ids proven by the other side's verified certificate (mutual TLS). */
+  readonly authenticatedIds?: readonly string[] | undefined;
   /** `ws`'s extras (Node); absent for a standard WebSocket. */
   readonly node?: NodeSocketHooks | undefined;
 }
@@ -25,6 +27,7 @@ export interface WebSocketLinkOptions {
 export class WebSocketLink implements Link {
   readonly remoteAddress: string;
   readonly dialed: boolean;
+  readonly authenticatedIds: readonly string[] | undefined;
   readonly #socket: WebSocketLike;
   readonly #node: NodeSocketHooks | undefined;
   readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
@@ -44,6 +47,7 @@ export class WebSocketLink implements Link {
     this.#node = options.node;
     this.dialed = options.dialed;
     this.remoteAddress = options.remoteAddress;
+    this.authenticatedIds = options.authenticatedIds;
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_LINK_HIGH_WATER_MARK_BYTES;
     this.maxFrameBytes = 64 * 1024;
     socket.binaryType = options.node === undefined ? 'arraybuffer' : 'nodebuffer';

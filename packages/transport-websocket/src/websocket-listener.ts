@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
@@ -21,7 +22,7 @@ export interface WebsocketListenerOptions {
   /** The URL path WebSocket upgrades are taken at (default `/statemesh`). */
   readonly path?: string | undefined;
   /** TLS material for a standalone `wss` listener, PEM-encoded. */
-  readonly tls?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array; readonly ca?: string | Uint8Array | undefined } | undefined;
+  readonly tls?: ListenerTlsOptions | undefined;
   /** The token every client must send in its first message. */
   readonly token?: string | undefined;
   /** Browser origins allowed (`https://viewer.example`); a request with another Origin is refused with 403. */
@@ -34,6 +35,16 @@ export interface WebsocketListenerOptions {
   readonly authTimeoutMs?: number | undefined;
   /** Bytes queued on a WebSocket past which `send` returns false (default 1 MiB). */
   readonly highWaterMarkBytes?: number | undefined;
+}
+
+/** TLS material of a standalone `wss` listener, PEM-encoded. */
+export interface ListenerTlsOptions {
+  readonly cert: string | Uint8Array;
+  readonly key: string | Uint8Array;
+  /** CA certificates that sign clients' certificates (with `requireClientAuth`). */
+  readonly ca?: string | Uint8Array | undefined;
+  /** Mutual TLS: refuse clients without a certificate signed by `ca`; a client's Hello must then name a node id of its certificate. */
+  readonly requireClientAuth?: boolean | undefined;
 }
 
 /** What a {@link WebsocketListener} refused and accepted. */
@@ -109,7 +120,13 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       settle(true, 0, '');
       stats.accepted++;
       const remote = `${secure ? 'wss' : 'ws'}://${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
-      const link = new WebSocketLink(ws as unknown as WebSocketLike, { dialed: false, remoteAddress: remote, highWaterMarkBytes: options.highWaterMarkBytes, node: wsHooks(ws) });
+      const link = new WebSocketLink(ws as unknown as WebSocketLike, {
+        dialed: false,
+        remoteAddress: remote,
+        highWaterMarkBytes: options.highWaterMarkBytes,
+        node: wsHooks(ws),
+        authenticatedIds: options.tls?.requireClientAuth === true ? certificateNames(request.socket) : undefined,
+      });
       ws.send(READY_MESSAGE);
       accept!(link);
     });
@@ -154,7 +171,9 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
         attached.on('upgrade', onUpgrade);
         return;
       }
-      const s = options.tls === undefined ? createHttpServer() : createHttpsServer({ cert: pem(options.tls.cert), key: pem(options.tls.key), ca: pem(options.tls.ca) });
+      const tls = options.tls;
+      const mutual = tls?.requireClientAuth === true;
+      const s = tls === undefined ? createHttpServer() : createHttpsServer({ cert: pem(tls.cert), key: pem(tls.key), ca: pem(tls.ca), requestCert: mutual, rejectUnauthorized: mutual });
       s.on('request', (_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('statemesh: WebSocket only\n'));
       s.on('upgrade', onUpgrade);
       s.on('clientError', (_error, socket) => socket.destroy());
@@ -195,6 +214,15 @@ function digest(token: string): Buffer {
 
 function pem(value: string | Uint8Array | undefined): string | Buffer | undefined {
   return value instanceof Uint8Array ? Buffer.from(value) : value;
+}
+
+/** The names a verified client certificate proves: its subject's CN and its DNS subject alternative names. */
+function certificateNames(socket: IncomingMessage['socket']): string[] {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return [];
+  const certificate = socket.getPeerCertificate();
+  const names = (certificate.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4));
+  const cn = certificate.subject?.CN;
+  return [...new Set([...(typeof cn === 'string' ? [cn] : []), ...names])];
 }
 
 function isLoopback(host: string): boolean {
