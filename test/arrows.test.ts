@@ -11,6 +11,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   'transport-memory': ['contracts', 'wire', 'protocol'], 'transport-ipc': ['contracts', 'wire', 'protocol'],
   'transport-grpc': ['contracts', 'wire', 'protocol'], 'store-fs': ['contracts', 'wire'], shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
   volume: ['contracts', 'brick-manifest', 'blob-store'],
+  'transport-websocket': ['contracts', 'wire', 'protocol'],
   session: '*', cli: '*',
 };
 const ZERO_RUNTIME_DEPENDENCIES = ['hlc', 'hash-ring', 'brick-manifest', 'contracts'];

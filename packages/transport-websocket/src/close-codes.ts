@@ -1,0 +1,34 @@
+/**
+ * The WebSocket close codes this binding sends (PROTOCOL.md, "Close codes"). 1000-1015 are the standard ones;
+ * 4400-4429 are ours, numbered after the HTTP status they resemble, so a person reading a log can guess them.
+ */
+export const CLOSE_CODE = {
+  /** Normal close: the link was ended or destroyed by its owner. */
+  normal: 1000,
+  /** The listener is closing. */
+  goingAway: 1001,
+  /** A message over the receiver's limit (sent by `ws` itself, from the frame header, before the body is read). */
+  messageTooBig: 1009,
+  /** The first message was not an auth message. */
+  badFirstMessage: 4400,
+  /** The token in the auth message is missing or wrong. */
+  unauthorized: 4401,
+  /** No auth message within the listener's `authTimeoutMs`. */
+  authTimeout: 4408,
+  /** A frame announces a body over `maxFrameBytes` (a receiver that cannot refuse it earlier). */
+  frameTooLarge: 4413,
+  /** A message after the auth message that is not exactly one statemesh frame (text, bad magic, truncated). */
+  badFrame: 4422,
+  /** Too many connections waiting to authenticate: try again later. */
+  busy: 4429,
+} as const;
+
+/** Bytes a close reason may have (RFC 6455: 125 bytes of payload, 2 of them the code). */
+const MAX_REASON_BYTES = 123;
+
+/** `reason` cut to what a close frame can carry, at a character boundary. */
+export function closeReason(reason: string): string {
+  let out = reason;
+  while (new TextEncoder().encode(out).byteLength > MAX_REASON_BYTES) out = out.slice(0, -1);
+  return out;
+}

@@ -1,0 +1,12 @@
+export { websocketListener } from './websocket-listener.js';
+export type { ListenerTlsOptions, WebsocketListener, WebsocketListenerOptions, WebsocketListenerStats } from './websocket-listener.js';
+export { websocketDialer } from './node-dialer.js';
+export type { DialerTlsOptions, NodeWebsocketDialerOptions } from './node-dialer.js';
+export type { WebsocketDialerOptions } from './websocket-dialer.js';
+export { websocketTransport } from './websocket-transport.js';
+export type { WebsocketTransportOptions } from './websocket-transport.js';
+export { WebSocketLink, DEFAULT_LINK_HIGH_WATER_MARK_BYTES } from './websocket-link.js';
+export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+export { CLOSE_CODE } from './close-codes.js';
+export { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage, encodeAuthMessage } from './auth-message.js';
+export type { AuthMessage } from './auth-message.js';

@@ -1,0 +1,211 @@
+import { StatemeshError, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { IPC_HEADER_BYTES, IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
+import { CLOSE_CODE, closeReason } from './close-codes.js';
+import { OPEN, type CloseEventLike, type MessageEventLike, type NodeSocketHooks, type WebSocketLike } from './websocket-like.js';
+
+/** Default bytes queued on a WebSocket past which `send` returns false. */
+export const DEFAULT_LINK_HIGH_WATER_MARK_BYTES = 1024 * 1024;
+/** How often `bufferedAmount` is polled for `drain` where the socket cannot say when a message has left. */
+const DRAIN_POLL_MS = 10;
+
+/** Options of a {@link WebSocketLink}. */
+export interface WebSocketLinkOptions {
+  readonly dialed: boolean;
+  readonly remoteAddress: string;
+  readonly highWaterMarkBytes?: number | undefined;
+  /** Node ids proven by the other side's verified certificate (mutual TLS). */
+  readonly authenticatedIds?: readonly string[] | undefined;
+  /** `ws`'s extras (Node); absent for a standard WebSocket. */
+  readonly node?: NodeSocketHooks | undefined;
+}
+
+/**
+ * One open, authenticated WebSocket as a {@link Link}: one binary message per frame, the 12-byte IPC header of
+ * `@statemesh/wire` then the body; a message that is not exactly one frame, or a text message, closes the link.
+ * Back-pressure from `bufferedAmount`.
+ */
+export class WebSocketLink implements Link {
+  readonly remoteAddress: string;
+  readonly dialed: boolean;
+  readonly authenticatedIds: readonly string[] | undefined;
+  readonly #socket: WebSocketLike;
+  readonly #node: NodeSocketHooks | undefined;
+  readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
+  readonly #highWaterMarkBytes: number;
+  #events: LinkEvents | undefined;
+  #early: LinkFrame[] = [];
+  #reason: string | undefined;
+  #error: StatemeshError | undefined;
+  #closed = false;
+  #refused = false;
+  #blocked = false;
+  #poll: ReturnType<typeof setInterval> | undefined;
+  #endTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(socket: WebSocketLike, options: WebSocketLinkOptions) {
+    this.#socket = socket;
+    this.#node = options.node;
+    this.dialed = options.dialed;
+    this.remoteAddress = options.remoteAddress;
+    this.authenticatedIds = options.authenticatedIds;
+    this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_LINK_HIGH_WATER_MARK_BYTES;
+    this.maxFrameBytes = 64 * 1024;
+    socket.binaryType = options.node === undefined ? 'arraybuffer' : 'nodebuffer';
+    socket.addEventListener('message', (event: MessageEventLike) => this.#receive(event.data));
+    socket.addEventListener('error', (event: { error?: { code?: string; message?: string } }) => this.#failed(event.error));
+    socket.addEventListener('close', (event: CloseEventLike) => {
+      this.#reason ??= `the other side closed the WebSocket (code ${event.code}${String(event.reason) === '' ? '' : `: ${String(event.reason)}`})`;
+      this.#finish();
+    });
+  }
+
+  get maxFrameBytes(): number {
+    return this.#reader.maxFrameBytes;
+  }
+
+  set maxFrameBytes(bytes: number) {
+    this.#reader.maxFrameBytes = bytes;
+    // `ws` then refuses a longer message from its frame header, before buffering it (close code 1009).
+    this.#node?.setMaxPayload(Math.min(bytes + IPC_HEADER_BYTES, 0x7fffffff));
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  open(events: LinkEvents): void {
+    if (this.#events !== undefined) return;
+    this.#events = events;
+    const early = this.#early;
+    this.#early = [];
+    for (const frame of early) {
+      if (this.#refused) break;
+      events.frame(frame);
+    }
+    if (this.#closed) events.closed(this.#reason ?? 'the WebSocket closed', this.#error);
+  }
+
+  send(frame: LinkFrame): boolean {
+    if (this.#closed || this.#reason !== undefined || this.#socket.readyState !== OPEN) return false;
+    const message = new Uint8Array(IPC_HEADER_BYTES + frame.body.byteLength);
+    message.set(encodeIpcHeader(frame.kind, frame.version, frame.body.byteLength), 0);
+    message.set(frame.body, IPC_HEADER_BYTES);
+    if (this.#node === undefined) this.#socket.send(message);
+    else this.#node.send(message, () => this.#checkDrain());
+    if (this.#socket.bufferedAmount < this.#highWaterMarkBytes) return true;
+    if (!this.#blocked) {
+      this.#blocked = true;
+      // A standard WebSocket never says when a message has left: look at bufferedAmount until it has fallen.
+      if (this.#node === undefined) this.#poll = unref(setInterval(() => this.#checkDrain(), DRAIN_POLL_MS));
+    }
+    return false;
+  }
+
+  end(reason: string, graceMs = 1_000): void {
+    if (this.#closed || this.#endTimer !== undefined) return;
+    this.#reason ??= reason;
+    // A close frame follows what is queued; the other side answers it and the socket closes.
+    this.#close(CLOSE_CODE.normal, reason);
+    this.#endTimer = unref(setTimeout(() => this.#hardClose(), graceMs));
+  }
+
+  destroy(reason: string): void {
+    if (this.#closed) return;
+    this.#reason ??= reason;
+    this.#hardClose();
+  }
+
+  #receive(data: unknown): void {
+    if (this.#closed || this.#refused) return;
+    if (typeof data === 'string') {
+      this.#refuse(CLOSE_CODE.badFrame, badFrame('a text message came after the auth message; frames are binary messages'));
+      return;
+    }
+    const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
+    if (bytes === undefined) {
+      this.#refuse(CLOSE_CODE.badFrame, badFrame('a message is neither text nor binary'));
+      return;
+    }
+    let frame: LinkFrame;
+    try {
+      const frames = this.#reader.push(bytes);
+      if (frames.length !== 1 || this.#reader.bufferedBytes !== 0) throw badFrame(`a message of ${bytes.byteLength} bytes is not exactly one frame (header and body)`);
+      frame = frames[0]!;
+    } catch (error) {
+      const failure = error as StatemeshError;
+      this.#refuse(failure.code === 'FRAME_TOO_LARGE' ? CLOSE_CODE.frameTooLarge : CLOSE_CODE.badFrame, failure);
+      return;
+    }
+    if (this.#events === undefined) this.#early.push(frame);
+    else this.#events.frame(frame);
+  }
+
+  #failed(cause: { code?: string; message?: string } | undefined): void {
+    if (this.#closed) return;
+    if (cause?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.#error ??= new StatemeshError(
+        'FRAME_TOO_LARGE',
+        `@statemesh/transport-websocket: the other side sent a message over the limit of ${this.maxFrameBytes + IPC_HEADER_BYTES} bytes; raise maxFrameBytes if such frames are legitimate`,
+        { cause, details: { max: this.maxFrameBytes } },
+      );
+    } else if (cause?.code?.startsWith('WS_ERR_') === true) {
+      this.#error ??= badFrame(`the WebSocket framing is broken (${cause.message ?? cause.code})`);
+    }
+    this.#reason ??= `WebSocket error${cause?.message === undefined ? '' : `: ${cause.message}`}`;
+  }
+
+  #refuse(code: number, error: StatemeshError): void {
+    this.#refused = true;
+    this.#error ??= error;
+    this.#reason ??= `bad input: ${error.message}`;
+    this.#close(code, error.message);
+    this.#endTimer ??= unref(setTimeout(() => this.#hardClose(), 1_000));
+  }
+
+  #checkDrain(): void {
+    if (!this.#blocked || this.#closed || this.#socket.bufferedAmount >= this.#highWaterMarkBytes) return;
+    this.#blocked = false;
+    clearInterval(this.#poll);
+    this.#events?.drain();
+  }
+
+  #close(code: number, reason: string): void {
+    try {
+      this.#socket.close(code, closeReason(reason));
+    } catch {
+      this.#hardClose();
+    }
+  }
+
+  #hardClose(): void {
+    if (this.#node !== undefined) {
+      this.#node.terminate();
+      return;
+    }
+    // A standard WebSocket has no hard close: report the link closed now, whatever the socket does after.
+    try {
+      this.#socket.close(CLOSE_CODE.normal);
+    } catch {
+      // Already closing.
+    }
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#endTimer);
+    clearInterval(this.#poll);
+    if (this.#events !== undefined) this.#events.closed(this.#reason ?? 'the WebSocket closed', this.#error);
+  }
+}
+
+function badFrame(why: string): StatemeshError {
+  return new StatemeshError('MALFORMED_FRAME', `@statemesh/transport-websocket: ${why}; close the connection (see PROTOCOL.md)`);
+}
+
+/** Timers of this package never keep a Node process alive; browsers have no `unref`. */
+export function unref<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}

@@ -1,0 +1,230 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
+import { CLOSE_CODE, closeReason } from './close-codes.js';
+import { WebSocketLink, unref } from './websocket-link.js';
+import type { WebSocketLike } from './websocket-like.js';
+import { wsHooks } from './ws-hooks.js';
+
+/** Options of {@link websocketListener}. */
+export interface WebsocketListenerOptions {
+  /** Interface to listen on when standalone (default 127.0.0.1). Anything but loopback needs TLS and a token, or `insecure`. */
+  readonly host?: string | undefined;
+  /** Port when standalone (default 0: any free port). */
+  readonly port?: number | undefined;
+  /** An existing `http`/`https` server to attach to instead (it is not closed by `close()`). */
+  readonly server?: HttpServer | HttpsServer | undefined;
+  /** The URL path WebSocket upgrades are taken at (default `/statemesh`). */
+  readonly path?: string | undefined;
+  /** TLS material for a standalone `wss` listener, PEM-encoded. */
+  readonly tls?: ListenerTlsOptions | undefined;
+  /** The token every client must send in its first message. */
+  readonly token?: string | undefined;
+  /** Browser origins allowed (`https://viewer.example`); a request with another Origin is refused with 403. */
+  readonly allowedOrigins?: readonly string[] | undefined;
+  /** Allow a non-loopback listener without TLS and a token (DESIGN section 7). */
+  readonly insecure?: boolean | undefined;
+  /** Connections waiting for their auth message, at most (default 64); more are closed with 4429. */
+  readonly maxPendingAuth?: number | undefined;
+  /** Time a connection has to send its auth message (default 5 000 ms); then it is closed with 4408. */
+  readonly authTimeoutMs?: number | undefined;
+  /** Bytes queued on a WebSocket past which `send` returns false (default 1 MiB). */
+  readonly highWaterMarkBytes?: number | undefined;
+}
+
+/** TLS material of a standalone `wss` listener, PEM-encoded. */
+export interface ListenerTlsOptions {
+  readonly cert: string | Uint8Array;
+  readonly key: string | Uint8Array;
+  /** CA certificates that sign clients' certificates (with `requireClientAuth`). */
+  readonly ca?: string | Uint8Array | undefined;
+  /** Mutual TLS: refuse clients without a certificate signed by `ca`; a client's Hello must then name a node id of its certificate. */
+  readonly requireClientAuth?: boolean | undefined;
+}
+
+/** What a {@link WebsocketListener} refused and accepted. */
+export interface WebsocketListenerStats {
+  accepted: number;
+  refusedOrigin: number;
+  refusedToken: number;
+  refusedFirstMessage: number;
+  refusedBusy: number;
+  authTimeouts: number;
+  /** Connections waiting for their auth message now. */
+  pendingAuth: number;
+}
+
+/** A {@link Listener} of WebSocket links, with its refusal counts. */
+export interface WebsocketListener extends Listener {
+  stats(): WebsocketListenerStats;
+}
+
+const PACKAGE = '@statemesh/transport-websocket';
+
+/** Accepts WebSocket links: standalone on `host:port` (loopback by default) or at `path` of an existing server. */
+export function websocketListener(options: WebsocketListenerOptions = {}): WebsocketListener {
+  const path = options.path ?? '/statemesh';
+  const host = options.host ?? '127.0.0.1';
+  const secure = options.server !== undefined ? options.server instanceof HttpsServer : options.tls !== undefined;
+  const expected = options.token === undefined ? undefined : digest(options.token);
+  const maxPending = options.maxPendingAuth ?? 64;
+  const authTimeoutMs = options.authTimeoutMs ?? 5_000;
+  const stats: WebsocketListenerStats = { accepted: 0, refusedOrigin: 0, refusedToken: 0, refusedFirstMessage: 0, refusedBusy: 0, authTimeouts: 0, pendingAuth: 0 };
+  const pending = new Set<WebSocket>();
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_AUTH_MESSAGE_BYTES, clientTracking: false });
+  let server: HttpServer | HttpsServer | undefined;
+  let port = options.port ?? 0;
+  let accept: ((link: Link) => void) | undefined;
+  let closed = false;
+
+  const refuse = (ws: WebSocket, code: number, reason: string): void => {
+    ws.close(code, closeReason(reason));
+    unref(setTimeout(() => ws.terminate(), 1_000)); // a client that never answers the close frame
+  };
+  const admit = (ws: WebSocket, request: IncomingMessage): void => {
+    ws.on('error', () => undefined); // a broken socket closes; its link reports the close
+    if (pending.size >= maxPending) {
+      stats.refusedBusy++;
+      refuse(ws, CLOSE_CODE.busy, `${PACKAGE}: too many connections waiting to authenticate; try again later`);
+      return;
+    }
+    pending.add(ws);
+    stats.pendingAuth = pending.size;
+    const timer = unref(setTimeout(() => settle(false, CLOSE_CODE.authTimeout, `${PACKAGE}: no auth message within ${authTimeoutMs} ms`), authTimeoutMs));
+    const settle = (ok: boolean, code: number, reason: string): void => {
+      clearTimeout(timer);
+      pending.delete(ws);
+      stats.pendingAuth = pending.size;
+      if (code === CLOSE_CODE.authTimeout) stats.authTimeouts++;
+      if (!ok) refuse(ws, code, reason);
+    };
+    ws.once('close', () => settle(true, 0, ''));
+    ws.once('message', (data, isBinary) => {
+      if (closed) return settle(false, CLOSE_CODE.goingAway, `${PACKAGE}: the listener is closing`);
+      let token: string | undefined;
+      try {
+        token = decodeAuthMessage(isBinary || !Buffer.isBuffer(data) ? data : data.toString('utf8')).token;
+      } catch (error) {
+        stats.refusedFirstMessage++;
+        return settle(false, CLOSE_CODE.badFirstMessage, (error as Error).message);
+      }
+      if (expected !== undefined && (token === undefined || !timingSafeEqual(digest(token), expected))) {
+        stats.refusedToken++;
+        return settle(false, CLOSE_CODE.unauthorized, `${PACKAGE}: wrong or missing token; set the token this node expects`);
+      }
+      settle(true, 0, '');
+      stats.accepted++;
+      const remote = `${secure ? 'wss' : 'ws'}://${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
+      const link = new WebSocketLink(ws as unknown as WebSocketLike, {
+        dialed: false,
+        remoteAddress: remote,
+        highWaterMarkBytes: options.highWaterMarkBytes,
+        node: wsHooks(ws),
+        authenticatedIds: options.tls?.requireClientAuth === true ? certificateNames(request.socket) : undefined,
+      });
+      ws.send(READY_MESSAGE);
+      accept!(link);
+    });
+  };
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => undefined);
+    if (new URL(request.url ?? '/', 'http://x').pathname !== path) {
+      // Another upgrade handler of an attached server may own that path.
+      if (options.server === undefined || options.server.listenerCount('upgrade') <= 1) reject(socket, 404, 'Not Found');
+      return;
+    }
+    if (closed) return reject(socket, 503, 'Service Unavailable');
+    const origin = request.headers.origin;
+    if (options.allowedOrigins !== undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
+      stats.refusedOrigin++;
+      return reject(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => admit(ws, request));
+  };
+
+  return {
+    get address() {
+      const shown = host.includes(':') ? `[${host}]` : host;
+      return `${secure ? 'wss' : 'ws'}://${shown}:${port}${path}`;
+    },
+    stats: () => ({ ...stats }),
+    async start(onLink: (link: Link) => void): Promise<void> {
+      accept = onLink;
+      const attached = options.server;
+      const bound = attached?.address();
+      const where = attached === undefined ? host : typeof bound === 'object' && bound !== null ? bound.address : undefined;
+      if (options.insecure !== true && !(where !== undefined && isLoopback(where)) && !(secure && options.token !== undefined)) {
+        throw new StatemeshError(
+          'INVALID_CONFIG',
+          `${PACKAGE}: a listener on ${where ?? 'a server not yet listening'} is reachable from other machines: give it TLS and a token, bind it to 127.0.0.1, or pass insecure: true`,
+          { details: { host: where } },
+        );
+      }
+      if (attached !== undefined) {
+        server = attached;
+        if (typeof bound === 'object' && bound !== null) port = bound.port;
+        attached.on('upgrade', onUpgrade);
+        return;
+      }
+      const tls = options.tls;
+      const mutual = tls?.requireClientAuth === true;
+      const s = tls === undefined ? createHttpServer() : createHttpsServer({ cert: pem(tls.cert), key: pem(tls.key), ca: pem(tls.ca), requestCert: mutual, rejectUnauthorized: mutual });
+      s.on('request', (_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('statemesh: WebSocket only\n'));
+      s.on('upgrade', onUpgrade);
+      s.on('clientError', (_error, socket) => socket.destroy());
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', (error: NodeJS.ErrnoException) =>
+          reject(new StatemeshError('IO_ERROR', `${PACKAGE}: cannot listen on ${host}:${port} (${error.code ?? error.message}); choose another port`, { cause: error })),
+        );
+        s.listen({ host, port }, resolve);
+      });
+      const info = s.address();
+      if (typeof info === 'object' && info !== null) port = info.port;
+      server = s;
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const ws of pending) ws.terminate();
+      pending.clear();
+      const s = server;
+      server = undefined;
+      if (s === undefined) return;
+      s.off('upgrade', onUpgrade);
+      // Accepted links are their owner's to close; a standalone server stops accepting at once.
+      if (s !== options.server) s.close();
+      await Promise.resolve();
+    },
+  };
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  unref(setTimeout(() => socket.destroy(), 1_000));
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+function pem(value: string | Uint8Array | undefined): string | Buffer | undefined {
+  return value instanceof Uint8Array ? Buffer.from(value) : value;
+}
+
+/** The names a verified client certificate proves: its subject's CN and its DNS subject alternative names. */
+function certificateNames(socket: IncomingMessage['socket']): string[] {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return [];
+  const certificate = socket.getPeerCertificate();
+  const names = (certificate.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4));
+  const cn = certificate.subject?.CN;
+  return [...new Set([...(typeof cn === 'string' ? [cn] : []), ...names])];
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '::ffff:127.0.0.1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

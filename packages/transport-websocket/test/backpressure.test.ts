@@ -1,0 +1,47 @@
+// Back-pressure on the Node side: a client that stops reading fills the listener link's queue up to its
+// high-water mark, `send` says so, and `drain` follows once the client reads again.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Link } from '@statemesh/contracts';
+import { waitFor } from '@statemesh/contracts/testing';
+import { encodeAuthMessage, websocketListener } from '@statemesh/transport-websocket';
+import { RawWebSocket } from './fixtures/raw-websocket.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('a client that never reads', () => {
+  it('gets back-pressure at the high-water mark (send returns false, the queue stops growing), then drain', async () => {
+    const highWaterMarkBytes = 512 * 1024;
+    const listener = websocketListener({ token: 't', highWaterMarkBytes });
+    const links: Link[] = [];
+    await listener.start((link) => links.push(link));
+    cleanups.push(async () => {
+      await listener.close();
+      for (const link of links) link.destroy('test done');
+    });
+    const raw = await RawWebSocket.open(Number(new URL(listener.address).port));
+    cleanups.push(() => raw.destroy());
+    raw.send(encodeAuthMessage('t'));
+    await waitFor(() => links.length === 1 && raw.messages.length === 1, { message: 'authenticated' });
+    raw.socket.pause(); // reads nothing more: the kernel buffers fill, then the link's queue
+
+    const link = links[0]!;
+    let drains = 0;
+    link.open({ frame: () => undefined, drain: () => drains++, closed: () => undefined });
+    const frame = { kind: 2, version: 1, body: new Uint8Array(64 * 1024) };
+    let sent = 0;
+    for (; sent < 10_000 && link.send(frame); sent++);
+    expect(sent).toBeLessThan(10_000);
+    expect(link.bufferedBytes).toBeGreaterThanOrEqual(highWaterMarkBytes);
+    // What a well-behaved sender holds is bounded by the mark plus one frame.
+    expect(link.bufferedBytes).toBeLessThan(highWaterMarkBytes + 2 * (64 * 1024 + 12));
+    expect(drains).toBe(0);
+
+    raw.socket.resume();
+    await waitFor(() => drains === 1, { message: 'drain after the client reads again' });
+    expect(link.bufferedBytes).toBeLessThan(highWaterMarkBytes);
+    await waitFor(() => raw.messages.length === 1 + sent + 1, { message: 'every frame delivered' });
+  });
+});
