@@ -1,7 +1,6 @@
-import { StatemeshError } from '@statemesh/contracts';
+import { StatemeshError, type Timers } from '@statemesh/contracts';
 import type { ShardValue } from '@statemesh/shard';
 import { SharedFetches } from './shared-fetch.js';
-import type { Timers } from './timers.js';
 
 const PREFIX = '@statemesh/session: ';
 
