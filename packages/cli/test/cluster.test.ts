@@ -170,7 +170,7 @@ describe('commands against a running node', () => {
     writeFileSync(file, bytes);
     const set = await statemesh(['set', 'big.forty', '--file', file, '--type', 'volume/u8', ...as('a')], {}, 60_000);
     // Not a terminal: no progress lines.
-    expect(set).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^set big\.forty \(a#\d+\)/) });
+    expect(set).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^set big\.forty \(a~[0-9a-z]+#\d+\)/) });
     await until('b to fetch big.forty', async () => (await client('b').get('big.forty'))?.pending === false, 60_000);
     const raw = spawnStatemesh(['get', 'big.forty', '--raw', ...as('b')]);
     const digest = createHash('sha256');

@@ -364,7 +364,7 @@ export class Session {
         node: peer.node,
         state: peer.state,
         lastSeenMs: peer.lastSeenMs,
-        lagSeq: Math.max(0, localSequence - (peer.acknowledged?.[this.nodeId] ?? 0)),
+        lagSeq: Math.max(0, localSequence - (peer.acknowledged?.[this.#shard.origin] ?? 0)),
         clockSkewMs: peer.clockSkewMs,
       })),
       localSequence,

@@ -120,8 +120,10 @@ describe('hydrate: lazy', () => {
   it('ends a waitForData under way with CLOSED when the session closes, its timer cleared', async () => {
     const { b } = await pair({ hydrate: 'lazy' });
     const waiting = b.waitForData('scene.never', 600_000);
+    // Handled before close() starts: close() ends the wait before it resolves itself.
+    const ended = expect(waiting).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CLOSED'));
     await b.close();
-    await expect(waiting).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CLOSED'));
+    await ended;
     await expect(b.waitForData('scene.never', 600_000)).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CLOSED'));
   });
 

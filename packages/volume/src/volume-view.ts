@@ -1,5 +1,5 @@
 import { frustumFromMatrix, type Plane, type Vec3 } from '@statemesh/brick-manifest';
-import { isStatemeshError, type StatemeshError } from '@statemesh/contracts';
+import { isStatemeshError, nodeOfOrigin, type StatemeshError } from '@statemesh/contracts';
 import { ByteLru } from './byte-lru.js';
 import { check, volumeError } from './volume-error.js';
 import { VolumeLevels } from './volume-levels.js';
@@ -289,7 +289,7 @@ export class VolumeView {
     const fetch: InFlight = { controller, bytes: brick.bytes, level: brick.level };
     this.#inFlight.set(brick.digest, fetch);
     this.#bytesInFlight += brick.bytes;
-    this.#session.fetchBlob(brick.digest, { signal: controller.signal, ...(this.#spareWriter ? { askLast: [brick.origin] } : {}) }).then(
+    this.#session.fetchBlob(brick.digest, { signal: controller.signal, ...(this.#spareWriter ? { askLast: [nodeOfOrigin(brick.origin)] } : {}) }).then(
       (bytes) => {
         if (!this.#finish(brick.digest, fetch)) return;
         this.#stats.bricksFetched++;
