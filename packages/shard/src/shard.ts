@@ -467,7 +467,7 @@ export class Shard {
       }
       const { origin, seq } = entry.version;
       if (this.#seen.has(origin, seq)) {
-        counts.duplicate++; // already applied, live or from another page: once is enough (and counts one conflict)
+        counts.duplicate++; // already applied live, or claimed by an earlier catch-up
         continue;
       }
       if (origin === this.origin && seq > this.#localSeq) {
@@ -491,10 +491,8 @@ export class Shard {
     for (const entry of accepted) {
       const { hlc, seq } = entry.version;
       const origin = this.#internOrigin(entry.version.origin);
-      if (!this.#seen.add(origin, seq)) {
-        counts.duplicate++; // the same version twice in one page
-        continue;
-      }
+      // Not recorded as seen one by one (a large catch-up would hold every seq past a gap): the last page's
+      // vector claims them. Seen again meanwhile, they are stale, and the conflict ring records a conflict once.
       const knowsPrev = entry.prev !== undefined;
       const prev = entry.prev ?? undefined;
       const applied = entry.tombstone
@@ -855,15 +853,16 @@ export class Shard {
   #conflict(path: string, winner: Version, winnerPrev: Version | undefined, winnerPrevKnown: boolean, loser: Version): void {
     if (!this.#resolveConflicts || !winnerPrevKnown || winner.origin === loser.origin) return;
     if (winnerPrev !== undefined && compareVersions(winnerPrev, loser) >= 0) return;
-    this.#batchConflicts++;
-    this.#count.conflictsDetected++;
-    if (loser.origin === this.origin) this.#count.conflictsLost++;
-    this.#conflicts.push({
+    const recorded = this.#conflicts.push({
       path,
       winner: { origin: winner.origin, seq: winner.seq, hlc: winner.hlc },
       loser: { origin: loser.origin, seq: loser.seq, hlc: loser.hlc },
       at: Date.now(),
     });
+    if (!recorded) return; // seen before: the loser came again (relayed, or in another catch-up)
+    this.#batchConflicts++;
+    this.#count.conflictsDetected++;
+    if (loser.origin === this.origin) this.#count.conflictsLost++;
   }
 
   /** A conflict where the value held at `path` beats `loser`: the held value's prev is known unless it is null. */
