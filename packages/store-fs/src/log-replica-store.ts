@@ -2,7 +2,7 @@ import { StatemeshError, isStatemeshError, isValidId } from '@statemesh/contract
 import type { Durability, RecoveredReplica, ReplicaIdentity, ReplicaRecord, ReplicaStore, ReplicaStoreStats } from '@statemesh/contracts';
 import type { AppendFile, Disk } from './disk.js';
 import { logName, snapshotName } from './file-names.js';
-import { FILE_HEADER_BYTES, LOG_MAGIC, fileHeader, frameRecord } from './log-frame.js';
+import { FILE_HEADER_BYTES, LOG_MAGIC, MAX_RECORD_BYTES, fileHeader, frameRecord } from './log-frame.js';
 import { readState } from './read-state.js';
 import type { SegmentInfo } from './read-state.js';
 import { encodeRecord } from './record-codec.js';
@@ -133,7 +133,11 @@ export class LogReplicaStore implements ReplicaStore {
     if ((record.kind as string) === 'identity' || (record.kind as string) === 'incarnation' || (record.kind as string) === 'end') {
       throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}'${record.kind}' records are the store's own; append local, applied, entries, vector, sequence, replicated or collected`);
     }
-    this.#pending.push(frameRecord(...encodeRecord(record)));
+    const [kind, body] = encodeRecord(record);
+    if (body.length + 1 > MAX_RECORD_BYTES) {
+      throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}a '${record.kind}' record of ${body.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit; append it in smaller batches (large values belong in the blob store)`);
+    }
+    this.#pending.push(frameRecord(kind, body));
     this.#appended++;
     this.#schedule();
   }
