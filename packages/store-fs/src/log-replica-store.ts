@@ -45,6 +45,7 @@ export class LogReplicaStore implements ReplicaStore {
   /** Set once `close` began: no new snapshot starts. */
   #closing = false;
   #closed: Promise<void> | undefined;
+  #locked = false;
   #file: AppendFile | undefined;
   #segment = 0;
   /** Log segments behind the snapshot, oldest first; the last is the one appended to. */
@@ -83,14 +84,21 @@ export class LogReplicaStore implements ReplicaStore {
       return await this.#recover(identity);
     } catch (error) {
       this.#phase = 'closed';
-      await this.#file?.close().catch(() => undefined);
-      this.#file = undefined;
+      await this.#release();
       throw ioError(error, 'open the store');
     }
   }
 
   async #recover(identity: ReplicaIdentity): Promise<RecoveredReplica> {
     await this.#disk.ensure();
+    try {
+      await this.#disk.lock();
+    } catch (error) {
+      const holder = (error as { holder?: unknown }).holder;
+      if (typeof holder !== 'string') throw error;
+      throw config(`${this.#disk.describe('LOCK')}: the store is open in ${holder}; one process per data directory (stop it, or give this node its own directory)`);
+    }
+    this.#locked = true;
     const read = await readState(this.#disk, { allowTornTail: true });
     const { state } = read;
     if (state.identity !== undefined && (state.identity.clusterId !== identity.clusterId || state.identity.nodeId !== identity.nodeId)) {
@@ -216,6 +224,10 @@ export class LogReplicaStore implements ReplicaStore {
     const file = this.#file;
     this.#file = undefined;
     await file?.close().catch(() => undefined);
+    if (this.#locked) {
+      this.#locked = false;
+      await this.#disk.unlock().catch(() => undefined);
+    }
   }
 
   #checkWritable(): void {
