@@ -1,4 +1,4 @@
-import { StatemeshError, isStatemeshError, isValidId } from '@statemesh/contracts';
+import { StatemeshError, isValidId } from '@statemesh/contracts';
 import type { Durability, RecoveredReplica, ReplicaIdentity, ReplicaRecord, ReplicaStore, ReplicaStoreStats } from '@statemesh/contracts';
 import type { AppendFile, Disk } from './disk.js';
 import { logName, snapshotName } from './file-names.js';
@@ -8,6 +8,7 @@ import type { SegmentInfo } from './read-state.js';
 import { encodeRecord } from './record-codec.js';
 import type { StoreRecord } from './record-codec.js';
 import { concat, writeSnapshot } from './snapshot-writer.js';
+import { closed, config, describe, ioError, notStarted } from './store-error.js';
 
 const PREFIX = '@statemesh/store-fs: ';
 const DURABILITIES: readonly Durability[] = ['none', 'batched', 'sync'];
@@ -367,30 +368,6 @@ export class LogReplicaStore implements ReplicaStore {
       throw ioError(error, 'write a snapshot');
     }
   }
-}
-
-function ioError(error: unknown, what: string): unknown {
-  if (isStatemeshError(error)) return error;
-  if ((error as { code?: unknown } | undefined)?.code === 'ENOSPC') {
-    return new StatemeshError('STORE_FULL', `${PREFIX}the disk is full: could not ${what}; free space and try again`, { cause: error });
-  }
-  return new StatemeshError('IO_ERROR', `${PREFIX}could not ${what}: ${describe(error)}; check that the data directory is writable`, { cause: error });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function config(message: string): StatemeshError {
-  return new StatemeshError('INVALID_CONFIG', `${PREFIX}${message}`);
-}
-
-function closed(): StatemeshError {
-  return new StatemeshError('CLOSED', `${PREFIX}the store is closed; open a new one`);
-}
-
-function notStarted(): StatemeshError {
-  return new StatemeshError('NOT_STARTED', `${PREFIX}the store is not open yet; await store.open(identity) first`);
 }
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
