@@ -28,12 +28,21 @@ function mutation(seq: number): Mutation {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** CPU milliseconds (user + system, every thread of the process) spent since `from`. */
+const cpuMs = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+};
+/** CPU microseconds per write of each `ours` run, by durability. */
+const writeCpuUs: Record<Durability, number[]> = { none: [], batched: [], sync: [] };
+
 /** Durable writes/s through a FileReplicaStore: one record per write, PER_TICK writes a tick, every commit awaited. */
 async function ours(durability: Durability, writes: number): Promise<number> {
   const store = new FileReplicaStore({ dir: freshDir(), durability, snapshotAfterBytes: 0 });
   await store.open(ME);
   const perTick = durability === 'sync' ? 1 : PER_TICK;
   const commits: Promise<void>[] = [];
+  const cpuFrom = process.cpuUsage();
   const start = performance.now();
   for (let seq = 1; seq <= writes; seq++) {
     store.append({ kind: 'local', mutations: [mutation(seq)] });
@@ -45,6 +54,7 @@ async function ours(durability: Durability, writes: number): Promise<number> {
   commits.push(store.commit());
   await Promise.all(commits);
   const elapsed = performance.now() - start;
+  writeCpuUs[durability].push(cpuMs(cpuFrom) * 1000 / writes);
   await store.close();
   return writes / (elapsed / 1000);
 }
@@ -147,11 +157,6 @@ function buildSqlite(): string {
   return dir;
 }
 
-/** CPU milliseconds (user + system, every thread of the process) spent since `from`. */
-const cpuMs = (from: NodeJS.CpuUsage): number => {
-  const used = process.cpuUsage(from);
-  return (used.user + used.system) / 1000;
-};
 const cpu = { snapshot: [] as number[], log: [] as number[], sqlite: [] as number[] };
 
 async function restartOurs(dir: string, into: number[]): Promise<number> {
@@ -206,6 +211,7 @@ const row = (name: string, a: number[], b: number[], peer: string): void =>
 row('durable writes, batched', figures.batched, figures.tickFloor, 'append + fdatasync a tick');
 row('durable writes, batched', figures.batched, figures.groupFloor, 'zero-CPU group commit');
 row('durable writes, sync', figures.sync, figures.syncFloor, 'append + fdatasync each');
+console.log(`CPU per durable write (all threads): batched ${median(writeCpuUs.batched).toFixed(2)} us, sync ${median(writeCpuUs.sync).toFixed(2)} us`);
 
 const snapDir = await buildOurs(true);
 const logDir = await buildOurs(false);
