@@ -54,7 +54,8 @@ export async function putChunked(store: BlobStore, bytes: Uint8Array, options: P
   const content = createHash('sha256');
   const chunks: ManifestChunk[] = [];
   const writes: Promise<void>[] = [];
-  let sinceYield = 0;
+  // A value over the yield size starts on a later turn of the event loop: the caller (setBytes) returns at once.
+  let sinceYield = bytes.length > YIELD_EVERY_BYTES ? YIELD_EVERY_BYTES : 0;
   try {
   // One chunk at a time, letting the event loop run after every MiB: cutting, hashing and encoding a large value
   // in one go would hold the caller's process for as long as the whole value takes (DESIGN section 4).

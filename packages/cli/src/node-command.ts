@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { StatemeshError, type Session, type SessionProgress } from '@statemesh/session';
 import { integer } from './admin-commands.js';
-import { tokenFrom } from './admin-token.js';
+import { tokenFileWarning, tokenFrom } from './admin-token.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { readNodeConfig, type NodeConfig } from './node-config.js';
@@ -206,11 +206,16 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   const admin = str('admin');
   const fileAdmin = file?.admin === false ? undefined : file?.admin;
   // --token is refused here (it would show in ps); --token-file beats the config file, which beats the environment.
-  const flagToken = values['token'] !== undefined || values['token-file'] !== undefined ? tokenFrom(values, {}) : undefined;
+  const warn = (line: string) => terminal.err(line);
+  const flagToken = values['token'] !== undefined || values['token-file'] !== undefined ? tokenFrom(values, {}, warn) : undefined;
   if (admin === 'off') config['admin'] = false;
   else if (file?.admin !== false || admin !== undefined || flagToken !== undefined) {
     const fromFile = fileAdmin?.token !== undefined || fileAdmin?.tokenFile !== undefined;
-    const token = flagToken ?? (fromFile ? undefined : tokenFrom({}, terminal.env));
+    const token = flagToken ?? (fromFile ? undefined : tokenFrom({}, terminal.env, warn));
+    if (fileAdmin?.tokenFile !== undefined && flagToken === undefined) {
+      const warning = tokenFileWarning(fileAdmin.tokenFile);
+      if (warning !== undefined) warn(warning);
+    }
     config['admin'] = { ...fileAdmin, ...(admin === undefined ? {} : { listen: admin }), ...(token === undefined ? {} : { token, tokenFile: undefined }) };
   }
   const httpPort = str('http-port');
