@@ -88,6 +88,9 @@ export class VolumeView {
   /** Plan entries by digest: bricks with equal content share one fetch. */
   #planByDigest = new Map<string, PlannedBrick[]>();
   #next = 0;
+  /** How much of the plan is fetched: the longest head whose distinct bricks fit in the cache. */
+  #fits = 0;
+  readonly #cacheBytes: number;
   readonly #inFlight = new Map<string, InFlight>();
   #bytesInFlight = 0;
   readonly #failed = new Set<string>();
@@ -111,6 +114,7 @@ export class VolumeView {
     this.#session = session;
     this.#maxBytesInFlight = maxBytesInFlight;
     this.#cache = new ByteLru(cacheBytes);
+    this.#cacheBytes = cacheBytes;
     this.#log = options.log ?? ((line) => console.warn(line));
     this.#spareWriter = options.spareWriter ?? true;
     this.#volume = new VolumeLevels(session, path, {
@@ -240,6 +244,7 @@ export class VolumeView {
     this.#failed.clear(); // a new camera tries failed bricks again
     this.#clearRetries();
     this.#next = 0;
+    this.#fits = fittingHead(plan, this.#cacheBytes);
     this.#announceCached();
     this.#pump();
   }
@@ -263,7 +268,7 @@ export class VolumeView {
 
   #pump(): void {
     if (this.#closed) return;
-    while (this.#next < this.#plan.length) {
+    while (this.#next < this.#fits) {
       const brick = this.#plan[this.#next]!;
       if (this.#cache.has(brick.digest) || this.#inFlight.has(brick.digest) || this.#failed.has(brick.digest)) {
         this.#next++;
@@ -397,7 +402,7 @@ export class VolumeView {
 
   #isIdle(): boolean {
     if (this.#closed) return true;
-    if (this.#volume.loading || this.#inFlight.size > 0 || this.#next < this.#plan.length) return false;
+    if (this.#volume.loading || this.#inFlight.size > 0 || this.#next < this.#fits) return false;
     for (const retry of this.#retries.values()) if (retry.timer !== undefined) return false;
     return true;
   }
@@ -407,4 +412,21 @@ export class VolumeView {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * How many bricks of the plan, from its head, fit in `cacheBytes` (equal bricks counted once; at least one): a
+ * view never fetches a farther brick only to evict a nearer or coarser one it just fetched.
+ */
+function fittingHead(plan: readonly PlannedBrick[], cacheBytes: number): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (let i = 0; i < plan.length; i++) {
+    const brick = plan[i]!;
+    if (seen.has(brick.digest)) continue;
+    seen.add(brick.digest);
+    bytes += brick.bytes;
+    if (bytes > cacheBytes && i > 0) return i;
+  }
+  return plan.length;
 }
