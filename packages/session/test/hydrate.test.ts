@@ -119,11 +119,13 @@ describe('hydrate: lazy', () => {
 
   it('ends a waitForData under way with CLOSED when the session closes, its timer cleared', async () => {
     const { b } = await pair({ hydrate: 'lazy' });
-    const waiting = b.waitForData('scene.never', 600_000);
-    // Handled before close() starts: close() ends the wait before it resolves itself.
-    const ended = expect(waiting).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CLOSED'));
+    // The outcome is taken before close(), which rejects it: a rejection nobody holds yet would go unhandled.
+    const outcome = b.waitForData('scene.never', 600_000).then(
+      () => 'resolved',
+      (error: unknown) => (isStatemeshError(error, 'CLOSED') ? 'CLOSED' : String(error)),
+    );
     await b.close();
-    await ended;
+    expect(await outcome).toBe('CLOSED');
     await expect(b.waitForData('scene.never', 600_000)).rejects.toSatisfy((error: unknown) => isStatemeshError(error, 'CLOSED'));
   });
 
