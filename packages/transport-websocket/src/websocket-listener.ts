@@ -125,7 +125,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
         remoteAddress: remote,
         highWaterMarkBytes: options.highWaterMarkBytes,
         node: wsHooks(ws),
-        authenticatedIds: options.tls?.requireClientAuth === true ? certificateNames(request.socket) : undefined,
+        authenticatedIds: certificateNames(request.socket),
       });
       ws.send(READY_MESSAGE);
       accept!(link);
@@ -221,10 +221,11 @@ function pem(value: string | Uint8Array | undefined): string | Buffer | undefine
   return value instanceof Uint8Array ? Buffer.from(value) : value;
 }
 
-/** The names a verified client certificate proves: its subject's CN and its DNS subject alternative names. */
-function certificateNames(socket: IncomingMessage['socket']): string[] {
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return [];
+/** The names a verified client certificate proves (its CN, its DNS alternative names); undefined without one. */
+function certificateNames(socket: IncomingMessage['socket']): string[] | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
   const certificate = socket.getPeerCertificate();
+  if (certificate === null || Object.keys(certificate).length === 0) return undefined;
   const names = (certificate.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4));
   const cn = certificate.subject?.CN;
   return [...new Set([...(typeof cn === 'string' ? [cn] : []), ...names])];
