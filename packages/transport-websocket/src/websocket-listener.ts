@@ -125,7 +125,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
         remoteAddress: remote,
         highWaterMarkBytes: options.highWaterMarkBytes,
         node: wsHooks(ws),
-        authenticatedIds: options.tls?.requireClientAuth === true ? certificateNames(request.socket) : undefined,
+        authenticatedIds: certificateNames(request.socket),
       });
       ws.send(READY_MESSAGE);
       accept!(link);
@@ -173,7 +173,9 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       }
       const tls = options.tls;
       const mutual = tls?.requireClientAuth === true;
-      const s = tls === undefined ? createHttpServer() : createHttpsServer({ cert: pem(tls.cert), key: pem(tls.key), ca: pem(tls.ca), requestCert: mutual, rejectUnauthorized: mutual });
+      // A socket that never sends its upgrade request is dropped after authTimeoutMs too (Node's default: 60 s).
+      const http = { headersTimeout: authTimeoutMs, requestTimeout: authTimeoutMs, connectionsCheckingInterval: Math.min(authTimeoutMs, 1_000) };
+      const s = tls === undefined ? createHttpServer(http) : createHttpsServer({ ...http, cert: pem(tls.cert), key: pem(tls.key), ca: pem(tls.ca), requestCert: mutual, rejectUnauthorized: mutual });
       s.on('request', (_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('statemesh: WebSocket only\n'));
       s.on('upgrade', onUpgrade);
       s.on('clientError', (_error, socket) => socket.destroy());
@@ -197,7 +199,10 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       if (s === undefined) return;
       s.off('upgrade', onUpgrade);
       // Accepted links are their owner's to close; a standalone server stops accepting at once.
-      if (s !== options.server) s.close();
+      if (s !== options.server) {
+        s.close();
+        s.closeAllConnections(); // connections that never upgraded (upgraded ones are no longer the server's)
+      }
       await Promise.resolve();
     },
   };
@@ -216,10 +221,11 @@ function pem(value: string | Uint8Array | undefined): string | Buffer | undefine
   return value instanceof Uint8Array ? Buffer.from(value) : value;
 }
 
-/** The names a verified client certificate proves: its subject's CN and its DNS subject alternative names. */
-function certificateNames(socket: IncomingMessage['socket']): string[] {
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return [];
+/** The names a verified client certificate proves (its CN, its DNS alternative names); undefined without one. */
+function certificateNames(socket: IncomingMessage['socket']): string[] | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
   const certificate = socket.getPeerCertificate();
+  if (certificate === null || Object.keys(certificate).length === 0) return undefined;
   const names = (certificate.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4));
   const cn = certificate.subject?.CN;
   return [...new Set([...(typeof cn === 'string' ? [cn] : []), ...names])];

@@ -77,6 +77,24 @@ describe('the browser bundle', () => {
     expect(found.filter((entry) => entry.importer.startsWith('wire/'))).toEqual(KNOWN_IN_WIRE);
   });
 
+  it('a bundler asking for the package by name with the browser condition gets the browser entry', async () => {
+    const result = await build({
+      stdin: { contents: "export { websocketTransport } from '@statemesh/transport-websocket';", resolveDir: packageDir, loader: 'ts' },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['@statemesh/source'],
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: packageDir,
+      external: ['node:*'],
+    });
+    const files = Object.keys(result.metafile.inputs).map((input) => resolve(packageDir, input).replace(/.*\/packages\//, ''));
+    expect(files).toContain('transport-websocket/src/browser.ts');
+    expect(files).not.toContain('transport-websocket/src/index.ts');
+  });
+
   it('holds contracts, protocol and the link, and stays small', () => {
     for (const part of ['contracts/src/', 'protocol/src/protocol-transport.ts', 'transport-websocket/src/websocket-link.ts']) {
       expect(inputs.some((input) => input.includes(part))).toBe(true);
