@@ -23,6 +23,8 @@ export interface ProtocolTransportOptions {
   readonly heartbeatIntervalMs?: number | undefined;
   /** A link that has not completed its Hello within this time is closed (default 10 000 ms). */
   readonly handshakeTimeoutMs?: number | undefined;
+  /** How long after batches arrive this node acknowledges them (one Ack for all of them; default 5 ms). */
+  readonly ackDelayMs?: number | undefined;
   /** How long to wait for the next page of a snapshot before failing with `TIMEOUT` (default 30 000 ms). */
   readonly snapshotTimeoutMs?: number | undefined;
   /** Protocol versions this node speaks (default: all that `@statemesh/wire` speaks). For rolling upgrades and tests. */
@@ -53,6 +55,7 @@ export interface ResolvedOptions {
   readonly dialers: readonly Dialer[];
   readonly heartbeatIntervalMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly ackDelayMs: number;
   readonly snapshotTimeoutMs: number;
   readonly protocolVersions: ProtocolVersions;
   readonly maxFrameBytes: number;
@@ -104,6 +107,7 @@ export function resolveOptions(options: ProtocolTransportOptions): ResolvedOptio
     dialers: [...(options.dialers ?? [])],
     heartbeatIntervalMs: Math.round(heartbeatIntervalMs),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000),
+    ackDelayMs: positive('ackDelayMs', options.ackDelayMs, 5),
     snapshotTimeoutMs: positive('snapshotTimeoutMs', options.snapshotTimeoutMs, 30_000),
     protocolVersions: { min, max },
     maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),

@@ -91,7 +91,7 @@ export class ProtocolTransport implements Transport {
     this.#server = new RequestServer({ options: this.#options, host: () => this.#host!, running: () => this.#state === 'running', report: (error) => this.#report(error) });
     this.#faults = new LinkFaults(this.#stats, (error) => this.#report(error), this.#options.highWaterMarkBytes);
     this.#skew = new ClockSkew(timers, (error) => this.#report(error));
-    this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values());
+    this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values(), this.#options.ackDelayMs);
   }
 
   /** Starts the listeners (resolves once all listen), the heartbeats and the seed dialers. */
