@@ -4,6 +4,9 @@ import { PROTOCOL_VERSION } from '@statemesh/wire';
 import { envelopeOf, frameOf } from './envelope-framing.js';
 import { errorOfStatus, refusalStatus } from './refusal-status.js';
 
+/** Frame kind 8, `Goodbye`: the only kind a link acts on (see {@link GrpcLink.end}). */
+const GOODBYE_KIND = 8;
+
 /** Either end of a `Channel` call, carrying Envelope bytes. */
 export type ChannelCall = ClientDuplexStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>;
 
@@ -40,6 +43,10 @@ export class GrpcLink implements Link {
   #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
   #finished = false;
   #reported = false;
+  /** Served side: the client half-closed its side of the call. */
+  #peerEnded = false;
+  /** Served side: `end()` waits for the client's half-close before it sends the status. */
+  #awaitingPeerEnd = false;
   #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(call: ChannelCall, setup: GrpcLinkSetup) {
@@ -56,8 +63,12 @@ export class GrpcLink implements Link {
     } else {
       call.on('cancelled', () => this.#finish('the other side cancelled the call, or its connection was lost'));
       call.on('finish', () => this.#finish(this.#closed?.reason ?? 'the call ended'));
-      // The client half-closed: end our side too, once what is queued has gone.
-      call.on('end', () => this.end('the other side ended the call'));
+      // The client half-closed: end our side too (at once if we were waiting for it), once what is queued has gone.
+      call.on('end', () => {
+        this.#peerEnded = true;
+        if (this.#closed === undefined) this.end('the other side ended the call');
+        else if (this.#awaitingPeerEnd) this.#call.end();
+      });
     }
   }
 
@@ -105,15 +116,18 @@ export class GrpcLink implements Link {
   }
 
   /**
-   * Sends what is queued, then ends the call (status OK on the served side, or the status of `code`: see
-   * PROTOCOL.md); cancels it after `graceMs`.
+   * Sends what is queued, then ends the call; cuts it after `graceMs`. The dialling side half-closes. The served
+   * side cannot half-close (a status ends the call both ways), so it waits for the dialler's half-close (which
+   * follows its Goodbye) before it sends status OK, and what the dialler sent meanwhile still arrives; with
+   * `code`, a refusal, it sends that code's status at once (PROTOCOL.md).
    */
   end(reason: string, graceMs = 1_000, code?: ErrorCode): void {
     if (this.#closed !== undefined) return;
     this.#closed = { reason };
     this.#graceTimer = setTimeout(() => this.destroy(reason), graceMs).unref();
-    if (code !== undefined && !('cancel' in this.#call)) this.#call.emit('error', refusalStatus(code, reason));
-    else this.#call.end();
+    if ('cancel' in this.#call || this.#peerEnded) this.#call.end();
+    else if (code !== undefined) this.#call.emit('error', refusalStatus(code, reason));
+    else this.#awaitingPeerEnd = true;
   }
 
   destroy(reason: string, code: ErrorCode = 'CLOSED'): void {
@@ -139,6 +153,8 @@ export class GrpcLink implements Link {
     }
     if (this.#events === undefined) this.#early.push(frame);
     else this.#events.frame(frame);
+    // The served side said goodbye and waits for our half-close (a dialler's answer to it, as to a FIN on a socket).
+    if (frame.kind === GOODBYE_KIND && 'cancel' in this.#call) this.end('the other side said goodbye');
   }
 
   #fail(code: ErrorCode, why: string, error = new StatemeshError(code, `@statemesh/transport-grpc: ${why}; the link is closed`)): void {

@@ -58,6 +58,9 @@ export class MemoryLink implements Link {
     return this.#buffered;
   }
 
+  /** True once this end was reset: what it had in flight is lost. */
+  isReset = false;
+
   /** True once this end is closed. */
   get isClosed(): boolean {
     return this.#closed !== undefined;
@@ -92,8 +95,8 @@ export class MemoryLink implements Link {
 
   destroy(reason: string): void {
     if (this.#closed !== undefined) return;
-    this.close(this.#closedReason ?? reason);
-    this.peer.close('the other side reset the link');
+    this.close(this.#closedReason ?? reason, undefined, true);
+    this.peer.close('the other side reset the link', undefined, true);
   }
 
   /** The network took `bytes` of this end's backlog (delivered, lost or dropped). */
@@ -112,8 +115,8 @@ export class MemoryLink implements Link {
     try {
       frames = this.#reader.push(bytes);
     } catch (error) {
-      this.close(`bad input: ${(error as Error).message}`, error as StatemeshError);
-      this.peer.close('the other side reset the link');
+      this.close(`bad input: ${(error as Error).message}`, error as StatemeshError, true);
+      this.peer.close('the other side reset the link', undefined, true);
       return;
     }
     for (const frame of frames) {
@@ -122,16 +125,27 @@ export class MemoryLink implements Link {
     }
   }
 
-  /** The other end ended the stream: both ends are done. */
+  /**
+   * The other end's close marker arrived: it sends nothing more, as after a FIN. This end answers with its own
+   * marker (behind what it queued, which still arrives) unless it sent one already, and is done.
+   */
   ended(): void {
-    this.close('the other side closed the link');
-    this.peer.close(this.peer.#closedReason ?? 'the link closed');
+    if (this.#closed !== undefined) return;
+    if (!this.#ending) {
+      this.#ending = true;
+      this.#carrier.carry(this, 'close', 0);
+    }
+    this.close(this.#closedReason ?? 'the other side closed the link');
   }
 
-  /** Closes this end: no frame is delivered after, and `closed` follows on the next turn of the timers. */
-  close(reason: string, error?: StatemeshError): void {
+  /**
+   * Closes this end: no frame is delivered to it after, and `closed` follows on the next turn of the timers.
+   * `reset`: what this end had in flight is lost too (a reset or crash, not an orderly close).
+   */
+  close(reason: string, error?: StatemeshError, reset = false): void {
     if (this.#closed !== undefined) return;
     this.#closed = { reason, error };
+    this.isReset = reset;
     if (this.#grace !== undefined) this.#carrier.timers.clearTimeout(this.#grace);
     this.#carrier.forget(this);
     this.#carrier.timers.setTimeout(() => this.#report(), 0);

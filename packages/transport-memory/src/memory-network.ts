@@ -180,8 +180,8 @@ export class MemoryNetwork {
     for (const link of this.#links) {
       if (link.local !== node || link.isClosed) continue;
       this.#stats.crashedLinks++;
-      link.close(`node ${node} crashed`);
-      link.peer.close(`node ${node} crashed`);
+      link.close(`node ${node} crashed`, undefined, true);
+      link.peer.close(`node ${node} crashed`, undefined, true);
     }
   }
 
@@ -234,7 +234,7 @@ export class MemoryNetwork {
     for (let copy = 0; copy < copies; copy++) {
       this.#queue.push(at, () => {
         if (copy === 0) link.taken(size);
-        if (link.isClosed && bytes !== 'close') return; // reset: what it had in flight is lost
+        if (link.isReset) return; // what a reset or crashed end had in flight is lost
         if (!this.reachable(link.local, link.remote)) {
           this.#stats.partitioned++;
           return;
