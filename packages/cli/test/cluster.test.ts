@@ -384,7 +384,7 @@ describe('the dashboard as a cluster view', () => {
       expect(peers.stdout).toMatch(/^e\s+dead\s+\d+ ms\s+-$/m);
       expect(peers.stdout).toMatch(/^a\s+up\s/m);
       mkdirSync(OUTPUT, { recursive: true });
-      await page.screenshot({ path: join(OUTPUT, 'dashboard-dead-peer.png'), fullPage: true });
+      await page.screenshot({ path: join(OUTPUT, 'dashboard-dead-peer.png'), fullPage: true, timeout: 30_000 });
     } finally {
       await browser.close();
       await e.stop('SIGKILL');
