@@ -294,7 +294,8 @@ export class Shard {
 
   /**
    * Applies a batch of remote mutations received from peer `from`. Gates, in order: well-formed, duplicate (by
-   * `(origin, seq)`), interests, partition (sets only), clock drift, then last-writer-wins. Every mutation is
+   * `(origin, seq)`), own origin (a seq this node never used), authority (mounts), interests, partition (sets
+   * only), clock drift, then last-writer-wins. Every mutation is
    * checked before any is applied; a malformed one is rejected whole and the rest still apply.
    */
   apply(batch: readonly Mutation[], from: string): ApplyResult {
@@ -451,8 +452,8 @@ export class Shard {
   }
 
   /**
-   * Merges snapshot or catch-up entries with their own versions (never re-stamped): the same gates as `apply`
-   * except the duplicate gate, then last-writer-wins. The vector is not raised: call `completeCatchUp` (or use
+   * Merges snapshot or catch-up entries with their own versions (never re-stamped): the same gates as `apply`,
+   * then last-writer-wins. The vector is not raised: call `completeCatchUp` (or use
    * `applyPage`) once the last page is applied.
    */
   applyEntries(entries: readonly Entry[], from = 'catch-up'): ApplyResult {
