@@ -4,7 +4,7 @@ import { integer } from './admin-commands.js';
 import { tokenFileWarning, tokenFrom } from './admin-token.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { readNodeConfig, type NodeConfig } from './node-config.js';
+import { parseHydrate, readNodeConfig, type NodeConfig } from './node-config.js';
 import { startNode } from './running-node.js';
 import type { Terminal } from './terminal.js';
 
@@ -24,6 +24,8 @@ export const nodeCommand: Command = {
   --interest <prefix>   replicate only this prefix (repeatable)
   --transport <kind>    ipc (default) or grpc
   --blob-store <dir>    keep large values in this folder (survives restarts)
+  --hydrate <policy>    which large values to fetch as they arrive: eager (default, all), lazy (none until
+                        asked for: get, or a VolumeView's bricks), or prefixes fetched eagerly (scene,app.meshes)
   --heartbeat-ms <n>    heartbeat interval (default 1000)
   --admin <host:port>   admin API address (default 127.0.0.1:7700; port 0: any free port; "off": none)
   --token-file <file>   a file holding the admin token (default: config admin.token or admin.tokenFile,
@@ -44,6 +46,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     interest: { type: 'string', multiple: true },
     transport: { type: 'string' },
     'blob-store': { type: 'string' },
+    hydrate: { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     admin: { type: 'string' },
     token: { type: 'string' },
@@ -201,6 +204,8 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('interests', list('interest'));
   set('transport', str('transport'));
   set('blobStorePath', str('blob-store'));
+  const hydrate = str('hydrate');
+  if (hydrate !== undefined) set('hydrate', parseHydrate(hydrate));
   if (values['heartbeat-ms'] !== undefined) set('heartbeatIntervalMs', integer(values['heartbeat-ms'], 'heartbeat-ms', 1000));
   set('allowedHosts', list('allow-host'));
   const admin = str('admin');
