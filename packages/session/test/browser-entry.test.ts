@@ -96,4 +96,24 @@ describe('the browser join()', () => {
     await expect(join({ ...base, listen: '/tmp/x.sock' } as never, WebSocketCtor)).rejects.toMatchObject({ code: 'INVALID_CONFIG', details: { field: 'listen' } });
     await expect(join({ ...base, token: '' }, WebSocketCtor)).rejects.toMatchObject({ code: 'INVALID_CONFIG', details: { field: 'token' } });
   });
+
+  it('leaves nothing running after close(): no socket, timer or server of its own', async () => {
+    const count = () => {
+      const counts = new Map<string, number>();
+      for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+      return counts;
+    };
+    const before = count();
+    const node = await websocketNode(TOKEN);
+    const page = await join({ clusterId: 'web', nodeId: 'tab', seeds: [node.url], token: TOKEN, requirePeers: 1 }, { WebSocket: WebSocket as never, log: () => undefined });
+    page.set('a', 1);
+    await waitFor('the write on the node', () => node.session.get('a') !== undefined);
+    expect((count().get('TCPWRAP') ?? 0) + (count().get('TCPSocketWrap') ?? 0)).toBeGreaterThan(0);
+    await page.close();
+    await node.close();
+    const leaked = () => [...count()].filter(([type, n]) => n > (before.get(type) ?? 0)).map(([type, n]) => `${type} ${before.get(type) ?? 0} -> ${n}`);
+    // Sockets finish closing on the next turns of the loop: a bounded wait, then none of ours may remain.
+    await waitFor('resources released', () => leaked().length === 0, 5000).catch(() => undefined);
+    expect(leaked()).toEqual([]);
+  });
 });
