@@ -34,12 +34,12 @@ beforeAll(async () => {
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(`${node.origin}/`);
-  await page.waitForFunction(() => document.title === 'ready');
+  await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title === 'ready');
 }, 60_000);
 
 afterAll(async () => {
   await page?.evaluate(async () => {
-    const w = window as unknown as { session?: { close(): Promise<void> } };
+    const w = globalThis as unknown as { session?: { close(): Promise<void> } };
     await w.session?.close();
   });
   await browser?.close();
@@ -50,7 +50,7 @@ afterAll(async () => {
 function joinFromPage(token: string, extra: Record<string, unknown> = {}): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
   return page.evaluate(
     async ({ url, token, extra }) => {
-      const w = window as unknown as { statemesh: { join(config: unknown): Promise<unknown> }; session?: unknown; log: string[] };
+      const w = globalThis as unknown as { statemesh: { join(config: unknown): Promise<unknown> }; session?: unknown; log: string[] };
       w.log = [];
       try {
         const session = await w.statemesh.join({ clusterId: 'web', nodeId: 'tab', seeds: [url], token, heartbeatIntervalMs: 200, requirePeers: 1, joinTimeoutMs: 5000, ...extra });
@@ -82,7 +82,7 @@ describe('the browser bundle in Chromium', () => {
 
     const seen = await page.evaluate(async () => {
       type Value = { value: unknown; bytes?: Uint8Array };
-      const session = (window as unknown as { session: { get(path: string): Value | undefined; waitForData(path: string): Promise<Value>; set(path: string, value: unknown): unknown } }).session;
+      const session = (globalThis as unknown as { session: { get(path: string): Value | undefined; waitForData(path: string): Promise<Value>; set(path: string, value: unknown): unknown } }).session;
       const brick = await session.waitForData('volume.brick.0');
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', brick.bytes!));
       session.set('scene.annotation', { text: 'from the tab' });
@@ -93,14 +93,14 @@ describe('the browser bundle in Chromium', () => {
 
     node.session.set('scene.camera', { eye: [1, 2, 3] });
     const moved = await page.waitForFunction(() => {
-      const session = (window as unknown as { session: { get(path: string): { value: { eye: number[] } } | undefined } }).session;
+      const session = (globalThis as unknown as { session: { get(path: string): { value: { eye: number[] } } | undefined } }).session;
       return session.get('scene.camera')?.value.eye[0] === 1 ? session.get('scene.camera')!.value : undefined;
     });
     expect(await moved.jsonValue()).toEqual({ eye: [1, 2, 3] });
 
     // A large value written in the page goes out as raw chunks, and the node fetches them from the page.
     const written = await page.evaluate(async () => {
-      const session = (window as unknown as { session: { setBytes(path: string, bytes: Uint8Array): unknown } }).session;
+      const session = (globalThis as unknown as { session: { setBytes(path: string, bytes: Uint8Array): unknown } }).session;
       const bytes = new Uint8Array(200_000);
       for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
       session.setBytes('volume.brick.1', bytes);
@@ -111,7 +111,7 @@ describe('the browser bundle in Chromium', () => {
     const fetched = await node.session.fetch('volume.brick.1');
     expect(createHash('sha256').update(fetched.bytes!).digest('hex')).toBe(written);
 
-    const pageDigest = () => page.evaluate(() => (window as unknown as { session: { digest(): string } }).session.digest());
+    const pageDigest = () => page.evaluate(() => (globalThis as unknown as { session: { digest(): string } }).session.digest());
     const deadline = Date.now() + 10_000;
     while ((await pageDigest()) !== node.session.digest() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await pageDigest()).toBe(node.session.digest());
