@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { putChunked } from '@statemesh/blob-store';
+import { createSha256, putChunked } from '@statemesh/blob-store';
 import type { PutChunkedOptions } from '@statemesh/blob-store';
 import {
   StatemeshError,
@@ -256,14 +255,14 @@ export class Shard {
    */
   digest(): string {
     const paths = [...this.#values.keys()].sort();
-    const hash = createHash('sha256');
+    const hash = createSha256();
     for (const path of paths) {
       const stored = this.#values.get(path)!;
       hash.update(`${path}\0${stored.hlc}\0${stored.origin}\0${stored.seq}\0${stored.type}\0`);
       const payload = stored.payload;
       if (typeof payload === 'string') {
-        hash.update(`i${Buffer.byteLength(payload)}:`);
-        hash.update(payload, 'utf8');
+        hash.update(`i${utf8ByteLength(payload)}:`);
+        hash.update(payload);
       } else if (payload instanceof Uint8Array) {
         hash.update(`i${payload.byteLength}:`);
         hash.update(payload);
@@ -272,7 +271,7 @@ export class Shard {
       }
       hash.update('\n');
     }
-    return hash.digest('hex');
+    return hash.digestHex();
   }
 
   // ---------------------------------------------------------------- replication API
@@ -669,7 +668,7 @@ export class Shard {
 
   #writeValue(path: string, type: string, data: string | Uint8Array, options: WriteOptions | undefined): Version {
     this.#checkWritePath(path, options, false);
-    const size = typeof data === 'string' ? (data.length * 3 <= this.#maxInline ? data.length : Buffer.byteLength(data)) : data.byteLength;
+    const size = typeof data === 'string' ? (data.length * 3 <= this.#maxInline ? data.length : utf8ByteLength(data)) : data.byteLength;
     if (size > this.#maxValue) {
       throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}value of ${size} bytes at ${JSON.stringify(path)} exceeds maxValueBytes (${this.#maxValue}); split it or raise the limit`, { details: { path, size, max: this.#maxValue } });
     }
@@ -1083,6 +1082,14 @@ const describeEntry = (entry: Entry): { origin: string; seq: number; path: strin
 
 function newCounts(): BatchCounts {
   return { applied: 0, duplicate: 0, stale: 0, rejected: 0, conflicts: 0, reasons: [], relay: [] };
+}
+
+/** Node's `Buffer`, where the runtime has one (browsers do not): it counts UTF-8 bytes without encoding. */
+const NodeBuffer = (globalThis as { Buffer?: { byteLength(text: string): number } }).Buffer;
+
+/** How many bytes `text` takes in UTF-8. */
+function utf8ByteLength(text: string): number {
+  return NodeBuffer === undefined ? encoder.encode(text).byteLength : NodeBuffer.byteLength(text);
 }
 
 /** UTF-8 bytes of `text`; short ASCII text (most json and text values) without a call into the encoder. */
