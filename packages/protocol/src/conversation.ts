@@ -1,4 +1,4 @@
-import type { HelloInfo, Link, LinkFrame, StatemeshError, TimerHandle, Timers, VersionVector } from '@statemesh/contracts';
+import type { ErrorCode, HelloInfo, Link, LinkFrame, StatemeshError, TimerHandle, Timers, VersionVector } from '@statemesh/contracts';
 import { FRAME_KIND_OF, decodeFrameBody, encodeFrameBody, type Frame, type UnknownFrame } from '@statemesh/wire';
 import type { Liveness } from './liveness.js';
 import type { SeedDialer } from './seed-dialer.js';
@@ -135,16 +135,19 @@ export class Conversation {
     }
   }
 
-  /** Says goodbye and ends the link, letting queued frames out; the link cuts it after `graceMs`. */
-  end(reason: string, graceMs: number): void {
+  /**
+   * Says goodbye and ends the link, letting queued frames out; the link cuts it after `graceMs`. `code`: this is a
+   * refusal, which a link that can carry it tells the other side (a gRPC status, a WebSocket close code).
+   */
+  end(reason: string, graceMs: number, code?: ErrorCode): void {
     if (this.#isClosed) return;
     this.send({ kind: 'goodbye', reason }, this.version || 1);
-    this.link.end(reason, graceMs);
+    this.link.end(reason, graceMs, code);
   }
 
-  /** Closes at once, dropping whatever is queued. */
-  destroy(reason: string): void {
-    if (!this.#isClosed) this.link.destroy(reason);
+  /** Closes at once, dropping whatever is queued; `code` as for {@link end}. */
+  destroy(reason: string, code?: ErrorCode): void {
+    if (!this.#isClosed) this.link.destroy(reason, code);
   }
 
   #receive(raw: LinkFrame): void {

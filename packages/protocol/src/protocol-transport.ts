@@ -1,5 +1,6 @@
 import {
   StatemeshError,
+  isStatemeshError,
   type FetchChunkOptions,
   type Link,
   type LinkFrame,
@@ -12,16 +13,17 @@ import {
   type TransportHost,
   type TransportStats,
 } from '@statemesh/contracts';
-import { FRAME_KIND, type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
+import { type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
 import { AckSchedule } from './ack-schedule.js';
 import { Backoff } from './backoff.js';
+import { fanOut, type FanOutContext } from './batch-fanout.js';
 import { ChunkRequests } from './chunk-requests.js';
 import { ClockSkew } from './clock-skew.js';
 import { Conversation, type ConversationEvents, type ConversationOrigin } from './conversation.js';
-import { mutationBodies } from './frame-splitter.js';
 import { checkHello, helloFrame } from './hello-check.js';
 import { LinkFaults } from './link-faults.js';
-import { DEAD_AFTER_INTERVALS, Liveness } from './liveness.js';
+import { heartbeatTick } from './heartbeat-tick.js';
+import { Liveness } from './liveness.js';
 import { MAX_HELLO_BYTES, PACKAGE, resolveOptions, type ProtocolTransportOptions, type ResolvedOptions } from './options.js';
 import { PeerRegistry } from './peer-registry.js';
 import { peerUnavailable } from './peer-unavailable.js';
@@ -63,6 +65,7 @@ export class ProtocolTransport implements Transport {
   readonly #received = new WeakMap<readonly Mutation[], LinkFrame>();
   readonly #skew: ClockSkew;
   readonly #faults: LinkFaults;
+  readonly #fanOut: FanOutContext;
   #stopHeartbeats: (() => void) | undefined;
   #nextRequestId = 1;
   #closing: Promise<void> | undefined;
@@ -90,6 +93,7 @@ export class ProtocolTransport implements Transport {
     this.#snapshots = new SnapshotStreams({ source: PACKAGE, timers, peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
     this.#server = new RequestServer({ options: this.#options, host: () => this.#host!, running: () => this.#state === 'running', report: (error) => this.#report(error) });
     this.#faults = new LinkFaults(this.#stats, (error) => this.#report(error), this.#options.highWaterMarkBytes);
+    this.#fanOut = { maxFrameBytes: this.#options.maxFrameBytes, highWaterMarkBytes: this.#options.highWaterMarkBytes, dropSlowPeer: (c) => this.#faults.dropSlowPeer(c) };
     this.#skew = new ClockSkew(timers, (error) => this.#report(error));
     this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values(), this.#options.ackDelayMs);
   }
@@ -120,7 +124,7 @@ export class ProtocolTransport implements Transport {
         dialer,
         { backoff: new Backoff({ initialMs, maxMs, random: this.#options.random }), timers: this.#options.timers },
         (link, from) => this.#adopt(link, { dialer: from }),
-        () => undefined, // an unreachable seed is normal while it starts; it is redialled with backoff
+        (error, from) => this.#dialFailed(error, from),
       );
       this.#dialers.push(seed);
       seed.dial();
@@ -130,25 +134,10 @@ export class ProtocolTransport implements Transport {
   /** Queues `batch` to every up peer (or `to` only), except `except`; returns how many peers it was queued to. */
   publish(batch: readonly Mutation[], options: { readonly to?: string; readonly except?: string } = {}): number {
     if (this.#state !== 'running' || batch.length === 0) return 0;
-    const received = this.#received.get(batch);
-    let bodies: Uint8Array[] | undefined;
-    let count = 0;
-    const targets = options.to === undefined ? [...this.#registry.active.values()] : [this.#registry.active.get(options.to)];
-    for (const conversation of targets) {
-      if (conversation === undefined || conversation.peer === options.except) continue;
-      if (received !== undefined && received.version === conversation.version && received.body.byteLength <= this.#options.maxFrameBytes) {
-        conversation.sendRaw(FRAME_KIND.mutations, conversation.version, received.body);
-      } else {
-        bodies ??= mutationBodies(batch, this.#options.maxFrameBytes);
-        for (const body of bodies) conversation.sendRaw(FRAME_KIND.mutations, conversation.version, body);
-      }
-      if (conversation.bufferedBytes > this.#options.highWaterMarkBytes) {
-        this.#faults.dropSlowPeer(conversation);
-        continue;
-      }
-      count++;
-      this.#stats.published += batch.length;
-    }
+    const all = options.to === undefined ? [...this.#registry.active.values()] : [this.#registry.active.get(options.to)];
+    const targets = all.filter((c): c is Conversation => c !== undefined && c.peer !== options.except);
+    const count = fanOut(batch, targets, this.#received.get(batch), this.#fanOut);
+    this.#stats.published += count * batch.length;
     return count;
   }
 
@@ -193,7 +182,9 @@ export class ProtocolTransport implements Transport {
 
   /** Counters since construction. */
   stats(): TransportStats {
-    return { ...this.#stats };
+    // Listeners count the connections they refused before a link existed (a bad token): one count for the node.
+    const refused = this.#options.listeners.reduce((sum, listener) => sum + (listener.authFailures ?? 0), 0);
+    return { ...this.#stats, authFailures: this.#stats.authFailures + refused };
   }
 
   /** Says goodbye to every peer, ends every link, stops the listeners, dialers and timers; idempotent. */
@@ -231,7 +222,7 @@ export class ProtocolTransport implements Transport {
         this.#report(
           new StatemeshError('BACKPRESSURE', `${PACKAGE}: refused a link from ${link.remoteAddress}: too many links without a Hello (${pending.pending}); raise maxHelloPendingBytes if that many clients connect at once`),
         );
-        link.destroy('too many links without a Hello');
+        link.destroy('too many links without a Hello', 'BACKPRESSURE');
         return;
       }
       pending.pending++;
@@ -246,7 +237,7 @@ export class ProtocolTransport implements Transport {
     } catch (error) {
       this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's hello() threw; closed the link to ${link.remoteAddress}: ${String(error)}`, { cause: error }));
       conversation.open();
-      conversation.destroy('the host could not say hello');
+      conversation.destroy('the host could not say hello', 'INTERNAL');
       return;
     }
     conversation.ackSent = hello.vector;
@@ -256,7 +247,7 @@ export class ProtocolTransport implements Transport {
       conversation.handshakeTimer = undefined;
       if (conversation.state !== 'handshake') return;
       this.#report(new StatemeshError('TIMEOUT', `${PACKAGE}: ${link.remoteAddress} sent no Hello within ${this.#options.handshakeTimeoutMs} ms; closed the link`));
-      conversation.destroy('no Hello in time');
+      conversation.destroy('no Hello in time', 'TIMEOUT');
     }, this.#options.handshakeTimeoutMs);
     conversation.open();
   }
@@ -315,7 +306,7 @@ export class ProtocolTransport implements Transport {
       if (result.error.code === 'UNAUTHENTICATED') this.#stats.authFailures++;
       if (result.selfDial) conversation.origin.dialer?.stop();
       this.#report(result.error);
-      conversation.end(result.error.message, END_GRACE_MS);
+      conversation.end(result.error.message, END_GRACE_MS, result.error.code);
       return;
     }
     this.#leaveHandshake(conversation);
@@ -350,22 +341,7 @@ export class ProtocolTransport implements Transport {
   }
 
   #tick(): void {
-    const timers = this.#options.timers;
-    const now = timers.now();
-    const sentAtMs = Math.max(0, Math.round(timers.wallNow?.() ?? Date.now()));
-    for (const conversation of this.#conversations) {
-      if (conversation.state !== 'active' && conversation.state !== 'standby') continue;
-      conversation.send({ kind: 'heartbeat', node: this.nodeId, sentAtMs });
-      const change = conversation.liveness!.check(now);
-      if (conversation.state !== 'active') {
-        if (change === 'dead') conversation.destroy(`silent for ${DEAD_AFTER_INTERVALS} heartbeat intervals`);
-        continue;
-      }
-      const peer = conversation.peer!;
-      if (change === 'suspect') this.#emit({ type: 'suspect', peer });
-      else if (change === 'recovered') this.#emit({ type: 'up', peer, hello: conversation.hello! });
-      else if (change === 'dead') conversation.destroy(`silent for ${DEAD_AFTER_INTERVALS} heartbeat intervals`);
-    }
+    heartbeatTick(this.#conversations, { nodeId: this.nodeId, timers: this.#options.timers }, (event) => this.#emit(event));
     this.#acks.now();
   }
 
@@ -380,6 +356,15 @@ export class ProtocolTransport implements Transport {
     if (wentDown) for (const dialer of this.#dialers) if (dialer.node === peer) dialer.wake();
     // Parked while the node is still up through another link; redialled when that one goes down.
     conversation.origin.dialer?.closed(peer !== undefined && this.#registry.has(peer));
+  }
+
+  /** A dial failed: counted when refused for its credentials, reported once per distinct reason; redialled with backoff. */
+  #dialFailed(error: Error, seed: SeedDialer): void {
+    if (isStatemeshError(error, 'UNAUTHENTICATED')) this.#stats.authFailures++;
+    if (seed.lastFailure === error.message) return; // an unreachable seed is normal while it starts: said once
+    seed.lastFailure = error.message;
+    const code = isStatemeshError(error) ? error.code : 'IO_ERROR';
+    this.#report(new StatemeshError(code, `${PACKAGE}: dialling ${seed.address} failed, retrying with backoff: ${error.message}`, { cause: error }));
   }
 
   #leaveHandshake(conversation: Conversation): void {

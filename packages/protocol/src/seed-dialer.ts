@@ -10,6 +10,8 @@ export class SeedDialer {
   readonly dialer: Dialer;
   /** The node behind this address, once a Hello told us. */
   node: string | undefined;
+  /** The message of the latest failed dial since the last success (each distinct failure is reported once). */
+  lastFailure: string | undefined;
   readonly #backoff: Backoff;
   readonly #timers: Timers;
   readonly #connected: (link: Link, dialer: SeedDialer) => void;
@@ -78,6 +80,7 @@ export class SeedDialer {
   /** The Hello exchange succeeded: the next failure starts again from the initial delay. */
   succeeded(): void {
     this.#backoff.reset();
+    this.lastFailure = undefined;
   }
 
   /** Our link closed. `park`: the peer is still up through another link; wait for {@link wake}. */
