@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { StatemeshError, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { LinkInbox } from '@statemesh/protocol';
 import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
 
 /** Default bytes queued on a socket past which `send` returns false (the socket's own buffer). */
@@ -18,8 +19,7 @@ export class IpcLink implements Link {
   readonly #socket: Socket;
   readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
   readonly #highWaterMarkBytes: number;
-  #events: LinkEvents | undefined;
-  #early: LinkFrame[] = [];
+  readonly #inbox = new LinkInbox();
   #reason: string | undefined;
   #error: StatemeshError | undefined;
   #closed = false;
@@ -33,7 +33,7 @@ export class IpcLink implements Link {
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_LINK_HIGH_WATER_MARK_BYTES;
     if (socket.remoteFamily !== undefined) socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('drain', () => this.#events?.drain());
+    socket.on('drain', () => this.#inbox.drain());
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.#reason ??= `socket error ${error.code ?? error.message}`;
     });
@@ -58,15 +58,7 @@ export class IpcLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    if (this.#events !== undefined) return;
-    this.#events = events;
-    const early = this.#early;
-    this.#early = [];
-    for (const frame of early) {
-      if (this.#socket.destroyed && !this.#closed) break;
-      events.frame(frame);
-    }
-    if (this.#closed) events.closed(this.#reason ?? 'the connection closed', this.#error);
+    this.#inbox.open(events);
   }
 
   send(frame: LinkFrame): boolean {
@@ -101,6 +93,7 @@ export class IpcLink implements Link {
   destroy(reason: string): void {
     if (this.#closed) return;
     this.#reason ??= reason;
+    this.#inbox.discard();
     this.#socket.destroy();
   }
 
@@ -115,17 +108,13 @@ export class IpcLink implements Link {
       this.#socket.destroy();
       return;
     }
-    for (const frame of frames) {
-      if (this.#socket.destroyed) return; // the engine closed it on an earlier frame
-      if (this.#events === undefined) this.#early.push(frame);
-      else this.#events.frame(frame);
-    }
+    for (const frame of frames) this.#inbox.frame(frame); // dropped once the engine destroyed the link
   }
 
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#endTimer !== undefined) clearTimeout(this.#endTimer);
-    if (this.#events !== undefined) this.#events.closed(this.#reason ?? 'the connection closed', this.#error);
+    this.#inbox.closed(this.#reason ?? 'the connection closed', this.#error);
   }
 }
