@@ -85,6 +85,27 @@ export class Conversation {
     return this.#isClosed;
   }
 
+  /** Closes the link with `TIMEOUT` unless it leaves the handshake (a Hello accepted) within `ms`; `report` first. */
+  awaitHello(ms: number, report: () => void): void {
+    this.handshakeTimer = this.#timers.setTimeout(() => {
+      this.handshakeTimer = undefined;
+      if (this.state !== 'handshake') return;
+      report();
+      this.destroy('no Hello in time', 'TIMEOUT');
+    }, ms);
+  }
+
+  /** The handshake is over (a Hello accepted, or the link closed): its timer stops, its listener's cap frees up. */
+  leaveHandshake(): void {
+    if (this.handshakeTimer !== undefined) this.#timers.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    const listener = this.origin.listener;
+    if (listener !== undefined && this.countedPending) {
+      this.countedPending = false;
+      listener.pending--;
+    }
+  }
+
   /** Starts receiving. */
   open(): void {
     this.link.open({

@@ -124,7 +124,11 @@ export class ProtocolTransport implements Transport {
         dialer,
         { backoff: new Backoff({ initialMs, maxMs, random: this.#options.random }), timers: this.#options.timers },
         (link, from) => this.#adopt(link, { dialer: from }),
-        (error, from) => this.#dialFailed(error, from),
+        (error, from, repeated) => {
+          if (isStatemeshError(error, 'UNAUTHENTICATED')) this.#stats.authFailures++;
+          // An unreachable seed is normal while it starts: each distinct failure is said once; redialled with backoff.
+          if (!repeated) this.#report(new StatemeshError(isStatemeshError(error) ? error.code : 'IO_ERROR', `${PACKAGE}: dialling ${from.address} failed, retrying: ${error.message}`, { cause: error }));
+        },
       );
       this.#dialers.push(seed);
       seed.dial();
@@ -243,12 +247,8 @@ export class ProtocolTransport implements Transport {
     conversation.ackSent = hello.vector;
     // The Hello goes at our lowest version, which any peer that can talk to us at all can read.
     conversation.send(hello, this.#options.protocolVersions.min);
-    conversation.handshakeTimer = this.#options.timers.setTimeout(() => {
-      conversation.handshakeTimer = undefined;
-      if (conversation.state !== 'handshake') return;
-      this.#report(new StatemeshError('TIMEOUT', `${PACKAGE}: ${link.remoteAddress} sent no Hello within ${this.#options.handshakeTimeoutMs} ms; closed the link`));
-      conversation.destroy('no Hello in time', 'TIMEOUT');
-    }, this.#options.handshakeTimeoutMs);
+    const timeoutMs = this.#options.handshakeTimeoutMs;
+    conversation.awaitHello(timeoutMs, () => this.#report(new StatemeshError('TIMEOUT', `${PACKAGE}: ${link.remoteAddress} sent no Hello within ${timeoutMs} ms; closed the link`)));
     conversation.open();
   }
 
@@ -309,7 +309,7 @@ export class ProtocolTransport implements Transport {
       conversation.end(result.error.message, END_GRACE_MS, result.error.code);
       return;
     }
-    this.#leaveHandshake(conversation);
+    conversation.leaveHandshake();
     const timers = this.#options.timers;
     conversation.peer = frame.node;
     conversation.version = result.version;
@@ -347,7 +347,7 @@ export class ProtocolTransport implements Transport {
 
   #onClosed(conversation: Conversation, reason: string, error: StatemeshError | undefined): void {
     this.#conversations.delete(conversation);
-    if (conversation.peer === undefined) this.#leaveHandshake(conversation);
+    if (conversation.peer === undefined) conversation.leaveHandshake();
     if (error !== undefined) this.#faults.linkRefused(conversation, error);
     this.#failRequests(conversation, peerUnavailable(PACKAGE, conversation.peer ?? conversation.address, reason));
     const peer = conversation.peer;
@@ -356,25 +356,6 @@ export class ProtocolTransport implements Transport {
     if (wentDown) for (const dialer of this.#dialers) if (dialer.node === peer) dialer.wake();
     // Parked while the node is still up through another link; redialled when that one goes down.
     conversation.origin.dialer?.closed(peer !== undefined && this.#registry.has(peer));
-  }
-
-  /** A dial failed: counted when refused for its credentials, reported once per distinct reason; redialled with backoff. */
-  #dialFailed(error: Error, seed: SeedDialer): void {
-    if (isStatemeshError(error, 'UNAUTHENTICATED')) this.#stats.authFailures++;
-    if (seed.lastFailure === error.message) return; // an unreachable seed is normal while it starts: said once
-    seed.lastFailure = error.message;
-    const code = isStatemeshError(error) ? error.code : 'IO_ERROR';
-    this.#report(new StatemeshError(code, `${PACKAGE}: dialling ${seed.address} failed, retrying with backoff: ${error.message}`, { cause: error }));
-  }
-
-  #leaveHandshake(conversation: Conversation): void {
-    if (conversation.handshakeTimer !== undefined) this.#options.timers.clearTimeout(conversation.handshakeTimer);
-    conversation.handshakeTimer = undefined;
-    const listener = conversation.origin.listener;
-    if (listener !== undefined && conversation.countedPending) {
-      conversation.countedPending = false;
-      listener.pending--;
-    }
   }
 
   #failRequests(conversation: Conversation, error: Error): void {
