@@ -1,3 +1,9 @@
+// Size: this package is ~560 code lines, above the ~300 of a link factory, and honestly so: besides the link it
+// carries what only gRPC has — the Envelope mapping (a frame kind as a field number, no version per message), the
+// status + `statemesh-code` trailer of every refusal (refusal-status.ts), TLS and mutual-TLS credentials with the
+// certificate names a Hello is checked against (security.ts), bearer tokens, keepalive and message-size channel
+// options (link-options.ts), and the served side's wait for the dialler's half-close (a status ends a call both
+// ways). No protocol logic is here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { status as Status, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
 import { LinkInbox } from '@statemesh/protocol';

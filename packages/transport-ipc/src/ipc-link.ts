@@ -1,3 +1,6 @@
+// Size: this package is ~350 code lines, a little above the ~300 of a link factory, for the Unix socket file's
+// safety (socket-file.ts: a stale socket of a crashed process removed, a live one or a non-socket refused, the
+// file made 0600 and removed at close). No protocol logic is here.
 import type { Socket } from 'node:net';
 import { StatemeshError, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
 import { LinkInbox } from '@statemesh/protocol';

@@ -1,3 +1,8 @@
+// Size: this package is ~680 code lines, above the ~300 of a link factory, because a WebSocket listener is also
+// an HTTP(S) server and an auth gate: the upgrade and its Origin check, the token in the first message (bounded
+// in size, time and number of waiting sockets), attaching to a user's server, mutual TLS, and a browser entry
+// with its own dialer over the standard WebSocket (no `ws` hooks, polled back-pressure). No protocol logic is
+// here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
