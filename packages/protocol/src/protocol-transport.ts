@@ -33,6 +33,8 @@ import { SeedDialer } from './seed-dialer.js';
 import { SnapshotStreams } from './snapshot-streams.js';
 import { emptyStats } from './stats.js';
 
+/** Dial failures that only say the seed is not reachable (yet): redialled without a report. */
+const UNREACHABLE = new Set<string>(['IO_ERROR', 'PEER_UNAVAILABLE', 'TIMEOUT', 'CANCELLED']);
 /** How long a closing link may take to flush its Goodbye before it is cut. */
 const END_GRACE_MS = 1_000;
 
@@ -126,8 +128,9 @@ export class ProtocolTransport implements Transport {
         (link, from) => this.#adopt(link, { dialer: from }),
         (error, from, repeated) => {
           if (isStatemeshError(error, 'UNAUTHENTICATED')) this.#stats.authFailures++;
-          // An unreachable seed is normal while it starts: each distinct failure is said once; redialled with backoff.
-          if (!repeated) this.#report(new StatemeshError(isStatemeshError(error) ? error.code : 'IO_ERROR', `${PACKAGE}: dialling ${from.address} failed, retrying: ${error.message}`, { cause: error }));
+          // An unreachable seed is normal while it starts (the host says so after its join timeout); any other
+          // failure (a refused token, a TLS mismatch) is said once per distinct reason. Redialled with backoff.
+          if (!repeated && !UNREACHABLE.has(isStatemeshError(error) ? error.code : '')) this.#report(new StatemeshError(isStatemeshError(error) ? error.code : 'IO_ERROR', `${PACKAGE}: dialling ${from.address} failed, retrying: ${error.message}`, { cause: error }));
         },
       );
       this.#dialers.push(seed);
