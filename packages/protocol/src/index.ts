@@ -13,3 +13,6 @@ export type { SnapshotStreamsLinks } from './snapshot-streams.js';
 export { peerUnavailable } from './peer-unavailable.js';
 export { describePeers } from './describe-peers.js';
 export type { DescribedConnection } from './describe-peers.js';
+export { LinkInbox } from './link-inbox.js';
+export { assertListenSafe, isLoopbackHost } from './listen-safety.js';
+export type { ListenSafety } from './listen-safety.js';

@@ -13,8 +13,6 @@ interface Endpoint {
 interface LinkFactory {
   listener(address: string): Listener;
   dialer(address: string): Dialer;
-  /** The largest frame body its links carry, when it has a limit of its own (gRPC's 4 MiB messages). */
-  readonly maxFrameBytes?: number;
 }
 
 /**
@@ -32,24 +30,14 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
   ];
   const listeners: Listener[] = [];
   const dialers: Dialer[] = [];
-  let maxFrameBytes: number | undefined;
   for (const endpoint of endpoints) {
     const factory = await linkFactory(endpoint.kind, config, onError);
-    if (factory.maxFrameBytes !== undefined) maxFrameBytes = Math.min(maxFrameBytes ?? Infinity, factory.maxFrameBytes);
     if (endpoint.listen !== undefined) listeners.push(factory.listener(endpoint.listen));
     for (const seed of endpoint.seeds) dialers.push(factory.dialer(seed));
   }
-  // The engine splits batches and pages by one limit: the smallest its links carry (gRPC pages stay under 4 MiB).
-  const engine = new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers, maxFrameBytes });
-  // Calls a gRPC listener refused for their token never reach the engine: add them to its count until it reads them.
-  const refusing = listeners.filter((l): l is Listener & { readonly authFailures: number } => typeof (l as { authFailures?: unknown }).authFailures === 'number');
-  if (refusing.length === 0) return engine;
-  const stats = engine.stats.bind(engine);
-  engine.stats = () => {
-    const own = stats();
-    return { ...own, authFailures: own.authFailures + refusing.reduce((sum, listener) => sum + listener.authFailures, 0) };
-  };
-  return engine;
+  // Each link has its own frame limit (gRPC's 4 MiB messages), by which the engine splits what it sends on it;
+  // listeners' refused tokens are counted in the engine's stats.
+  return new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers });
 }
 
 async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {
@@ -59,7 +47,7 @@ async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError
   }
   const grpc = await load<typeof import('@statemesh/transport-grpc')>('@statemesh/transport-grpc', () => import('@statemesh/transport-grpc'));
   const options = { tls: config.tls, requireTls: config.requireTls, auth: config.auth };
-  return { listener: (address) => grpc.grpcListener(address, { ...options, onError }), dialer: (address) => grpc.grpcDialer(address, options), maxFrameBytes: grpc.GRPC_MAX_FRAME_BYTES };
+  return { listener: (address) => grpc.grpcListener(address, { ...options, onError }), dialer: (address) => grpc.grpcDialer(address, options) };
 }
 
 async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import type { Link, LinkEvents, LinkFrame, StatemeshError, TimerHandle, Timers } from '@statemesh/contracts';
+import { LinkInbox } from '@statemesh/protocol';
 import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
 
 /** What a link end needs of its network (internal). */
@@ -26,15 +27,13 @@ export class MemoryLink implements Link {
   readonly #carrier: LinkCarrier;
   readonly #highWaterMarkBytes: number;
   readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
-  #events: LinkEvents | undefined;
-  readonly #early: LinkFrame[] = [];
+  readonly #inbox = new LinkInbox();
   #buffered = 0;
   #wantDrain = false;
   #ending = false;
   /** Why this end ended the link, when it did. */
   #closedReason: string | undefined;
   #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
-  #reported = false;
   #grace: TimerHandle | undefined;
 
   constructor(carrier: LinkCarrier, ends: { local: string; remote: string; dialed: boolean; highWaterMarkBytes: number }) {
@@ -67,10 +66,7 @@ export class MemoryLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    if (this.#events !== undefined) return;
-    this.#events = events;
-    for (const frame of this.#early.splice(0)) events.frame(frame);
-    this.#report();
+    this.#inbox.open(events);
   }
 
   send(frame: LinkFrame): boolean {
@@ -95,6 +91,7 @@ export class MemoryLink implements Link {
 
   destroy(reason: string): void {
     if (this.#closed !== undefined) return;
+    this.#inbox.discard();
     this.close(this.#closedReason ?? reason, undefined, true);
     this.peer.close('the other side reset the link', undefined, true);
   }
@@ -104,7 +101,7 @@ export class MemoryLink implements Link {
     this.#buffered -= bytes;
     if (this.#wantDrain && this.#buffered <= this.#highWaterMarkBytes && this.#closed === undefined) {
       this.#wantDrain = false;
-      this.#events?.drain();
+      this.#inbox.drain();
     }
   }
 
@@ -119,10 +116,7 @@ export class MemoryLink implements Link {
       this.peer.close('the other side reset the link', undefined, true);
       return;
     }
-    for (const frame of frames) {
-      if (this.#events === undefined) this.#early.push(frame);
-      else this.#events.frame(frame);
-    }
+    for (const frame of frames) this.#inbox.frame(frame);
   }
 
   /**
@@ -148,12 +142,7 @@ export class MemoryLink implements Link {
     this.isReset = reset;
     if (this.#grace !== undefined) this.#carrier.timers.clearTimeout(this.#grace);
     this.#carrier.forget(this);
-    this.#carrier.timers.setTimeout(() => this.#report(), 0);
-  }
-
-  #report(): void {
-    if (this.#events === undefined || this.#closed === undefined || this.#reported) return;
-    this.#reported = true;
-    this.#events.closed(this.#closed.reason, this.#closed.error);
+    const closed = this.#closed;
+    this.#carrier.timers.setTimeout(() => this.#inbox.closed(closed.reason, closed.error), 0);
   }
 }
