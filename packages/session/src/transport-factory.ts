@@ -55,7 +55,11 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
 async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {
   if (kind === 'ipc') {
     const ipc = await load<typeof import('@statemesh/transport-ipc')>('@statemesh/transport-ipc', () => import('@statemesh/transport-ipc'));
-    return { listener: (address) => ipc.ipcListener(address), dialer: (address) => ipc.ipcDialer(address) };
+    // IPC over TCP takes the token (DESIGN section 7); Unix sockets are owner-only files instead.
+    return {
+      listener: (address) => ipc.ipcListener(address, { token: config.auth?.expectedToken }),
+      dialer: (address) => ipc.ipcDialer(address, { token: config.auth?.outboundToken }),
+    };
   }
   const grpc = await load<typeof import('@statemesh/transport-grpc')>('@statemesh/transport-grpc', () => import('@statemesh/transport-grpc'));
   const options = { tls: config.tls, requireTls: config.requireTls, auth: config.auth };
