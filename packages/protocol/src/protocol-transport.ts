@@ -88,7 +88,15 @@ export class ProtocolTransport implements Transport {
       return !conversation.isClosed;
     };
     const peers = this.#registry.active;
-    this.#chunks = new ChunkRequests({ source: PACKAGE, timers, peers, nextRequestId, send, closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')) });
+    this.#chunks = new ChunkRequests({
+      source: PACKAGE,
+      timers,
+      peers,
+      nextRequestId,
+      send,
+      closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
+      maxPerPeer: this.#options.maxChunkRequestsPerPeer,
+    });
     this.#snapshots = new SnapshotStreams({ source: PACKAGE, timers, peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
     this.#server = new RequestServer({ options: this.#options, host: () => this.#host!, running: () => this.#state === 'running', report: (error) => this.#report(error) });
     this.#faults = new LinkFaults(this.#stats, (error) => this.#report(error), this.#options.highWaterMarkBytes);
