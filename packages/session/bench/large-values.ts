@@ -1,8 +1,8 @@
 // Many large values: COUNT values of SIZE bytes written on node `a` (a file blob store) hydrate on node `b` over
 // IPC, each node in its own process. Prints MB/s of the hydration beside the floor (the same bytes through a raw
 // Unix socket between two processes, measured in the same run), slow-peer disconnects on both sides, and both
-// nodes' peak resident memory. Usage: pnpm --filter @statemesh/session bench:large [count] [MiB]
-// (default 64 × 16 MiB, issue 13 finding 5).
+// nodes' peak resident memory; medians of several runs. Usage: pnpm --filter @statemesh/session bench:large
+// [count=64] [MiB=16] [runs=3] (issue 13 finding 5).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,36 +23,72 @@ interface Report {
 const role = process.argv[2];
 if (role === 'writer' || role === 'reader') await runNode(role, process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
 else if (role === 'floor-receiver') await floorReceiver(process.argv[3]!, Number(process.argv[4]));
-else await main(Number(process.argv[2] ?? 64), Number(process.argv[3] ?? 16));
+else await main(Number(process.argv[2] ?? 64), Number(process.argv[3] ?? 16), Number(process.argv[4] ?? 3));
 
-async function main(count: number, mib: number): Promise<void> {
+async function main(count: number, mib: number, runs: number): Promise<void> {
   const size = mib * 2 ** 20;
   const total = count * size;
-  console.log(`statemesh large values (${new Date().toISOString()}): ${count} values of ${mib} MiB over IPC, file blob stores, two processes`);
+  const mbps = (seconds: number): number => total / 1e6 / seconds;
+  console.log(`statemesh large values (${new Date().toISOString()}): ${count} values of ${mib} MiB over IPC, file blob stores, two processes; ${runs} runs`);
+  const results: RunResult[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const result = await oneRun(count, size);
+    results.push(result);
+    console.log(
+      `run ${run}: floor ${mbps(result.floorSeconds).toFixed(0)} MB/s, hydration ${mbps(result.hydrateSeconds).toFixed(0)} MB/s (${result.hydrateSeconds.toFixed(1)} s), ` +
+        `slow-peer disconnects a ${result.disconnects[0]} b ${result.disconnects[1]}, failed ${result.failed}, peak RSS a ${mib2(result.rss[0])} b ${mib2(result.rss[1])} MiB`,
+    );
+  }
+  const floor = median(results.map((r) => mbps(r.floorSeconds)));
+  const hydration = median(results.map((r) => mbps(r.hydrateSeconds)));
+  console.log(`median floor (raw Unix socket, 1 MiB frames, same bytes): ${floor.toFixed(0)} MB/s`);
+  console.log(`median hydration on b (join to last value ready): ${hydration.toFixed(0)} MB/s, ratio to floor ${(hydration / floor).toFixed(3)}`);
+  console.log(`slow-peer disconnects over all runs: ${results.reduce((sum, r) => sum + r.disconnects[0] + r.disconnects[1], 0)}; failed hydrations: ${results.reduce((sum, r) => sum + r.failed, 0)}`);
+  console.log(`median peak resident memory: a ${mib2(median(results.map((r) => r.rss[0])))} MiB, b ${mib2(median(results.map((r) => r.rss[1])))} MiB`);
+}
+
+interface RunResult {
+  readonly floorSeconds: number;
+  readonly hydrateSeconds: number;
+  readonly disconnects: readonly [number, number];
+  readonly failed: number;
+  readonly rss: readonly [number, number];
+}
+
+async function oneRun(count: number, size: number): Promise<RunResult> {
   const dir = mkdtempSync(joinPath(tmpdir(), 'statemesh-large-bench-'));
   const children: ChildProcess[] = [];
   try {
-    const floorSeconds = await rawFloor(dir, total);
+    const floorSeconds = await rawFloor(dir, count * size);
     const writer = spawnRole(children, 'writer', dir, count, size);
     await next(writer, 'ready');
-    const writeStart = performance.now();
     await next(writer, 'written');
-    const writeSeconds = (performance.now() - writeStart) / 1000;
     const reader = spawnRole(children, 'reader', dir, count, size);
     const hydrated = await next(reader, 'hydrated');
     writer.send('stop');
     reader.send('stop');
     const [w, r] = await Promise.all([next(writer, 'stopped'), next(reader, 'stopped')]);
-    const mbps = (seconds: number): number => total / 1e6 / seconds;
-    console.log(`written and offloaded on a: ${(total / 2 ** 20).toFixed(0)} MiB in ${writeSeconds.toFixed(1)} s`);
-    console.log(`floor: raw Unix socket, 1 MiB frames: ${mbps(floorSeconds).toFixed(0)} MB/s`);
-    console.log(`hydration on b (join to last value ready): ${mbps(hydrated.seconds!).toFixed(0)} MB/s in ${hydrated.seconds!.toFixed(1)} s, ratio to floor ${(floorSeconds / hydrated.seconds!).toFixed(3)}`);
-    console.log(`slow-peer disconnects: a ${w.slowPeerDisconnects}, b ${r.slowPeerDisconnects}; failed hydrations on b: ${r.failed}`);
-    console.log(`peak resident memory: a ${(w.peakRssBytes! / 2 ** 20).toFixed(0)} MiB, b ${(r.peakRssBytes! / 2 ** 20).toFixed(0)} MiB`);
+    return {
+      floorSeconds,
+      hydrateSeconds: hydrated.seconds!,
+      disconnects: [w.slowPeerDisconnects!, r.slowPeerDisconnects!],
+      failed: r.failed!,
+      rss: [w.peakRssBytes!, r.peakRssBytes!],
+    };
   } finally {
     for (const child of children) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function mib2(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
 }
 
 function spawnRole(children: ChildProcess[], name: string, dir: string, count: number, size: number): ChildProcess {

@@ -37,6 +37,9 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
     const factory = await linkFactory(endpoint.kind, config, onError);
     if (factory.maxFrameBytes !== undefined) maxFrameBytes = Math.min(maxFrameBytes ?? Infinity, factory.maxFrameBytes);
     if (endpoint.listen !== undefined) listeners.push(factory.listener(endpoint.listen));
+    if (endpoint.kind === 'ipc' && endpoint.listen?.startsWith('tcp://') === true && config.auth?.expectedToken === undefined) {
+      log(`@statemesh/session: the IPC listener ${endpoint.listen} takes links from any local user; set auth.expectedToken (and outboundToken on its peers), or listen on a Unix socket (owner-only)`);
+    }
     for (const seed of endpoint.seeds) dialers.push(factory.dialer(seed));
   }
   // The engine splits batches and pages by one limit: the smallest its links carry (gRPC pages stay under 4 MiB).

@@ -19,6 +19,13 @@ async function node(nodeId: string, listen: string | undefined, seeds: string[],
   return session;
 }
 
+it('warns at join when an IPC listener on TCP takes no token', async () => {
+  const lines: string[] = [];
+  const session = await join({ clusterId: 'ipc-token', nodeId: 'open', transport: 'ipc', listen: `tcp://127.0.0.1:${await freePort()}` }, { log: (line) => lines.push(line) });
+  sessions.push(session);
+  expect(lines.filter((line) => line.includes('auth.expectedToken'))).toHaveLength(1);
+});
+
 it('links over loopback TCP with the token, and refuses and counts a node without it', async () => {
   const at = `tcp://127.0.0.1:${await freePort()}`;
   const a = await node('a', at, [], true);
