@@ -142,11 +142,16 @@ export class ChunkRequests<C> {
       if (closed !== undefined) throw closed;
       let connection = peers.get(node);
       if (connection === undefined) continue;
-      const release = await this.#turn(connection);
+      let release = await this.#turn(connection);
       try {
+        // The peer's connection replaced while waiting: wait for a turn on the new one.
+        for (let now = peers.get(node); now !== undefined && now !== connection && !current.ended; now = peers.get(node)) {
+          release();
+          connection = now;
+          release = await this.#turn(now);
+        }
         if (current.ended) throw this.#cancelled(digest); // timed out or cancelled while waiting for a turn
-        if (peers.get(node) !== connection) connection = peers.get(node); // replaced while waiting
-        if (connection === undefined) continue;
+        if (peers.get(node) !== connection) continue; // that peer went away while waiting
         const requestId = this.#links.nextRequestId();
         current.requestId = requestId;
         const asked = connection;
