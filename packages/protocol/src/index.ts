@@ -6,7 +6,7 @@ export { Backoff } from './backoff.js';
 export type { ReconnectOptions } from './backoff.js';
 export { DEAD_AFTER_INTERVALS, Liveness, SUSPECT_AFTER_INTERVALS } from './liveness.js';
 export type { LivenessChange } from './liveness.js';
-export { ChunkRequests } from './chunk-requests.js';
+export { ChunkRequests, DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER } from './chunk-requests.js';
 export type { ChunkRequestsLinks } from './chunk-requests.js';
 export { SnapshotStreams } from './snapshot-streams.js';
 export type { SnapshotStreamsLinks } from './snapshot-streams.js';

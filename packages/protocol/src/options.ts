@@ -1,6 +1,7 @@
 import { CodecRegistry, StatemeshError, isValidId, type Dialer, type Listener, type Timers } from '@statemesh/contracts';
 import { DEFAULT_MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@statemesh/wire';
 import type { ReconnectOptions } from './backoff.js';
+import { DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER } from './chunk-requests.js';
 import { realTimers } from './real-timers.js';
 
 /** The protocol versions a node speaks, inclusive. */
@@ -35,6 +36,8 @@ export interface ProtocolTransportOptions {
   readonly highWaterMarkBytes?: number | undefined;
   /** Per listener: bytes that links still without a Hello may hold, at 64 KiB each (default 4 MiB: 63 links). */
   readonly maxHelloPendingBytes?: number | undefined;
+  /** Chunk requests in flight to one peer (default 8); more wait their turn, their timeout running. */
+  readonly maxChunkRequestsPerPeer?: number | undefined;
   /** Redial delay: exponential from `initialMs` (default 50) to `maxMs` (default 5 000), with jitter. */
   readonly reconnect?: ReconnectOptions | undefined;
   /** The clock and timers everything waits on (default: real timers that never keep the process alive). */
@@ -61,6 +64,7 @@ export interface ResolvedOptions {
   readonly maxFrameBytes: number;
   readonly highWaterMarkBytes: number;
   readonly maxHelloPendingBytes: number;
+  readonly maxChunkRequestsPerPeer: number;
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly timers: Timers;
   readonly random: () => number;
@@ -113,6 +117,7 @@ export function resolveOptions(options: ProtocolTransportOptions): ResolvedOptio
     maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
     highWaterMarkBytes: positive('highWaterMarkBytes', options.highWaterMarkBytes, DEFAULT_HIGH_WATER_MARK_BYTES),
     maxHelloPendingBytes: positive('maxHelloPendingBytes', options.maxHelloPendingBytes, 4 * 1024 * 1024),
+    maxChunkRequestsPerPeer: Math.ceil(positive('maxChunkRequestsPerPeer', options.maxChunkRequestsPerPeer, DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER)),
     reconnect,
     timers: options.timers ?? realTimers,
     random: options.random ?? Math.random,

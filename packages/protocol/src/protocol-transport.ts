@@ -29,6 +29,7 @@ import { PeerRegistry } from './peer-registry.js';
 import { peerUnavailable } from './peer-unavailable.js';
 import { every } from './real-timers.js';
 import { RequestServer } from './request-server.js';
+import { RefusalLog } from './refusal-log.js';
 import { SeedDialer } from './seed-dialer.js';
 import { SnapshotStreams } from './snapshot-streams.js';
 import { emptyStats } from './stats.js';
@@ -66,6 +67,7 @@ export class ProtocolTransport implements Transport {
   /** The body each received batch came in, so that relaying exactly that batch forwards the bytes as they are. */
   readonly #received = new WeakMap<readonly Mutation[], LinkFrame>();
   readonly #skew: ClockSkew;
+  readonly #refusals: RefusalLog;
   readonly #faults: LinkFaults;
   readonly #fanOut: FanOutContext;
   #stopHeartbeats: (() => void) | undefined;
@@ -91,12 +93,21 @@ export class ProtocolTransport implements Transport {
       return !conversation.isClosed;
     };
     const peers = this.#registry.active;
-    this.#chunks = new ChunkRequests({ source: PACKAGE, timers, peers, nextRequestId, send, closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')) });
+    this.#chunks = new ChunkRequests({
+      source: PACKAGE,
+      timers,
+      peers,
+      nextRequestId,
+      send,
+      closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
+      maxPerPeer: this.#options.maxChunkRequestsPerPeer,
+    });
     this.#snapshots = new SnapshotStreams({ source: PACKAGE, timers, peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
     this.#server = new RequestServer({ options: this.#options, host: () => this.#host!, running: () => this.#state === 'running', report: (error) => this.#report(error) });
     this.#faults = new LinkFaults(this.#stats, (error) => this.#report(error), this.#options.highWaterMarkBytes);
     this.#fanOut = { maxFrameBytes: this.#options.maxFrameBytes, highWaterMarkBytes: this.#options.highWaterMarkBytes, dropSlowPeer: (c) => this.#faults.dropSlowPeer(c) };
     this.#skew = new ClockSkew(timers, (error) => this.#report(error));
+    this.#refusals = new RefusalLog((error) => this.#report(error));
     this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values(), this.#options.ackDelayMs);
   }
 
@@ -308,7 +319,7 @@ export class ProtocolTransport implements Transport {
     if (result.error !== undefined) {
       if (result.error.code === 'UNAUTHENTICATED') this.#stats.authFailures++;
       if (result.selfDial) conversation.origin.dialer?.stop();
-      this.#report(result.error);
+      this.#refusals.refused(result.error, frame.node);
       conversation.end(result.error.message, END_GRACE_MS, result.error.code);
       return;
     }

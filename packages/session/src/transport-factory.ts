@@ -33,6 +33,9 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
   for (const endpoint of endpoints) {
     const factory = await linkFactory(endpoint.kind, config, onError);
     if (endpoint.listen !== undefined) listeners.push(factory.listener(endpoint.listen));
+    if (endpoint.kind === 'ipc' && endpoint.listen?.startsWith('tcp://') === true && config.auth?.expectedToken === undefined) {
+      log(`@statemesh/session: the IPC listener ${endpoint.listen} takes links from any local user; set auth.expectedToken (and outboundToken on its peers), or listen on a Unix socket (owner-only)`);
+    }
     for (const seed of endpoint.seeds) dialers.push(factory.dialer(seed));
   }
   // Each link has its own frame limit (gRPC's 4 MiB messages), by which the engine splits what it sends on it;
@@ -43,7 +46,11 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
 async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {
   if (kind === 'ipc') {
     const ipc = await load<typeof import('@statemesh/transport-ipc')>('@statemesh/transport-ipc', () => import('@statemesh/transport-ipc'));
-    return { listener: (address) => ipc.ipcListener(address), dialer: (address) => ipc.ipcDialer(address) };
+    // IPC over TCP takes the token (DESIGN section 7); Unix sockets are owner-only files instead.
+    return {
+      listener: (address) => ipc.ipcListener(address, { token: config.auth?.expectedToken }),
+      dialer: (address) => ipc.ipcDialer(address, { token: config.auth?.outboundToken }),
+    };
   }
   const grpc = await load<typeof import('@statemesh/transport-grpc')>('@statemesh/transport-grpc', () => import('@statemesh/transport-grpc'));
   const options = { tls: config.tls, requireTls: config.requireTls, auth: config.auth };
