@@ -10,6 +10,7 @@ import {
   type BlobStore,
   type HelloInfo,
   type Mutation,
+  type ReplicaStoreStats,
   type PeerEvent,
   type PeerState,
   type SnapshotPage,
@@ -27,6 +28,8 @@ import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import type { SequenceStore } from './sequence-mark.js';
 import { every, realTimers } from '@statemesh/protocol';
 import { OnDemandValues, fetchCancelled, notHere } from './on-demand-values.js';
+import type { ReplicaJournal } from './replica-journal.js';
+import { ReplicationWaits, type ReplicatedOptions } from './replication-waits.js';
 
 /** One peer as `status()` reports it. */
 export interface PeerStatus {
@@ -91,6 +94,8 @@ export interface SessionParts {
   readonly blobStore: BlobStore;
   readonly registry: CodecRegistry;
   readonly sequenceMark: SequenceStore | undefined;
+  /** The replica's durable home, with a `dataDir` (recovered before the session is made). */
+  readonly journal?: ReplicaJournal | undefined;
   readonly log: (line: string) => void;
   /** Timers the session runs on (default: real ones). */
   readonly timers?: Timers | undefined;
@@ -120,6 +125,11 @@ export class Session {
   readonly #blobStore: BlobStore;
   readonly #hydrator: Hydrator;
   readonly #sequenceMark: SequenceStore | undefined;
+  readonly #journal: ReplicaJournal | undefined;
+  readonly #replicationWaits: ReplicationWaits;
+  /** Batches drained while a sequence reservation is being made durable: sent, in order, once it is. */
+  readonly #held: Mutation[][] = [];
+  #reserving: Promise<void> | undefined;
   readonly #log: (line: string) => void;
   /** Up peers, from the transport's peer events. */
   readonly #peers = new Map<string, RemotePeer>();
@@ -164,8 +174,10 @@ export class Session {
     this.#transport = parts.transport;
     this.#blobStore = parts.blobStore;
     this.#sequenceMark = parts.sequenceMark;
+    this.#journal = parts.journal;
     this.#log = parts.log;
     this.#timers = parts.timers ?? realTimers;
+    this.#replicationWaits = new ReplicationWaits(this.#timers, () => this.#transport.peers());
     this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
     this.#metricsRoot = `__system.distributed.${this.clusterId}`;
     this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
@@ -199,6 +211,8 @@ export class Session {
     this.#stopMetrics = every(this.#timers, this.#config.metricsIntervalMs, () => this.#publishMetrics());
     this.#stopAntiEntropy = every(this.#timers, this.#config.antiEntropyIntervalMs, () => this.#antiEntropy());
     this.#publishMetrics();
+    // Large values recovered from disk arrive as references: hydrated (from this node's blob store first) by policy.
+    for (const { path } of this.#shard.pendingBlobs()) if (this.#isEager(path)) void this.#hydrate(path).catch(() => undefined);
     const { seeds, snapshotOnJoin, joinTimeoutMs, requirePeers } = this.#config;
     const deadline = this.#timers.now() + joinTimeoutMs;
     let timedOut = false;
@@ -348,6 +362,38 @@ export class Session {
   async flush(): Promise<void> {
     await this.#shard.flushOffloads();
     this.#pump();
+    await this.#reserving;
+  }
+
+  // ------------------------------------------------------------------ acknowledgements
+
+  /**
+   * Resolves once the write at `version` is on this node's disk (DESIGN section 2, level `durable`): it then
+   * survives the crash of every node. Rejects with `TIMEOUT` after `timeoutMs`, with `STORE_FULL` when the disk
+   * refused it, and with `INVALID_CONFIG` when the session has no `dataDir`.
+   */
+  durable(version: Version, timeoutMs = 10_000): Promise<void> {
+    if (this.#journal === undefined) {
+      return Promise.reject(new StatemeshError('INVALID_CONFIG', `${PREFIX}durable() needs a session with config.dataDir: without one nothing is written to disk (use replicated() to wait for peers)`, { details: { field: 'dataDir' } }));
+    }
+    if (this.#closing !== undefined) return Promise.reject(closedError('durable'));
+    return this.#journal.durable(version, timeoutMs);
+  }
+
+  /**
+   * Resolves once `peers` other nodes (default 1; `'all'`: every peer known) acknowledged the write at
+   * `version` (level `replicated:N`): their Ack vectors cover it, and a peer with a `dataDir` acknowledges only
+   * what is on its disk. Rejects with `TIMEOUT` after `timeoutMs` (default 10 000). For a large value, the
+   * peers hold its reference; its chunks are fetched by their hydration policy (not waited for).
+   */
+  replicated(version: Version, options: ReplicatedOptions = {}): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(closedError('replicated'));
+    return this.#replicationWaits.wait(version, options);
+  }
+
+  /** The replica store's size and history, with a `dataDir`; undefined without one. */
+  storeStats(): ReplicaStoreStats | undefined {
+    return this.#journal?.stats();
   }
 
   // ------------------------------------------------------------------ status
@@ -364,7 +410,7 @@ export class Session {
         node: peer.node,
         state: peer.state,
         lastSeenMs: peer.lastSeenMs,
-        lagSeq: Math.max(0, localSequence - (peer.acknowledged?.[this.nodeId] ?? 0)),
+        lagSeq: Math.max(0, localSequence - (peer.acknowledged?.[this.#shard.origin] ?? 0)),
         clockSkewMs: peer.clockSkewMs,
       })),
       localSequence,
@@ -448,8 +494,11 @@ export class Session {
     this.#unwatch();
     this.#hydrator.close();
     this.#onDemand.close(); // waitForData calls end with CLOSED, their timers cleared
+    this.#replicationWaits.close(closedError('replicated'));
     this.#firstCatchUp.resolve();
     await this.#transport.close();
+    // Resolves once everything appended (all this node applied) is on disk.
+    await this.#journal?.close().catch((error: unknown) => this.#log(`${PREFIX}closing the replica store failed: ${describe(error)}`));
     await this.#blobStore.close?.();
     this.#sequenceMark?.close();
   }
@@ -458,7 +507,8 @@ export class Session {
 
   readonly #host: TransportHost = {
     hello: (): HelloInfo => ({ vector: this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
-    appliedVector: () => this.#shard.vector(),
+    // With a dataDir, a node acknowledges only what is on its disk (`replicated:N` is durable there).
+    appliedVector: () => this.#journal?.durableVector() ?? this.#shard.vector(),
     onMutations: (batch, from) => this.#receive(batch, from),
     onPeerEvent: (event) => this.#onPeerEvent(event),
     readChunk: (digest) => this.#blobStore.get(digest),
@@ -467,6 +517,7 @@ export class Session {
 
   #receive(batch: readonly Mutation[], from: string): void {
     const result = this.#shard.apply(batch, from);
+    if (this.#journal !== undefined && result.relay.length > 0) this.#journal.appendApplied(result.relay.filter((m) => this.#notForged(m)));
     if (result.rejected > 0) {
       const first = result.reasons[0];
       this.#log(`${PREFIX}rejected ${result.rejected} of ${plural(batch.length, 'write')} from '${from}'${first ? `: ${first.reason}` : ''}`);
@@ -500,6 +551,7 @@ export class Session {
         if (next.done === true) break;
         // The vector is raised only with the last page: a catch-up cut off half-way is asked for again.
         this.#shard.applyPage(next.value, peer);
+        if (this.#journal !== undefined) this.#journal.appendEntries(next.value.entries.filter((e) => this.#notForged(e.version)));
         progress.pages++;
         progress.entries += next.value.entries.length;
       }
@@ -556,6 +608,7 @@ export class Session {
 
   #assertOpen(what: string): void {
     if (this.#closing !== undefined) throw closedError(what);
+    this.#journal?.assertWritable();
   }
 
   #afterWrite(version: Version): Version {
@@ -573,15 +626,50 @@ export class Session {
     }, 0);
   }
 
+  /** False for a write claiming this node's origin with a seq it never used: the shard refused it, the disk must not keep it. */
+  #notForged(version: { readonly origin: string; readonly seq: number }): boolean {
+    return version.origin !== this.#shard.origin || version.seq <= this.#shard.localSeq;
+  }
+
   #pump(): void {
     this.#pumpCycles++;
+    if (this.#held.length > 0) this.#reserveHeld();
     if (this.#shard.outboxSize === 0) return;
     const batch = this.#shard.drain();
     if (batch.length === 0) return;
     // Before anyone can acknowledge these writes, remember that their sequence numbers are taken: a restarted
     // node then never reuses one.
-    this.#sequenceMark?.raise(batch[batch.length - 1]!.seq);
-    this.#send(batch, undefined);
+    const last = batch[batch.length - 1]!.seq;
+    this.#sequenceMark?.raise(last);
+    if (this.#journal === undefined) {
+      this.#send(batch, undefined);
+      return;
+    }
+    this.#journal.appendLocal(batch);
+    const reservation = this.#held.length > 0 ? undefined : this.#journal.reserve(last);
+    if (reservation === undefined && this.#held.length === 0) {
+      this.#send(batch, undefined);
+      return;
+    }
+    this.#held.push(batch);
+    this.#reserveHeld();
+  }
+
+  /** Makes the sequence numbers of the held batches durable, then sends them in order (retried at each pump while the disk is full). */
+  #reserveHeld(): void {
+    if (this.#reserving !== undefined || this.#held.length === 0 || this.#journal === undefined) return;
+    const last = this.#held[this.#held.length - 1]!;
+    const reservation = this.#journal.reserve(last[last.length - 1]!.seq) ?? Promise.resolve();
+    this.#reserving = reservation.then(
+      () => {
+        this.#reserving = undefined;
+        for (const batch of this.#held.splice(0)) this.#send(batch, undefined);
+        this.#reserveHeld();
+      },
+      () => {
+        this.#reserving = undefined; // the disk refused it (logged): the next pump tries again
+      },
+    );
   }
 
   /** Sends a batch to every up peer but `except`, each getting only the writes under its interests. */
@@ -693,6 +781,12 @@ export class Session {
   // ------------------------------------------------------------------ metrics
 
   #publishMetrics(): void {
+    if (this.#journal !== undefined) {
+      // This node's writes a peer acknowledged leave the store's outbox.
+      let reached = 0;
+      for (const peer of this.#transport.peers()) reached = Math.max(reached, peer.acknowledged?.[this.#shard.origin] ?? 0);
+      if (reached > 0) this.#journal.appendReplicated(reached);
+    }
     for (const [path, value] of metricsToPaths(this.#metricsRoot, this.metrics())) {
       const current = this.#system.get(path);
       if (current?.value !== value) this.#system.set(path, value, { system: true });

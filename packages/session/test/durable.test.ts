@@ -1,0 +1,133 @@
+// Durable replicas (issue 15): a session with a dataDir recovers from its own disk, says when a write is on disk
+// (`durable`) and when peers acknowledged it (`replicated`), over real Unix sockets and real files.
+import { existsSync, rmSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isStatemeshError, join } from '@statemesh/session';
+import { converged, testCluster, waitFor, type TestCluster } from './cluster.ts';
+
+let cluster: TestCluster;
+afterEach(async () => cluster?.close());
+
+const dataOf = (id: string) => joinPath(cluster.dir, `data-${id}`);
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('a session with a dataDir', () => {
+  it('comes back from its own disk with no peer: tree, tombstones, vector, origin and sequence', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a') });
+    const first = a.set('scene.camera.fov', 60);
+    a.setText('scene.title', 'brain');
+    a.set('scene.gone', 1);
+    const last = a.delete('scene.gone');
+    await a.durable(last);
+    await a.durable(first); // an older write of the same origin is on disk too
+    const digest = a.digest();
+    const vector = a.vector();
+    expect(existsSync(joinPath(dataOf('a'), 'blobs'))).toBe(true); // blobStorePath defaults to <dataDir>/blobs
+    await a.close();
+
+    const again = await cluster.start('a', [], { dataDir: dataOf('a') });
+    expect(again.digest()).toBe(digest);
+    expect(again.vector()).toEqual(vector);
+    expect(again.get('scene.camera.fov')?.value).toBe(60);
+    expect(again.get('scene.gone')).toBeUndefined();
+    const next = again.set('scene.camera.fov', 70);
+    expect(next.origin).toBe(first.origin); // the incarnation is kept
+    expect(next.seq).toBeGreaterThan(last.seq);
+    await again.durable(next);
+    expect(again.storeStats()?.logRecords).toBeGreaterThan(0);
+  });
+
+  it('writes with a durability of sync and none are on disk after a restart as well', async () => {
+    cluster = testCluster();
+    for (const durability of ['sync', 'none'] as const) {
+      const node = await cluster.start(durability, [], { dataDir: dataOf(durability), durability });
+      const version = node.set('k', durability);
+      await node.durable(version);
+      await node.close();
+      const again = await cluster.start(durability, [], { dataDir: dataOf(durability), durability });
+      expect(again.get('k')?.value).toBe(durability);
+      await again.close();
+    }
+  });
+
+  it('keeps remote writes and catch-up pages too: a node restarted alone has what it got from its peers', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a') });
+    for (let i = 0; i < 20; i++) a.set(`early.${i}`, i); // before b joins: b gets them by catch-up
+    await a.durable(a.set('early.last', true));
+    const b = await cluster.start('b', ['a'], { dataDir: dataOf('b') });
+    await waitFor('b to catch up', () => b.get('early.last')?.value === true);
+    const live = a.set('live', 'x');
+    await a.replicated(live, { peers: 1, timeoutMs: 10_000 }); // b acknowledges it once it is on b's disk
+    expect(b.get('live')?.value).toBe('x');
+    const digest = await converged([a, b]);
+    await a.close();
+    await b.close();
+    rmSync(dataOf('a'), { recursive: true, force: true });
+
+    const alone = await cluster.start('b', ['a'], { dataDir: dataOf('b'), joinTimeoutMs: 200 });
+    expect(alone.digest()).toBe(digest);
+  });
+
+  it('a node whose data dir was deleted takes a new incarnation: its new writes are not taken for old ones', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a') });
+    const b = await cluster.start('b', ['a'], { dataDir: dataOf('b') });
+    const old = a.set('x', 1);
+    await a.replicated(old, { peers: 1 });
+    await a.close();
+    rmSync(dataOf('a'), { recursive: true, force: true });
+    const reborn = await cluster.start('a', ['b'], { dataDir: dataOf('a') });
+    const fresh = reborn.set('y', 2);
+    expect(fresh.origin).not.toBe(old.origin);
+    await reborn.replicated(fresh, { peers: 'all' });
+    expect(b.get('y')?.value).toBe(2);
+    await converged([reborn, b]);
+  });
+
+  it('replicated(peers: n) waits for n acknowledgements and rejects with TIMEOUT when fewer are up', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a'), heartbeatIntervalMs: 50 });
+    await cluster.start('b', ['a'], { dataDir: dataOf('b'), heartbeatIntervalMs: 50 });
+    await cluster.start('c', ['a'], { heartbeatIntervalMs: 50 }); // no disk: acknowledges what it applied
+    await waitFor('two peers', () => a.status().peerCount === 2);
+    const version = a.set('scene.x', 1);
+    await a.replicated(version, { peers: 2, timeoutMs: 10_000 });
+    await a.replicated(version, { peers: 'all', timeoutMs: 10_000 });
+    const error = await rejection(a.replicated(version, { peers: 3, timeoutMs: 300 }));
+    expect(isStatemeshError(error, 'TIMEOUT')).toBe(true);
+    expect(String((error as Error).message)).toMatch(/^@statemesh\/session: .*acknowledged by 2 of the 3/);
+    expect(isStatemeshError(await rejection(a.replicated(version, { peers: -1 })), 'INVALID_ARGUMENT')).toBe(true);
+  });
+
+  it('durable() without a dataDir refuses with INVALID_CONFIG; durability without a dataDir is a config error', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a');
+    const error = await rejection(a.durable(a.set('k', 1)));
+    expect(isStatemeshError(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toMatch(/dataDir/);
+    const refused = await rejection(join({ clusterId: 'test', nodeId: 'z', transport: 'ipc', listen: cluster.socket('z'), durability: 'sync' }));
+    expect(isStatemeshError(refused, 'INVALID_CONFIG')).toBe(true);
+  });
+
+  it('a durable() wait still under way at close() ends with CLOSED, and close() leaves the writes on disk', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a') });
+    const versions = Array.from({ length: 500 }, (_, i) => a.set(`burst.${i}`, i));
+    const waits = versions.map((v) => a.durable(v).then(() => 'durable', (e: unknown) => (isStatemeshError(e, 'CLOSED') ? 'closed' : 'other')));
+    await a.close();
+    expect((await Promise.all(waits)).every((w) => w === 'durable' || w === 'closed')).toBe(true);
+    const again = await cluster.start('a', [], { dataDir: dataOf('a') });
+    expect(again.entries('burst').length).toBe(500);
+  });
+});
