@@ -23,6 +23,9 @@ export const nodeCommand: Command = {
   --seed <address>      a peer to dial (repeatable)
   --interest <prefix>   replicate only this prefix (repeatable)
   --transport <kind>    ipc (default) or grpc
+  --data <dir>          keep the replica on disk in this folder: a restart recovers from it with no peer, and
+                        writes can wait for "durable" (large values go to <dir>/blobs unless --blob-store)
+  --durability <level>  with --data: batched (default: one fdatasync per tick), sync (one per write) or none
   --blob-store <dir>    keep large values in this folder (survives restarts)
   --heartbeat-ms <n>    heartbeat interval (default 1000)
   --admin <host:port>   admin API address (default 127.0.0.1:7700; port 0: any free port; "off": none)
@@ -44,6 +47,8 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     interest: { type: 'string', multiple: true },
     transport: { type: 'string' },
     'blob-store': { type: 'string' },
+    data: { type: 'string' },
+    durability: { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     admin: { type: 'string' },
     token: { type: 'string' },
@@ -201,6 +206,8 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('interests', list('interest'));
   set('transport', str('transport'));
   set('blobStorePath', str('blob-store'));
+  set('dataDir', str('data'));
+  set('durability', str('durability'));
   if (values['heartbeat-ms'] !== undefined) set('heartbeatIntervalMs', integer(values['heartbeat-ms'], 'heartbeat-ms', 1000));
   set('allowedHosts', list('allow-host'));
   const admin = str('admin');
