@@ -4,7 +4,7 @@
 // (sync writes, 2 000), BENCH_ENTRIES (restart size, 1 000 000), BENCH_DIR (where, default the OS temp folder).
 import { close, fdatasync, mkdirSync, open, write } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Durability, Entry, Mutation } from '@statemesh/contracts';
@@ -28,12 +28,21 @@ function mutation(seq: number): Mutation {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** CPU milliseconds (user + system, every thread of the process) spent since `from`. */
+const cpuMs = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+};
+/** CPU microseconds per write of each `ours` run, by durability. */
+const writeCpuUs: Record<Durability, number[]> = { none: [], batched: [], sync: [] };
+
 /** Durable writes/s through a FileReplicaStore: one record per write, PER_TICK writes a tick, every commit awaited. */
 async function ours(durability: Durability, writes: number): Promise<number> {
   const store = new FileReplicaStore({ dir: freshDir(), durability, snapshotAfterBytes: 0 });
   await store.open(ME);
   const perTick = durability === 'sync' ? 1 : PER_TICK;
   const commits: Promise<void>[] = [];
+  const cpuFrom = process.cpuUsage();
   const start = performance.now();
   for (let seq = 1; seq <= writes; seq++) {
     store.append({ kind: 'local', mutations: [mutation(seq)] });
@@ -45,6 +54,7 @@ async function ours(durability: Durability, writes: number): Promise<number> {
   commits.push(store.commit());
   await Promise.all(commits);
   const elapsed = performance.now() - start;
+  writeCpuUs[durability].push(cpuMs(cpuFrom) * 1000 / writes);
   await store.close();
   return writes / (elapsed / 1000);
 }
@@ -147,17 +157,22 @@ function buildSqlite(): string {
   return dir;
 }
 
-async function restartOurs(dir: string): Promise<number> {
+const cpu = { snapshot: [] as number[], log: [] as number[], sqlite: [] as number[] };
+
+async function restartOurs(dir: string, into: number[]): Promise<number> {
+  const cpuFrom = process.cpuUsage();
   const start = performance.now();
   const store = new FileReplicaStore({ dir, snapshotAfterBytes: 0 });
   const recovered = await store.open(ME);
   const elapsed = performance.now() - start;
+  into.push(cpuMs(cpuFrom));
   if (recovered.entries.length !== ENTRIES) throw new Error(`recovered ${recovered.entries.length} entries, not ${ENTRIES}`);
   await store.close();
   return elapsed;
 }
 
 function restartSqlite(dir: string): number {
+  const cpuFrom = process.cpuUsage();
   const start = performance.now();
   const db = new Database(join(dir, 'replica.db'));
   db.pragma('journal_mode = WAL');
@@ -168,12 +183,14 @@ function restartSqlite(dir: string): number {
     entries.push({ path: row.path, version: { hlc: row.hlc, origin: row.origin, seq: Number(row.seq) }, tombstone: row.tombstone !== 0n, type: row.type, payload: row.payload });
   }
   const elapsed = performance.now() - start;
+  cpu.sqlite.push(cpuMs(cpuFrom));
   db.close();
   if (entries.length !== ENTRIES) throw new Error(`sqlite loaded ${entries.length} rows`);
   return elapsed;
 }
 
 const size = await recordBytes();
+console.log(`load average: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
 console.log(`store-fs bench: ${ROUNDS} rounds, ${WRITES} batched writes (${PER_TICK} a tick), ${SYNC_WRITES} sync writes, ${size}-byte records (100-byte values), restart of ${ENTRIES} entries; in ${root}`);
 const figures = { batched: [] as number[], tickFloor: [] as number[], groupFloor: [] as number[], sync: [] as number[], syncFloor: [] as number[] };
 for (let round = 0; round < ROUNDS; round++) {
@@ -184,24 +201,32 @@ for (let round = 0; round < ROUNDS; round++) {
   figures.syncFloor.push(await floor(SYNC_WRITES, size, 'record'));
   for (let d = 0; d < dirs; d++) await rm(join(root, `d${d}`), { recursive: true, force: true });
 }
-const row = (name: string, a: number, b: number, peer: string): void =>
-  console.log(`${name.padEnd(34)} ${Math.round(a).toLocaleString('en').padStart(12)} /s   ${peer.padEnd(26)} ${Math.round(b).toLocaleString('en').padStart(12)} /s   ratio ${(a / b).toFixed(2)}`);
-row('durable writes, batched', median(figures.batched), median(figures.tickFloor), 'append + fdatasync a tick');
-row('durable writes, batched', median(figures.batched), median(figures.groupFloor), 'zero-CPU group commit');
-row('durable writes, sync', median(figures.sync), median(figures.syncFloor), 'append + fdatasync each');
+// The paired ratio (median over rounds of ours / floor in that round) is steadier than the ratio of medians when
+// other work shares the machine.
+const paired = (a: number[], b: number[]): number => median(a.map((x, i) => x / b[i]!));
+const row = (name: string, a: number[], b: number[], peer: string): void =>
+  console.log(
+    `${name.padEnd(26)} ${Math.round(median(a)).toLocaleString('en').padStart(10)} /s   ${peer.padEnd(26)} ${Math.round(median(b)).toLocaleString('en').padStart(10)} /s   ratio ${(median(a) / median(b)).toFixed(2)}, paired ${paired(a, b).toFixed(2)}`,
+  );
+row('durable writes, batched', figures.batched, figures.tickFloor, 'append + fdatasync a tick');
+row('durable writes, batched', figures.batched, figures.groupFloor, 'zero-CPU group commit');
+row('durable writes, sync', figures.sync, figures.syncFloor, 'append + fdatasync each');
+console.log(`CPU per durable write (all threads): batched ${median(writeCpuUs.batched).toFixed(2)} us, sync ${median(writeCpuUs.sync).toFixed(2)} us`);
 
 const snapDir = await buildOurs(true);
 const logDir = await buildOurs(false);
 const sqliteDir = buildSqlite();
 const restart = { snapshot: [] as number[], log: [] as number[], sqlite: [] as number[] };
+console.log(`load average before the restart rounds: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 for (let round = 0; round < ROUNDS; round++) {
-  restart.snapshot.push(await restartOurs(snapDir));
-  restart.log.push(await restartOurs(logDir));
+  restart.snapshot.push(await restartOurs(snapDir, cpu.snapshot));
+  restart.log.push(await restartOurs(logDir, cpu.log));
   restart.sqlite.push(restartSqlite(sqliteDir));
 }
 const ms = (x: number): string => `${Math.round(x)} ms`.padStart(9);
 console.log(`restart of ${ENTRIES.toLocaleString('en')} entries (open + recover, median):`);
 console.log(`  store-fs from a snapshot ${ms(median(restart.snapshot))}   from the log alone ${ms(median(restart.log))}   SQLite (WAL) loading the same rows ${ms(median(restart.sqlite))}   ratio (snapshot / SQLite) ${(median(restart.snapshot) / median(restart.sqlite)).toFixed(2)}`);
+console.log(`  CPU time (all threads): store-fs from a snapshot ${ms(median(cpu.snapshot))}   from the log alone ${ms(median(cpu.log))}   SQLite ${ms(median(cpu.sqlite))}   ratio ${(median(cpu.snapshot) / median(cpu.sqlite)).toFixed(2)}`);
 const perEntry = async (dir: string): Promise<string> => ((await dirBytes(dir)) / ENTRIES).toFixed(1);
 console.log(`disk bytes per entry (100-byte values): store-fs snapshot ${await perEntry(snapDir)}, store-fs log ${await perEntry(logDir)}, SQLite ${await perEntry(sqliteDir)}`);
 await rm(root, { recursive: true, force: true });

@@ -20,6 +20,13 @@ export interface Disk {
   remove(name: string): Promise<void>;
   /** Makes the directory's entries (creations, renames, removals) durable. */
   syncDirectory(): Promise<void>;
+  /**
+   * Claims the directory for this store; throws an error with `holder` (a description of who has it) when another
+   * live store holds it. A holder that died (a killed process) does not count.
+   */
+  lock(): Promise<void>;
+  /** Gives the claim up. */
+  unlock(): Promise<void>;
 }
 
 /** A file open for appending. */

@@ -1,13 +1,14 @@
-import { StatemeshError, isStatemeshError, isValidId } from '@statemesh/contracts';
+import { StatemeshError, isValidId } from '@statemesh/contracts';
 import type { Durability, RecoveredReplica, ReplicaIdentity, ReplicaRecord, ReplicaStore, ReplicaStoreStats } from '@statemesh/contracts';
 import type { AppendFile, Disk } from './disk.js';
 import { logName, snapshotName } from './file-names.js';
-import { FILE_HEADER_BYTES, LOG_MAGIC, fileHeader, frameRecord } from './log-frame.js';
+import { FILE_HEADER_BYTES, LOG_MAGIC, MAX_RECORD_BYTES, fileHeader, frameRecord } from './log-frame.js';
 import { readState } from './read-state.js';
 import type { SegmentInfo } from './read-state.js';
 import { encodeRecord } from './record-codec.js';
 import type { StoreRecord } from './record-codec.js';
 import { concat, writeSnapshot } from './snapshot-writer.js';
+import { closed, config, describe, ioError, notStarted } from './store-error.js';
 
 const PREFIX = '@statemesh/store-fs: ';
 const DURABILITIES: readonly Durability[] = ['none', 'batched', 'sync'];
@@ -45,6 +46,7 @@ export class LogReplicaStore implements ReplicaStore {
   /** Set once `close` began: no new snapshot starts. */
   #closing = false;
   #closed: Promise<void> | undefined;
+  #locked = false;
   #file: AppendFile | undefined;
   #segment = 0;
   /** Log segments behind the snapshot, oldest first; the last is the one appended to. */
@@ -83,14 +85,21 @@ export class LogReplicaStore implements ReplicaStore {
       return await this.#recover(identity);
     } catch (error) {
       this.#phase = 'closed';
-      await this.#file?.close().catch(() => undefined);
-      this.#file = undefined;
+      await this.#release();
       throw ioError(error, 'open the store');
     }
   }
 
   async #recover(identity: ReplicaIdentity): Promise<RecoveredReplica> {
     await this.#disk.ensure();
+    try {
+      await this.#disk.lock();
+    } catch (error) {
+      const holder = (error as { holder?: unknown }).holder;
+      if (typeof holder !== 'string') throw error;
+      throw config(`${this.#disk.describe('LOCK')}: the store is open in ${holder}; one process per data directory (stop it, or give this node its own directory)`);
+    }
+    this.#locked = true;
     const read = await readState(this.#disk, { allowTornTail: true });
     const { state } = read;
     if (state.identity !== undefined && (state.identity.clusterId !== identity.clusterId || state.identity.nodeId !== identity.nodeId)) {
@@ -133,7 +142,11 @@ export class LogReplicaStore implements ReplicaStore {
     if ((record.kind as string) === 'identity' || (record.kind as string) === 'incarnation' || (record.kind as string) === 'end') {
       throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}'${record.kind}' records are the store's own; append local, applied, entries, vector, sequence, replicated or collected`);
     }
-    this.#pending.push(frameRecord(...encodeRecord(record)));
+    const [kind, body] = encodeRecord(record);
+    if (body.length + 1 > MAX_RECORD_BYTES) {
+      throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}a '${record.kind}' record of ${body.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit; append it in smaller batches (large values belong in the blob store)`);
+    }
+    this.#pending.push(frameRecord(kind, body));
     this.#appended++;
     this.#schedule();
   }
@@ -212,6 +225,10 @@ export class LogReplicaStore implements ReplicaStore {
     const file = this.#file;
     this.#file = undefined;
     await file?.close().catch(() => undefined);
+    if (this.#locked) {
+      this.#locked = false;
+      await this.#disk.unlock().catch(() => undefined);
+    }
   }
 
   #checkWritable(): void {
@@ -351,30 +368,6 @@ export class LogReplicaStore implements ReplicaStore {
       throw ioError(error, 'write a snapshot');
     }
   }
-}
-
-function ioError(error: unknown, what: string): unknown {
-  if (isStatemeshError(error)) return error;
-  if ((error as { code?: unknown } | undefined)?.code === 'ENOSPC') {
-    return new StatemeshError('STORE_FULL', `${PREFIX}the disk is full: could not ${what}; free space and try again`, { cause: error });
-  }
-  return new StatemeshError('IO_ERROR', `${PREFIX}could not ${what}: ${describe(error)}; check that the data directory is writable`, { cause: error });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function config(message: string): StatemeshError {
-  return new StatemeshError('INVALID_CONFIG', `${PREFIX}${message}`);
-}
-
-function closed(): StatemeshError {
-  return new StatemeshError('CLOSED', `${PREFIX}the store is closed; open a new one`);
-}
-
-function notStarted(): StatemeshError {
-  return new StatemeshError('NOT_STARTED', `${PREFIX}the store is not open yet; await store.open(identity) first`);
 }
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {

@@ -27,6 +27,8 @@ export class MemoryDisk implements Disk {
   readonly #files = new Map<string, MemoryFile>();
   #random: number;
   #generation = 0;
+  /** The generation whose store holds the disk; a crash (a new generation) releases it. */
+  #lockedBy: number | undefined;
 
   constructor(options: MemoryDiskOptions = {}) {
     this.capacityBytes = options.capacityBytes ?? Number.POSITIVE_INFINITY;
@@ -99,6 +101,15 @@ export class MemoryDisk implements Disk {
   }
 
   async syncDirectory(): Promise<void> {}
+
+  async lock(): Promise<void> {
+    if (this.#lockedBy === this.#generation) throw Object.assign(new Error('the memory disk is in use by another store'), { holder: 'another store on this disk' });
+    this.#lockedBy = this.#generation;
+  }
+
+  async unlock(): Promise<void> {
+    this.#lockedBy = undefined;
+  }
 
   /** @internal The file behind a handle of generation `generation`; throws once the disk crashed since. */
   fileOf(name: string, generation: number): MemoryFile {

@@ -1,11 +1,12 @@
 import { close, fdatasync, fsync, ftruncate, open, write } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppendFile, Disk } from './disk.js';
 
 /** A {@link Disk} over a real directory. */
 export class NodeDisk implements Disk {
   readonly #dir: string;
+  #locked = false;
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -38,6 +39,31 @@ export class NodeDisk implements Disk {
 
   async remove(name: string): Promise<void> {
     await rm(join(this.#dir, name), { force: true });
+  }
+
+  async lock(): Promise<void> {
+    const file = join(this.#dir, LOCK);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        this.#locked = true;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+      if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw Object.assign(new Error(`process ${pid} holds ${file}`), { holder: `process ${pid}` });
+      }
+      await rm(file, { force: true }); // left by a process that died
+    }
+    throw Object.assign(new Error(`cannot take ${file}`), { holder: 'another process' });
+  }
+
+  async unlock(): Promise<void> {
+    if (!this.#locked) return;
+    this.#locked = false;
+    await rm(join(this.#dir, LOCK), { force: true });
   }
 
   async syncDirectory(): Promise<void> {
@@ -76,6 +102,18 @@ class NodeAppendFile implements AppendFile {
 
   close(): Promise<void> {
     return call<void>((done) => close(this.#fd, done));
+  }
+}
+
+/** The lock file: the pid of the process whose store has the directory open. */
+const LOCK = 'LOCK';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

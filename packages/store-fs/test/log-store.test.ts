@@ -67,6 +67,12 @@ class CountingDisk implements Disk {
   syncDirectory(): Promise<void> {
     return this.inner.syncDirectory();
   }
+  lock(): Promise<void> {
+    return this.inner.lock();
+  }
+  unlock(): Promise<void> {
+    return this.inner.unlock();
+  }
 }
 
 describe('durability', () => {
@@ -138,8 +144,26 @@ describe('snapshots', () => {
     await writeFile(join(dir, 'snapshot-000000000002.sms.tmp'), 'half a snapshot');
     const again = new FileReplicaStore({ dir });
     expect((await again.open(ME)).entries).toHaveLength(1);
-    expect(await readdir(dir)).toEqual(['log-000000000001.sml']);
+    expect((await readdir(dir)).sort()).toEqual(['LOCK', 'log-000000000001.sml']);
     await again.close();
+  });
+});
+
+describe('one store per directory', () => {
+  it('a second store on an open directory refuses; after close, or after its process died, it opens', async () => {
+    const dir = await freshDir();
+    const first = new FileReplicaStore({ dir });
+    await first.open(ME);
+    const second = new FileReplicaStore({ dir });
+    await expect(second.open(ME)).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining(`process ${process.pid}`) });
+    await second.close();
+    await first.close();
+    expect(await readdir(dir)).not.toContain('LOCK');
+    // A lock left by a process that no longer exists (a SIGKILL) is taken over.
+    await writeFile(join(dir, 'LOCK'), '2147483646\n');
+    const third = new FileReplicaStore({ dir });
+    expect((await third.open(ME)).incarnation).toBe(2);
+    await third.close();
   });
 });
 
