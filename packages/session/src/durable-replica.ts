@@ -24,7 +24,16 @@ const INCARNATION_FILE = 'incarnation';
  * an `(origin, seq)` its peers hold.
  */
 export async function openDurableReplica(
-  options: { dataDir: string; durability: 'none' | 'batched' | 'sync'; clusterId: string; nodeId: string; wallMs: number; log: (line: string) => void },
+  options: {
+    dataDir: string;
+    durability: 'none' | 'batched' | 'sync';
+    /** A store to use instead of the file store (a simulator's). */
+    store: ReplicaStore | undefined;
+    clusterId: string;
+    nodeId: string;
+    wallMs: number;
+    log: (line: string) => void;
+  },
 ): Promise<OpenedReplica> {
   const { dataDir, clusterId, nodeId } = options;
   try {
@@ -32,7 +41,7 @@ export async function openDurableReplica(
   } catch (cause) {
     throw new StatemeshError('IO_ERROR', `@statemesh/session: cannot create dataDir ${dataDir}; check that its parent exists and is writable`, { cause });
   }
-  const store = new FileReplicaStore({ dir: join(dataDir, 'replica'), durability: options.durability, log: options.log });
+  const store = options.store ?? new FileReplicaStore({ dir: join(dataDir, 'replica'), durability: options.durability, log: options.log });
   const recovered = await store.open({ clusterId, nodeId });
   if (recovered.truncatedBytes > 0) options.log(`@statemesh/session: cut a torn tail of ${recovered.truncatedBytes} bytes from the log in ${dataDir} (writes never acknowledged durable)`);
   const kept = recovered.incarnation > 1 ? readIncarnation(dataDir) : undefined;

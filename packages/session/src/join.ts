@@ -1,4 +1,4 @@
-import { CodecRegistry, type BlobStore, type Transport } from '@statemesh/contracts';
+import { CodecRegistry, type BlobStore, type ReplicaStore, type Transport } from '@statemesh/contracts';
 import { FileBlobStore, MemoryBlobStore } from '@statemesh/blob-store';
 import { registerZstd } from '@statemesh/codec-zstd';
 import { HybridClock } from '@statemesh/hlc';
@@ -31,6 +31,11 @@ export interface JoinOptions {
    * incarnation.
    */
   readonly sequenceStore?: SequenceStore | undefined;
+  /**
+   * With a `dataDir`: the replica store to use instead of the file store in `<dataDir>/replica` (a simulator's
+   * virtual disk, `MemoryReplicaStore` of `@statemesh/store-fs`). Not opened yet; `join()` opens it.
+   */
+  readonly replicaStore?: ReplicaStore | undefined;
 }
 
 /**
@@ -48,7 +53,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   let opened: OpenedReplica | undefined;
   if (resolved.dataDir !== undefined) {
     try {
-      opened = await openDurableReplica({ dataDir: resolved.dataDir, durability: resolved.durability, clusterId: resolved.clusterId, nodeId: resolved.nodeId, wallMs, log });
+      opened = await openDurableReplica({ dataDir: resolved.dataDir, durability: resolved.durability, store: options.replicaStore, clusterId: resolved.clusterId, nodeId: resolved.nodeId, wallMs, log });
     } catch (error) {
       await blobStore.close?.();
       throw error;

@@ -3,7 +3,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isStatemeshError, join } from '@statemesh/session';
+import { isStatemeshError, join, type Session, type Version } from '@statemesh/session';
+import { MemoryDisk, MemoryReplicaStore } from '@statemesh/store-fs';
 import { converged, testCluster, waitFor, type TestCluster } from './cluster.ts';
 
 let cluster: TestCluster;
@@ -129,5 +130,57 @@ describe('a session with a dataDir', () => {
     expect((await Promise.all(waits)).every((w) => w === 'durable' || w === 'closed')).toBe(true);
     const again = await cluster.start('a', [], { dataDir: dataOf('a') });
     expect(again.entries('burst').length).toBe(500);
+  });
+
+  it('a full disk refuses writes with STORE_FULL, the process stays up, and what was durable survives a restart', async () => {
+    cluster = testCluster();
+    const disk = new MemoryDisk();
+    const start = (id: string) =>
+      join(
+        { clusterId: 'test', nodeId: id, transport: 'ipc', listen: cluster.socket(id), dataDir: dataOf(id) },
+        { log: () => undefined, replicaStore: new MemoryReplicaStore({ disk, fullRetryMs: 20 }) },
+      );
+    const a = await start('a');
+    const acked: Version[] = [];
+    for (let i = 0; i < 20; i++) {
+      const v = a.set(`before.${i}`, i);
+      await a.durable(v);
+      acked.push(v);
+    }
+    disk.capacityBytes = disk.usedBytes() + 64; // the disk fills up
+    let refusedWait: unknown;
+    let refusedWrite: unknown;
+    for (let i = 0; i < 200 && refusedWrite === undefined; i++) {
+      try {
+        const v = a.set(`during.${i}`, 'x'.repeat(100));
+        await a.durable(v, 2000).catch((error: unknown) => (refusedWait ??= error));
+      } catch (error) {
+        refusedWrite = error;
+      }
+    }
+    expect(isStatemeshError(refusedWait, 'STORE_FULL')).toBe(true);
+    expect(isStatemeshError(refusedWrite, 'STORE_FULL')).toBe(true);
+    expect((refusedWrite as Error).message).toMatch(/^@statemesh\/session: the disk under dataDir is full/);
+    expect(a.running).toBe(true);
+    expect(a.get('before.3')?.value).toBe(3); // reads go on
+    expect(a.storeStats()?.fullErrors).toBeGreaterThan(0);
+
+    disk.capacityBytes = Number.POSITIVE_INFINITY; // space again: the refused records go to disk, writes resume
+    let resumed: Version | undefined;
+    await waitFor('writes to be accepted again', () => {
+      try {
+        resumed ??= a.set('after', 1);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    await a.durable(resumed!);
+    await a.close();
+    disk.crash(); // what was not synced is gone; everything acknowledged durable stays
+    const again: Session = await start('a');
+    for (const v of acked) expect(again.get(`before.${v.seq - acked[0]!.seq}`)?.value).toBe(v.seq - acked[0]!.seq);
+    expect(again.get('after')?.value).toBe(1);
+    await again.close();
   });
 });
