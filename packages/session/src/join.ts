@@ -103,7 +103,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     await blobStore.close?.();
     throw error;
   }
-  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, journal, log, timers: options.timers });
+  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, journal, outbox: opened?.recovered.outbox, log, timers: options.timers });
   try {
     await session.start();
   } catch (error) {

@@ -96,6 +96,8 @@ export interface SessionParts {
   readonly sequenceMark: SequenceStore | undefined;
   /** The replica's durable home, with a `dataDir` (recovered before the session is made). */
   readonly journal?: ReplicaJournal | undefined;
+  /** This node's writes recovered from disk that no peer is known to have: published once a peer is up. */
+  readonly outbox?: readonly Mutation[] | undefined;
   readonly log: (line: string) => void;
   /** Timers the session runs on (default: real ones). */
   readonly timers?: Timers | undefined;
@@ -130,6 +132,7 @@ export class Session {
   /** Batches drained while a sequence reservation is being made durable: sent, in order, once it is. */
   readonly #held: Mutation[][] = [];
   #reserving: Promise<void> | undefined;
+  #recoveredOutbox: readonly Mutation[];
   readonly #log: (line: string) => void;
   /** Up peers, from the transport's peer events. */
   readonly #peers = new Map<string, RemotePeer>();
@@ -175,6 +178,7 @@ export class Session {
     this.#blobStore = parts.blobStore;
     this.#sequenceMark = parts.sequenceMark;
     this.#journal = parts.journal;
+    this.#recoveredOutbox = parts.outbox ?? [];
     this.#log = parts.log;
     this.#timers = parts.timers ?? realTimers;
     this.#replicationWaits = new ReplicationWaits(this.#timers, () => this.#transport.peers());
@@ -534,6 +538,11 @@ export class Session {
       else this.#firstCatchUp.resolve();
       // Writes made while the peer was away reach it through its own catch-up from us; the live stream resumes now.
       this.#scheduleFlush();
+      if (this.#recoveredOutbox.length > 0) {
+        // Writes recovered from disk that may never have left this node before it stopped.
+        this.#send(this.#recoveredOutbox, undefined);
+        this.#recoveredOutbox = [];
+      }
       this.#retryHydrations();
     } else if (event.type === 'down') {
       this.#peers.delete(event.peer);

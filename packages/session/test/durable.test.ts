@@ -183,4 +183,17 @@ describe('a session with a dataDir', () => {
     expect(again.get('after')?.value).toBe(1);
     await again.close();
   });
+
+  it('publishes the writes recovered from disk that no peer acknowledged once a peer is up', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a') });
+    const version = a.set('unsent', 'from disk');
+    await a.durable(version);
+    await a.close();
+    // b does not catch up by vector: only the live stream can bring it a's write.
+    const b = await cluster.start('b', [], { snapshotOnJoin: false });
+    const again = await cluster.start('a', ['b'], { dataDir: dataOf('a') });
+    await waitFor('b to get the recovered write', () => b.get('unsent')?.value === 'from disk');
+    await again.replicated(version, { peers: 1 });
+  });
 });
