@@ -195,5 +195,6 @@ describe('a session with a dataDir', () => {
     const again = await cluster.start('a', ['b'], { dataDir: dataOf('a') });
     await waitFor('b to get the recovered write', () => b.get('unsent')?.value === 'from disk');
     await again.replicated(version, { peers: 1 });
+    expect(b.vector()[version.origin]).toBe(version.seq);
   });
 });
