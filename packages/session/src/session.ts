@@ -366,7 +366,7 @@ export class Session {
   async flush(): Promise<void> {
     await this.#shard.flushOffloads();
     this.#pump();
-    await this.#reserving;
+    while (this.#reserving !== undefined) await this.#reserving;
   }
 
   // ------------------------------------------------------------------ acknowledgements
@@ -655,30 +655,34 @@ export class Session {
       return;
     }
     this.#journal.appendLocal(batch);
-    const reservation = this.#held.length > 0 ? undefined : this.#journal.reserve(last);
-    if (reservation === undefined && this.#held.length === 0) {
-      this.#send(batch, undefined);
-      return;
-    }
     this.#held.push(batch);
     this.#reserveHeld();
   }
 
-  /** Makes the sequence numbers of the held batches durable, then sends them in order (retried at each pump while the disk is full). */
+  /**
+   * Sends the held batches, in order, whose sequence numbers the disk already reserves; for the first one it does
+   * not, reserves a block and goes on once that is durable (retried at each pump while the disk is full).
+   */
   #reserveHeld(): void {
-    if (this.#reserving !== undefined || this.#held.length === 0 || this.#journal === undefined) return;
-    const last = this.#held[this.#held.length - 1]!;
-    const reservation = this.#journal.reserve(last[last.length - 1]!.seq) ?? Promise.resolve();
-    this.#reserving = reservation.then(
-      () => {
-        this.#reserving = undefined;
-        for (const batch of this.#held.splice(0)) this.#send(batch, undefined);
-        this.#reserveHeld();
-      },
-      () => {
-        this.#reserving = undefined; // the disk refused it (logged): the next pump tries again
-      },
-    );
+    if (this.#reserving !== undefined || this.#journal === undefined) return;
+    while (this.#held.length > 0) {
+      const batch = this.#held[0]!;
+      const pending = this.#journal.reserve(batch[batch.length - 1]!.seq);
+      if (pending !== undefined) {
+        this.#reserving = pending.then(
+          () => {
+            this.#reserving = undefined;
+            this.#reserveHeld();
+          },
+          () => {
+            this.#reserving = undefined; // the disk refused it (logged): the next pump tries again
+          },
+        );
+        return;
+      }
+      this.#held.shift();
+      this.#send(batch, undefined);
+    }
   }
 
   /** Sends a batch to every up peer but `except`, each getting only the writes under its interests. */

@@ -197,4 +197,21 @@ describe('a session with a dataDir', () => {
     await again.replicated(version, { peers: 1 });
     expect(b.vector()[version.origin]).toBe(version.seq);
   });
+
+  it('reserves sequence numbers on disk block after block while writes cross them, and resumes above them', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a') });
+    const b = await cluster.start('b', ['a']);
+    await waitFor('connected', () => a.status().peerCount === 1);
+    let last: Version | undefined;
+    for (let round = 0; round < 25; round++) {
+      for (let i = 0; i < 1000; i++) last = a.set(`many.${round}.${i}`, i);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await a.replicated(last!, { peers: 1, timeoutMs: 30_000 });
+    expect(b.entries('many').length).toBe(25_000);
+    await a.close();
+    const again = await cluster.start('a', [], { dataDir: dataOf('a') });
+    expect(again.set('next', 1).seq).toBeGreaterThan(last!.seq);
+  }, 60_000);
 });
