@@ -510,7 +510,8 @@ export class Session {
   // ------------------------------------------------------------------ replication
 
   readonly #host: TransportHost = {
-    hello: (): HelloInfo => ({ vector: this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
+    // The Hello's vector is a peer's first acknowledgement from us: with a dataDir, only what is on disk too.
+    hello: (): HelloInfo => ({ vector: this.#journal?.durableVector() ?? this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
     // With a dataDir, a node acknowledges only what is on its disk (`replicated:N` is durable there).
     appliedVector: () => this.#journal?.durableVector() ?? this.#shard.vector(),
     onMutations: (batch, from) => this.#receive(batch, from),
