@@ -33,6 +33,7 @@ const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floo
 const rates: number[] = [];
 const recoveries: number[] = [];
 let failures = 0;
+let localRate = 0;
 try {
   let nodes = await Promise.all(NAMES.map(start));
   for (let round = 1; round <= rounds; round++) {
@@ -65,9 +66,23 @@ try {
     recoveries.push(recoveredMs);
     console.log(`round ${round}: ${acknowledged.length} writes acknowledged durable in ${elapsed} ms before SIGKILL of all three; restart to convergence ${recoveredMs} ms; converged ${converged}; missing ${missing}`);
   }
+  // The same-run peer: the same writers for 2 s with no wait, after the rounds (warm) (level local), on the same nodes and disks.
+  let localWrites = 0;
+  let localStop = false;
+  const localBegan = Date.now();
+  const localWriters = nodes.map(async ({ client }, n) => {
+    for (let i = 0; !localStop; i += 8) {
+      const paths = Array.from({ length: 8 }, (_, k) => `local.${NAMES[n]}.w${i + k}`);
+      localWrites += (await Promise.allSettled(paths.map((path) => client.set(path, i)))).filter((r) => r.status === 'fulfilled').length;
+    }
+  });
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  localStop = true;
+  await Promise.all(localWriters);
+  localRate = (localWrites * 1000) / (Date.now() - localBegan);
   await Promise.all(nodes.map(({ node }) => node.stop('SIGKILL')));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`${rounds} rounds: median ${median(rates).toFixed(0)} durable acknowledgements/s (3 writers, 8 requests in flight each, over HTTP), median restart to convergence ${median(recoveries)} ms, ${failures} failed rounds`);
+console.log(`${rounds} rounds: median ${median(rates).toFixed(0)} durable acknowledgements/s (3 writers, 8 requests in flight each, over HTTP) beside ${localRate.toFixed(0)}/s acknowledged local in the same run (ratio ${(median(rates) / localRate).toFixed(2)}); median restart to convergence ${median(recoveries)} ms (process start included); ${failures} failed rounds`);
 process.exitCode = failures === 0 ? 0 : 1;
