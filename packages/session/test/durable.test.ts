@@ -71,6 +71,7 @@ describe('a session with a dataDir', () => {
     const live = a.set('live', 'x');
     await a.replicated(live, { peers: 1, timeoutMs: 10_000 }); // b acknowledges it once it is on b's disk
     expect(b.get('live')?.value).toBe('x');
+    await b.durable(live); // a remote write: on b's disk once a vector record covers it
     const digest = await converged([a, b]);
     await a.close();
     await b.close();
@@ -214,4 +215,17 @@ describe('a session with a dataDir', () => {
     const again = await cluster.start('a', [], { dataDir: dataOf('a') });
     expect(again.set('next', 1).seq).toBeGreaterThan(last!.seq);
   }, 60_000);
+
+  it('a large value acknowledged durable comes back from the node\'s own disk: its reference from the log, its chunks from <dataDir>/blobs', async () => {
+    cluster = testCluster();
+    const a = await cluster.start('a', [], { dataDir: dataOf('a') });
+    const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31) % 251);
+    const version = a.setBytes('volume.density', bytes, 'volume/u8');
+    await a.durable(version);
+    await a.close();
+    const again = await cluster.start('a', [], { dataDir: dataOf('a') });
+    const value = await again.waitForData('volume.density', 10_000);
+    expect(value.type).toBe('volume/u8');
+    expect(Buffer.compare(Buffer.from(value.bytes!), Buffer.from(bytes))).toBe(0);
+  });
 });
