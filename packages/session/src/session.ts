@@ -381,6 +381,8 @@ export class Session {
       return Promise.reject(new StatemeshError('INVALID_CONFIG', `${PREFIX}durable() needs a session with config.dataDir: without one nothing is written to disk (use replicated() to wait for peers)`, { details: { field: 'dataDir' } }));
     }
     if (this.#closing !== undefined) return Promise.reject(closedError('durable'));
+    const problem = waitProblem('durable', version, timeoutMs);
+    if (problem !== undefined) return Promise.reject(problem);
     return this.#journal.durable(version, timeoutMs);
   }
 
@@ -392,6 +394,8 @@ export class Session {
    */
   replicated(version: Version, options: ReplicatedOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(closedError('replicated'));
+    const problem = waitProblem('replicated', version, options?.timeoutMs ?? 0);
+    if (problem !== undefined) return Promise.reject(problem);
     return this.#replicationWaits.wait(version, options);
   }
 
@@ -813,6 +817,18 @@ export class Session {
 /** Whether a peer replicating `interests` wants `mutation`: a write under one of them, or a delete of a subtree holding one. */
 function wants(interests: readonly string[], mutation: Mutation): boolean {
   return isUnderAny(mutation.path, interests) || (mutation.op === 'delete' && interests.some((interest) => isUnder(interest, mutation.path)));
+}
+
+/** Why `durable`/`replicated` cannot wait for `version` within `timeoutMs`, or undefined. */
+function waitProblem(what: string, version: Version, timeoutMs: number): StatemeshError | undefined {
+  const v = version as Partial<Version> | undefined;
+  if (typeof v !== 'object' || v === null || typeof v.origin !== 'string' || !Number.isSafeInteger(v.seq)) {
+    return new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${what}() needs the version a write returned ({hlc, origin, seq}), not ${JSON.stringify(version, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}`);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
+    return new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${what}() needs timeoutMs: a whole number of milliseconds ≥ 0, not ${String(timeoutMs)}`);
+  }
+  return undefined;
 }
 
 function closedError(what: string): StatemeshError {

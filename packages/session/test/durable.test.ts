@@ -110,6 +110,9 @@ describe('a session with a dataDir', () => {
     expect(isStatemeshError(error, 'TIMEOUT')).toBe(true);
     expect(String((error as Error).message)).toMatch(/^@statemesh\/session: .*acknowledged by 2 of the 3/);
     expect(isStatemeshError(await rejection(a.replicated(version, { peers: -1 })), 'INVALID_ARGUMENT')).toBe(true);
+    expect(isStatemeshError(await rejection(a.durable({ origin: 'a' } as never)), 'INVALID_ARGUMENT')).toBe(true);
+    expect(isStatemeshError(await rejection(a.durable(version, -5)), 'INVALID_ARGUMENT')).toBe(true);
+    expect(isStatemeshError(await rejection(a.replicated(null as never)), 'INVALID_ARGUMENT')).toBe(true);
   });
 
   it('durable() without a dataDir refuses with INVALID_CONFIG; durability without a dataDir is a config error', async () => {
