@@ -19,8 +19,8 @@ const INCARNATION_FILE = 'incarnation';
 
 /**
  * Opens the replica store under `<dataDir>/replica` and recovers it. The node keeps its incarnation (in
- * `<dataDir>/incarnation`) for the store's whole life; a new store, or one whose incarnation file is missing,
- * starts a new incarnation (docs/adr/0004-no-reused-sequence.md): a node whose data dir was deleted never reuses
+ * `<dataDir>/incarnation`) for the store's whole life; a new store, one whose incarnation file is missing, or one
+ * with durability `none`, starts a new incarnation (docs/adr/0004-no-reused-sequence.md): a node whose data dir was deleted never reuses
  * an `(origin, seq)` its peers hold.
  */
 export async function openDurableReplica(
@@ -44,7 +44,9 @@ export async function openDurableReplica(
   const store = options.store ?? new FileReplicaStore({ dir: join(dataDir, 'replica'), durability: options.durability, log: options.log });
   const recovered = await store.open({ clusterId, nodeId });
   if (recovered.truncatedBytes > 0) options.log(`@statemesh/session: cut a torn tail of ${recovered.truncatedBytes} bytes from the log in ${dataDir} (writes never acknowledged durable)`);
-  const kept = recovered.incarnation > 1 ? readIncarnation(dataDir) : undefined;
+  // With durability 'none' a machine crash can lose what was sent: such a disk cannot prove which sequence
+  // numbers its peers hold, so every start is a new incarnation (its data still comes back).
+  const kept = recovered.incarnation > 1 && options.durability !== 'none' ? readIncarnation(dataDir) : undefined;
   if (kept !== undefined) return { store, recovered, incarnation: kept, reserved: lastSequence(recovered, `${nodeId}~${kept}`) };
   const incarnation = newIncarnation(options.wallMs);
   try {
@@ -56,7 +58,11 @@ export async function openDurableReplica(
   return { store, recovered, incarnation, reserved: 0 };
 }
 
-/** The highest seq of `origin` the store holds: its reservations, its writes, its vector entry. */
+/**
+ * The highest seq of `origin` the store holds: its writes and its vector entry. A batch leaves the process only
+ * once its `local` record is on disk, and the vector record of that commit covers it, so every seq a peer may
+ * hold is at or below this.
+ */
 function lastSequence(recovered: RecoveredReplica, origin: string): number {
   let seq = Math.max(recovered.lastSequence, recovered.vector[origin] ?? 0);
   for (const entry of recovered.entries) if (entry.version.origin === origin && entry.version.seq > seq) seq = entry.version.seq;

@@ -1,8 +1,6 @@
 import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
 import type { Entry, Mutation, ReplicaRecord, ReplicaStore, ReplicaStoreStats, TimerHandle, Timers, Version, VersionVector } from '@statemesh/contracts';
 
-/** Sequence numbers reserved on disk at a time: a reservation (one commit waited for before sending) is rare. */
-export const SEQUENCE_BLOCK = 10_000;
 /** How often records the disk refused (full) are tried again. */
 const RETRY_MS = 1000;
 const PREFIX = '@statemesh/session: ';
@@ -12,7 +10,7 @@ export interface ReplicaJournalOptions {
   readonly store: ReplicaStore;
   /** This node's origin (its node id, with its incarnation). */
   readonly origin: string;
-  /** The highest sequence number the store already reserves (recovered). */
+  /** The highest sequence number of this origin the store holds (recovered). */
   readonly reserved: number;
   /** The vector the store recovered: what is on disk now. */
   readonly recoveredVector: VersionVector;
@@ -31,8 +29,9 @@ interface Waiter {
 
 /**
  * The session's side of a `ReplicaStore` (DESIGN section 8): appends what the replica did, commits once per turn
- * of the timers (group commit), knows which writes are on disk (`durable`), reserves sequence numbers on disk
- * before they leave the process, and keeps records a full disk refused to append them again once it has room.
+ * of the timers (group commit), knows which writes are on disk (`durable`: a batch leaves the process only once
+ * it is, so a restart never reuses a sequence number a peer holds, and leaves no gap), and keeps records a full
+ * disk refused to append them again once it has room.
  */
 export class ReplicaJournal {
   readonly #store: ReplicaStore;
@@ -47,8 +46,8 @@ export class ReplicaJournal {
   readonly #waiters = new Set<Waiter>();
   #durableOwnSeq: number;
   #durableVector: VersionVector;
-  #reservedOnDisk: number;
-  #reservedAppended: number;
+  /** The highest seq of this origin in a `local` record appended (the vector records never claim more). */
+  #appendedOwnSeq: number;
   #replicatedAppended = 0;
   #dirty = false;
   #commitTimer: TimerHandle | undefined;
@@ -65,14 +64,15 @@ export class ReplicaJournal {
     this.#timers = options.timers;
     this.#log = options.log;
     this.#durableOwnSeq = options.reserved;
-    this.#reservedOnDisk = options.reserved;
-    this.#reservedAppended = options.reserved;
+    this.#appendedOwnSeq = options.reserved;
     this.#durableVector = { ...options.recoveredVector };
   }
 
   /** This node's writes, as drained (in seq order). */
   appendLocal(batch: readonly Mutation[]): void {
-    if (batch.length > 0) this.#push({ kind: 'local', mutations: batch });
+    if (batch.length === 0) return;
+    this.#appendedOwnSeq = Math.max(this.#appendedOwnSeq, batch[batch.length - 1]!.seq);
+    this.#push({ kind: 'local', mutations: batch });
   }
 
   /** Remote writes the replica took (applied, stale, or outside its interests). */
@@ -93,15 +93,11 @@ export class ReplicaJournal {
   }
 
   /**
-   * Whether writes up to `seq` may leave the process now; when not, reserves a block of sequence numbers on disk
-   * and resolves once it is durable (never a seq a peer may hold is reused after a crash).
+   * Undefined when this node's writes up to `seq` are on disk (they may leave the process); otherwise resolves once
+   * they are, and rejects when the disk refused them.
    */
-  reserve(seq: number): Promise<void> | undefined {
-    if (seq <= this.#reservedOnDisk) return undefined;
-    if (seq > this.#reservedAppended) {
-      this.#reservedAppended = seq + SEQUENCE_BLOCK;
-      this.#push({ kind: 'sequence', seq: this.#reservedAppended });
-    }
+  whenOwnDurable(seq: number): Promise<void> | undefined {
+    if (seq <= this.#durableOwnSeq) return undefined;
     if (this.#unsaved.length > 0 || this.#failure !== undefined) {
       try {
         this.assertWritable();
@@ -109,7 +105,7 @@ export class ReplicaJournal {
         return Promise.reject(error as Error);
       }
     }
-    return this.#wait(() => this.#reservedOnDisk >= seq, undefined);
+    return this.#wait(() => this.#durableOwnSeq >= seq, undefined);
   }
 
   /** Throws `STORE_FULL` while the disk is full (and `IO_ERROR` after the store failed): the write is refused. */
@@ -213,23 +209,20 @@ export class ReplicaJournal {
       return;
     }
     this.#dirty = false;
-    const vector = this.#vector();
+    // Never more of this origin than its local records hold (a write still being stored as a blob is not drained).
+    const vector = { ...this.#vector() };
+    if ((vector[this.#origin] ?? 0) > this.#appendedOwnSeq) vector[this.#origin] = this.#appendedOwnSeq;
     if (!this.#tryAppend({ kind: 'vector', vector })) {
       this.#dirty = true;
       return;
     }
     const covered = this.#sinceDurable.length;
     let ownSeq = this.#durableOwnSeq;
-    let reserved = this.#reservedOnDisk;
-    for (const record of this.#sinceDurable) {
-      if (record.kind === 'local') ownSeq = Math.max(ownSeq, record.mutations[record.mutations.length - 1]!.seq);
-      else if (record.kind === 'sequence') reserved = Math.max(reserved, record.seq);
-    }
+    for (const record of this.#sinceDurable) if (record.kind === 'local') ownSeq = Math.max(ownSeq, record.mutations[record.mutations.length - 1]!.seq);
     this.#committing = this.#store.commit().then(
       () => {
         this.#sinceDurable.splice(0, covered);
         this.#durableOwnSeq = ownSeq;
-        this.#reservedOnDisk = reserved;
         this.#durableVector = vector;
         for (const waiter of this.#waiters) if (waiter.done()) this.#settle(waiter, undefined);
       },

@@ -129,9 +129,9 @@ export class Session {
   readonly #sequenceMark: SequenceStore | undefined;
   readonly #journal: ReplicaJournal | undefined;
   readonly #replicationWaits: ReplicationWaits;
-  /** Batches drained while a sequence reservation is being made durable: sent, in order, once it is. */
+  /** Batches drained and not yet on disk: sent, in order, once they are. */
   readonly #held: Mutation[][] = [];
-  #reserving: Promise<void> | undefined;
+  #sending: Promise<void> | undefined;
   #recoveredOutbox: readonly Mutation[];
   readonly #log: (line: string) => void;
   /** Up peers, from the transport's peer events. */
@@ -366,7 +366,7 @@ export class Session {
   async flush(): Promise<void> {
     await this.#shard.flushOffloads();
     this.#pump();
-    while (this.#reserving !== undefined) await this.#reserving;
+    while (this.#sending !== undefined) await this.#sending;
   }
 
   // ------------------------------------------------------------------ acknowledgements
@@ -647,7 +647,7 @@ export class Session {
 
   #pump(): void {
     this.#pumpCycles++;
-    if (this.#held.length > 0) this.#reserveHeld();
+    if (this.#held.length > 0) this.#sendHeld();
     if (this.#shard.outboxSize === 0) return;
     const batch = this.#shard.drain();
     if (batch.length === 0) return;
@@ -661,26 +661,27 @@ export class Session {
     }
     this.#journal.appendLocal(batch);
     this.#held.push(batch);
-    this.#reserveHeld();
+    this.#sendHeld();
   }
 
   /**
-   * Sends the held batches, in order, whose sequence numbers the disk already reserves; for the first one it does
-   * not, reserves a block and goes on once that is durable (retried at each pump while the disk is full).
+   * Sends the held batches, in order, that are on disk; waits for the first one that is not yet (retried at each
+   * pump while the disk is full). A write leaves the process only once it is durable here: a restart from disk
+   * then never reuses a sequence number a peer holds, and never skips one (no gap in the peers' vectors).
    */
-  #reserveHeld(): void {
-    if (this.#reserving !== undefined || this.#journal === undefined) return;
+  #sendHeld(): void {
+    if (this.#sending !== undefined || this.#journal === undefined) return;
     while (this.#held.length > 0) {
       const batch = this.#held[0]!;
-      const pending = this.#journal.reserve(batch[batch.length - 1]!.seq);
+      const pending = this.#journal.whenOwnDurable(batch[batch.length - 1]!.seq);
       if (pending !== undefined) {
-        this.#reserving = pending.then(
+        this.#sending = pending.then(
           () => {
-            this.#reserving = undefined;
-            this.#reserveHeld();
+            this.#sending = undefined;
+            this.#sendHeld();
           },
           () => {
-            this.#reserving = undefined; // the disk refused it (logged): the next pump tries again
+            this.#sending = undefined; // the disk refused it (logged): the next pump tries again
           },
         );
         return;
