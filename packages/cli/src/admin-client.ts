@@ -3,9 +3,10 @@ import { stat } from 'node:fs/promises';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ERROR_CODES, StatemeshError, isStatemeshError, type ErrorCode, type PeerStatus, type SessionStatus } from '@statemesh/session';
+import { ERROR_CODES, StatemeshError, isStatemeshError, type ErrorCode, type PeerStatus, type ReplicaStoreStats, type SessionStatus } from '@statemesh/session';
 import type { ClusterSnapshot } from './cluster-view.js';
 import type { ValueView } from './value-view.js';
+import { formatWriteWait, type WriteWait } from './write-wait.js';
 
 /** A change as `watch` reports it. */
 export interface ChangeView {
@@ -45,12 +46,29 @@ export interface NodeStatusView {
   readonly digest: string;
   /** The cluster as this node knows it: peers (also those that left, as `dead`) and nodes reached through relays. */
   readonly cluster: ClusterSnapshot;
+  /** The replica store, when the node runs with `--data` (absent otherwise). */
+  readonly store?: ReplicaStoreStats | undefined;
 }
 
 /** What a write answers: the path and the version the node gave the write. */
 export interface WriteResult {
   readonly path: string;
   readonly version: { readonly hlc: string; readonly origin: string; readonly seq: number };
+  /** The level the write reached before the answer (`local`, `durable`, `replicated:N`). */
+  readonly wait?: string | undefined;
+}
+
+/** How far a write must get before the node answers, and for how long it may wait (504 `TIMEOUT` after). */
+export interface WriteWaitOptions {
+  readonly wait?: WriteWait | undefined;
+  readonly waitMs?: number | undefined;
+}
+
+/** The query a write's wait adds (empty for `local`). */
+function waitQuery(options: WriteWaitOptions | undefined): string {
+  const wait = options?.wait;
+  if (wait === undefined || wait.level === 'local') return '';
+  return `&wait=${encodeURIComponent(formatWriteWait(wait))}${options?.waitMs === undefined ? '' : `&wait-ms=${options.waitMs}`}`;
 }
 
 /** An open `watch` stream. */
@@ -121,25 +139,25 @@ export class AdminClient {
   }
 
   /** Writes a JSON value. */
-  set(path: string, value: unknown): Promise<WriteResult> {
-    return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}`, { value });
+  set(path: string, value: unknown, wait?: WriteWaitOptions): Promise<WriteResult> {
+    return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}${waitQuery(wait)}`, { value });
   }
 
   /** Writes a string (type `text`). */
-  setText(path: string, text: string): Promise<WriteResult> {
-    return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}`, { text });
+  setText(path: string, text: string, wait?: WriteWaitOptions): Promise<WriteResult> {
+    return this.#json('PUT', `/v1/value?path=${encodeURIComponent(path)}${waitQuery(wait)}`, { text });
   }
 
   /** Writes bytes with a value type (`bytes`, `brick-manifest`, ...), sent as they are (a binary `PUT`). */
-  async setBytes(path: string, bytes: Uint8Array, type = 'bytes'): Promise<WriteResult> {
-    return this.#upload(path, type, bytes.byteLength, (request) => request.end(bytes));
+  async setBytes(path: string, bytes: Uint8Array, type = 'bytes', wait?: WriteWaitOptions): Promise<WriteResult> {
+    return this.#upload(path, type, bytes.byteLength, (request) => request.end(bytes), wait);
   }
 
   /**
    * Writes the bytes of a file (`-`: standard input), streamed to the node as a binary `PUT` — any size the node
    * takes (a larger one gets `VALUE_TOO_LARGE` before it is sent). `onProgress` hears of the bytes sent.
    */
-  async setFile(path: string, file: string, type = 'bytes', onProgress?: (sent: number, total: number | undefined) => void): Promise<WriteResult> {
+  async setFile(path: string, file: string, type = 'bytes', onProgress?: (sent: number, total: number | undefined) => void, wait?: WriteWaitOptions): Promise<WriteResult> {
     let size: number | undefined;
     if (file !== '-') {
       try {
@@ -159,7 +177,7 @@ export class AdminClient {
       });
       source.on('error', (error) => request.destroy(new StatemeshError('IO_ERROR', `${PREFIX}reading ${file} failed: ${error.message}`, { cause: error })));
       source.pipe(request);
-    });
+    }, wait);
   }
 
   /** Deletes the subtree at `path` (not the empty path: {@link deleteAll} says that explicitly). */
@@ -209,10 +227,10 @@ export class AdminClient {
    * A binary `PUT` with "expect: 100-continue": a refusal (token, size) comes back before the body is sent;
    * `send` writes the body once the node says continue.
    */
-  async #upload(path: string, type: string, size: number | undefined, send: (request: ClientRequest) => void): Promise<WriteResult> {
+  async #upload(path: string, type: string, size: number | undefined, send: (request: ClientRequest) => void, wait?: WriteWaitOptions): Promise<WriteResult> {
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       let answered = false;
-      const request = httpRequest(`${this.url}/v1/value?path=${encodeURIComponent(path)}&type=${encodeURIComponent(type)}`, {
+      const request = httpRequest(`${this.url}/v1/value?path=${encodeURIComponent(path)}&type=${encodeURIComponent(type)}${waitQuery(wait)}`, {
         method: 'PUT',
         agent: false,
         headers: {

@@ -1,4 +1,4 @@
-import { StatemeshError } from '@statemesh/session';
+import { StatemeshError, type ReplicaStoreStats } from '@statemesh/session';
 import { AdminClient } from './admin-client.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -7,6 +7,7 @@ import { describeValue, type ValueView } from './value-view.js';
 import { mebibytes } from './request-body.js';
 import { tokenFrom } from './admin-token.js';
 import type { ClusterMember } from './cluster-view.js';
+import { parseWaitMs, parseWriteWait } from './write-wait.js';
 
 /** The options every command that talks to a running node accepts. */
 export const CONNECTION_OPTIONS = {
@@ -64,6 +65,7 @@ export const statusCommand: Command = {
     terminal.out(`hydrations  ${metrics.hydrations.pending} pending, ${metrics.hydrations.completed} completed, ${metrics.hydrations.failed} failed`);
     terminal.out(`vector      ${Object.entries(view.vector).map(([origin, seq]) => `${origin}:${seq}`).join(' ') || '(empty)'}`);
     terminal.out(`digest      ${view.digest}`);
+    if (view.store !== undefined) terminal.out(`store       ${describeStore(view.store)}`);
     const others = view.cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed');
     if (others.length > 0) terminal.out(`also known  ${others.map(describeMember).join(', ')}`);
     return EXIT_CODES.ok;
@@ -161,15 +163,19 @@ async function waitForHydration(client: AdminClient, pending: ValueView, waitMs:
 export const setCommand: Command = {
   name: 'set',
   summary: 'write a JSON value (a string with --text, a file\'s bytes with --file) at a path',
-  usage: 'statemesh set <path> <json> [--text] | statemesh set <path> --file <file> [--type <type>]  [--json]',
+  usage: 'statemesh set <path> <json> [--text] | statemesh set <path> --file <file> [--type <type>]  [--wait local|durable|replicated:N] [--wait-ms <n>] [--json]',
   help: `The value is JSON: 42, true, '"a string"', '{"fov": 45}'. With --text the argument is stored as a string.
   --text           store the argument as a string (type text)
   --file <file>    store the bytes of a file (- for standard input), streamed to the node as they are: any size
                    the node takes (admin.maxValueBytes, 1 GiB by default; larger is refused before it is sent).
                    A progress line on a terminal. Large values travel between nodes as chunks.
   --type <type>    the value type of --file bytes (default bytes; e.g. brick-manifest)
+  --wait <level>   answer once the write got this far: local (default: applied on the node), durable (on the
+                   node's disk: a node started with --data; survives every node crashing), replicated:N (N other
+                   nodes acknowledged it; survives losing N nodes). Exit 1 with TIMEOUT when not reached in time.
+  --wait-ms <n>    how long --wait may take (default 10000)
 Prints the new version as origin#seq.`,
-  options: { ...CONNECTION_OPTIONS, text: { type: 'boolean' }, file: { type: 'string' }, type: { type: 'string' } },
+  options: { ...CONNECTION_OPTIONS, text: { type: 'boolean' }, file: { type: 'string' }, type: { type: 'string' }, wait: { type: 'string' }, 'wait-ms': { type: 'string' } },
   positionals: [1, 2],
   async run(values, [path, input], terminal) {
     const file = typeof values['file'] === 'string' ? values['file'] : undefined;
@@ -177,6 +183,10 @@ Prints the new version as origin#seq.`,
       throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}set takes a value or --file <file>, not ${file === undefined ? 'neither' : 'both'}`);
     }
     const client = clientFor(values, terminal);
+    const wait = {
+      wait: parseWriteWait(typeof values['wait'] === 'string' ? values['wait'] : undefined),
+      waitMs: parseWaitMs(typeof values['wait-ms'] === 'string' ? values['wait-ms'] : undefined),
+    };
     let result;
     if (file !== undefined) {
       const started = Date.now();
@@ -184,12 +194,12 @@ Prints the new version as origin#seq.`,
         ? (sent: number, total: number | undefined) => terminal.progress(`sending ${file}: ${mebibytes(sent)}${total === undefined || total === 0 ? '' : ` of ${mebibytes(total)} (${Math.floor((100 * sent) / total)}%)`}, ${((Date.now() - started) / 1000).toFixed(1)} s`)
         : undefined;
       try {
-        result = await client.setFile(path!, file, typeof values['type'] === 'string' ? values['type'] : 'bytes', progress);
+        result = await client.setFile(path!, file, typeof values['type'] === 'string' ? values['type'] : 'bytes', progress, wait);
       } finally {
         terminal.progressDone();
       }
     } else if (values['text'] === true) {
-      result = await client.setText(path!, input!);
+      result = await client.setText(path!, input!, wait);
     } else {
       let value: unknown;
       try {
@@ -197,9 +207,9 @@ Prints the new version as origin#seq.`,
       } catch {
         throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${JSON.stringify(input)} is not JSON; quote a string as '"${input}"' or pass --text`);
       }
-      result = await client.set(path!, value);
+      result = await client.set(path!, value, wait);
     }
-    terminal.out(values['json'] === true ? JSON.stringify(result) : `set ${result.path} (${result.version.origin}#${result.version.seq})`);
+    terminal.out(values['json'] === true ? JSON.stringify(result) : `set ${result.path} (${result.version.origin}#${result.version.seq})${result.wait === undefined || result.wait === 'local' ? '' : `, ${result.wait}`}`);
     return EXIT_CODES.ok;
   },
 };
@@ -284,4 +294,11 @@ function table(rows: readonly (readonly string[])[]): string {
 
 function formatBytes(n: number): string {
   return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
+/** `12.3 MiB on disk, log 4 096 records (1.2 MiB), last snapshot 2026-12-01T21:00:00Z (5 000 entries)`. */
+function describeStore(store: ReplicaStoreStats): string {
+  const snapshot = store.snapshotAtMs === undefined ? 'no snapshot yet' : `last snapshot ${new Date(store.snapshotAtMs).toISOString()} (${store.snapshotEntries} entries)`;
+  const full = store.fullErrors > 0 ? `, disk full ${store.fullErrors} time${store.fullErrors === 1 ? '' : 's'}` : '';
+  return `${mebibytes(store.bytes)} on disk (${store.durability}), log ${store.logRecords} records (${mebibytes(store.logBytes)}), ${snapshot}${full}`;
 }

@@ -7,6 +7,7 @@ const PREFIX = '@statemesh/cli: ';
 export function statusFor(code: ErrorCode): number {
   if (code === 'TIMEOUT') return 504;
   if (code === 'VALUE_TOO_LARGE') return 413;
+  if (code === 'STORE_FULL') return 507;
   if (code.startsWith('INVALID') || code === 'RESERVED_PATH') return 400;
   if (code === 'TRUNCATED' || code === 'BAD_MAGIC' || code === 'VERSION_MISMATCH' || code === 'CORRUPT_INPUT') return 422;
   return 500;

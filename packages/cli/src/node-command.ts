@@ -23,6 +23,9 @@ export const nodeCommand: Command = {
   --seed <address>      a peer to dial (repeatable)
   --interest <prefix>   replicate only this prefix (repeatable)
   --transport <kind>    ipc (default) or grpc
+  --data <dir>          keep the replica on disk in this folder: a restart recovers from it with no peer, and
+                        writes can wait for "durable" (large values go to <dir>/blobs unless --blob-store)
+  --durability <level>  with --data: batched (default: one fdatasync per tick), sync (one per write) or none
   --blob-store <dir>    keep large values in this folder (survives restarts)
   --hydrate <policy>    which large values to fetch as they arrive: eager (default, all), lazy (none until
                         asked for: get, or a VolumeView's bricks), or prefixes fetched eagerly (scene,app.meshes)
@@ -47,6 +50,8 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     transport: { type: 'string' },
     'blob-store': { type: 'string' },
     hydrate: { type: 'string' },
+    data: { type: 'string' },
+    durability: { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     admin: { type: 'string' },
     token: { type: 'string' },
@@ -206,6 +211,8 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('blobStorePath', str('blob-store'));
   const hydrate = str('hydrate');
   if (hydrate !== undefined) set('hydrate', parseHydrate(hydrate));
+  set('dataDir', str('data'));
+  set('durability', str('durability'));
   if (values['heartbeat-ms'] !== undefined) set('heartbeatIntervalMs', integer(values['heartbeat-ms'], 'heartbeat-ms', 1000));
   set('allowedHosts', list('allow-host'));
   const admin = str('admin');

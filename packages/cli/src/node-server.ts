@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StatemeshError, isStatemeshError, type Change, type Session } from '@statemesh/session';
+import { StatemeshError, isStatemeshError, type Change, type Session, type Version } from '@statemesh/session';
 import { selectBricks } from './brick-selection.js';
 import { ChangeLog } from './change-log.js';
 import { ClusterView } from './cluster-view.js';
@@ -12,6 +12,7 @@ import { PROMETHEUS_CONTENT_TYPE, formatPrometheus } from './prometheus.js';
 import { DEFAULT_MAX_VALUE_BYTES, readBinaryBody, readJsonBody } from './request-body.js';
 import { toValueView } from './value-view.js';
 import { conflictView, continueIfAsked, count, required, sendJson, statusFor } from './http-answer.js';
+import { formatWriteWait, parseWaitMs, parseWriteWait, reachLevel } from './write-wait.js';
 
 /** Options of {@link NodeServer.start}. */
 export interface NodeServerOptions {
@@ -198,7 +199,7 @@ export class NodeServer {
         const status = session.status();
         const vector = session.vector();
         this.#cluster.observe(status, vector);
-        return sendJson(response, 200, { status, metrics: session.metrics(), vector, digest: session.digest(), cluster: this.#cluster.snapshot(status) });
+        return sendJson(response, 200, { status, metrics: session.metrics(), vector, digest: session.digest(), cluster: this.#cluster.snapshot(status), store: session.storeStats() });
       }
       case 'GET /v1/peers':
         return sendJson(response, 200, session.status().peers);
@@ -223,11 +224,18 @@ export class NodeServer {
       }
       case 'PUT /v1/value': {
         const path = required(url, 'path');
+        // ?wait=durable|replicated:N answers once the write got that far (504 TIMEOUT after wait-ms).
+        const wait = parseWriteWait(url.searchParams.get('wait'));
+        const waitMs = parseWaitMs(url.searchParams.get('wait-ms'));
+        const answer = async (version: Version) => {
+          await reachLevel(session, version, wait, waitMs);
+          sendJson(response, 200, { path, version, wait: formatWriteWait(wait) });
+        };
         if ((request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === OCTET_STREAM) {
           const type = url.searchParams.get('type') ?? 'bytes';
           const bytes = readBinaryBody(request, this.#maxValueBytes);
           continueIfAsked(request, response);
-          return sendJson(response, 200, { path, version: session.setBytes(path, await bytes, type) });
+          return answer(session.setBytes(path, await bytes, type));
         }
         const reading = readJsonBody(request);
         continueIfAsked(request, response);
@@ -241,7 +249,7 @@ export class NodeServer {
             : 'text' in body
               ? session.setText(path, String(body.text))
               : session.set(path, body.value);
-        return sendJson(response, 200, { path, version });
+        return answer(version);
       }
       case 'DELETE /v1/value': {
         const all = url.searchParams.get('all') === '1';
@@ -250,7 +258,10 @@ export class NodeServer {
         if (!all && path === '') {
           throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}deleting the empty path deletes the whole tree on every replica; to mean that, send all=1 (statemesh delete --all)`);
         }
-        return sendJson(response, 200, { path, version: session.delete(path) });
+        const wait = parseWriteWait(url.searchParams.get('wait'));
+        const version = session.delete(path);
+        await reachLevel(session, version, wait, parseWaitMs(url.searchParams.get('wait-ms')));
+        return sendJson(response, 200, { path, version, wait: formatWriteWait(wait) });
       }
       case 'GET /v1/watch':
         return this.#watchStream(url.searchParams.get('prefix') ?? '', response);

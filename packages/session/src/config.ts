@@ -62,8 +62,18 @@ export interface SessionConfig {
   readonly maxInlinePayloadBytes?: number | undefined;
   /** Codec for the chunks of large values: `zstd` (default), `rle` or `raw`. */
   readonly blobCodec?: 'zstd' | 'rle' | 'raw' | undefined;
-  /** Keep blobs in this folder (survives restarts); absent: in memory. */
+  /** Keep blobs in this folder (survives restarts); absent: in memory, or `<dataDir>/blobs` with a `dataDir`. */
   readonly blobStorePath?: string | undefined;
+  /**
+   * Keep the replica on disk in this folder (DESIGN section 8): `join()` recovers the tree, tombstones, vector and
+   * sequence from it before joining (a restart needs no peer), and every applied write is appended to its log.
+   */
+  readonly dataDir?: string | undefined;
+  /**
+   * With a `dataDir`, when a write counts as on disk: `batched` (default: one fdatasync for every write of a
+   * tick), `sync` (one per record) or `none` (handed to the operating system: survives a killed process only).
+   */
+  readonly durability?: 'none' | 'batched' | 'sync' | undefined;
   /**
    * Which large values (those that arrive as blob references) are fetched as soon as they arrive: `eager`
    * (default: all), `lazy` (none: fetched by `fetch(path)`, `waitForData` or a `VolumeView`), or a list of path
@@ -113,6 +123,8 @@ export interface ResolvedConfig {
   readonly maxInlinePayloadBytes: number;
   readonly blobCodec: 'zstd' | 'rle' | 'raw';
   readonly blobStorePath: string | undefined;
+  readonly dataDir: string | undefined;
+  readonly durability: 'none' | 'batched' | 'sync';
   readonly hydrate: HydratePolicy;
   readonly snapshotOnJoin: boolean;
   readonly pumpIntervalMs: number;
@@ -127,7 +139,7 @@ export interface ResolvedConfig {
 
 const KNOWN_FIELDS = new Set([
   'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'resolveConflicts', 'enforcePartition',
-  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'hydrate', 'snapshotOnJoin',
+  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'dataDir', 'durability', 'hydrate', 'snapshotOnJoin',
   'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'requirePeers', 'network',
 ]);
 
@@ -160,6 +172,9 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   const joinTimeoutMs = count(config.joinTimeoutMs, 'joinTimeoutMs', 5000, 0);
   const requirePeers = count(config.requirePeers, 'requirePeers', 0, 0);
   if (requirePeers > 0 && joinTimeoutMs === 0) fail('requirePeers', 'needs joinTimeoutMs > 0: it is how long join() waits for the peers');
+  const dataDir = config.dataDir === undefined ? undefined : nonEmpty(config.dataDir, 'dataDir');
+  if (config.durability !== undefined && dataDir === undefined) fail('durability', 'needs a dataDir: without one nothing is written to disk');
+  const blobStorePath = config.blobStorePath === undefined ? (dataDir === undefined ? undefined : `${dataDir.replace(/[/\\]+$/, '')}/blobs`) : nonEmpty(config.blobStorePath, 'blobStorePath');
   return {
     clusterId,
     nodeId,
@@ -176,7 +191,9 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     auth: config.auth,
     maxInlinePayloadBytes: count(config.maxInlinePayloadBytes, 'maxInlinePayloadBytes', 65_536, 1),
     blobCodec: oneOf(config.blobCodec, 'blobCodec', ['zstd', 'rle', 'raw'] as const, 'zstd'),
-    blobStorePath: config.blobStorePath === undefined ? undefined : nonEmpty(config.blobStorePath, 'blobStorePath'),
+    blobStorePath,
+    dataDir,
+    durability: oneOf(config.durability, 'durability', ['none', 'batched', 'sync'] as const, 'batched'),
     hydrate: hydratePolicy(config.hydrate),
     snapshotOnJoin: bool(config.snapshotOnJoin, 'snapshotOnJoin', true),
     pumpIntervalMs: count(config.pumpIntervalMs, 'pumpIntervalMs', 10, 1),

@@ -2,6 +2,7 @@ export { join } from './join.js';
 export type { JoinOptions } from './join.js';
 export { Session } from './session.js';
 export type { FetchOptions, PeerStatus, SessionProgress, SessionStatus } from './session.js';
+export type { ReplicatedOptions } from './replication-waits.js';
 export type { BlobFetchStats, FetchBlobOptions } from './blob-fetch.js';
 export { resolveConfig } from './config.js';
 export type { AuthConfig, HydratePolicy, SessionConfig, TlsConfig, TransportKind } from './config.js';
@@ -10,7 +11,7 @@ export type { SessionMetrics } from './metrics.js';
 
 // The vocabulary and the standalone pieces, so that installing @statemesh/session alone is enough.
 export { ERROR_CODES, StatemeshError, isStatemeshError, isUnder, nodeOfOrigin, parsePath } from '@statemesh/contracts';
-export type { BlobRef, Entry, ErrorCode, Mutation, PeerState, Version, VersionVector } from '@statemesh/contracts';
+export type { BlobRef, Durability, Entry, ErrorCode, Mutation, PeerState, ReplicaStoreStats, Version, VersionVector } from '@statemesh/contracts';
 export { HashPartition, HashRing } from '@statemesh/hash-ring';
 export { BrickManifest, bricksInFrustum, bricksInRegion, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';
 export type { Brick, Plane } from '@statemesh/brick-manifest';

@@ -1,14 +1,17 @@
-import { CodecRegistry, type BlobStore, type Transport } from '@statemesh/contracts';
+import { CodecRegistry, type BlobStore, type ReplicaStore, type Transport } from '@statemesh/contracts';
 import { FileBlobStore, MemoryBlobStore } from '@statemesh/blob-store';
 import { registerZstd } from '@statemesh/codec-zstd';
 import { HybridClock } from '@statemesh/hlc';
 import { Shard } from '@statemesh/shard';
 import { resolveConfig, type SessionConfig } from './config.js';
+import { openDurableReplica, type OpenedReplica } from './durable-replica.js';
 import { chooseIncarnation } from './node-incarnation.js';
+import { ReplicaJournal } from './replica-journal.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport } from './transport-factory.js';
 import type { Timers } from '@statemesh/contracts';
+import { realTimers } from '@statemesh/protocol';
 
 /** Options for `join()` that are not part of the cluster config. */
 export interface JoinOptions {
@@ -28,6 +31,11 @@ export interface JoinOptions {
    * incarnation.
    */
   readonly sequenceStore?: SequenceStore | undefined;
+  /**
+   * With a `dataDir`: the replica store to use instead of the file store in `<dataDir>/replica` (a simulator's
+   * virtual disk, `MemoryReplicaStore` of `@statemesh/store-fs`). Not opened yet; `join()` opens it.
+   */
+  readonly replicaStore?: ReplicaStore | undefined;
 }
 
 /**
@@ -40,10 +48,23 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   const registry = registerZstd(CodecRegistry.withBuiltins());
   const blobStore: BlobStore =
     options.blobStore ?? (resolved.blobStorePath === undefined ? new MemoryBlobStore() : await FileBlobStore.open(resolved.blobStorePath));
+  const wallMs = (options.wallClock ?? Date.now)();
+  // With a dataDir the replica comes back from disk before the node talks to anyone (DESIGN section 8).
+  let opened: OpenedReplica | undefined;
+  if (resolved.dataDir !== undefined) {
+    try {
+      opened = await openDurableReplica({ dataDir: resolved.dataDir, durability: resolved.durability, store: options.replicaStore, clusterId: resolved.clusterId, nodeId: resolved.nodeId, wallMs, log });
+    } catch (error) {
+      await blobStore.close?.();
+      throw error;
+    }
+  }
   const sequenceMark =
-    options.sequenceStore ?? (resolved.blobStorePath === undefined ? undefined : SequenceMark.open(resolved.blobStorePath, resolved.nodeId));
+    opened !== undefined
+      ? undefined
+      : (options.sequenceStore ?? (resolved.blobStorePath === undefined ? undefined : SequenceMark.open(resolved.blobStorePath, resolved.nodeId)));
   // Never an (origin, seq) pair used before: the recorded incarnation and its sequence, or a new incarnation.
-  const { incarnation, reserved } = chooseIncarnation(sequenceMark, log, (options.wallClock ?? Date.now)());
+  const { incarnation, reserved } = opened ?? chooseIncarnation(sequenceMark, log, wallMs);
   const shard = new Shard({
     clusterId: resolved.clusterId,
     nodeId: resolved.nodeId,
@@ -59,8 +80,30 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     logger: log,
   });
   shard.reserveSequence(reserved);
-  const transport = options.transport ?? (await createTransport(resolved, registry, log, options.timers));
-  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, log, timers: options.timers });
+  let journal: ReplicaJournal | undefined;
+  if (opened !== undefined) {
+    // Reserved first: the shard takes back its own writes only below its counter.
+    shard.applyEntries(opened.recovered.entries, 'disk');
+    shard.completeCatchUp(opened.recovered.vector, 'disk');
+    journal = new ReplicaJournal({
+      store: opened.store,
+      origin: shard.origin,
+      reserved,
+      recoveredVector: opened.recovered.vector,
+      vector: () => shard.vector(),
+      timers: options.timers ?? realTimers,
+      log,
+    });
+  }
+  let transport;
+  try {
+    transport = options.transport ?? (await createTransport(resolved, registry, log, options.timers));
+  } catch (error) {
+    await journal?.close().catch(() => undefined);
+    await blobStore.close?.();
+    throw error;
+  }
+  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, journal, outbox: opened?.recovered.outbox, log, timers: options.timers });
   try {
     await session.start();
   } catch (error) {

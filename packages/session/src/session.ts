@@ -10,6 +10,7 @@ import {
   type BlobStore,
   type HelloInfo,
   type Mutation,
+  type ReplicaStoreStats,
   type PeerEvent,
   type PeerState,
   type SnapshotPage,
@@ -27,6 +28,8 @@ import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import type { SequenceStore } from './sequence-mark.js';
 import { every, realTimers } from '@statemesh/protocol';
 import { OnDemandValues, fetchCancelled, notHere } from './on-demand-values.js';
+import type { ReplicaJournal } from './replica-journal.js';
+import { ReplicationWaits, type ReplicatedOptions } from './replication-waits.js';
 
 /** One peer as `status()` reports it. */
 export interface PeerStatus {
@@ -91,6 +94,10 @@ export interface SessionParts {
   readonly blobStore: BlobStore;
   readonly registry: CodecRegistry;
   readonly sequenceMark: SequenceStore | undefined;
+  /** The replica's durable home, with a `dataDir` (recovered before the session is made). */
+  readonly journal?: ReplicaJournal | undefined;
+  /** This node's writes recovered from disk that no peer is known to have: published once a peer is up. */
+  readonly outbox?: readonly Mutation[] | undefined;
   readonly log: (line: string) => void;
   /** Timers the session runs on (default: real ones). */
   readonly timers?: Timers | undefined;
@@ -120,6 +127,12 @@ export class Session {
   readonly #blobStore: BlobStore;
   readonly #hydrator: Hydrator;
   readonly #sequenceMark: SequenceStore | undefined;
+  readonly #journal: ReplicaJournal | undefined;
+  readonly #replicationWaits: ReplicationWaits;
+  /** Batches drained and not yet on disk: sent, in order, once they are. */
+  readonly #held: Mutation[][] = [];
+  #sending: Promise<void> | undefined;
+  #recoveredOutbox: readonly Mutation[];
   readonly #log: (line: string) => void;
   /** Up peers, from the transport's peer events. */
   readonly #peers = new Map<string, RemotePeer>();
@@ -164,8 +177,11 @@ export class Session {
     this.#transport = parts.transport;
     this.#blobStore = parts.blobStore;
     this.#sequenceMark = parts.sequenceMark;
+    this.#journal = parts.journal;
+    this.#recoveredOutbox = parts.outbox ?? [];
     this.#log = parts.log;
     this.#timers = parts.timers ?? realTimers;
+    this.#replicationWaits = new ReplicationWaits(this.#timers, () => this.#transport.peers());
     this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
     this.#metricsRoot = `__system.distributed.${this.clusterId}`;
     this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
@@ -199,6 +215,8 @@ export class Session {
     this.#stopMetrics = every(this.#timers, this.#config.metricsIntervalMs, () => this.#publishMetrics());
     this.#stopAntiEntropy = every(this.#timers, this.#config.antiEntropyIntervalMs, () => this.#antiEntropy());
     this.#publishMetrics();
+    // Large values recovered from disk arrive as references: hydrated (from this node's blob store first) by policy.
+    for (const { path } of this.#shard.pendingBlobs()) if (this.#isEager(path)) void this.#hydrate(path).catch(() => undefined);
     const { seeds, snapshotOnJoin, joinTimeoutMs, requirePeers } = this.#config;
     const deadline = this.#timers.now() + joinTimeoutMs;
     let timedOut = false;
@@ -348,6 +366,42 @@ export class Session {
   async flush(): Promise<void> {
     await this.#shard.flushOffloads();
     this.#pump();
+    while (this.#sending !== undefined) await this.#sending;
+  }
+
+  // ------------------------------------------------------------------ acknowledgements
+
+  /**
+   * Resolves once the write at `version` is on this node's disk (DESIGN section 2, level `durable`): it then
+   * survives the crash of every node. Rejects with `TIMEOUT` after `timeoutMs`, with `STORE_FULL` when the disk
+   * refused it, and with `INVALID_CONFIG` when the session has no `dataDir`.
+   */
+  durable(version: Version, timeoutMs = 10_000): Promise<void> {
+    if (this.#journal === undefined) {
+      return Promise.reject(new StatemeshError('INVALID_CONFIG', `${PREFIX}durable() needs a session with config.dataDir: without one nothing is written to disk (use replicated() to wait for peers)`, { details: { field: 'dataDir' } }));
+    }
+    if (this.#closing !== undefined) return Promise.reject(closedError('durable'));
+    const problem = waitProblem('durable', version, timeoutMs);
+    if (problem !== undefined) return Promise.reject(problem);
+    return this.#journal.durable(version, timeoutMs);
+  }
+
+  /**
+   * Resolves once `peers` other nodes (default 1; `'all'`: every peer known) acknowledged the write at
+   * `version` (level `replicated:N`): their Ack vectors cover it, and a peer with a `dataDir` acknowledges only
+   * what is on its disk. Rejects with `TIMEOUT` after `timeoutMs` (default 10 000). For a large value, the
+   * peers hold its reference; its chunks are fetched by their hydration policy (not waited for).
+   */
+  replicated(version: Version, options: ReplicatedOptions = {}): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(closedError('replicated'));
+    const problem = waitProblem('replicated', version, options?.timeoutMs ?? 0);
+    if (problem !== undefined) return Promise.reject(problem);
+    return this.#replicationWaits.wait(version, options);
+  }
+
+  /** The replica store's size and history, with a `dataDir`; undefined without one. */
+  storeStats(): ReplicaStoreStats | undefined {
+    return this.#journal?.stats();
   }
 
   // ------------------------------------------------------------------ status
@@ -449,8 +503,11 @@ export class Session {
     this.#unwatch();
     this.#hydrator.close();
     this.#onDemand.close(); // waitForData calls end with CLOSED, their timers cleared
+    this.#replicationWaits.close(closedError('replicated'));
     this.#firstCatchUp.resolve();
     await this.#transport.close();
+    // Resolves once everything appended (all this node applied) is on disk.
+    await this.#journal?.close().catch((error: unknown) => this.#log(`${PREFIX}closing the replica store failed: ${describe(error)}`));
     await this.#blobStore.close?.();
     this.#sequenceMark?.close();
   }
@@ -458,8 +515,10 @@ export class Session {
   // ------------------------------------------------------------------ replication
 
   readonly #host: TransportHost = {
-    hello: (): HelloInfo => ({ vector: this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
-    appliedVector: () => this.#shard.vector(),
+    // The Hello's vector is a peer's first acknowledgement from us: with a dataDir, only what is on disk too.
+    hello: (): HelloInfo => ({ vector: this.#journal?.durableVector() ?? this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
+    // With a dataDir, a node acknowledges only what is on its disk (`replicated:N` is durable there).
+    appliedVector: () => this.#journal?.durableVector() ?? this.#shard.vector(),
     onMutations: (batch, from) => this.#receive(batch, from),
     onPeerEvent: (event) => this.#onPeerEvent(event),
     readChunk: (digest) => this.#blobStore.get(digest),
@@ -468,6 +527,7 @@ export class Session {
 
   #receive(batch: readonly Mutation[], from: string): void {
     const result = this.#shard.apply(batch, from);
+    if (this.#journal !== undefined && result.relay.length > 0) this.#journal.appendApplied(result.relay.filter((m) => this.#notForged(m)));
     if (result.rejected > 0) {
       const first = result.reasons[0];
       this.#log(`${PREFIX}rejected ${result.rejected} of ${plural(batch.length, 'write')} from '${from}'${first ? `: ${first.reason}` : ''}`);
@@ -484,6 +544,11 @@ export class Session {
       else this.#firstCatchUp.resolve();
       // Writes made while the peer was away reach it through its own catch-up from us; the live stream resumes now.
       this.#scheduleFlush();
+      if (this.#recoveredOutbox.length > 0) {
+        // Writes recovered from disk that may never have left this node before it stopped.
+        this.#send(this.#recoveredOutbox, undefined);
+        this.#recoveredOutbox = [];
+      }
       this.#retryHydrations();
     } else if (event.type === 'down') {
       this.#peers.delete(event.peer);
@@ -501,6 +566,7 @@ export class Session {
         if (next.done === true) break;
         // The vector is raised only with the last page: a catch-up cut off half-way is asked for again.
         this.#shard.applyPage(next.value, peer);
+        if (this.#journal !== undefined) this.#journal.appendEntries(next.value.entries.filter((e) => this.#notForged(e.version)));
         progress.pages++;
         progress.entries += next.value.entries.length;
       }
@@ -557,6 +623,7 @@ export class Session {
 
   #assertOpen(what: string): void {
     if (this.#closing !== undefined) throw closedError(what);
+    this.#journal?.assertWritable();
   }
 
   #afterWrite(version: Version): Version {
@@ -574,15 +641,55 @@ export class Session {
     }, 0);
   }
 
+  /** False for a write claiming this node's origin with a seq it never used: the shard refused it, the disk must not keep it. */
+  #notForged(version: { readonly origin: string; readonly seq: number }): boolean {
+    return version.origin !== this.#shard.origin || version.seq <= this.#shard.localSeq;
+  }
+
   #pump(): void {
     this.#pumpCycles++;
+    if (this.#held.length > 0) this.#sendHeld();
     if (this.#shard.outboxSize === 0) return;
     const batch = this.#shard.drain();
     if (batch.length === 0) return;
     // Before anyone can acknowledge these writes, remember that their sequence numbers are taken: a restarted
     // node then never reuses one.
-    this.#sequenceMark?.raise(batch[batch.length - 1]!.seq);
-    this.#send(batch, undefined);
+    const last = batch[batch.length - 1]!.seq;
+    this.#sequenceMark?.raise(last);
+    if (this.#journal === undefined) {
+      this.#send(batch, undefined);
+      return;
+    }
+    this.#journal.appendLocal(batch);
+    this.#held.push(batch);
+    this.#sendHeld();
+  }
+
+  /**
+   * Sends the held batches, in order, that are on disk; waits for the first one that is not yet (retried at each
+   * pump while the disk is full). A write leaves the process only once it is durable here: a restart from disk
+   * then never reuses a sequence number a peer holds, and never skips one (no gap in the peers' vectors).
+   */
+  #sendHeld(): void {
+    if (this.#sending !== undefined || this.#journal === undefined) return;
+    while (this.#held.length > 0) {
+      const batch = this.#held[0]!;
+      const pending = this.#journal.whenOwnDurable(batch[batch.length - 1]!.seq);
+      if (pending !== undefined) {
+        this.#sending = pending.then(
+          () => {
+            this.#sending = undefined;
+            this.#sendHeld();
+          },
+          () => {
+            this.#sending = undefined; // the disk refused it (logged): the next pump tries again
+          },
+        );
+        return;
+      }
+      this.#held.shift();
+      this.#send(batch, undefined);
+    }
   }
 
   /** Sends a batch to every up peer but `except`, each getting only the writes under its interests. */
@@ -694,6 +801,12 @@ export class Session {
   // ------------------------------------------------------------------ metrics
 
   #publishMetrics(): void {
+    if (this.#journal !== undefined) {
+      // This node's writes a peer acknowledged leave the store's outbox.
+      let reached = 0;
+      for (const peer of this.#transport.peers()) reached = Math.max(reached, peer.acknowledged?.[this.#shard.origin] ?? 0);
+      if (reached > 0) this.#journal.appendReplicated(reached);
+    }
     for (const [path, value] of metricsToPaths(this.#metricsRoot, this.metrics())) {
       const current = this.#system.get(path);
       if (current?.value !== value) this.#system.set(path, value, { system: true });
@@ -706,6 +819,18 @@ export class Session {
 /** Whether a peer replicating `interests` wants `mutation`: a write under one of them, or a delete of a subtree holding one. */
 function wants(interests: readonly string[], mutation: Mutation): boolean {
   return isUnderAny(mutation.path, interests) || (mutation.op === 'delete' && interests.some((interest) => isUnder(interest, mutation.path)));
+}
+
+/** Why `durable`/`replicated` cannot wait for `version` within `timeoutMs`, or undefined. */
+function waitProblem(what: string, version: Version, timeoutMs: number): StatemeshError | undefined {
+  const v = version as Partial<Version> | undefined;
+  if (typeof v !== 'object' || v === null || typeof v.origin !== 'string' || !Number.isSafeInteger(v.seq)) {
+    return new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${what}() needs the version a write returned ({hlc, origin, seq}), not ${JSON.stringify(version, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}`);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
+    return new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${what}() needs timeoutMs: a whole number of milliseconds ≥ 0, not ${String(timeoutMs)}`);
+  }
+  return undefined;
 }
 
 function closedError(what: string): StatemeshError {
