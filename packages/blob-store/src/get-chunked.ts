@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createSha256 } from './sha256.js';
 import { DEFAULT_MAX_DECODED_BYTES, StatemeshError, type BlobRef, type BlobStore, type CodecRegistry } from '@statemesh/contracts';
 import { loadManifest } from './load-manifest.js';
 import type { ChunkManifest } from './manifest.js';
@@ -41,7 +41,7 @@ export async function getChunked(store: BlobStore, ref: BlobRef, options: GetChu
 async function assemble(store: BlobStore, manifest: ChunkManifest, digest: string, registry: CodecRegistry): Promise<Uint8Array> {
   const codec = manifest.chunks.some((chunk) => chunk.compressed) ? registry.get(manifest.codec) : undefined;
   const out = new Uint8Array(manifest.totalSize);
-  const content = createHash('sha256');
+  const content = createSha256();
   const { chunks } = manifest;
   const offsets: number[] = [];
   for (let i = 0, at = 0; i < chunks.length; at += chunks[i]!.rawSize, i++) offsets.push(at);
@@ -82,7 +82,7 @@ async function assemble(store: BlobStore, manifest: ChunkManifest, digest: strin
     await Promise.allSettled(reads); // no read left running unobserved
     throw error;
   }
-  const actual = content.digest('hex');
+  const actual = content.digestHex();
   if (actual !== manifest.contentDigest) {
     // Name the culprit: the verifying get throws CHUNK_DIGEST_MISMATCH for a corrupt chunk (and drops it).
     if (unverified) for (const chunk of chunks) if (!chunk.compressed) await store.get(chunk.digest);

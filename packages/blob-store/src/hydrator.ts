@@ -13,12 +13,15 @@ import { getChunked } from './get-chunked.js';
 import { assertBlobRef, checkManifest } from './load-manifest.js';
 import { decodeManifest } from './manifest.js';
 import { defaultRegistry } from './put-chunked.js';
+import { FetchSlots } from './fetch-slots.js';
 import { sha256Hex } from './sha256.js';
 
 /** Default time one peer gets to answer one chunk request: 10 s. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 /** How many chunk fetches one hydration keeps in flight. */
 const FETCH_WINDOW = 4;
+/** How many chunk fetches all hydrations of one hydrator keep in flight together, by default. */
+export const DEFAULT_MAX_FETCHES_IN_FLIGHT = 16;
 
 /** Options of {@link Hydrator}. */
 export interface HydratorOptions {
@@ -34,6 +37,11 @@ export interface HydratorOptions {
   maxDecodedBytes?: number;
   /** Where one-line warnings go (a peer that sent wrong bytes, a listener that threw); default `console.warn`. */
   log?: (line: string) => void;
+  /**
+   * Chunk fetches in flight across all hydrations (default 16): many large values queue here instead of asking
+   * peers for everything at once, so that requests do not time out waiting behind each other.
+   */
+  maxFetchesInFlight?: number;
 }
 
 /** State of the hydration under one key. */
@@ -93,6 +101,7 @@ export class Hydrator {
   readonly #maxDecodedBytes: number;
   readonly #log: (line: string) => void;
   readonly #hydrations = new Map<string, Hydration>();
+  readonly #slots: FetchSlots;
   readonly #listeners = new Set<(key: string, ref: BlobRef) => void>();
   readonly #stats = { chunksFetched: 0, bytesFetched: 0, lyingPeers: 0, failures: 0, listenerErrors: 0 };
   #closed = false;
@@ -109,6 +118,16 @@ export class Hydrator {
     this.#timeoutMs = timeoutMs;
     this.#maxDecodedBytes = options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
     this.#log = options.log ?? ((line) => console.warn(line));
+    const maxFetches = options.maxFetchesInFlight ?? DEFAULT_MAX_FETCHES_IN_FLIGHT;
+    if (!Number.isInteger(maxFetches) || maxFetches < 1) {
+      throw new StatemeshError('INVALID_ARGUMENT', `@statemesh/blob-store: maxFetchesInFlight must be an integer >= 1, got ${maxFetches}`);
+    }
+    this.#slots = new FetchSlots(maxFetches);
+  }
+
+  /** Chunk fetches asked of peers right now, across all hydrations (at most `maxFetchesInFlight`). */
+  get fetchesInFlight(): number {
+    return this.#slots.busy;
   }
 
   /** Number of keys whose hydration is under way. */
@@ -286,7 +305,13 @@ export class Hydrator {
     const worker = async (): Promise<void> => {
       while (next < missing.length && !fetchSignal.aborted) {
         const digest = missing[next++]!;
-        await this.#store.put(await this.#fetchVerified(digest, fetchSignal));
+        const release = await this.#slots.acquire(fetchSignal);
+        if (release === undefined) break;
+        try {
+          await this.#store.put(await this.#fetchVerified(digest, fetchSignal));
+        } finally {
+          release();
+        }
         progress.fetched++;
       }
     };
@@ -310,9 +335,15 @@ export class Hydrator {
       throw error;
     });
     if (stored !== undefined) return stored;
-    const fetched = await this.#fetchVerified(digest, signal);
-    await this.#store.put(fetched);
-    return fetched;
+    const release = await this.#slots.acquire(signal);
+    if (release === undefined) throw cancelledError(digest);
+    try {
+      const fetched = await this.#fetchVerified(digest, signal);
+      await this.#store.put(fetched);
+      return fetched;
+    } finally {
+      release();
+    }
   }
 
   /** Asks each up peer in turn for `digest` until one sends bytes that hash to it. */

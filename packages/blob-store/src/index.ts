@@ -1,6 +1,7 @@
 export { MemoryBlobStore } from './memory-blob-store.js';
 export { FileBlobStore } from './file-blob-store.js';
-export { sha256Hex } from './sha256.js';
+export { createSha256, sha256Hex } from './sha256.js';
+export type { Sha256 } from './sha256.js';
 export { putChunked, DEFAULT_MIN_COMPRESS_BYTES } from './put-chunked.js';
 export type { PutChunkedOptions } from './put-chunked.js';
 export { getChunked, READ_WINDOW } from './get-chunked.js';

@@ -39,7 +39,7 @@ export interface ChunkManifest {
 
 /** The bytes of a manifest (layout in PROTOCOL.md). Throws `INVALID_ARGUMENT` on a manifest it would not read back. */
 export function encodeManifest(manifest: ChunkManifest): Uint8Array {
-  const codec = Buffer.from(manifest.codec, 'latin1');
+  const codec = latin1Bytes(manifest.codec);
   if (!CODEC_ID.test(manifest.codec)) invalid(`codec id "${manifest.codec}" must be 1-32 characters [A-Za-z0-9_.-]`);
   if (!isDigest(manifest.contentDigest)) invalid('contentDigest must be 64 lowercase hex characters');
   const out = new Uint8Array(FIXED_HEADER + codec.length + 32 + 4 + manifest.chunks.length * CHUNK_ENTRY);
@@ -52,12 +52,12 @@ export function encodeManifest(manifest: ChunkManifest): Uint8Array {
   out[20] = codec.length;
   out.set(codec, FIXED_HEADER);
   let at = FIXED_HEADER + codec.length;
-  out.set(Buffer.from(manifest.contentDigest, 'hex'), at);
+  out.set(digestBytes(manifest.contentDigest), at);
   view.setUint32(at + 32, manifest.chunks.length, true);
   at += 36;
   for (const chunk of manifest.chunks) {
     if (!isDigest(chunk.digest)) invalid('every chunk digest must be 64 lowercase hex characters');
-    out.set(Buffer.from(chunk.digest, 'hex'), at);
+    out.set(digestBytes(chunk.digest), at);
     view.setUint32(at + 32, chunk.storedSize, true);
     view.setUint32(at + 36, chunk.rawSize, true);
     out[at + 40] = chunk.compressed ? FLAG_COMPRESSED : 0;
@@ -98,7 +98,7 @@ export function decodeManifest(bytes: Uint8Array): ChunkManifest {
   const codecLength = bytes[20]!;
   const afterCodec = FIXED_HEADER + codecLength;
   if (bytes.length < afterCodec + 36) truncated('codec, content digest and chunk count', afterCodec + 36, bytes.length);
-  const codec = Buffer.from(bytes.buffer, bytes.byteOffset + FIXED_HEADER, codecLength).toString('latin1');
+  const codec = String.fromCharCode(...bytes.subarray(FIXED_HEADER, FIXED_HEADER + codecLength));
   if (!CODEC_ID.test(codec)) corrupt('the codec id is not 1-32 characters [A-Za-z0-9_.-]');
   const contentDigest = hex(bytes, afterCodec);
   const count = view.getUint32(afterCodec + 32, true);
@@ -128,8 +128,28 @@ export function decodeManifest(bytes: Uint8Array): ChunkManifest {
   return { chunking, chunkSize, totalSize, codec, contentDigest, chunks };
 }
 
+// Without Node's Buffer, which browsers lack: the manifest is read and written in both.
+const HEX_DIGITS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** The 32 bytes at `at` as 64 lowercase hex characters. */
 function hex(bytes: Uint8Array, at: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + at, 32).toString('hex');
+  let text = '';
+  for (let i = at; i < at + 32; i++) text += HEX_DIGITS[bytes[i]!]!;
+  return text;
+}
+
+/** The 32 bytes of a digest already checked by `isDigest`. */
+function digestBytes(digest: string): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = Number.parseInt(digest.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** One byte per character (the low 8 bits, as Buffer's `latin1`). */
+function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
 }
 
 function invalid(message: string): never {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createSha256 } from './sha256.js';
 import { CodecRegistry, StatemeshError, type BlobRef, type BlobStore } from '@statemesh/contracts';
 import { nextCdcCut } from './cdc-cut-points.js';
 import { DEFAULT_CHUNK_SIZE, MAX_CDC_AVERAGE, MAX_CHUNK_BYTES, MIN_CDC_AVERAGE, MIN_FIXED_CHUNK_SIZE } from './chunk-limits.js';
@@ -51,10 +51,11 @@ export async function putChunked(store: BlobStore, bytes: Uint8Array, options: P
   const codecId = options.codec === undefined || options.codec === '' ? 'raw' : options.codec;
   const codec = (options.registry ?? defaultRegistry()).get(codecId); // UNKNOWN_CODEC before any work
 
-  const content = createHash('sha256');
+  const content = createSha256();
   const chunks: ManifestChunk[] = [];
   const writes: Promise<void>[] = [];
-  let sinceYield = 0;
+  // A value over the yield size starts on a later turn of the event loop: the caller (setBytes) returns at once.
+  let sinceYield = bytes.length > YIELD_EVERY_BYTES ? YIELD_EVERY_BYTES : 0;
   try {
   // One chunk at a time, letting the event loop run after every MiB: cutting, hashing and encoding a large value
   // in one go would hold the caller's process for as long as the whole value takes (DESIGN section 4).
@@ -62,7 +63,7 @@ export async function putChunked(store: BlobStore, bytes: Uint8Array, options: P
     end = chunking === 'cdc' ? nextCdcCut(bytes, start, chunkSize) : Math.min(start + chunkSize, bytes.length);
     if (sinceYield >= YIELD_EVERY_BYTES) {
       sinceYield = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
     sinceYield += end - start;
     const raw = bytes.subarray(start, end);
@@ -91,7 +92,7 @@ export async function putChunked(store: BlobStore, bytes: Uint8Array, options: P
     chunkSize,
     totalSize: bytes.length,
     codec: codecId,
-    contentDigest: content.digest('hex'),
+    contentDigest: content.digestHex(),
     chunks,
   });
   return { digest: await store.put(manifest), size: bytes.length, codec: codecId };
@@ -99,4 +100,10 @@ export async function putChunked(store: BlobStore, bytes: Uint8Array, options: P
 
 function invalid(message: string): never {
   throw new StatemeshError('INVALID_ARGUMENT', `@statemesh/blob-store: ${message}`);
+}
+
+/** Lets other work run: on `setImmediate` in Node (no 1 ms clamp), on `setTimeout` in browsers, which have none. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise<void>((resolve) => (immediate === undefined ? setTimeout(resolve, 0) : immediate(resolve)));
 }

@@ -31,7 +31,7 @@ export const DEFAULT_NODE_URL = 'http://127.0.0.1:7700';
 /** An admin client for the node named by `--node`/`--token` or the environment. */
 export function clientFor(values: OptionValues, terminal: Terminal): AdminClient {
   const url = str(values['node']) ?? terminal.env['STATEMESH_NODE'] ?? DEFAULT_NODE_URL;
-  return new AdminClient(url, tokenFrom(values, terminal.env) ?? '');
+  return new AdminClient(url, tokenFrom(values, terminal.env, (line) => terminal.err(line)) ?? '');
 }
 
 function str(value: OptionValues[string]): string | undefined {

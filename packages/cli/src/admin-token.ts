@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { StatemeshError } from '@statemesh/session';
 import type { OptionValues } from './command.js';
 
@@ -9,7 +9,7 @@ const PREFIX = '@statemesh/cli: ';
  * when none is given. A bare `--token <token>` is refused: on the command line every user of the machine sees
  * it (`ps`, `/proc/<pid>/cmdline`, shell history). Throws `INVALID_ARGUMENT` (exit 2).
  */
-export function tokenFrom(values: OptionValues, env: Readonly<Record<string, string | undefined>>): string | undefined {
+export function tokenFrom(values: OptionValues, env: Readonly<Record<string, string | undefined>>, warn?: (line: string) => void): string | undefined {
   if (values['token'] !== undefined) {
     throw new StatemeshError(
       'INVALID_ARGUMENT',
@@ -17,7 +17,12 @@ export function tokenFrom(values: OptionValues, env: Readonly<Record<string, str
     );
   }
   const file = typeof values['token-file'] === 'string' ? values['token-file'] : nonEmpty(env['STATEMESH_TOKEN_FILE']);
-  if (file !== undefined) return readTokenFile(file);
+  if (file !== undefined) {
+    const token = readTokenFile(file);
+    const warning = tokenFileWarning(file);
+    if (warning !== undefined) warn?.(warning);
+    return token;
+  }
   return nonEmpty(env['STATEMESH_TOKEN']);
 }
 
@@ -32,6 +37,21 @@ export function readTokenFile(file: string): string {
   const token = text.split(/\r?\n/, 1)[0]!.trim();
   if (token === '') throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}the token file ${file} is empty; write the admin token on its first line`);
   return token;
+}
+
+/**
+ * A warning when the token file can be read by other users (group or world permissions), else undefined: the
+ * token is as secret as the file is private.
+ */
+export function tokenFileWarning(file: string): string | undefined {
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    return undefined; // reading it reports the problem
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `warning: the token file ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); make it private: chmod 600 ${file}`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

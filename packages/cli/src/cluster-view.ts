@@ -1,4 +1,4 @@
-import type { Change, SessionStatus } from '@statemesh/session';
+import { nodeOfOrigin, type Change, type SessionStatus } from '@statemesh/session';
 
 /** What this node knows of one node of the cluster. */
 export interface ClusterMember {
@@ -66,9 +66,11 @@ export class ClusterView {
         known.lagSeq = undefined;
       }
     }
+    // An origin is a node id, or `<node id>~<incarnation>`: every incarnation of a node is that node.
     for (const [origin, seq] of Object.entries(vector)) {
-      if (origin === this.#self) continue;
-      const known = this.#entry(origin);
+      const node = nodeOfOrigin(origin);
+      if (node === this.#self) continue;
+      const known = this.#entry(node);
       if (seq > known.seq && !known.peer) known.lastHeardAt = now;
       known.seq = Math.max(known.seq, seq);
     }
@@ -79,7 +81,7 @@ export class ClusterView {
   observeChanges(changes: readonly Change[]): void {
     if (changes.length > 0) this.#trim();
     for (const change of changes) {
-      const origin = change.version.origin;
+      const origin = nodeOfOrigin(change.version.origin);
       if (change.from === 'local' || origin === this.#self) continue;
       const known = this.#entry(origin);
       known.via = change.from === origin ? undefined : change.from;

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { StatemeshError, type Session, type SessionProgress } from '@statemesh/session';
 import { integer } from './admin-commands.js';
-import { tokenFrom } from './admin-token.js';
+import { tokenFileWarning, tokenFrom } from './admin-token.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { readNodeConfig, type NodeConfig } from './node-config.js';
+import { parseHydrate, readNodeConfig, type NodeConfig } from './node-config.js';
 import { startNode } from './running-node.js';
 import type { Terminal } from './terminal.js';
 
@@ -27,6 +27,8 @@ export const nodeCommand: Command = {
                         writes can wait for "durable" (large values go to <dir>/blobs unless --blob-store)
   --durability <level>  with --data: batched (default: one fdatasync per tick), sync (one per write) or none
   --blob-store <dir>    keep large values in this folder (survives restarts)
+  --hydrate <policy>    which large values to fetch as they arrive: eager (default, all), lazy (none until
+                        asked for: get, or a VolumeView's bricks), or prefixes fetched eagerly (scene,app.meshes)
   --heartbeat-ms <n>    heartbeat interval (default 1000)
   --admin <host:port>   admin API address (default 127.0.0.1:7700; port 0: any free port; "off": none)
   --token-file <file>   a file holding the admin token (default: config admin.token or admin.tokenFile,
@@ -47,6 +49,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     interest: { type: 'string', multiple: true },
     transport: { type: 'string' },
     'blob-store': { type: 'string' },
+    hydrate: { type: 'string' },
     data: { type: 'string' },
     durability: { type: 'string' },
     'heartbeat-ms': { type: 'string' },
@@ -206,6 +209,8 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('interests', list('interest'));
   set('transport', str('transport'));
   set('blobStorePath', str('blob-store'));
+  const hydrate = str('hydrate');
+  if (hydrate !== undefined) set('hydrate', parseHydrate(hydrate));
   set('dataDir', str('data'));
   set('durability', str('durability'));
   if (values['heartbeat-ms'] !== undefined) set('heartbeatIntervalMs', integer(values['heartbeat-ms'], 'heartbeat-ms', 1000));
@@ -213,11 +218,16 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   const admin = str('admin');
   const fileAdmin = file?.admin === false ? undefined : file?.admin;
   // --token is refused here (it would show in ps); --token-file beats the config file, which beats the environment.
-  const flagToken = values['token'] !== undefined || values['token-file'] !== undefined ? tokenFrom(values, {}) : undefined;
+  const warn = (line: string) => terminal.err(line);
+  const flagToken = values['token'] !== undefined || values['token-file'] !== undefined ? tokenFrom(values, {}, warn) : undefined;
   if (admin === 'off') config['admin'] = false;
   else if (file?.admin !== false || admin !== undefined || flagToken !== undefined) {
     const fromFile = fileAdmin?.token !== undefined || fileAdmin?.tokenFile !== undefined;
-    const token = flagToken ?? (fromFile ? undefined : tokenFrom({}, terminal.env));
+    const token = flagToken ?? (fromFile ? undefined : tokenFrom({}, terminal.env, warn));
+    if (fileAdmin?.tokenFile !== undefined && flagToken === undefined) {
+      const warning = tokenFileWarning(fileAdmin.tokenFile);
+      if (warning !== undefined) warn(warning);
+    }
     config['admin'] = { ...fileAdmin, ...(admin === undefined ? {} : { listen: admin }), ...(token === undefined ? {} : { token, tokenFile: undefined }) };
   }
   const httpPort = str('http-port');

@@ -62,6 +62,19 @@ export function readNodeConfig(file: string): NodeConfig {
   return parsed as NodeConfig;
 }
 
+/**
+ * The `--hydrate` flag as the session's `hydrate`: `eager`, `lazy`, or prefixes fetched eagerly, comma separated
+ * (`scene,app.meshes`); throws `INVALID_ARGUMENT` for an empty list.
+ */
+export function parseHydrate(text: string): 'eager' | 'lazy' | string[] {
+  if (text === 'eager' || text === 'lazy') return text;
+  const prefixes = text.split(',').map((prefix) => prefix.trim()).filter((prefix) => prefix !== '');
+  if (prefixes.length === 0) {
+    throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}--hydrate must be eager, lazy or a comma-separated list of prefixes (scene,app.meshes), not ${JSON.stringify(text)}`);
+  }
+  return prefixes;
+}
+
 /** Validates a node config (the session part by `resolveConfig`); throws `INVALID_CONFIG` naming the field. */
 export function resolveNodeConfig(config: NodeConfig): ResolvedNodeConfig {
   const { admin, http, allowedHosts, ...session } = config;

@@ -1,11 +1,13 @@
 // The command line itself, in process: help, usage errors and config validation need no running node.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isStatemeshError } from '@statemesh/session';
 import { manifestBytes, orthographic } from './brick-manifest-bytes.ts';
 import { AdminClient, COMMANDS, EXIT_CODES, resolveNodeConfig, runCli, selectBricks, startNode, type NodeConfig, type Terminal } from '@statemesh/cli';
+import { parseHydrate } from '../src/node-config.ts';
+import { NodeProcess } from './statemesh-process.ts';
 
 function fakeTerminal(env: Record<string, string> = {}): Terminal & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -61,6 +63,7 @@ describe('usage errors exit 2 and do nothing', () => {
     [['node', '--listen', '/tmp/x.sock'], /--cluster <id> --id <node>/],
     [['node', '--config', '/nonexistent/node.json'], /cannot read the config file/],
     [['node', '--cluster', 'c', '--id', 'bad id!', '--listen', '/tmp/x.sock'], /config\.nodeId/],
+    [['node', '--cluster', 'c', '--id', 'n', '--listen', '/tmp/x.sock', '--hydrate', ' , '], /--hydrate must be eager, lazy or a comma-separated list/],
   ])('statemesh %j', async (argv, message) => {
     const terminal = fakeTerminal({ STATEMESH_NODE: 'http://127.0.0.1:1' });
     expect(await runCli(argv, terminal)).toBe(EXIT_CODES.usage);
@@ -95,6 +98,51 @@ describe('node config', () => {
     expect(field({ ...base, seeds: 'a' as never })).toBe('seeds');
   });
 });
+
+describe('statemesh node --hydrate', () => {
+  it('parses eager, lazy and a comma-separated list of prefixes', () => {
+    expect(parseHydrate('eager')).toBe('eager');
+    expect(parseHydrate('lazy')).toBe('lazy');
+    expect(parseHydrate('scene, app.meshes,')).toEqual(['scene', 'app.meshes']);
+    expect(() => parseHydrate('')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('reaches the session: a lazy node fetches no large value, a prefix list only those under its prefixes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'statemesh-cli-hydrate-'));
+    const writer = await startNode({ clusterId: 'h', nodeId: 'w', listen: join(dir, 'w.sock'), heartbeatIntervalMs: 200, admin: false });
+    const started: NodeProcess[] = [];
+    try {
+      // Two values over the inline limit: replicated as references, fetched as the hydration policy says.
+      writer.session.setText('big.wanted', 'w'.repeat(300_000));
+      writer.session.setText('other.skipped', 's'.repeat(300_000));
+      await writer.session.flush();
+      const flags = (id: string, hydrate: string) => ['--cluster', 'h', '--id', id, '--listen', join(dir, `${id}.sock`), '--seed', join(dir, 'w.sock'), '--admin', '127.0.0.1:0', '--heartbeat-ms', '200', '--token-file', join(dir, 'token'), '--hydrate', hydrate];
+      writeFileSync(join(dir, 'token'), 'token-hydrate\n', { mode: 0o600 });
+      started.push(...(await Promise.all([NodeProcess.start(flags('some', 'big,app')), NodeProcess.start(flags('none', 'lazy'))])));
+      const [some, none] = started.map((node) => new AdminClient(node.adminUrl, 'token-hydrate')) as [AdminClient, AdminClient];
+      await until('the prefix-list node to fetch big.wanted', async () => (await some.get('big.wanted'))?.pending === false);
+      await until('the lazy node to hear of both values', async () => (await none.get('big.wanted')) !== undefined && (await none.get('other.skipped')) !== undefined);
+      // By now the prefix-list node has fetched what it wants; values outside its prefixes are never fetched unasked.
+      expect(await some.get('other.skipped')).toMatchObject({ pending: true });
+      expect(await none.get('big.wanted')).toMatchObject({ pending: true });
+      expect(await none.get('other.skipped')).toMatchObject({ pending: true });
+      expect((await some.status()).metrics.hydrations.completed).toBe(1);
+      expect((await none.status()).metrics.hydrations.completed).toBe(0);
+    } finally {
+      await Promise.all(started.map((node) => node.stop()));
+      await writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe('startNode and AdminClient in process', () => {
   it('serves the admin API with the token, refuses others, and is unreachable after close', async () => {

@@ -170,7 +170,7 @@ describe('commands against a running node', () => {
     writeFileSync(file, bytes);
     const set = await statemesh(['set', 'big.forty', '--file', file, '--type', 'volume/u8', ...as('a')], {}, 60_000);
     // Not a terminal: no progress lines.
-    expect(set).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^set big\.forty \(a#\d+\)/) });
+    expect(set).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^set big\.forty \(a~[0-9a-z]+#\d+\)/) });
     await until('b to fetch big.forty', async () => (await client('b').get('big.forty'))?.pending === false, 60_000);
     const raw = spawnStatemesh(['get', 'big.forty', '--raw', ...as('b')]);
     const digest = createHash('sha256');
@@ -384,7 +384,7 @@ describe('the dashboard as a cluster view', () => {
       expect(peers.stdout).toMatch(/^e\s+dead\s+\d+ ms\s+-$/m);
       expect(peers.stdout).toMatch(/^a\s+up\s/m);
       mkdirSync(OUTPUT, { recursive: true });
-      await page.screenshot({ path: join(OUTPUT, 'dashboard-dead-peer.png'), fullPage: true });
+      await page.screenshot({ path: join(OUTPUT, 'dashboard-dead-peer.png'), fullPage: true, timeout: 30_000 });
     } finally {
       await browser.close();
       await e.stop('SIGKILL');

@@ -1,6 +1,6 @@
 // The safe defaults of DESIGN section 7 on a node started in process (real sockets): the Host-header check,
 // root deletes only when asked for by name, tokens from files or the environment, and the size limits of writes.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -82,7 +82,14 @@ describe('deleting the root', () => {
 describe('the admin token', () => {
   it('comes from --token-file, $STATEMESH_TOKEN_FILE or $STATEMESH_TOKEN; a bare --token is refused', async () => {
     const env = { STATEMESH_NODE: node.adminUrl! };
-    expect(await runCli(['status', '--token-file', join(dir, 'token')], terminal(env))).toBe(EXIT_CODES.ok);
+    const privateFile = terminal(env);
+    expect(await runCli(['status', '--token-file', join(dir, 'token')], privateFile)).toBe(EXIT_CODES.ok);
+    expect(privateFile.stderr).toEqual([]);
+    writeFileSync(join(dir, 'shared-token'), TOKEN);
+    chmodSync(join(dir, 'shared-token'), 0o644);
+    const shared = terminal(env);
+    expect(await runCli(['status', '--token-file', join(dir, 'shared-token')], shared)).toBe(EXIT_CODES.ok);
+    expect(shared.stderr.join('\n')).toMatch(/^warning: the token file .*shared-token can be read by other users \(mode 644\); make it private: chmod 600 /);
     expect(await runCli(['status'], terminal({ ...env, STATEMESH_TOKEN_FILE: join(dir, 'token') }))).toBe(EXIT_CODES.ok);
     expect(await runCli(['status'], terminal({ ...env, STATEMESH_TOKEN: TOKEN }))).toBe(EXIT_CODES.ok);
     const bare = terminal(env);

@@ -1,4 +1,4 @@
-import type { StatemeshError } from './error.js';
+import type { ErrorCode, StatemeshError } from './error.js';
 
 /**
  * One frame as a link carries it: its kind (the frame kind numbers of `@statemesh/wire`: 1 Hello, 2 MutationBatch,
@@ -41,7 +41,9 @@ export interface Link {
   readonly authenticatedIds?: readonly string[] | undefined;
   /**
    * Largest frame body accepted from the other side; a longer frame closes the link with `FRAME_TOO_LARGE`
-   * before its body is buffered. The engine holds it at 64 KiB until the Hello, then raises it.
+   * before its body is buffered. The engine holds it at 64 KiB until the Hello, then raises it. A link that
+   * cannot carry frames that large (gRPC messages) keeps it at its own limit when set higher; reading it back
+   * gives the limit in force, by which the engine also splits what it sends on this link.
    */
   maxFrameBytes: number;
   /** Bytes queued for sending and not yet taken by the other side (or the kernel). */
@@ -53,10 +55,14 @@ export interface Link {
    * queued; `drain` follows). Sending on a closed link is a no-op that returns false.
    */
   send(frame: LinkFrame): boolean;
-  /** Sends what is queued, then closes; closes at once after `graceMs` whatever is left. Idempotent. */
-  end(reason: string, graceMs?: number): void;
-  /** Closes at once, dropping what is queued. Idempotent. */
-  destroy(reason: string): void;
+  /**
+   * Sends what is queued, then closes; closes at once after `graceMs` whatever is left. Idempotent. `code` says
+   * the engine refused the other side (`CLUSTER_MISMATCH`, `VERSION_MISMATCH`, `UNAUTHENTICATED`...): a link that
+   * can carry it tells the other side (a gRPC status, a WebSocket close code); others ignore it, the Goodbye says it.
+   */
+  end(reason: string, graceMs?: number, code?: ErrorCode): void;
+  /** Closes at once, dropping what is queued. Idempotent. `code`: why, as for {@link Link.end}. */
+  destroy(reason: string, code?: ErrorCode): void;
 }
 
 /** Accepts links at an address. */
@@ -67,6 +73,11 @@ export interface Listener {
   start(accept: (link: Link) => void): Promise<void>;
   /** Stops accepting; links already accepted are left to their owner. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Connections this listener refused itself, before a link existed (a missing or wrong token, a bad client
+   * certificate), since it started; the engine adds them to its `stats().authFailures`. Absent: it refuses none.
+   */
+  readonly authFailures?: number | undefined;
 }
 
 /** Opens links to one address (a seed). The engine redials with backoff; a dialer never retries by itself. */

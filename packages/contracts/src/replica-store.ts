@@ -87,7 +87,10 @@ export interface ReplicaStoreStats {
  * 3. `close()` last: it resolves once everything appended is on disk.
  *
  * `append` never waits: it queues the record (and may throw `STORE_FULL` while the disk is full, or `CLOSED`).
- * A store compacts itself in the background; `snapshot()` forces it.
+ * When a commit rejects with `STORE_FULL`, none of the records it covers is durable (nor any appended after
+ * them): `session.durable(version)` rejects with that error for those writes, and the session refuses new writes
+ * with it until `append` accepts again. What an earlier commit acknowledged is kept. A store compacts itself in
+ * the background; `snapshot()` forces it.
  */
 export interface ReplicaStore {
   /**

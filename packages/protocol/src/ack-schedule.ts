@@ -2,30 +2,33 @@ import type { TimerHandle, Timers, VersionVector } from '@statemesh/contracts';
 import type { Conversation } from './conversation.js';
 
 /**
- * When this node acknowledges what it applied: after batches or pages arrive, at most once per turn of the timers
- * (coalesced), and on every heartbeat tick; each peer gets an `Ack` only when the vector differs from the one it
- * was last told (its Hello's, at first).
+ * When this node acknowledges what it applied: `delayMs` after batches or pages arrive (all that arrive meanwhile
+ * coalesced into one Ack, so a busy stream costs its peers one small frame per delay, not one per batch), and on
+ * every heartbeat tick; each peer gets an `Ack` only when the vector differs from the one it was last told (its
+ * Hello's, at first).
  */
 export class AckSchedule {
   readonly #timers: Timers;
   readonly #vector: () => VersionVector | undefined;
   readonly #peers: () => Iterable<Conversation>;
+  readonly #delayMs: number;
   #timer: TimerHandle | undefined;
   #stopped = false;
 
-  constructor(timers: Timers, vector: () => VersionVector | undefined, peers: () => Iterable<Conversation>) {
+  constructor(timers: Timers, vector: () => VersionVector | undefined, peers: () => Iterable<Conversation>, delayMs: number) {
     this.#timers = timers;
+    this.#delayMs = delayMs;
     this.#vector = vector;
     this.#peers = peers;
   }
 
-  /** Acknowledges on the next turn (once, however often called meanwhile). */
+  /** Acknowledges after the delay (once, however often called meanwhile). */
   soon(): void {
     if (this.#timer !== undefined || this.#stopped) return;
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
       this.now();
-    }, 0);
+    }, this.#delayMs);
   }
 
   /** Sends an Ack to every active peer whose last one differs from the vector now. */

@@ -15,6 +15,17 @@ export interface ChunkRequestsLinks<C> {
   send(connection: C, frame: ChunkRequestFrame): boolean;
   /** The error to fail a fetch with once the transport no longer runs; undefined while it runs. */
   closedError(): StatemeshError | undefined;
+  /** Requests in flight to one peer at most (default {@link DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER}); more wait their turn. */
+  readonly maxPerPeer?: number | undefined;
+}
+
+/** Chunk requests in flight to one peer at most, by default: more wait in order, their timeout running. */
+export const DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER = 8;
+
+/** The requests of one connection: how many are in flight, and who waits for a turn. */
+interface PeerTurns {
+  inFlight: number;
+  readonly waiting: (() => void)[];
 }
 
 interface PendingChunk<C> {
@@ -34,9 +45,12 @@ const DEFAULT_CHUNK_TIMEOUT_MS = 10_000;
 export class ChunkRequests<C> {
   readonly #links: ChunkRequestsLinks<C>;
   readonly #pending = new Map<number, PendingChunk<C>>();
+  readonly #turns = new Map<C, PeerTurns>();
+  readonly #maxPerPeer: number;
 
   constructor(links: ChunkRequestsLinks<C>) {
     this.#links = links;
+    this.#maxPerPeer = links.maxPerPeer ?? DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER;
   }
 
   /** Fetches a chunk by digest from `options.peer`, or from every up peer in turn (`INVALID_ARGUMENT` for a bad digest). */
@@ -73,13 +87,17 @@ export class ChunkRequests<C> {
       onAbort = () => reject(this.#cancelled(digest));
       signal?.addEventListener('abort', onAbort, { once: true });
     });
-    const current = { requestId: 0 };
+    const current = { requestId: 0, ended: false };
     try {
       return await Promise.race([this.#askInTurn(digest, candidates, current), stop]);
     } finally {
+      current.ended = true;
       if (timer !== undefined) this.#links.timers.clearTimeout(timer);
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      // The request nobody waits for any more: end it, so that its peer's turn passes on.
+      const pending = this.#pending.get(current.requestId);
       this.#pending.delete(current.requestId);
+      pending?.reject(this.#cancelled(digest));
     }
   }
 
@@ -98,6 +116,17 @@ export class ChunkRequests<C> {
       this.#pending.delete(requestId);
       pending.reject(error);
     }
+    // Those waiting for a turn on it go now: their send fails and they ask their next peer.
+    const turns = this.#turns.get(connection);
+    this.#turns.delete(connection);
+    for (const go of turns?.waiting.splice(0) ?? []) go();
+  }
+
+  /** Requests waiting for a turn on a peer right now (over its bound). */
+  get queued(): number {
+    let queued = 0;
+    for (const turns of this.#turns.values()) queued += turns.waiting.length;
+    return queued;
   }
 
   /** Requests waiting for an answer right now. */
@@ -105,34 +134,68 @@ export class ChunkRequests<C> {
     return this.#pending.size;
   }
 
-  async #askInTurn(digest: string, candidates: readonly string[], current: { requestId: number }): Promise<Uint8Array> {
+  async #askInTurn(digest: string, candidates: readonly string[], current: { requestId: number; ended: boolean }): Promise<Uint8Array> {
     const { source, peers } = this.#links;
     let answered = 0;
     for (const node of candidates) {
       const closed = this.#links.closedError();
       if (closed !== undefined) throw closed;
-      const connection = peers.get(node);
+      let connection = peers.get(node);
       if (connection === undefined) continue;
-      const requestId = this.#links.nextRequestId();
-      current.requestId = requestId;
-      const answer = new Promise<{ found: boolean; data: Uint8Array }>((resolve, reject) => this.#pending.set(requestId, { connection, resolve, reject }));
-      if (!this.#links.send(connection, { kind: 'chunk-request', requestId, digest })) {
-        // That peer was dropped for not keeping up: nobody will answer, ask the next one.
-        this.#pending.delete(requestId);
-        continue;
-      }
+      let release = await this.#turn(connection);
       try {
-        const { found, data } = await answer;
-        if (found) return data;
-        answered++;
-      } catch (error) {
-        if (isStatemeshError(error, 'CLOSED')) throw error;
-        // That peer went away: ask the next one.
+        // The peer's connection replaced while waiting: wait for a turn on the new one.
+        for (let now = peers.get(node); now !== undefined && now !== connection && !current.ended; now = peers.get(node)) {
+          release();
+          connection = now;
+          release = await this.#turn(now);
+        }
+        if (current.ended) throw this.#cancelled(digest); // timed out or cancelled while waiting for a turn
+        if (peers.get(node) !== connection) continue; // that peer went away while waiting
+        const requestId = this.#links.nextRequestId();
+        current.requestId = requestId;
+        const asked = connection;
+        const answer = new Promise<{ found: boolean; data: Uint8Array }>((resolve, reject) => this.#pending.set(requestId, { connection: asked, resolve, reject }));
+        if (!this.#links.send(connection, { kind: 'chunk-request', requestId, digest })) {
+          // That peer was dropped for not keeping up: nobody will answer, ask the next one.
+          this.#pending.delete(requestId);
+          continue;
+        }
+        try {
+          const { found, data } = await answer;
+          if (found) return data;
+          answered++;
+        } catch (error) {
+          if (isStatemeshError(error, 'CLOSED') || current.ended) throw error;
+          // That peer went away: ask the next one.
+        }
+      } finally {
+        release();
       }
     }
     throw answered === 0
       ? new StatemeshError('NO_PEERS', `${source}: every peer to ask for chunk ${digest} disconnected; retry when peers are up`, { details: { digest } })
       : new StatemeshError('CHUNK_NOT_FOUND', `${source}: no peer holds chunk ${digest} (${answered} answered that they do not)`, { details: { digest, answered } });
+  }
+
+  /** Resolves with a release function once `connection` has fewer than the bound of requests in flight. */
+  async #turn(connection: C): Promise<() => void> {
+    let turns = this.#turns.get(connection);
+    if (turns === undefined) {
+      turns = { inFlight: 0, waiting: [] };
+      this.#turns.set(connection, turns);
+    }
+    if (turns.inFlight >= this.#maxPerPeer) await new Promise<void>((resolve) => turns.waiting.push(resolve));
+    turns.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      turns.inFlight--;
+      const next = turns.waiting.shift();
+      if (next !== undefined) next();
+      else if (turns.inFlight === 0 && this.#turns.get(connection) === turns) this.#turns.delete(connection);
+    };
   }
 
   #cancelled(digest: string): StatemeshError {

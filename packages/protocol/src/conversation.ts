@@ -1,4 +1,4 @@
-import type { HelloInfo, Link, LinkFrame, StatemeshError, TimerHandle, Timers, VersionVector } from '@statemesh/contracts';
+import type { ErrorCode, HelloInfo, Link, LinkFrame, StatemeshError, TimerHandle, Timers, VersionVector } from '@statemesh/contracts';
 import { FRAME_KIND_OF, decodeFrameBody, encodeFrameBody, type Frame, type UnknownFrame } from '@statemesh/wire';
 import type { Liveness } from './liveness.js';
 import type { SeedDialer } from './seed-dialer.js';
@@ -85,6 +85,27 @@ export class Conversation {
     return this.#isClosed;
   }
 
+  /** Closes the link with `TIMEOUT` unless it leaves the handshake (a Hello accepted) within `ms`; `report` first. */
+  awaitHello(ms: number, report: () => void): void {
+    this.handshakeTimer = this.#timers.setTimeout(() => {
+      this.handshakeTimer = undefined;
+      if (this.state !== 'handshake') return;
+      report();
+      this.destroy('no Hello in time', 'TIMEOUT');
+    }, ms);
+  }
+
+  /** The handshake is over (a Hello accepted, or the link closed): its timer stops, its listener's cap frees up. */
+  leaveHandshake(): void {
+    if (this.handshakeTimer !== undefined) this.#timers.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    const listener = this.origin.listener;
+    if (listener !== undefined && this.countedPending) {
+      this.countedPending = false;
+      listener.pending--;
+    }
+  }
+
   /** Starts receiving. */
   open(): void {
     this.link.open({
@@ -135,16 +156,19 @@ export class Conversation {
     }
   }
 
-  /** Says goodbye and ends the link, letting queued frames out; the link cuts it after `graceMs`. */
-  end(reason: string, graceMs: number): void {
+  /**
+   * Says goodbye and ends the link, letting queued frames out; the link cuts it after `graceMs`. `code`: this is a
+   * refusal, which a link that can carry it tells the other side (a gRPC status, a WebSocket close code).
+   */
+  end(reason: string, graceMs: number, code?: ErrorCode): void {
     if (this.#isClosed) return;
     this.send({ kind: 'goodbye', reason }, this.version || 1);
-    this.link.end(reason, graceMs);
+    this.link.end(reason, graceMs, code);
   }
 
-  /** Closes at once, dropping whatever is queued. */
-  destroy(reason: string): void {
-    if (!this.#isClosed) this.link.destroy(reason);
+  /** Closes at once, dropping whatever is queued; `code` as for {@link end}. */
+  destroy(reason: string, code?: ErrorCode): void {
+    if (!this.#isClosed) this.link.destroy(reason, code);
   }
 
   #receive(raw: LinkFrame): void {

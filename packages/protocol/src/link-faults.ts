@@ -22,19 +22,20 @@ export class LinkFaults {
   protocolError(conversation: Conversation, what: string): void {
     this.#stats.badFrames++;
     this.#report(new StatemeshError('MALFORMED_FRAME', `${PACKAGE}: ${conversation.peer ?? conversation.address} ${what}; closed the link`));
-    conversation.destroy(`protocol error: ${what}`);
+    conversation.destroy(`protocol error: ${what}`, 'MALFORMED_FRAME');
   }
 
   /** A frame did not decode. */
   badInput(conversation: Conversation, error: unknown): void {
     this.#stats.badFrames++;
     const message = error instanceof Error ? error.message : String(error);
+    const code = isStatemeshError(error) ? error.code : 'MALFORMED_FRAME';
     this.#report(
-      new StatemeshError(isStatemeshError(error) ? error.code : 'MALFORMED_FRAME', `${PACKAGE}: bad input from ${conversation.peer ?? conversation.address}, link closed: ${message}`, {
+      new StatemeshError(code, `${PACKAGE}: bad input from ${conversation.peer ?? conversation.address}, link closed: ${message}`, {
         cause: error,
       }),
     );
-    conversation.destroy(`bad frame: ${message}`);
+    conversation.destroy(`bad frame: ${message}`, code);
   }
 
   /** The link itself refused the other side's bytes (bad magic, oversize frame) and closed. */
@@ -55,6 +56,6 @@ export class LinkFaults {
         { details: { peer: conversation.peer, queued, highWaterMarkBytes } },
       ),
     );
-    conversation.destroy('disconnected for not keeping up (send backlog past its high-water mark)');
+    conversation.destroy('disconnected for not keeping up (send backlog past its high-water mark)', 'BACKPRESSURE');
   }
 }

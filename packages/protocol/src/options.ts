@@ -1,6 +1,7 @@
 import { CodecRegistry, StatemeshError, isValidId, type Dialer, type Listener, type Timers } from '@statemesh/contracts';
 import { DEFAULT_MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@statemesh/wire';
 import type { ReconnectOptions } from './backoff.js';
+import { DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER } from './chunk-requests.js';
 import { realTimers } from './real-timers.js';
 
 /** The protocol versions a node speaks, inclusive. */
@@ -23,6 +24,8 @@ export interface ProtocolTransportOptions {
   readonly heartbeatIntervalMs?: number | undefined;
   /** A link that has not completed its Hello within this time is closed (default 10 000 ms). */
   readonly handshakeTimeoutMs?: number | undefined;
+  /** How long after batches arrive this node acknowledges them (one Ack for all of them; default 5 ms). */
+  readonly ackDelayMs?: number | undefined;
   /** How long to wait for the next page of a snapshot before failing with `TIMEOUT` (default 30 000 ms). */
   readonly snapshotTimeoutMs?: number | undefined;
   /** Protocol versions this node speaks (default: all that `@statemesh/wire` speaks). For rolling upgrades and tests. */
@@ -33,6 +36,8 @@ export interface ProtocolTransportOptions {
   readonly highWaterMarkBytes?: number | undefined;
   /** Per listener: bytes that links still without a Hello may hold, at 64 KiB each (default 4 MiB: 63 links). */
   readonly maxHelloPendingBytes?: number | undefined;
+  /** Chunk requests in flight to one peer (default 8); more wait their turn, their timeout running. */
+  readonly maxChunkRequestsPerPeer?: number | undefined;
   /** Redial delay: exponential from `initialMs` (default 50) to `maxMs` (default 5 000), with jitter. */
   readonly reconnect?: ReconnectOptions | undefined;
   /** The clock and timers everything waits on (default: real timers that never keep the process alive). */
@@ -53,11 +58,13 @@ export interface ResolvedOptions {
   readonly dialers: readonly Dialer[];
   readonly heartbeatIntervalMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly ackDelayMs: number;
   readonly snapshotTimeoutMs: number;
   readonly protocolVersions: ProtocolVersions;
   readonly maxFrameBytes: number;
   readonly highWaterMarkBytes: number;
   readonly maxHelloPendingBytes: number;
+  readonly maxChunkRequestsPerPeer: number;
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly timers: Timers;
   readonly random: () => number;
@@ -104,11 +111,13 @@ export function resolveOptions(options: ProtocolTransportOptions): ResolvedOptio
     dialers: [...(options.dialers ?? [])],
     heartbeatIntervalMs: Math.round(heartbeatIntervalMs),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000),
+    ackDelayMs: positive('ackDelayMs', options.ackDelayMs, 5),
     snapshotTimeoutMs: positive('snapshotTimeoutMs', options.snapshotTimeoutMs, 30_000),
     protocolVersions: { min, max },
     maxFrameBytes: positive('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
     highWaterMarkBytes: positive('highWaterMarkBytes', options.highWaterMarkBytes, DEFAULT_HIGH_WATER_MARK_BYTES),
     maxHelloPendingBytes: positive('maxHelloPendingBytes', options.maxHelloPendingBytes, 4 * 1024 * 1024),
+    maxChunkRequestsPerPeer: Math.ceil(positive('maxChunkRequestsPerPeer', options.maxChunkRequestsPerPeer, DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER)),
     reconnect,
     timers: options.timers ?? realTimers,
     random: options.random ?? Math.random,

@@ -1,5 +1,6 @@
 import {
   StatemeshError,
+  isStatemeshError,
   type FetchChunkOptions,
   type Link,
   type LinkFrame,
@@ -12,25 +13,29 @@ import {
   type TransportHost,
   type TransportStats,
 } from '@statemesh/contracts';
-import { FRAME_KIND, type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
+import { type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
 import { AckSchedule } from './ack-schedule.js';
 import { Backoff } from './backoff.js';
+import { fanOut, type FanOutContext } from './batch-fanout.js';
 import { ChunkRequests } from './chunk-requests.js';
 import { ClockSkew } from './clock-skew.js';
 import { Conversation, type ConversationEvents, type ConversationOrigin } from './conversation.js';
-import { mutationBodies } from './frame-splitter.js';
 import { checkHello, helloFrame } from './hello-check.js';
 import { LinkFaults } from './link-faults.js';
-import { DEAD_AFTER_INTERVALS, Liveness } from './liveness.js';
+import { heartbeatTick } from './heartbeat-tick.js';
+import { Liveness } from './liveness.js';
 import { MAX_HELLO_BYTES, PACKAGE, resolveOptions, type ProtocolTransportOptions, type ResolvedOptions } from './options.js';
 import { PeerRegistry } from './peer-registry.js';
 import { peerUnavailable } from './peer-unavailable.js';
 import { every } from './real-timers.js';
 import { RequestServer } from './request-server.js';
+import { RefusalLog } from './refusal-log.js';
 import { SeedDialer } from './seed-dialer.js';
 import { SnapshotStreams } from './snapshot-streams.js';
 import { emptyStats } from './stats.js';
 
+/** Dial failures that only say the seed is not reachable (yet): redialled without a report. */
+const UNREACHABLE = new Set<string>(['IO_ERROR', 'PEER_UNAVAILABLE', 'TIMEOUT', 'CANCELLED']);
 /** How long a closing link may take to flush its Goodbye before it is cut. */
 const END_GRACE_MS = 1_000;
 
@@ -62,7 +67,9 @@ export class ProtocolTransport implements Transport {
   /** The body each received batch came in, so that relaying exactly that batch forwards the bytes as they are. */
   readonly #received = new WeakMap<readonly Mutation[], LinkFrame>();
   readonly #skew: ClockSkew;
+  readonly #refusals: RefusalLog;
   readonly #faults: LinkFaults;
+  readonly #fanOut: FanOutContext;
   #stopHeartbeats: (() => void) | undefined;
   #nextRequestId = 1;
   #closing: Promise<void> | undefined;
@@ -86,12 +93,22 @@ export class ProtocolTransport implements Transport {
       return !conversation.isClosed;
     };
     const peers = this.#registry.active;
-    this.#chunks = new ChunkRequests({ source: PACKAGE, timers, peers, nextRequestId, send, closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')) });
+    this.#chunks = new ChunkRequests({
+      source: PACKAGE,
+      timers,
+      peers,
+      nextRequestId,
+      send,
+      closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
+      maxPerPeer: this.#options.maxChunkRequestsPerPeer,
+    });
     this.#snapshots = new SnapshotStreams({ source: PACKAGE, timers, peers, pageTimeoutMs: this.#options.snapshotTimeoutMs, nextRequestId, send });
     this.#server = new RequestServer({ options: this.#options, host: () => this.#host!, running: () => this.#state === 'running', report: (error) => this.#report(error) });
     this.#faults = new LinkFaults(this.#stats, (error) => this.#report(error), this.#options.highWaterMarkBytes);
+    this.#fanOut = { maxFrameBytes: this.#options.maxFrameBytes, highWaterMarkBytes: this.#options.highWaterMarkBytes, dropSlowPeer: (c) => this.#faults.dropSlowPeer(c) };
     this.#skew = new ClockSkew(timers, (error) => this.#report(error));
-    this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values());
+    this.#refusals = new RefusalLog((error) => this.#report(error));
+    this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values(), this.#options.ackDelayMs);
   }
 
   /** Starts the listeners (resolves once all listen), the heartbeats and the seed dialers. */
@@ -120,7 +137,12 @@ export class ProtocolTransport implements Transport {
         dialer,
         { backoff: new Backoff({ initialMs, maxMs, random: this.#options.random }), timers: this.#options.timers },
         (link, from) => this.#adopt(link, { dialer: from }),
-        () => undefined, // an unreachable seed is normal while it starts; it is redialled with backoff
+        (error, from, repeated) => {
+          if (isStatemeshError(error, 'UNAUTHENTICATED')) this.#stats.authFailures++;
+          // An unreachable seed is normal while it starts (the host says so after its join timeout); any other
+          // failure (a refused token, a TLS mismatch) is said once per distinct reason. Redialled with backoff.
+          if (!repeated && !UNREACHABLE.has(isStatemeshError(error) ? error.code : '')) this.#report(new StatemeshError(isStatemeshError(error) ? error.code : 'IO_ERROR', `${PACKAGE}: dialling ${from.address} failed, retrying: ${error.message}`, { cause: error }));
+        },
       );
       this.#dialers.push(seed);
       seed.dial();
@@ -130,25 +152,10 @@ export class ProtocolTransport implements Transport {
   /** Queues `batch` to every up peer (or `to` only), except `except`; returns how many peers it was queued to. */
   publish(batch: readonly Mutation[], options: { readonly to?: string; readonly except?: string } = {}): number {
     if (this.#state !== 'running' || batch.length === 0) return 0;
-    const received = this.#received.get(batch);
-    let bodies: Uint8Array[] | undefined;
-    let count = 0;
-    const targets = options.to === undefined ? [...this.#registry.active.values()] : [this.#registry.active.get(options.to)];
-    for (const conversation of targets) {
-      if (conversation === undefined || conversation.peer === options.except) continue;
-      if (received !== undefined && received.version === conversation.version && received.body.byteLength <= this.#options.maxFrameBytes) {
-        conversation.sendRaw(FRAME_KIND.mutations, conversation.version, received.body);
-      } else {
-        bodies ??= mutationBodies(batch, this.#options.maxFrameBytes);
-        for (const body of bodies) conversation.sendRaw(FRAME_KIND.mutations, conversation.version, body);
-      }
-      if (conversation.bufferedBytes > this.#options.highWaterMarkBytes) {
-        this.#faults.dropSlowPeer(conversation);
-        continue;
-      }
-      count++;
-      this.#stats.published += batch.length;
-    }
+    const all = options.to === undefined ? [...this.#registry.active.values()] : [this.#registry.active.get(options.to)];
+    const targets = all.filter((c): c is Conversation => c !== undefined && c.peer !== options.except);
+    const count = fanOut(batch, targets, this.#received.get(batch), this.#fanOut);
+    this.#stats.published += count * batch.length;
     return count;
   }
 
@@ -193,7 +200,9 @@ export class ProtocolTransport implements Transport {
 
   /** Counters since construction. */
   stats(): TransportStats {
-    return { ...this.#stats };
+    // Listeners count the connections they refused before a link existed (a bad token): one count for the node.
+    const refused = this.#options.listeners.reduce((sum, listener) => sum + (listener.authFailures ?? 0), 0);
+    return { ...this.#stats, authFailures: this.#stats.authFailures + refused };
   }
 
   /** Says goodbye to every peer, ends every link, stops the listeners, dialers and timers; idempotent. */
@@ -231,7 +240,7 @@ export class ProtocolTransport implements Transport {
         this.#report(
           new StatemeshError('BACKPRESSURE', `${PACKAGE}: refused a link from ${link.remoteAddress}: too many links without a Hello (${pending.pending}); raise maxHelloPendingBytes if that many clients connect at once`),
         );
-        link.destroy('too many links without a Hello');
+        link.destroy('too many links without a Hello', 'BACKPRESSURE');
         return;
       }
       pending.pending++;
@@ -246,18 +255,14 @@ export class ProtocolTransport implements Transport {
     } catch (error) {
       this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's hello() threw; closed the link to ${link.remoteAddress}: ${String(error)}`, { cause: error }));
       conversation.open();
-      conversation.destroy('the host could not say hello');
+      conversation.destroy('the host could not say hello', 'INTERNAL');
       return;
     }
     conversation.ackSent = hello.vector;
     // The Hello goes at our lowest version, which any peer that can talk to us at all can read.
     conversation.send(hello, this.#options.protocolVersions.min);
-    conversation.handshakeTimer = this.#options.timers.setTimeout(() => {
-      conversation.handshakeTimer = undefined;
-      if (conversation.state !== 'handshake') return;
-      this.#report(new StatemeshError('TIMEOUT', `${PACKAGE}: ${link.remoteAddress} sent no Hello within ${this.#options.handshakeTimeoutMs} ms; closed the link`));
-      conversation.destroy('no Hello in time');
-    }, this.#options.handshakeTimeoutMs);
+    const timeoutMs = this.#options.handshakeTimeoutMs;
+    conversation.awaitHello(timeoutMs, () => this.#report(new StatemeshError('TIMEOUT', `${PACKAGE}: ${link.remoteAddress} sent no Hello within ${timeoutMs} ms; closed the link`)));
     conversation.open();
   }
 
@@ -314,11 +319,11 @@ export class ProtocolTransport implements Transport {
     if (result.error !== undefined) {
       if (result.error.code === 'UNAUTHENTICATED') this.#stats.authFailures++;
       if (result.selfDial) conversation.origin.dialer?.stop();
-      this.#report(result.error);
-      conversation.end(result.error.message, END_GRACE_MS);
+      this.#refusals.refused(result.error, frame.node);
+      conversation.end(result.error.message, END_GRACE_MS, result.error.code);
       return;
     }
-    this.#leaveHandshake(conversation);
+    conversation.leaveHandshake();
     const timers = this.#options.timers;
     conversation.peer = frame.node;
     conversation.version = result.version;
@@ -350,28 +355,13 @@ export class ProtocolTransport implements Transport {
   }
 
   #tick(): void {
-    const timers = this.#options.timers;
-    const now = timers.now();
-    const sentAtMs = Math.max(0, Math.round(timers.wallNow?.() ?? Date.now()));
-    for (const conversation of this.#conversations) {
-      if (conversation.state !== 'active' && conversation.state !== 'standby') continue;
-      conversation.send({ kind: 'heartbeat', node: this.nodeId, sentAtMs });
-      const change = conversation.liveness!.check(now);
-      if (conversation.state !== 'active') {
-        if (change === 'dead') conversation.destroy(`silent for ${DEAD_AFTER_INTERVALS} heartbeat intervals`);
-        continue;
-      }
-      const peer = conversation.peer!;
-      if (change === 'suspect') this.#emit({ type: 'suspect', peer });
-      else if (change === 'recovered') this.#emit({ type: 'up', peer, hello: conversation.hello! });
-      else if (change === 'dead') conversation.destroy(`silent for ${DEAD_AFTER_INTERVALS} heartbeat intervals`);
-    }
+    heartbeatTick(this.#conversations, { nodeId: this.nodeId, timers: this.#options.timers }, (event) => this.#emit(event));
     this.#acks.now();
   }
 
   #onClosed(conversation: Conversation, reason: string, error: StatemeshError | undefined): void {
     this.#conversations.delete(conversation);
-    if (conversation.peer === undefined) this.#leaveHandshake(conversation);
+    if (conversation.peer === undefined) conversation.leaveHandshake();
     if (error !== undefined) this.#faults.linkRefused(conversation, error);
     this.#failRequests(conversation, peerUnavailable(PACKAGE, conversation.peer ?? conversation.address, reason));
     const peer = conversation.peer;
@@ -380,16 +370,6 @@ export class ProtocolTransport implements Transport {
     if (wentDown) for (const dialer of this.#dialers) if (dialer.node === peer) dialer.wake();
     // Parked while the node is still up through another link; redialled when that one goes down.
     conversation.origin.dialer?.closed(peer !== undefined && this.#registry.has(peer));
-  }
-
-  #leaveHandshake(conversation: Conversation): void {
-    if (conversation.handshakeTimer !== undefined) this.#options.timers.clearTimeout(conversation.handshakeTimer);
-    conversation.handshakeTimer = undefined;
-    const listener = conversation.origin.listener;
-    if (listener !== undefined && conversation.countedPending) {
-      conversation.countedPending = false;
-      listener.pending--;
-    }
   }
 
   #failRequests(conversation: Conversation, error: Error): void {

@@ -12,18 +12,28 @@ export interface Timers {
   clearTimeout(timer: TimerHandle): void;
 }
 
+/** `setImmediate` where the runtime has it (Node); browsers have none. */
+const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+const clearImmediateOf = (globalThis as { clearImmediate?: (handle: unknown) => void }).clearImmediate;
+
 /**
- * Real timers. Delays are unref'd, so a forgotten session never keeps the process alive. A zero delay runs on
- * `setImmediate`, ref'd: Node clamps `setTimeout(0)` to 1 ms, and the event loop does not wake for an unref'd
- * immediate (it sleeps in poll until the next timer or I/O), either of which would be most of an idle node's write
- * latency. An immediate lives for one turn of the loop, so keeping it ref'd keeps nothing alive.
+ * Real timers. Delays are unref'd where timers can be (Node), so a forgotten session never keeps the process
+ * alive. A zero delay runs on `setImmediate`, ref'd: Node clamps `setTimeout(0)` to 1 ms, and the event loop does
+ * not wake for an unref'd immediate (it sleeps in poll until the next timer or I/O), either of which would be most
+ * of an idle node's write latency. An immediate lives for one turn of the loop, so keeping it ref'd keeps nothing
+ * alive. In a browser, which has neither `setImmediate` nor `unref`, both are plain `setTimeout`.
  */
 export const realTimers: Timers = {
   now: () => performance.now(),
-  setTimeout: (callback, delayMs) => (delayMs <= 0 ? { immediate: setImmediate(callback) } : setTimeout(callback, delayMs).unref()),
+  setTimeout: (callback, delayMs) => {
+    if (delayMs <= 0 && immediate !== undefined) return { immediate: immediate(callback) };
+    const timer: unknown = setTimeout(callback, Math.max(0, delayMs));
+    (timer as { unref?: () => void }).unref?.();
+    return { timeout: timer };
+  },
   clearTimeout: (timer) => {
-    if ('immediate' in timer) clearImmediate((timer as { immediate: NodeJS.Immediate }).immediate);
-    else clearTimeout(timer as NodeJS.Timeout);
+    if ('immediate' in timer) clearImmediateOf?.((timer as { immediate: unknown }).immediate);
+    else clearTimeout((timer as { timeout: ReturnType<typeof setTimeout> }).timeout);
   },
 };
 

@@ -42,8 +42,10 @@ export class RequestServer {
     if (frame.vector !== undefined) request.vector = frame.vector;
     // `pageSize` is a hint: pages are also bounded by bytes (split to fit a frame).
     if (frame.pageSize !== undefined && frame.pageSize > 0) request.pageSize = frame.pageSize;
+    // Split by this link's limit too: catch-up pages over gRPC stay under its 4 MiB messages.
+    const maxFrameBytes = Math.min(options.maxFrameBytes, conversation.link.maxFrameBytes);
     const send = (page: SnapshotPageFrame): void => {
-      for (const body of pageBodies(page, options.maxFrameBytes)) conversation.sendRaw(FRAME_KIND.snapshotPage, conversation.version, body);
+      for (const body of pageBodies(page, maxFrameBytes)) conversation.sendRaw(FRAME_KIND.snapshotPage, conversation.version, body);
     };
     try {
       for await (const page of this.#context.host().snapshot(request as SnapshotRequest)) {

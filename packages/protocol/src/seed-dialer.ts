@@ -13,7 +13,9 @@ export class SeedDialer {
   readonly #backoff: Backoff;
   readonly #timers: Timers;
   readonly #connected: (link: Link, dialer: SeedDialer) => void;
-  readonly #failed: (error: StatemeshError | Error, dialer: SeedDialer) => void;
+  readonly #failed: (error: StatemeshError | Error, dialer: SeedDialer, repeated: boolean) => void;
+  /** The message of the latest failed dial since the last success: `repeated` tells the same failure again. */
+  #lastFailure: string | undefined;
   #timer: TimerHandle | undefined;
   #abort: AbortController | undefined;
   #busy = false;
@@ -24,7 +26,7 @@ export class SeedDialer {
     dialer: Dialer,
     context: { backoff: Backoff; timers: Timers },
     connected: (link: Link, dialer: SeedDialer) => void,
-    failed: (error: StatemeshError | Error, dialer: SeedDialer) => void,
+    failed: (error: StatemeshError | Error, dialer: SeedDialer, repeated: boolean) => void,
   ) {
     this.dialer = dialer;
     this.#backoff = context.backoff;
@@ -69,7 +71,10 @@ export class SeedDialer {
         this.#abort = undefined;
         this.#busy = false;
         if (this.#stopped) return;
-        this.#failed(error instanceof Error ? error : new Error(String(error)), this);
+        const failure = error instanceof Error ? error : new Error(String(error));
+        const repeated = failure.message === this.#lastFailure;
+        this.#lastFailure = failure.message;
+        this.#failed(failure, this, repeated);
         this.#schedule();
       },
     );
@@ -78,6 +83,7 @@ export class SeedDialer {
   /** The Hello exchange succeeded: the next failure starts again from the initial delay. */
   succeeded(): void {
     this.#backoff.reset();
+    this.#lastFailure = undefined;
   }
 
   /** Our link closed. `park`: the peer is still up through another link; wait for {@link wake}. */

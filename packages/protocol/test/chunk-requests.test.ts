@@ -12,7 +12,7 @@ interface FakeConnection {
   accepts: boolean;
 }
 
-function setup(nodes: readonly string[]) {
+function setup(nodes: readonly string[], maxPerPeer?: number) {
   const peers = new Map<string, FakeConnection>(nodes.map((node) => [node, { node, asked: [], accepts: true }]));
   let next = 1;
   let closed: StatemeshError | undefined;
@@ -32,6 +32,7 @@ function setup(nodes: readonly string[]) {
       return true;
     },
     closedError: () => closed,
+    maxPerPeer,
   });
   return {
     chunks,
@@ -154,5 +155,68 @@ describe('ChunkRequests', () => {
     const { chunks, peers, answerWith } = setup(['a', 'b']);
     answerWith((_connection, frame) => chunks.answer(peers.get('b')!, { kind: 'chunk-response', requestId: frame.requestId, digest: DIGEST, found: true, data: new Uint8Array([1]) }));
     expect((await codeOf(chunks.fetch(DIGEST, { peer: 'a', timeoutMs: 20 }))).code).toBe('TIMEOUT');
+  });
+});
+
+describe('ChunkRequests per-peer bound', () => {
+  const flush = async (): Promise<void> => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+
+  it('keeps at most maxPerPeer requests in flight to a peer; the others go, in order, as answers come', async () => {
+    const { chunks, asked, answerWith } = setup(['a'], 2);
+    answerWith(() => undefined); // the peer holds every answer until told
+    const fetches = Array.from({ length: 5 }, () => chunks.fetch(DIGEST, { timeoutMs: 10_000 }));
+    await flush();
+    expect(asked).toHaveLength(2);
+    expect(chunks.queued).toBe(3);
+    const answer = (n: number): void => {
+      const { connection, frame } = asked[n]!;
+      chunks.answer(connection, { kind: 'chunk-response', requestId: frame.requestId, digest: DIGEST, found: true, data: new Uint8Array([n]) });
+    };
+    answer(0);
+    await flush();
+    expect(asked).toHaveLength(3);
+    for (let n = 1; n < 5; n++) {
+      answer(n);
+      await flush();
+    }
+    expect((await Promise.all(fetches)).map((bytes) => bytes[0])).toEqual([0, 1, 2, 3, 4]);
+    expect(chunks.size).toBe(0);
+    expect(chunks.queued).toBe(0);
+  });
+
+  it('frees the turn of a fetch that timed out or was cancelled, and never sends a request that waited past its end', async () => {
+    const { chunks, asked, answerWith } = setup(['a'], 1);
+    answerWith(() => undefined);
+    const first = chunks.fetch(DIGEST, { timeoutMs: 50 });
+    const controller = new AbortController();
+    const queued = chunks.fetch(DIGEST, { timeoutMs: 10_000, signal: controller.signal });
+    await flush();
+    expect(asked).toHaveLength(1);
+    controller.abort();
+    expect((await codeOf(queued)).code).toBe('CANCELLED');
+    expect((await codeOf(first)).code).toBe('TIMEOUT');
+    await flush();
+    expect(asked).toHaveLength(1); // the cancelled one was never sent
+    answerWith((connection, frame) => chunks.answer(connection, { kind: 'chunk-response', requestId: frame.requestId, digest: DIGEST, found: true, data: new Uint8Array([5]) }));
+    expect((await chunks.fetch(DIGEST, { timeoutMs: 5_000 }))[0]).toBe(5); // the peer's turn is free again
+    expect(chunks.size).toBe(0);
+  });
+
+  it('lets the requests waiting on a connection that closes go to the next peer', async () => {
+    const { chunks, asked, answerWith, peers } = setup(['a', 'b'], 1);
+    answerWith((connection, frame) => {
+      if (connection.node === 'b') chunks.answer(connection, { kind: 'chunk-response', requestId: frame.requestId, digest: DIGEST, found: true, data: new Uint8Array([2]) });
+    });
+    const fetches = [chunks.fetch(DIGEST, { peer: 'a', timeoutMs: 5_000 }), chunks.fetch(DIGEST, { timeoutMs: 5_000 }), chunks.fetch(DIGEST, { timeoutMs: 5_000 })];
+    await flush();
+    expect(asked.filter((a) => a.connection.node === 'a')).toHaveLength(1);
+    const a = peers.get('a')!;
+    a.accepts = false;
+    chunks.failConnection(a, peerUnavailable(SOURCE, 'a', 'the socket closed'));
+    const [onlyA, ...others] = await Promise.allSettled(fetches);
+    expect(onlyA!.status).toBe('rejected');
+    expect(others.map((r) => (r.status === 'fulfilled' ? r.value[0] : r.reason))).toEqual([2, 2]);
   });
 });

@@ -69,3 +69,30 @@ describe('ProtocolTransport on injected timers', () => {
     expect(timers.size).toBe(0);
   });
 });
+
+describe('ProtocolTransport refusals', () => {
+  it('reports a cluster mismatch once per peer on each side, naming both ids, however often the seed redials', async () => {
+    const timers = new ManualTimers();
+    const endpoint = pairEndpoint('pair://a');
+    const errorsA: string[] = [];
+    const errorsB: string[] = [];
+    const a = new ProtocolTransport({ nodeId: 'a', clusterId: 'ours', listeners: [endpoint.listener], timers, onError: (e) => errorsA.push(`${e.code} ${e.message}`) });
+    const b = new ProtocolTransport({ nodeId: 'b', clusterId: 'theirs', dialers: [endpoint.dialer], timers, reconnect: { initialMs: 50, maxMs: 200 }, onError: (e) => errorsB.push(`${e.code} ${e.message}`) });
+    engines.push(a, b);
+    await a.start(new RecordingHost());
+    await b.start(new RecordingHost());
+    for (let i = 0; i < 100; i++) await timers.advance(100);
+    expect(endpoint.links.length).toBeGreaterThan(3); // the seed kept redialling
+    const mismatchesA = errorsA.filter((line) => line.startsWith('CLUSTER_MISMATCH'));
+    const mismatchesB = errorsB.filter((line) => line.startsWith('CLUSTER_MISMATCH'));
+    expect(mismatchesA).toHaveLength(1);
+    expect(mismatchesB).toHaveLength(1);
+    for (const line of [...mismatchesA, ...mismatchesB]) {
+      expect(line).toMatch(/\bours\b/);
+      expect(line).toMatch(/\btheirs\b/);
+      expect(line).toMatch(/node a\b/);
+      expect(line).toMatch(/node b\b/);
+    }
+    expect(a.peers()).toEqual([]);
+  });
+});

@@ -10,7 +10,7 @@ export { RECENT_CONFLICTS_IN_TREE } from './metrics.js';
 export type { SessionMetrics } from './metrics.js';
 
 // The vocabulary and the standalone pieces, so that installing @statemesh/session alone is enough.
-export { ERROR_CODES, StatemeshError, isStatemeshError, isUnder, parsePath } from '@statemesh/contracts';
+export { ERROR_CODES, StatemeshError, isStatemeshError, isUnder, nodeOfOrigin, parsePath } from '@statemesh/contracts';
 export type { BlobRef, Durability, Entry, ErrorCode, Mutation, PeerState, ReplicaStoreStats, Version, VersionVector } from '@statemesh/contracts';
 export { HashPartition, HashRing } from '@statemesh/hash-ring';
 export { BrickManifest, bricksInFrustum, bricksInRegion, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';

@@ -15,6 +15,8 @@ export interface SessionMetrics {
     readonly peers: number;
     readonly badFrames: number;
     readonly authFailures: number;
+    /** Links dropped because their peer did not keep up with what this node sent. */
+    readonly slowPeerDisconnects: number;
   };
   /** `interrupted`: catch-ups cut off because the peer left (asked for again when it is back; not logged). */
   readonly catchUps: { readonly completed: number; readonly failed: number; readonly interrupted: number };
@@ -47,6 +49,7 @@ export function metricsToPaths(root: string, metrics: SessionMetrics): Array<[st
   put('transport.peers', metrics.transport.peers);
   put('transport.bad_frames', metrics.transport.badFrames);
   put('transport.auth_failures', metrics.transport.authFailures);
+  put('transport.slow_peer_disconnects', metrics.transport.slowPeerDisconnects);
   put('catch_up.completed', metrics.catchUps.completed);
   put('catch_up.failed', metrics.catchUps.failed);
   put('catch_up.interrupted', metrics.catchUps.interrupted);

@@ -463,6 +463,7 @@ export class Session {
         peers: this.#peers.size,
         badFrames: transport.badFrames,
         authFailures: transport.authFailures,
+        slowPeerDisconnects: transport.slowPeerDisconnects,
       },
       catchUps: { completed: this.#catchUpsCompleted, failed: this.#catchUpsFailed, interrupted: this.#catchUpsInterrupted },
       hydrations: { completed: this.#hydrationsCompleted, failed: this.#hydrationsFailed, retried: this.#hydrationsRetried, pending: this.#hydrator.pendingCount },

@@ -13,8 +13,6 @@ interface Endpoint {
 interface LinkFactory {
   listener(address: string): Listener;
   dialer(address: string): Dialer;
-  /** The largest frame body its links carry, when it has a limit of its own (gRPC's 4 MiB messages). */
-  readonly maxFrameBytes?: number;
 }
 
 /**
@@ -32,34 +30,31 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
   ];
   const listeners: Listener[] = [];
   const dialers: Dialer[] = [];
-  let maxFrameBytes: number | undefined;
   for (const endpoint of endpoints) {
     const factory = await linkFactory(endpoint.kind, config, onError);
-    if (factory.maxFrameBytes !== undefined) maxFrameBytes = Math.min(maxFrameBytes ?? Infinity, factory.maxFrameBytes);
     if (endpoint.listen !== undefined) listeners.push(factory.listener(endpoint.listen));
+    if (endpoint.kind === 'ipc' && endpoint.listen?.startsWith('tcp://') === true && config.auth?.expectedToken === undefined) {
+      log(`@statemesh/session: the IPC listener ${endpoint.listen} takes links from any local user; set auth.expectedToken (and outboundToken on its peers), or listen on a Unix socket (owner-only)`);
+    }
     for (const seed of endpoint.seeds) dialers.push(factory.dialer(seed));
   }
-  // The engine splits batches and pages by one limit: the smallest its links carry (gRPC pages stay under 4 MiB).
-  const engine = new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers, maxFrameBytes });
-  // Calls a gRPC listener refused for their token never reach the engine: add them to its count until it reads them.
-  const refusing = listeners.filter((l): l is Listener & { readonly authFailures: number } => typeof (l as { authFailures?: unknown }).authFailures === 'number');
-  if (refusing.length === 0) return engine;
-  const stats = engine.stats.bind(engine);
-  engine.stats = () => {
-    const own = stats();
-    return { ...own, authFailures: own.authFailures + refusing.reduce((sum, listener) => sum + listener.authFailures, 0) };
-  };
-  return engine;
+  // Each link has its own frame limit (gRPC's 4 MiB messages), by which the engine splits what it sends on it;
+  // listeners' refused tokens are counted in the engine's stats.
+  return new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers });
 }
 
 async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {
   if (kind === 'ipc') {
     const ipc = await load<typeof import('@statemesh/transport-ipc')>('@statemesh/transport-ipc', () => import('@statemesh/transport-ipc'));
-    return { listener: (address) => ipc.ipcListener(address), dialer: (address) => ipc.ipcDialer(address) };
+    // IPC over TCP takes the token (DESIGN section 7); Unix sockets are owner-only files instead.
+    return {
+      listener: (address) => ipc.ipcListener(address, { token: config.auth?.expectedToken }),
+      dialer: (address) => ipc.ipcDialer(address, { token: config.auth?.outboundToken }),
+    };
   }
   const grpc = await load<typeof import('@statemesh/transport-grpc')>('@statemesh/transport-grpc', () => import('@statemesh/transport-grpc'));
   const options = { tls: config.tls, requireTls: config.requireTls, auth: config.auth };
-  return { listener: (address) => grpc.grpcListener(address, { ...options, onError }), dialer: (address) => grpc.grpcDialer(address, options), maxFrameBytes: grpc.GRPC_MAX_FRAME_BYTES };
+  return { listener: (address) => grpc.grpcListener(address, { ...options, onError }), dialer: (address) => grpc.grpcDialer(address, options) };
 }
 
 async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {

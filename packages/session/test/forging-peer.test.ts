@@ -6,7 +6,7 @@ import { join as joinPath } from 'node:path';
 import type { Mutation, PeerEvent, TransportHost } from '@statemesh/contracts';
 import { pack } from '@statemesh/hlc';
 import { join } from '@statemesh/session';
-import { IpcTransport } from '@statemesh/transport-ipc';
+import { ipcTransport } from '@statemesh/transport-ipc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './cluster.ts';
 
@@ -34,7 +34,7 @@ describe('a forging peer', () => {
         yield { entries: [], last: true, vector: {} };
       },
     };
-    const mallory = new IpcTransport({ nodeId: 'mallory', clusterId: 'forge', seeds: [config.listen], heartbeatIntervalMs: 100 });
+    const mallory = ipcTransport({ nodeId: 'mallory', clusterId: 'forge', seeds: [config.listen], heartbeatIntervalMs: 100 });
     try {
       await mallory.start(host);
       await waitFor('mallory connected', () => events.some((e) => e.type === 'up'));

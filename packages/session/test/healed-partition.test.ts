@@ -12,7 +12,7 @@ afterEach(async () => {
 
 describe('a conflict across a healed partition', () => {
   it('is recorded once on each side, the losing side counting it lost', async () => {
-    const network = new MemoryNetwork({ log: () => undefined });
+    const network = new MemoryNetwork();
     const start = async (id: string, seeds: string[]) => {
       const session = await join(
         { clusterId: 'heal', nodeId: id, transport: 'memory', network, seeds, heartbeatIntervalMs: 50, antiEntropyIntervalMs: 200, joinTimeoutMs: 500 },

@@ -5,7 +5,7 @@ import { join as joinPath } from 'node:path';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { MemoryBlobStore } from '@statemesh/blob-store';
 import type { SnapshotPage, TransportHost } from '@statemesh/contracts';
-import { IpcTransport } from '@statemesh/transport-ipc';
+import { ipcTransport } from '@statemesh/transport-ipc';
 import { isStatemeshError, join, type PeerState, type PeerStatus, type Session, type SessionConfig } from '@statemesh/session';
 import { waitFor } from './cluster.ts';
 
@@ -193,7 +193,7 @@ describe('hydration retries', () => {
 });
 
 /** A bare transport as a peer, at `<dir>/p.sock`, serving its snapshot one page at a time, on `release()`. */
-async function gatedPeer(): Promise<{ peer: IpcTransport; release: () => void }> {
+async function gatedPeer(): Promise<{ peer: ReturnType<typeof ipcTransport>; release: () => void }> {
   let open!: () => void;
   let gate = new Promise<void>((resolve) => (open = resolve));
   const entry = { path: 'scene.title', version: { hlc: 1n << 16n, origin: 'p', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') };
@@ -211,7 +211,7 @@ async function gatedPeer(): Promise<{ peer: IpcTransport; release: () => void }>
       }
     },
   };
-  const peer = new IpcTransport({ nodeId: 'p', clusterId: 'life', listen: sock('p'), onError: () => undefined });
+  const peer = ipcTransport({ nodeId: 'p', clusterId: 'life', listen: sock('p'), onError: () => undefined });
   await peer.start(host);
   return { peer, release: () => open() };
 }

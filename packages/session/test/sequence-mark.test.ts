@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SequenceMark, join } from '@statemesh/session';
+import { join } from '@statemesh/session';
+import { SequenceMark } from '../src/sequence-mark.ts';
 
 let dir: string | undefined;
 afterEach(() => {

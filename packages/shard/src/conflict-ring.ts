@@ -16,21 +16,40 @@ export interface Conflict {
   readonly at: number;
 }
 
-/** The most recent conflicts, oldest overwritten first. */
+/** How many recent conflicts are remembered to drop a second sighting of the same one. */
+const REMEMBERED = 4096;
+
+/**
+ * The most recent conflicts, oldest overwritten first, each recorded once: the same loser seen losing to the same
+ * winner again (the loser relayed once more, or in another catch-up) is not a new conflict.
+ */
 export class ConflictRing {
   readonly #items: (Conflict | undefined)[];
   #next = 0;
   #size = 0;
+  readonly #keys = new Set<string>();
+  readonly #keyOrder: string[] = [];
+  #keyNext = 0;
 
   constructor(readonly capacity = 128) {
     this.#items = Array.from({ length: capacity }, () => undefined);
   }
 
-  /** Adds a conflict, dropping the oldest one when full. */
-  push(conflict: Conflict): void {
+  /** Adds a conflict, dropping the oldest one when full; false (and nothing added) when it was recorded recently. */
+  push(conflict: Conflict): boolean {
+    const key = `${conflict.path}\0${conflict.winner.origin}\0${conflict.winner.seq}\0${conflict.loser.origin}\0${conflict.loser.seq}`;
+    if (this.#keys.has(key)) return false;
+    if (this.#keyOrder.length < REMEMBERED) this.#keyOrder.push(key);
+    else {
+      this.#keys.delete(this.#keyOrder[this.#keyNext]!);
+      this.#keyOrder[this.#keyNext] = key;
+      this.#keyNext = (this.#keyNext + 1) % REMEMBERED;
+    }
+    this.#keys.add(key);
     this.#items[this.#next] = conflict;
     this.#next = (this.#next + 1) % this.capacity;
     if (this.#size < this.capacity) this.#size++;
+    return true;
   }
 
   /** Up to `max` conflicts, most recent first. */

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { putChunked } from '@statemesh/blob-store';
+import { createSha256, putChunked } from '@statemesh/blob-store';
 import type { PutChunkedOptions } from '@statemesh/blob-store';
 import {
   StatemeshError,
@@ -256,14 +255,14 @@ export class Shard {
    */
   digest(): string {
     const paths = [...this.#values.keys()].sort();
-    const hash = createHash('sha256');
+    const hash = createSha256();
     for (const path of paths) {
       const stored = this.#values.get(path)!;
       hash.update(`${path}\0${stored.hlc}\0${stored.origin}\0${stored.seq}\0${stored.type}\0`);
       const payload = stored.payload;
       if (typeof payload === 'string') {
-        hash.update(`i${Buffer.byteLength(payload)}:`);
-        hash.update(payload, 'utf8');
+        hash.update(`i${utf8ByteLength(payload)}:`);
+        hash.update(payload);
       } else if (payload instanceof Uint8Array) {
         hash.update(`i${payload.byteLength}:`);
         hash.update(payload);
@@ -272,7 +271,7 @@ export class Shard {
       }
       hash.update('\n');
     }
-    return hash.digest('hex');
+    return hash.digestHex();
   }
 
   // ---------------------------------------------------------------- replication API
@@ -294,7 +293,8 @@ export class Shard {
 
   /**
    * Applies a batch of remote mutations received from peer `from`. Gates, in order: well-formed, duplicate (by
-   * `(origin, seq)`), interests, partition (sets only), clock drift, then last-writer-wins. Every mutation is
+   * `(origin, seq)`), own origin (a seq this node never used), authority (mounts), interests, partition (sets
+   * only), clock drift, then last-writer-wins. Every mutation is
    * checked before any is applied; a malformed one is rejected whole and the rest still apply.
    */
   apply(batch: readonly Mutation[], from: string): ApplyResult {
@@ -451,8 +451,8 @@ export class Shard {
   }
 
   /**
-   * Merges snapshot or catch-up entries with their own versions (never re-stamped): the same gates as `apply`
-   * except the duplicate gate, then last-writer-wins. The vector is not raised: call `completeCatchUp` (or use
+   * Merges snapshot or catch-up entries with their own versions (never re-stamped): the same gates as `apply`,
+   * then last-writer-wins. The vector is not raised: call `completeCatchUp` (or use
    * `applyPage`) once the last page is applied.
    */
   applyEntries(entries: readonly Entry[], from = 'catch-up'): ApplyResult {
@@ -467,7 +467,7 @@ export class Shard {
       }
       const { origin, seq } = entry.version;
       if (this.#seen.has(origin, seq)) {
-        counts.duplicate++; // already applied, live or from another page: once is enough (and counts one conflict)
+        counts.duplicate++; // already applied live, or claimed by an earlier catch-up
         continue;
       }
       if (origin === this.origin && seq > this.#localSeq) {
@@ -491,10 +491,8 @@ export class Shard {
     for (const entry of accepted) {
       const { hlc, seq } = entry.version;
       const origin = this.#internOrigin(entry.version.origin);
-      if (!this.#seen.add(origin, seq)) {
-        counts.duplicate++; // the same version twice in one page
-        continue;
-      }
+      // Not recorded as seen one by one (a large catch-up would hold every seq past a gap): the last page's
+      // vector claims them. Seen again meanwhile, they are stale, and the conflict ring records a conflict once.
       const knowsPrev = entry.prev !== undefined;
       const prev = entry.prev ?? undefined;
       const applied = entry.tombstone
@@ -670,7 +668,7 @@ export class Shard {
 
   #writeValue(path: string, type: string, data: string | Uint8Array, options: WriteOptions | undefined): Version {
     this.#checkWritePath(path, options, false);
-    const size = typeof data === 'string' ? (data.length * 3 <= this.#maxInline ? data.length : Buffer.byteLength(data)) : data.byteLength;
+    const size = typeof data === 'string' ? (data.length * 3 <= this.#maxInline ? data.length : utf8ByteLength(data)) : data.byteLength;
     if (size > this.#maxValue) {
       throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}value of ${size} bytes at ${JSON.stringify(path)} exceeds maxValueBytes (${this.#maxValue}); split it or raise the limit`, { details: { path, size, max: this.#maxValue } });
     }
@@ -855,15 +853,16 @@ export class Shard {
   #conflict(path: string, winner: Version, winnerPrev: Version | undefined, winnerPrevKnown: boolean, loser: Version): void {
     if (!this.#resolveConflicts || !winnerPrevKnown || winner.origin === loser.origin) return;
     if (winnerPrev !== undefined && compareVersions(winnerPrev, loser) >= 0) return;
-    this.#batchConflicts++;
-    this.#count.conflictsDetected++;
-    if (loser.origin === this.origin) this.#count.conflictsLost++;
-    this.#conflicts.push({
+    const recorded = this.#conflicts.push({
       path,
       winner: { origin: winner.origin, seq: winner.seq, hlc: winner.hlc },
       loser: { origin: loser.origin, seq: loser.seq, hlc: loser.hlc },
       at: Date.now(),
     });
+    if (!recorded) return; // seen before: the loser came again (relayed, or in another catch-up)
+    this.#batchConflicts++;
+    this.#count.conflictsDetected++;
+    if (loser.origin === this.origin) this.#count.conflictsLost++;
   }
 
   /** A conflict where the value held at `path` beats `loser`: the held value's prev is known unless it is null. */
@@ -1083,6 +1082,14 @@ const describeEntry = (entry: Entry): { origin: string; seq: number; path: strin
 
 function newCounts(): BatchCounts {
   return { applied: 0, duplicate: 0, stale: 0, rejected: 0, conflicts: 0, reasons: [], relay: [] };
+}
+
+/** Node's `Buffer`, where the runtime has one (browsers do not): it counts UTF-8 bytes without encoding. */
+const NodeBuffer = (globalThis as { Buffer?: { byteLength(text: string): number } }).Buffer;
+
+/** How many bytes `text` takes in UTF-8. */
+function utf8ByteLength(text: string): number {
+  return NodeBuffer === undefined ? encoder.encode(text).byteLength : NodeBuffer.byteLength(text);
 }
 
 /** UTF-8 bytes of `text`; short ASCII text (most json and text values) without a call into the encoder. */

@@ -31,7 +31,7 @@ describe('since(vector)', () => {
     expect([...source.since(peer.vector())].flatMap((p) => p.entries)).toEqual([]);
   });
 
-  it('raises the vector over the sender\'s only when the last page was applied: a catch-up cut short is asked for again', () => {
+  it('raises the vector only when the last page was applied: a catch-up cut short is asked for again', () => {
     const time = new ManualTime();
     const source = replica('a', time);
     for (let i = 0; i < 10; i++) source.set(`k${i}`, i);
@@ -39,7 +39,7 @@ describe('since(vector)', () => {
     const peer = replica('b', time);
     const pages = [...source.since(peer.vector(), { pageSize: 3 })];
     peer.applyPage(pages[0]!, 'a');
-    expect(peer.vector()).toEqual({ a: 3 }); // the three entries it applied, nothing more
+    expect(peer.vector()).toEqual({});
     const again = [...source.since(peer.vector(), { pageSize: 3 })];
     for (const page of again) peer.applyPage(page, 'a');
     expect(peer.vector()).toEqual({ a: 10 });

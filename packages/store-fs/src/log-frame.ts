@@ -61,18 +61,27 @@ export interface ScanResult {
   readonly torn: boolean;
   /** Set when the record at `end` is corrupted (checksum or content). */
   readonly corrupt?: string;
+  /** Set when the scan stopped at `end` after `maxBytes`, with more to read: call again from `end`. */
+  readonly paused?: boolean;
 }
 
 /**
  * Calls `onRecord(kind, body, offset)` for each record of `bytes` from `start`, in order, and says where and why
- * it stopped. `onRecord` may throw to report bad content; the scan then ends as corrupt at that record.
+ * it stopped. `onRecord` may throw to report bad content; the scan then ends as corrupt at that record. With
+ * `maxBytes`, it pauses after the record that crosses them (so that a caller can let the event loop run).
  */
-export function scanRecords(bytes: Uint8Array, start: number, onRecord: (kind: number, body: Uint8Array, offset: number) => void): ScanResult {
+export function scanRecords(
+  bytes: Uint8Array,
+  start: number,
+  onRecord: (kind: number, body: Uint8Array, offset: number) => void,
+  maxBytes = Number.POSITIVE_INFINITY,
+): ScanResult {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = bytes.length;
   let at = start;
   let records = 0;
   while (at < size) {
+    if (at - start >= maxBytes) return { end: at, records, torn: false, paused: true };
     if (size - at < RECORD_HEADER_BYTES) return { end: at, records, torn: true };
     if (view.getUint32(at + 8, true) !== crc32c(bytes, at, at + 8)) {
       if (allZero(bytes, at)) return { end: at, records, torn: true };

@@ -326,20 +326,26 @@ export class LogReplicaStore implements ReplicaStore {
     const rotated = this.#rotated!;
     this.#rotateAt = undefined;
     this.#rotated = undefined;
+    const next = this.#segment + 1;
+    let file: AppendFile | undefined;
     try {
-      const next = this.#segment + 1;
-      const file = await this.#disk.append(logName(next));
+      await this.#disk.remove(logName(next)); // only ever a left-over of a rotation that failed half-way
+      file = await this.#disk.append(logName(next));
       await file.write(fileHeader(LOG_MAGIC, next));
       await file.sync();
       await this.#disk.syncDirectory();
-      await this.#file!.close();
-      this.#file = file;
-      this.#segment = next;
-      this.#segments.push({ segment: next, bytes: FILE_HEADER_BYTES, records: 0 });
-      rotated.resolve(next - 1);
     } catch (error) {
+      // Appends stay in the current segment, which must remain the last one: a torn tail is only cut there.
+      await file?.close().catch(() => undefined);
+      await this.#disk.remove(logName(next)).catch(() => undefined);
       rotated.reject(error);
+      return;
     }
+    await this.#file!.close().catch(() => undefined);
+    this.#file = file;
+    this.#segment = next;
+    this.#segments.push({ segment: next, bytes: FILE_HEADER_BYTES, records: 0 });
+    rotated.resolve(next - 1);
   }
 
   async #compact(): Promise<void> {

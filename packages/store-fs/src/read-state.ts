@@ -2,6 +2,7 @@ import { StatemeshError } from '@statemesh/contracts';
 import type { Disk } from './disk.js';
 import { logName, parseName, snapshotName } from './file-names.js';
 import { FILE_HEADER_BYTES, LOG_MAGIC, SNAPSHOT_MAGIC, headerProblem, scanRecords } from './log-frame.js';
+import type { ScanResult } from './log-frame.js';
 import { decodeRecord } from './record-codec.js';
 import { ReplicaState } from './replica-state.js';
 
@@ -68,7 +69,7 @@ export async function readState(disk: Disk, options: { readonly upTo?: number; r
     }
     const problem = headerProblem(bytes, LOG_MAGIC, segment);
     if (problem !== undefined) throw corrupt(disk.describe(name), 0, problem);
-    const scan = scanRecords(bytes, FILE_HEADER_BYTES, (kind, body) => state.apply(decodeRecord(kind, body)));
+    const scan = await scanInSlices(bytes, (kind, body) => state.apply(decodeRecord(kind, body)));
     if (scan.corrupt !== undefined) throw corrupt(disk.describe(name), scan.end, scan.corrupt);
     if (scan.torn && !(last && options.allowTornTail)) throw corrupt(disk.describe(name), scan.end, 'the segment ends in an incomplete record, and it is not the last one');
     if (scan.torn) tornBytes = bytes.length - scan.end;
@@ -85,7 +86,7 @@ async function readSnapshot(disk: Disk, segment: number, state: ReplicaState): P
   let ended = -1;
   let records = 0;
   let endOffset = 0;
-  const scan = scanRecords(bytes, FILE_HEADER_BYTES, (kind, body, offset) => {
+  const scan = await scanInSlices(bytes, (kind, body, offset) => {
     if (ended >= 0) throw new Error('a record follows the end record');
     const record = decodeRecord(kind, body);
     if (record.kind === 'end') {
@@ -100,6 +101,22 @@ async function readSnapshot(disk: Disk, segment: number, state: ReplicaState): P
   if (scan.corrupt !== undefined) throw corrupt(disk.describe(name), scan.end, scan.corrupt);
   if (scan.torn || ended < 0) throw corrupt(disk.describe(name), scan.torn ? scan.end : endOffset, 'the snapshot ends before its end record');
   return { segment, entries: state.values.size + state.tombstones.size, bytes: bytes.length };
+}
+
+/** Bytes per slice of a scan: a few milliseconds of decoding, then the event loop runs (heartbeats, I/O). */
+const SLICE_BYTES = 512 * 1024;
+
+/** `scanRecords` over a whole file from its header on, yielding to the event loop between slices. */
+async function scanInSlices(bytes: Uint8Array, onRecord: (kind: number, body: Uint8Array, offset: number) => void): Promise<ScanResult> {
+  let at = FILE_HEADER_BYTES;
+  let records = 0;
+  for (;;) {
+    const scan = scanRecords(bytes, at, onRecord, SLICE_BYTES);
+    records += scan.records;
+    if (scan.paused !== true) return { ...scan, records };
+    at = scan.end;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** The `STORE_CORRUPT` error for the record at `offset` of `file`. */

@@ -8,7 +8,7 @@ import type { ReplicaState } from './replica-state.js';
 
 const PAGE_ENTRIES = 4096;
 const PAGE_BYTES = 1024 * 1024;
-const WRITE_BYTES = 4 * 1024 * 1024;
+const WRITE_BYTES = 1024 * 1024; // also how often the event loop runs while a snapshot is written
 
 /** What a written snapshot holds. */
 export interface SnapshotInfo {

@@ -80,6 +80,32 @@ describe('a full disk (injected ENOSPC on a memory disk)', () => {
   });
 });
 
+describe('a full disk during a snapshot', () => {
+  it.each([0, 3, 16, 40, 200, 2000])('with %i bytes left: the snapshot fails with STORE_FULL, the log goes on, and a later snapshot works', async (room) => {
+    const disk = new MemoryDisk();
+    const store = new MemoryReplicaStore({ disk, snapshotAfterBytes: 0, fullRetryMs: 0 });
+    await store.open(ME);
+    for (let seq = 1; seq <= 20; seq++) store.append({ kind: 'local', mutations: [write(seq)] });
+    await store.commit();
+    disk.capacityBytes = disk.usedBytes() + room;
+    await expect(store.snapshot()).rejects.toMatchObject({ code: 'STORE_FULL' });
+    // Nothing half-made is left behind: the log being appended to is still the last segment.
+    const names = await disk.list();
+    expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    const logs = names.filter((n) => n.startsWith('log-')).sort();
+    expect(disk.file(logs.at(-1)!)!.length).toBeGreaterThanOrEqual(16);
+    disk.capacityBytes = Number.POSITIVE_INFINITY;
+    store.append({ kind: 'local', mutations: [write(21)] });
+    await store.commit();
+    await store.snapshot();
+    await store.close();
+    const again = new MemoryReplicaStore({ disk });
+    const recovered = await again.open(ME);
+    expect(recovered.entries.map((e) => e.version.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    await again.close();
+  });
+});
+
 // A real file system: a 256 KiB tmpfs mounted by the test (needs root and mount rights; skipped otherwise).
 const mountable = canMount();
 describe.skipIf(!mountable)('a full disk (a tiny tmpfs)', () => {

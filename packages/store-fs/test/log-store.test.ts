@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@statemesh/contracts/testing';
 import type { Durability, Mutation, ReplicaRecord } from '@statemesh/contracts';
-import { FileReplicaStore, LogReplicaStore, NodeDisk } from '@statemesh/store-fs';
+import { FileReplicaStore, LogReplicaStore, MemoryReplicaStore, NodeDisk } from '@statemesh/store-fs';
 import type { AppendFile, Disk } from '@statemesh/store-fs';
 
 const ME = { clusterId: 'c', nodeId: 'me' };
@@ -133,6 +133,29 @@ describe('snapshots', () => {
     // The outbox holds only writes that still win: one per key.
     expect(recovered.outbox).toHaveLength(100);
     await again.close();
+  });
+
+  it('let the event loop run while they fold a large log (a node keeps answering heartbeats)', async () => {
+    // On a memory disk no I/O waits turn the loop: only the store's own slicing does.
+    const store = new MemoryReplicaStore({ snapshotAfterBytes: 0 });
+    await store.open(ME);
+    for (let at = 0; at < 40_000; at += 1000) {
+      store.append({ kind: 'local', mutations: Array.from({ length: 1000 }, (_, i) => ({ ...write(at + i + 1), payload: new Uint8Array(100) })) });
+    }
+    await store.commit();
+    let turns = 0;
+    let done = false;
+    const spin = (): void => {
+      turns++;
+      if (!done) setImmediate(spin);
+    };
+    setImmediate(spin);
+    await store.snapshot();
+    done = true;
+    expect(store.stats().snapshotEntries).toBe(40_000);
+    // About 6 MB of log folded in slices of 512 KiB: a turn of the loop after each (12 in all).
+    expect(turns).toBeGreaterThanOrEqual(8); // 3 without slicing
+    await store.close();
   });
 
   it('a snapshot left half-written by a crash is removed on open', async () => {

@@ -37,7 +37,7 @@ type Backlogged = ProtocolTransport;
 
 /** Waits until every peer's backlog is at or below `bytes`: the sender runs at the pace of its receiver. */
 async function whenBacklogBelow(transport: Backlogged, bytes = 8 * 1024 * 1024): Promise<void> {
-  while (transport.backlogBytes() > bytes) await new Promise((resolve) => setImmediate(resolve));
+  while (transport.backlogBytes() > bytes) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 class Receiver {

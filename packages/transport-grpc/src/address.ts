@@ -25,11 +25,6 @@ export function parseListenAddress(text: string): HostPort {
   return parseHostPort(typeof text === 'string' && /^\d{1,5}$/.test(text) ? `127.0.0.1:${text}` : text, { allowPortZero: true });
 }
 
-/** True for a host that stays on this machine: `localhost`, `127.x.x.x`, `::1`. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 /** `host:port`, with brackets around an IPv6 host. */
 export function formatHostPort(address: HostPort): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;

@@ -1,8 +1,18 @@
+// Size: this package is ~560 code lines, above the ~300 of a link factory, and honestly so: besides the link it
+// carries what only gRPC has — the Envelope mapping (a frame kind as a field number, no version per message), the
+// status + `statemesh-code` trailer of every refusal (refusal-status.ts), TLS and mutual-TLS credentials with the
+// certificate names a Hello is checked against (security.ts), bearer tokens, keepalive and message-size channel
+// options (link-options.ts), and the served side's wait for the dialler's half-close (a status ends a call both
+// ways). No protocol logic is here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { status as Status, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { LinkInbox } from '@statemesh/protocol';
 import { PROTOCOL_VERSION } from '@statemesh/wire';
 import { envelopeOf, frameOf } from './envelope-framing.js';
 import { errorOfStatus, refusalStatus } from './refusal-status.js';
+
+/** Frame kind 8, `Goodbye`: the only kind a link acts on (see {@link GrpcLink.end}). */
+const GOODBYE_KIND = 8;
 
 /** Either end of a `Channel` call, carrying Envelope bytes. */
 export type ChannelCall = ClientDuplexStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>;
@@ -30,8 +40,7 @@ export class GrpcLink implements Link {
   #maxFrameBytes = 64 * 1024;
   readonly #call: ChannelCall;
   readonly #setup: GrpcLinkSetup;
-  #events: LinkEvents | undefined;
-  readonly #early: LinkFrame[] = [];
+  readonly #inbox = new LinkInbox();
   #buffered = 0;
   #wantDrain = false;
   /** gRPC has no version per message: frames are stamped with the version this side last sent at. */
@@ -39,7 +48,10 @@ export class GrpcLink implements Link {
   /** Set when this side ended or failed the link, or the call ended. */
   #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
   #finished = false;
-  #reported = false;
+  /** Served side: the client half-closed its side of the call. */
+  #peerEnded = false;
+  /** Served side: `end()` waits for the client's half-close before it sends the status. */
+  #awaitingPeerEnd = false;
   #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(call: ChannelCall, setup: GrpcLinkSetup) {
@@ -56,8 +68,12 @@ export class GrpcLink implements Link {
     } else {
       call.on('cancelled', () => this.#finish('the other side cancelled the call, or its connection was lost'));
       call.on('finish', () => this.#finish(this.#closed?.reason ?? 'the call ended'));
-      // The client half-closed: end our side too, once what is queued has gone.
-      call.on('end', () => this.end('the other side ended the call'));
+      // The client half-closed: end our side too (at once if we were waiting for it), once what is queued has gone.
+      call.on('end', () => {
+        this.#peerEnded = true;
+        if (this.#closed === undefined) this.end('the other side ended the call');
+        else if (this.#awaitingPeerEnd) this.#call.end();
+      });
     }
   }
 
@@ -76,10 +92,7 @@ export class GrpcLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    if (this.#events !== undefined) return;
-    this.#events = events;
-    for (const frame of this.#early.splice(0)) events.frame(frame);
-    this.#report();
+    this.#inbox.open(events);
   }
 
   send(frame: LinkFrame): boolean {
@@ -96,7 +109,7 @@ export class GrpcLink implements Link {
       this.#buffered -= bytes.byteLength;
       if (this.#wantDrain && this.#buffered <= this.#setup.highWaterMarkBytes && this.#closed === undefined) {
         this.#wantDrain = false;
-        this.#events?.drain();
+        this.#inbox.drain();
       }
     });
     if (this.#buffered <= this.#setup.highWaterMarkBytes) return true;
@@ -105,20 +118,24 @@ export class GrpcLink implements Link {
   }
 
   /**
-   * Sends what is queued, then ends the call (status OK on the served side, or the status of `code`: see
-   * PROTOCOL.md); cancels it after `graceMs`.
+   * Sends what is queued, then ends the call; cuts it after `graceMs`. The dialling side half-closes. The served
+   * side cannot half-close (a status ends the call both ways), so it waits for the dialler's half-close (which
+   * follows its Goodbye) before it sends status OK, and what the dialler sent meanwhile still arrives; with
+   * `code`, a refusal, it sends that code's status at once (PROTOCOL.md).
    */
   end(reason: string, graceMs = 1_000, code?: ErrorCode): void {
     if (this.#closed !== undefined) return;
     this.#closed = { reason };
     this.#graceTimer = setTimeout(() => this.destroy(reason), graceMs).unref();
-    if (code !== undefined && !('cancel' in this.#call)) this.#call.emit('error', refusalStatus(code, reason));
-    else this.#call.end();
+    if ('cancel' in this.#call || this.#peerEnded) this.#call.end();
+    else if (code !== undefined) this.#call.emit('error', refusalStatus(code, reason));
+    else this.#awaitingPeerEnd = true;
   }
 
   destroy(reason: string, code: ErrorCode = 'CLOSED'): void {
     if (this.#finished) return;
     this.#closed ??= { reason };
+    this.#inbox.discard();
     if ('cancel' in this.#call) this.#call.cancel();
     else this.#call.emit('error', refusalStatus(code, reason));
     this.#finish(reason);
@@ -137,8 +154,9 @@ export class GrpcLink implements Link {
       this.#fail('FRAME_TOO_LARGE', `${this.remoteAddress} sent a frame of kind ${frame.kind} with ${frame.body.byteLength} bytes, over this link's limit of ${this.maxFrameBytes}`);
       return;
     }
-    if (this.#events === undefined) this.#early.push(frame);
-    else this.#events.frame(frame);
+    this.#inbox.frame(frame);
+    // The served side said goodbye and waits for our half-close (a dialler's answer to it, as to a FIN on a socket).
+    if (frame.kind === GOODBYE_KIND && 'cancel' in this.#call) this.end('the other side said goodbye');
   }
 
   #fail(code: ErrorCode, why: string, error = new StatemeshError(code, `@statemesh/transport-grpc: ${why}; the link is closed`)): void {
@@ -152,13 +170,6 @@ export class GrpcLink implements Link {
     if (this.#closed?.error === undefined) this.#closed = { reason: this.#closed?.reason ?? reason, error };
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     this.#setup.onClosed?.();
-    this.#report();
-  }
-
-  #report(): void {
-    if (this.#events === undefined || !this.#finished || this.#reported) return;
-    this.#reported = true;
-    const { reason, error } = this.#closed!;
-    this.#events.closed(reason, error);
+    this.#inbox.closed(this.#closed.reason, this.#closed.error);
   }
 }

@@ -1,6 +1,7 @@
 import { Metadata, Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
-import { formatHostPort, isLoopback, parseListenAddress, type HostPort } from './address.js';
+import { assertListenSafe } from '@statemesh/protocol';
+import { formatHostPort, parseListenAddress, type HostPort } from './address.js';
 import { GrpcLink } from './grpc-link.js';
 import { checkToken, resolveLinkOptions, type GrpcLinkOptions, type ResolvedLinkOptions } from './link-options.js';
 import { replicationService } from './replication-service.js';
@@ -60,12 +61,7 @@ class ChannelListener implements GrpcListener {
     if (this.#server !== undefined || this.#closed) throw new StatemeshError('INVALID_ARGUMENT', `${PACKAGE}: start() was already called on the listener at ${this.address}`);
     const credentials = serverCredentials(this.#options, this.address);
     const authenticated = this.#token !== undefined || this.#options.tls?.requireClientAuth === true;
-    if (!isLoopback(this.#at.host) && !this.#insecure && (this.#options.tls === undefined || !authenticated)) {
-      throw new StatemeshError(
-        'TLS_REQUIRED',
-        `${PACKAGE}: refusing to listen on ${this.address}, off this machine, without TLS and authentication; give tls (cert, key) and a token or tls.requireClientAuth, listen on 127.0.0.1, or pass insecure: true`,
-      );
-    }
+    assertListenSafe({ source: PACKAGE, address: this.address, host: this.#at.host, tls: this.#options.tls !== undefined, authenticated, insecure: this.#insecure });
     const server = new Server(channelOptions(this.#options, 'server'));
     server.addService(replicationService, { Channel: (call: ServerDuplexStream<Buffer, Buffer>) => this.#call(call, accept) });
     this.#server = server;

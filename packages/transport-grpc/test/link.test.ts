@@ -99,6 +99,17 @@ describe('closing', () => {
     expect(client.closed!.error).toBeUndefined();
   });
 
+  it('after the served side ends, what the dialler sent before the Goodbye reached it still arrives', async () => {
+    const { server, client } = await pairs.pair();
+    server.link.send(frame(8, 4)); // a Goodbye: the dialler half-closes on it
+    server.link.end('duplicate link');
+    for (let i = 0; i < 5; i++) client.link.send({ kind: 2, version: 1, body: Uint8Array.of(i) }); // crossing the Goodbye
+    await closed(server, 'server side closed');
+    await closed(client, 'client side closed');
+    expect(server.frames.map((f) => f.body[0])).toEqual([0, 1, 2, 3, 4]);
+    expect(client.closed!.reason).toBe('the other side said goodbye');
+  });
+
   it('destroy() on either side closes the other', async () => {
     const first = await pairs.pair();
     first.client.link.destroy('gone');

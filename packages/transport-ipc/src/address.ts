@@ -1,4 +1,5 @@
 import { StatemeshError } from '@statemesh/contracts';
+import { isLoopbackHost } from '@statemesh/protocol';
 
 /** Where a transport listens or dials: a Unix-domain socket path, or a TCP port on the loopback interface. */
 export type IpcAddress =
@@ -7,7 +8,6 @@ export type IpcAddress =
 
 // Linux limits sun_path to 108 bytes including the terminating NUL; macOS to 104. Refuse early, clearly.
 const MAX_UNIX_PATH_BYTES = 103;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
  * Parses `/tmp/x.sock`, `unix:/tmp/x.sock` or `tcp://127.0.0.1:port` (also `tcp://localhost:port`,
@@ -20,7 +20,7 @@ export function parseAddress(text: string, options: { allowPortZero?: boolean } 
     const match = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(text);
     if (match === null) throw invalid(text, 'write it as tcp://127.0.0.1:<port>');
     const host = match[1]!.startsWith('[') ? match[1]!.slice(1, -1) : match[1]!;
-    if (!LOOPBACK_HOSTS.has(host) && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
+    if (!isLoopbackHost(host)) {
       throw invalid(text, 'TCP is allowed on the loopback interface only (127.0.0.1, localhost or [::1]); use @statemesh/transport-grpc across machines');
     }
     const port = Number(match[2]);

@@ -3,6 +3,7 @@ import { StatemeshError, type Dialer, type Link } from '@statemesh/contracts';
 import { formatAddress, parseAddress } from './address.js';
 import type { IpcLinkOptions } from './ipc-listener.js';
 import { IpcLink } from './ipc-link.js';
+import { linkTokenFrame } from './link-token.js';
 
 /** The write buffer asked of our sockets. */
 const SOCKET_BUFFER_BYTES = 1024 * 1024;
@@ -39,6 +40,8 @@ export function ipcDialer(address: string, options: IpcLinkOptions = {}): Dialer
         socket.once('connect', () => {
           socket.removeListener('error', failed);
           signal?.removeEventListener('abort', onAbort);
+          // On TCP the token goes first, before the link's Hello (PROTOCOL.md).
+          if (parsed.kind === 'tcp' && options.token !== undefined) socket.write(linkTokenFrame(options.token));
           resolve(new IpcLink(socket, { dialed: true, remoteAddress: text, highWaterMarkBytes: options.highWaterMarkBytes }));
         });
       });

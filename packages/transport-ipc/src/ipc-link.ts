@@ -1,5 +1,9 @@
+// Size: this package is ~350 code lines, a little above the ~300 of a link factory, for the Unix socket file's
+// safety (socket-file.ts: a stale socket of a crashed process removed, a live one or a non-socket refused, the
+// file made 0600 and removed at close). No protocol logic is here.
 import type { Socket } from 'node:net';
 import { StatemeshError, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { LinkInbox } from '@statemesh/protocol';
 import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
 
 /** Default bytes queued on a socket past which `send` returns false (the socket's own buffer). */
@@ -18,8 +22,7 @@ export class IpcLink implements Link {
   readonly #socket: Socket;
   readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
   readonly #highWaterMarkBytes: number;
-  #events: LinkEvents | undefined;
-  #early: LinkFrame[] = [];
+  readonly #inbox = new LinkInbox();
   #reason: string | undefined;
   #error: StatemeshError | undefined;
   #closed = false;
@@ -33,7 +36,7 @@ export class IpcLink implements Link {
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_LINK_HIGH_WATER_MARK_BYTES;
     if (socket.remoteFamily !== undefined) socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('drain', () => this.#events?.drain());
+    socket.on('drain', () => this.#inbox.drain());
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.#reason ??= `socket error ${error.code ?? error.message}`;
     });
@@ -58,15 +61,7 @@ export class IpcLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    if (this.#events !== undefined) return;
-    this.#events = events;
-    const early = this.#early;
-    this.#early = [];
-    for (const frame of early) {
-      if (this.#socket.destroyed && !this.#closed) break;
-      events.frame(frame);
-    }
-    if (this.#closed) events.closed(this.#reason ?? 'the connection closed', this.#error);
+    this.#inbox.open(events);
   }
 
   send(frame: LinkFrame): boolean {
@@ -101,6 +96,7 @@ export class IpcLink implements Link {
   destroy(reason: string): void {
     if (this.#closed) return;
     this.#reason ??= reason;
+    this.#inbox.discard();
     this.#socket.destroy();
   }
 
@@ -115,17 +111,13 @@ export class IpcLink implements Link {
       this.#socket.destroy();
       return;
     }
-    for (const frame of frames) {
-      if (this.#socket.destroyed) return; // the engine closed it on an earlier frame
-      if (this.#events === undefined) this.#early.push(frame);
-      else this.#events.frame(frame);
-    }
+    for (const frame of frames) this.#inbox.frame(frame); // dropped once the engine destroyed the link
   }
 
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#endTimer !== undefined) clearTimeout(this.#endTimer);
-    if (this.#events !== undefined) this.#events.closed(this.#reason ?? 'the connection closed', this.#error);
+    this.#inbox.closed(this.#reason ?? 'the connection closed', this.#error);
   }
 }

@@ -3,18 +3,28 @@ import { createServer, type Server } from 'node:net';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
 import { formatAddress, parseAddress, type IpcAddress } from './address.js';
 import { IpcLink } from './ipc-link.js';
+import { MAX_LINK_TOKEN_BYTES, readLinkToken } from './link-token.js';
 import { clearStaleSocket, removeOwnSocket, socketInode } from './socket-file.js';
 
 /** Options of {@link ipcListener} and {@link ipcDialer}. */
 export interface IpcLinkOptions {
   /** Bytes queued on a socket past which `send` returns false (default 1 MiB). */
   readonly highWaterMarkBytes?: number | undefined;
+  /**
+   * On TCP: a listener refuses connections that do not present this token first (counted in `authFailures`); a
+   * dialer presents it. Unix sockets ignore it: their file is owner-only.
+   */
+  readonly token?: string | undefined;
+  /** Time a TCP connection has to present the token (default 10 000 ms). */
+  readonly tokenTimeoutMs?: number | undefined;
 }
 
 /** A {@link Listener} on a Unix socket or loopback TCP, with the real port once started. */
 export interface IpcListener extends Listener {
   /** The parsed address (with the real port once started). */
   readonly ipcAddress: IpcAddress;
+  /** TCP connections refused for a missing or wrong token. */
+  readonly authFailures: number;
 }
 
 /** The write buffer asked of our sockets. */
@@ -27,6 +37,11 @@ const SOCKET_BUFFER_BYTES = 1024 * 1024;
  */
 export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcListener {
   const parsed = parseAddress(address, { allowPortZero: true });
+  const token = options.token;
+  if (token !== undefined && (typeof token !== 'string' || token.length < 8 || Buffer.byteLength(token) > MAX_LINK_TOKEN_BYTES)) {
+    throw new StatemeshError('INVALID_CONFIG', `@statemesh/transport-ipc: the link token must be a string of 8 to ${MAX_LINK_TOKEN_BYTES} bytes; choose a longer random one`);
+  }
+  let authFailures = 0;
   let bound: IpcAddress = parsed;
   let server: Server | undefined;
   let inode: number | undefined;
@@ -38,6 +53,9 @@ export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcL
     get ipcAddress() {
       return bound;
     },
+    get authFailures() {
+      return authFailures;
+    },
     async start(accept: (link: Link) => void): Promise<void> {
       if (parsed.kind === 'unix') await clearStaleSocket(parsed.path);
       const s = createServer({ noDelay: true, highWaterMark: SOCKET_BUFFER_BYTES }, (socket) => {
@@ -46,7 +64,21 @@ export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcL
           return;
         }
         const remote = parsed.kind === 'unix' ? formatAddress(parsed) : `tcp://${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-        accept(new IpcLink(socket, { dialed: false, remoteAddress: remote, highWaterMarkBytes: options.highWaterMarkBytes }));
+        const link = (): IpcLink => new IpcLink(socket, { dialed: false, remoteAddress: remote, highWaterMarkBytes: options.highWaterMarkBytes });
+        if (parsed.kind === 'unix' || token === undefined) {
+          accept(link());
+          return;
+        }
+        socket.on('error', () => undefined); // a refused connection's errors are nobody's concern
+        void readLinkToken(socket, token, options.tokenTimeoutMs ?? 10_000).then((ok) => {
+          if (!ok || closed) {
+            if (!ok) authFailures++;
+            socket.destroy();
+            return;
+          }
+          accept(link());
+          socket.resume();
+        });
       });
       server = s;
       await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import type { Link, LinkEvents, LinkFrame, StatemeshError, TimerHandle, Timers } from '@statemesh/contracts';
+import { LinkInbox } from '@statemesh/protocol';
 import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
 
 /** What a link end needs of its network (internal). */
@@ -26,15 +27,13 @@ export class MemoryLink implements Link {
   readonly #carrier: LinkCarrier;
   readonly #highWaterMarkBytes: number;
   readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
-  #events: LinkEvents | undefined;
-  readonly #early: LinkFrame[] = [];
+  readonly #inbox = new LinkInbox();
   #buffered = 0;
   #wantDrain = false;
   #ending = false;
   /** Why this end ended the link, when it did. */
   #closedReason: string | undefined;
   #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
-  #reported = false;
   #grace: TimerHandle | undefined;
 
   constructor(carrier: LinkCarrier, ends: { local: string; remote: string; dialed: boolean; highWaterMarkBytes: number }) {
@@ -58,16 +57,16 @@ export class MemoryLink implements Link {
     return this.#buffered;
   }
 
+  /** True once this end was reset: what it had in flight is lost. */
+  isReset = false;
+
   /** True once this end is closed. */
   get isClosed(): boolean {
     return this.#closed !== undefined;
   }
 
   open(events: LinkEvents): void {
-    if (this.#events !== undefined) return;
-    this.#events = events;
-    for (const frame of this.#early.splice(0)) events.frame(frame);
-    this.#report();
+    this.#inbox.open(events);
   }
 
   send(frame: LinkFrame): boolean {
@@ -92,8 +91,9 @@ export class MemoryLink implements Link {
 
   destroy(reason: string): void {
     if (this.#closed !== undefined) return;
-    this.close(this.#closedReason ?? reason);
-    this.peer.close('the other side reset the link');
+    this.#inbox.discard();
+    this.close(this.#closedReason ?? reason, undefined, true);
+    this.peer.close('the other side reset the link', undefined, true);
   }
 
   /** The network took `bytes` of this end's backlog (delivered, lost or dropped). */
@@ -101,7 +101,7 @@ export class MemoryLink implements Link {
     this.#buffered -= bytes;
     if (this.#wantDrain && this.#buffered <= this.#highWaterMarkBytes && this.#closed === undefined) {
       this.#wantDrain = false;
-      this.#events?.drain();
+      this.#inbox.drain();
     }
   }
 
@@ -112,34 +112,37 @@ export class MemoryLink implements Link {
     try {
       frames = this.#reader.push(bytes);
     } catch (error) {
-      this.close(`bad input: ${(error as Error).message}`, error as StatemeshError);
-      this.peer.close('the other side reset the link');
+      this.close(`bad input: ${(error as Error).message}`, error as StatemeshError, true);
+      this.peer.close('the other side reset the link', undefined, true);
       return;
     }
-    for (const frame of frames) {
-      if (this.#events === undefined) this.#early.push(frame);
-      else this.#events.frame(frame);
-    }
+    for (const frame of frames) this.#inbox.frame(frame);
   }
 
-  /** The other end ended the stream: both ends are done. */
+  /**
+   * The other end's close marker arrived: it sends nothing more, as after a FIN. This end answers with its own
+   * marker (behind what it queued, which still arrives) unless it sent one already, and is done.
+   */
   ended(): void {
-    this.close('the other side closed the link');
-    this.peer.close(this.peer.#closedReason ?? 'the link closed');
+    if (this.#closed !== undefined) return;
+    if (!this.#ending) {
+      this.#ending = true;
+      this.#carrier.carry(this, 'close', 0);
+    }
+    this.close(this.#closedReason ?? 'the other side closed the link');
   }
 
-  /** Closes this end: no frame is delivered after, and `closed` follows on the next turn of the timers. */
-  close(reason: string, error?: StatemeshError): void {
+  /**
+   * Closes this end: no frame is delivered to it after, and `closed` follows on the next turn of the timers.
+   * `reset`: what this end had in flight is lost too (a reset or crash, not an orderly close).
+   */
+  close(reason: string, error?: StatemeshError, reset = false): void {
     if (this.#closed !== undefined) return;
     this.#closed = { reason, error };
+    this.isReset = reset;
     if (this.#grace !== undefined) this.#carrier.timers.clearTimeout(this.#grace);
     this.#carrier.forget(this);
-    this.#carrier.timers.setTimeout(() => this.#report(), 0);
-  }
-
-  #report(): void {
-    if (this.#events === undefined || this.#closed === undefined || this.#reported) return;
-    this.#reported = true;
-    this.#events.closed(this.#closed.reason, this.#closed.error);
+    const closed = this.#closed;
+    this.#carrier.timers.setTimeout(() => this.#inbox.closed(closed.reason, closed.error), 0);
   }
 }

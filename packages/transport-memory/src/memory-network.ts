@@ -1,3 +1,7 @@
+// Size: this package is ~520 code lines, above the ~300 of a link factory, because besides its links it is the
+// simulator's network: seeded fault injection (drop, delay, duplicate, reorder, partition, crash) in
+// link-faults.ts, and virtual time (virtual-scheduler.ts, timer-heap.ts) on which whole clusters run. No protocol
+// logic is here: the engine, codec and framing are the shipped ones.
 import { StatemeshError, assertId, type Dialer, type Link, type Listener, type TimerHandle, type Timers } from '@statemesh/contracts';
 import { resolveLinkFaults, type LinkFaults, type ResolvedLinkFaults } from './link-faults.js';
 import { MemoryLink, type LinkCarrier } from './memory-link.js';
@@ -180,8 +184,8 @@ export class MemoryNetwork {
     for (const link of this.#links) {
       if (link.local !== node || link.isClosed) continue;
       this.#stats.crashedLinks++;
-      link.close(`node ${node} crashed`);
-      link.peer.close(`node ${node} crashed`);
+      link.close(`node ${node} crashed`, undefined, true);
+      link.peer.close(`node ${node} crashed`, undefined, true);
     }
   }
 
@@ -234,7 +238,7 @@ export class MemoryNetwork {
     for (let copy = 0; copy < copies; copy++) {
       this.#queue.push(at, () => {
         if (copy === 0) link.taken(size);
-        if (link.isClosed && bytes !== 'close') return; // reset: what it had in flight is lost
+        if (link.isReset) return; // what a reset or crashed end had in flight is lost
         if (!this.reachable(link.local, link.remote)) {
           this.#stats.partitioned++;
           return;

@@ -6,8 +6,10 @@ const network = new MemoryNetwork();
 
 runTransportConformance({
   name: 'transport-memory',
-  create: (nodeId, { clusterId = 'conformance', seeds, heartbeatIntervalMs }) =>
-    network.createTransport({ nodeId, clusterId, seeds, heartbeatIntervalMs, reconnect: { initialMs: 20, maxMs: 250 }, onError: () => {} }),
+  create: (nodeId, { clusterId = 'conformance', seeds, onError = () => {}, ...engine }) =>
+    network.createTransport({ nodeId, clusterId, seeds, ...engine, reconnect: { initialMs: 20, maxMs: 250 }, onError }),
+  engine: true,
+  rawLink: (toNode) => network.dialer('raw', toNode).dial(),
   // A frame of kind 99 (known to no version) on the open link, framed as any other.
   sendUnknownFrame: async (from, toNode) => {
     network.inject(from.nodeId, toNode, Uint8Array.from([...encodeIpcHeader(99, 1, 4), 0xde, 0xad, 0xbe, 0xef]));

@@ -78,7 +78,20 @@ describe('memory links', () => {
     expect(b.frames).toEqual([frame(8, 4)]);
     await scheduler.advance(1);
     expect(b.closed?.reason).toBe('the other side closed the link');
+    expect(a.closed).toBeUndefined(); // until b's own marker comes back
+    await scheduler.advance(3);
     expect(a.closed?.reason).toBe('bye');
+  });
+
+  it('what the other end sent before the close marker reached it still arrives, as after a FIN', async () => {
+    const { scheduler, a, b } = await linked({ faults: { delayMs: 5 } });
+    a.link.end('duplicate link');
+    await scheduler.advance(2);
+    b.link.send(frame(2, 1, 1)); // crossing a's marker
+    b.link.send(frame(2, 1, 2));
+    await scheduler.advance(20);
+    expect(a.frames).toEqual([frame(2, 1, 1), frame(2, 1, 2)]);
+    expect([a.closed?.reason, b.closed?.reason]).toEqual(['duplicate link', 'the other side closed the link']);
   });
 
   it('end() across a partition gives up after its grace time', async () => {

@@ -1,4 +1,4 @@
-import type { Dialer } from '@statemesh/contracts';
+import { StatemeshError, type Dialer } from '@statemesh/contracts';
 import { MAX_AUTH_MESSAGE_BYTES } from './auth-message.js';
 import { dialerOver, standardSocket, type OpenedSocket, type WebsocketDialerOptions } from './websocket-dialer.js';
 import type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
@@ -31,7 +31,12 @@ export function websocketDialer(url: string, options: NodeWebsocketDialerOptions
 }
 
 async function openWs(url: string, tls: DialerTlsOptions | undefined): Promise<OpenedSocket> {
-  const { WebSocket } = await import('ws');
+  let WebSocket: typeof import('ws').WebSocket;
+  try {
+    ({ WebSocket } = await import('ws'));
+  } catch (error) {
+    throw new StatemeshError('INVALID_CONFIG', '@statemesh/transport-websocket: cannot load ws, the WebSocket client of Node 20; install it (npm install ws) or pass options.WebSocket', { cause: error });
+  }
   const buffer = (value: string | Uint8Array | undefined): string | Buffer | undefined => (value instanceof Uint8Array ? Buffer.from(value) : value);
   const ws = new WebSocket(url, {
     perMessageDeflate: false,

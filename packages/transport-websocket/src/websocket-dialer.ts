@@ -52,7 +52,13 @@ export function dialerOver(url: string, options: WebsocketDialerOptions, open: (
     address,
     async dial(signal?: AbortSignal): Promise<Link> {
       if (signal?.aborted === true) throw new StatemeshError('CANCELLED', `${PACKAGE}: dialling ${address} was cancelled`);
-      const opened = await open(address);
+      let opened: OpenedSocket;
+      try {
+        opened = await open(address);
+      } catch (error) {
+        if (error instanceof StatemeshError) throw error;
+        throw new StatemeshError('IO_ERROR', `${PACKAGE}: cannot open a WebSocket to ${address} (${(error as Error).message})`, { cause: error });
+      }
       return handshake(address, opened, options, timeoutMs, signal);
     },
   };

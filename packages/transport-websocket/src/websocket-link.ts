@@ -1,6 +1,7 @@
-import { StatemeshError, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
+import { LinkInbox } from '@statemesh/protocol';
 import { IPC_HEADER_BYTES, IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
-import { CLOSE_CODE, closeReason } from './close-codes.js';
+import { CLOSE_CODE, closeCodeOf, closeReason } from './close-codes.js';
 import { OPEN, type CloseEventLike, type MessageEventLike, type NodeSocketHooks, type WebSocketLike } from './websocket-like.js';
 
 /** Default bytes queued on a WebSocket past which `send` returns false. */
@@ -32,8 +33,7 @@ export class WebSocketLink implements Link {
   readonly #node: NodeSocketHooks | undefined;
   readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
   readonly #highWaterMarkBytes: number;
-  #events: LinkEvents | undefined;
-  #early: LinkFrame[] = [];
+  readonly #inbox = new LinkInbox();
   #reason: string | undefined;
   #error: StatemeshError | undefined;
   #closed = false;
@@ -74,15 +74,7 @@ export class WebSocketLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    if (this.#events !== undefined) return;
-    this.#events = events;
-    const early = this.#early;
-    this.#early = [];
-    for (const frame of early) {
-      if (this.#refused) break;
-      events.frame(frame);
-    }
-    if (this.#closed) events.closed(this.#reason ?? 'the WebSocket closed', this.#error);
+    this.#inbox.open(events);
   }
 
   send(frame: LinkFrame): boolean {
@@ -101,18 +93,28 @@ export class WebSocketLink implements Link {
     return false;
   }
 
-  end(reason: string, graceMs = 1_000): void {
+  /** `code`, a refusal: the close frame carries its close code and a reason starting with it (PROTOCOL.md). */
+  end(reason: string, graceMs = 1_000, code?: ErrorCode): void {
     if (this.#closed || this.#endTimer !== undefined) return;
     this.#reason ??= reason;
     // A close frame follows what is queued; the other side answers it and the socket closes.
-    this.#close(CLOSE_CODE.normal, reason);
+    if (code === undefined) this.#close(CLOSE_CODE.normal, reason);
+    else this.#close(closeCodeOf(code), `${code}: ${reason}`);
     this.#endTimer = unref(setTimeout(() => this.#hardClose(), graceMs));
   }
 
-  destroy(reason: string): void {
+  /** Without `code`, cuts the socket; with one, sends its close frame first and cuts after 1 s without an answer. */
+  destroy(reason: string, code?: ErrorCode): void {
     if (this.#closed) return;
     this.#reason ??= reason;
-    this.#hardClose();
+    this.#inbox.discard();
+    if (code === undefined || this.#endTimer !== undefined) {
+      this.#hardClose();
+      return;
+    }
+    this.#refused = true;
+    this.#close(closeCodeOf(code), `${code}: ${reason}`);
+    this.#endTimer = unref(setTimeout(() => this.#hardClose(), 1_000));
   }
 
   #receive(data: unknown): void {
@@ -136,8 +138,7 @@ export class WebSocketLink implements Link {
       this.#refuse(failure.code === 'FRAME_TOO_LARGE' ? CLOSE_CODE.frameTooLarge : CLOSE_CODE.badFrame, failure);
       return;
     }
-    if (this.#events === undefined) this.#early.push(frame);
-    else this.#events.frame(frame);
+    this.#inbox.frame(frame);
   }
 
   #failed(cause: { code?: string; message?: string } | undefined): void {
@@ -156,6 +157,7 @@ export class WebSocketLink implements Link {
 
   #refuse(code: number, error: StatemeshError): void {
     this.#refused = true;
+    this.#inbox.discard();
     this.#error ??= error;
     this.#reason ??= `bad input: ${error.message}`;
     this.#close(code, error.message);
@@ -166,7 +168,7 @@ export class WebSocketLink implements Link {
     if (!this.#blocked || this.#closed || this.#socket.bufferedAmount >= this.#highWaterMarkBytes) return;
     this.#blocked = false;
     clearInterval(this.#poll);
-    this.#events?.drain();
+    this.#inbox.drain();
   }
 
   #close(code: number, reason: string): void {
@@ -196,7 +198,7 @@ export class WebSocketLink implements Link {
     this.#closed = true;
     clearTimeout(this.#endTimer);
     clearInterval(this.#poll);
-    if (this.#events !== undefined) this.#events.closed(this.#reason ?? 'the WebSocket closed', this.#error);
+    this.#inbox.closed(this.#reason ?? 'the WebSocket closed', this.#error);
   }
 }
 

@@ -1,9 +1,15 @@
+// Size: this package is ~680 code lines, above the ~300 of a link factory, because a WebSocket listener is also
+// an HTTP(S) server and an auth gate: the upgrade and its Origin check, the token in the first message (bounded
+// in size, time and number of waiting sockets), attaching to a user's server, mutual TLS, and a browser entry
+// with its own dialer over the standard WebSocket (no `ws` hooks, polled back-pressure). No protocol logic is
+// here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
+import { assertListenSafe } from '@statemesh/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE, closeReason } from './close-codes.js';
@@ -27,7 +33,7 @@ export interface WebsocketListenerOptions {
   readonly token?: string | undefined;
   /** Browser origins allowed (`https://viewer.example`); a request with another Origin is refused with 403. */
   readonly allowedOrigins?: readonly string[] | undefined;
-  /** Allow a non-loopback listener without TLS and a token (DESIGN section 7). */
+  /** Allow a non-loopback listener without TLS and a token or client certificates (DESIGN section 7). */
   readonly insecure?: boolean | undefined;
   /** Connections waiting for their auth message, at most (default 64); more are closed with 4429. */
   readonly maxPendingAuth?: number | undefined;
@@ -62,6 +68,8 @@ export interface WebsocketListenerStats {
 /** A {@link Listener} of WebSocket links, with its refusal counts. */
 export interface WebsocketListener extends Listener {
   stats(): WebsocketListenerStats;
+  /** Connections refused for a missing or wrong token (counted by the engine's `stats().authFailures`). */
+  readonly authFailures: number;
 }
 
 const PACKAGE = '@statemesh/transport-websocket';
@@ -125,7 +133,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
         remoteAddress: remote,
         highWaterMarkBytes: options.highWaterMarkBytes,
         node: wsHooks(ws),
-        authenticatedIds: options.tls?.requireClientAuth === true ? certificateNames(request.socket) : undefined,
+        authenticatedIds: certificateNames(request.socket),
       });
       ws.send(READY_MESSAGE);
       accept!(link);
@@ -153,18 +161,16 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       return `${secure ? 'wss' : 'ws'}://${shown}:${port}${path}`;
     },
     stats: () => ({ ...stats }),
+    get authFailures() {
+      return stats.refusedToken;
+    },
     async start(onLink: (link: Link) => void): Promise<void> {
       accept = onLink;
       const attached = options.server;
       const bound = attached?.address();
       const where = attached === undefined ? host : typeof bound === 'object' && bound !== null ? bound.address : undefined;
-      if (options.insecure !== true && !(where !== undefined && isLoopback(where)) && !(secure && options.token !== undefined)) {
-        throw new StatemeshError(
-          'INVALID_CONFIG',
-          `${PACKAGE}: a listener on ${where ?? 'a server not yet listening'} is reachable from other machines: give it TLS and a token, bind it to 127.0.0.1, or pass insecure: true`,
-          { details: { host: where } },
-        );
-      }
+      const authenticated = options.token !== undefined || options.tls?.requireClientAuth === true;
+      assertListenSafe({ source: PACKAGE, address: where ?? 'a server not yet listening', host: where, tls: secure, authenticated, insecure: options.insecure === true });
       if (attached !== undefined) {
         server = attached;
         if (typeof bound === 'object' && bound !== null) port = bound.port;
@@ -173,7 +179,9 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       }
       const tls = options.tls;
       const mutual = tls?.requireClientAuth === true;
-      const s = tls === undefined ? createHttpServer() : createHttpsServer({ cert: pem(tls.cert), key: pem(tls.key), ca: pem(tls.ca), requestCert: mutual, rejectUnauthorized: mutual });
+      // A socket that never sends its upgrade request is dropped after authTimeoutMs too (Node's default: 60 s).
+      const http = { headersTimeout: authTimeoutMs, requestTimeout: authTimeoutMs, connectionsCheckingInterval: Math.min(authTimeoutMs, 1_000) };
+      const s = tls === undefined ? createHttpServer(http) : createHttpsServer({ ...http, cert: pem(tls.cert), key: pem(tls.key), ca: pem(tls.ca), requestCert: mutual, rejectUnauthorized: mutual });
       s.on('request', (_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('statemesh: WebSocket only\n'));
       s.on('upgrade', onUpgrade);
       s.on('clientError', (_error, socket) => socket.destroy());
@@ -197,7 +205,10 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       if (s === undefined) return;
       s.off('upgrade', onUpgrade);
       // Accepted links are their owner's to close; a standalone server stops accepting at once.
-      if (s !== options.server) s.close();
+      if (s !== options.server) {
+        s.close();
+        s.closeAllConnections(); // connections that never upgraded (upgraded ones are no longer the server's)
+      }
       await Promise.resolve();
     },
   };
@@ -216,15 +227,12 @@ function pem(value: string | Uint8Array | undefined): string | Buffer | undefine
   return value instanceof Uint8Array ? Buffer.from(value) : value;
 }
 
-/** The names a verified client certificate proves: its subject's CN and its DNS subject alternative names. */
-function certificateNames(socket: IncomingMessage['socket']): string[] {
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return [];
+/** The names a verified client certificate proves (its CN, its DNS alternative names); undefined without one. */
+function certificateNames(socket: IncomingMessage['socket']): string[] | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
   const certificate = socket.getPeerCertificate();
+  if (certificate === null || Object.keys(certificate).length === 0) return undefined;
   const names = (certificate.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4));
   const cn = certificate.subject?.CN;
   return [...new Set([...(typeof cn === 'string' ? [cn] : []), ...names])];
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '::ffff:127.0.0.1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

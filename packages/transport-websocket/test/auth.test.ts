@@ -157,7 +157,7 @@ describe('origins, paths and the listen address', () => {
       } catch (error) {
         thrown = error;
       }
-      expect(isStatemeshError(thrown, 'INVALID_CONFIG')).toBe(true);
+      expect(isStatemeshError(thrown, 'TLS_REQUIRED')).toBe(true);
       expect((thrown as Error).message).toContain('insecure: true');
       await listener.close();
     }

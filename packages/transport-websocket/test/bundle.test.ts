@@ -16,16 +16,6 @@ interface NodeImport {
   readonly importer: string;
 }
 
-/**
- * Node built-ins reached through `@statemesh/wire`, which another engineer owns: `Buffer` for fast string decoding
- * and the schema's file path. Pinned here so that a new one anywhere fails this test, and so does their removal
- * (then this list goes).
- */
-const KNOWN_IN_WIRE: readonly NodeImport[] = [
-  { path: 'node:buffer', importer: 'wire/src/frame-body-decoder.ts' },
-  { path: 'node:url', importer: 'wire/src/schema.ts' },
-];
-
 let found: NodeImport[] = [];
 let bytes = 0;
 let gzipped = 0;
@@ -66,15 +56,29 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('the browser bundle', () => {
-  it('reaches no Node built-in and not ws from contracts, protocol or transport-websocket', () => {
+  it('reaches no Node built-in and not ws, through contracts, wire, protocol or transport-websocket', () => {
     console.log(`browser bundle (contracts + wire + protocol + transport-websocket/browser): ${(bytes / 1024).toFixed(1)} KiB minified, ${(gzipped / 1024).toFixed(1)} KiB gzipped`);
-    expect(found.filter((entry) => !entry.importer.startsWith('wire/'))).toEqual([]);
+    expect(found).toEqual([]);
     expect(inputs.some((input) => input.includes('/ws/') || input.includes('ws@'))).toBe(false);
     expect(inputs.some((input) => input.includes('transport-websocket/src/websocket-listener'))).toBe(false);
   });
 
-  it('reaches through wire only the two Node built-ins known to be there', () => {
-    expect(found.filter((entry) => entry.importer.startsWith('wire/'))).toEqual(KNOWN_IN_WIRE);
+  it('a bundler asking for the package by name with the browser condition gets the browser entry', async () => {
+    const result = await build({
+      stdin: { contents: "export { websocketTransport } from '@statemesh/transport-websocket';", resolveDir: packageDir, loader: 'ts' },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['@statemesh/source'],
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: packageDir,
+      external: ['node:*'],
+    });
+    const files = Object.keys(result.metafile.inputs).map((input) => resolve(packageDir, input).replace(/.*\/packages\//, ''));
+    expect(files).toContain('transport-websocket/src/browser.ts');
+    expect(files).not.toContain('transport-websocket/src/index.ts');
   });
 
   it('holds contracts, protocol and the link, and stays small', () => {

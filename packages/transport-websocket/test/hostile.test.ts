@@ -1,5 +1,6 @@
 // A hostile client against a node: garbage, a 64 MiB message, 200 idle sockets. The node stays up, holds bounded
 // memory, counts what it refused, and a real node still gets in and replicates afterwards.
+import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStatemeshError, type StatemeshError } from '@statemesh/contracts';
 import { RecordingHost, waitFor } from '@statemesh/contracts/testing';
@@ -131,4 +132,35 @@ describe('a hostile client', () => {
     expect(node.openLinks()).toBe(0);
     await stillServes('b');
   });
+
+  it('sockets that connect and never send an upgrade request are dropped after authTimeoutMs, and at close', async () => {
+    const silent = await Promise.all(Array.from({ length: 20 }, () => connectSilently(port)));
+    await Promise.all(silent.map((socket) => whenClosed(socket, 15_000)));
+    expect(silent.every((socket) => socket.closed)).toBe(true);
+    // With a long timeout, only close() ends them.
+    const patient = websocketListener({ token: TOKEN, authTimeoutMs: 60_000 });
+    await patient.start(() => undefined);
+    const late = await connectSilently(Number(new URL(patient.address).port));
+    await patient.close();
+    await whenClosed(late, 5_000);
+    expect(late.closed).toBe(true);
+  });
 });
+
+function connectSilently(to: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: to });
+    socket.on('error', () => undefined);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function whenClosed(socket: Socket, timeoutMs: number): Promise<void> {
+  socket.resume();
+  if (socket.closed) return;
+  await waitFor(() => socket.closed, { timeoutMs, message: 'the silent socket closed by the node' });
+}

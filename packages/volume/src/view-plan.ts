@@ -38,3 +38,20 @@ export function planBricks(levels: readonly (LevelManifest | undefined)[], plane
   }
   return plan;
 }
+
+/**
+ * How many bricks of the plan, from its head, fit in `cacheBytes` (equal bricks counted once; at least one): a
+ * view never fetches a farther brick only to evict a nearer or coarser one it just fetched.
+ */
+export function fittingHead(plan: readonly PlannedBrick[], cacheBytes: number): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (let i = 0; i < plan.length; i++) {
+    const brick = plan[i]!;
+    if (seen.has(brick.digest)) continue;
+    seen.add(brick.digest);
+    bytes += brick.bytes;
+    if (bytes > cacheBytes && i > 0) return i;
+  }
+  return plan.length;
+}

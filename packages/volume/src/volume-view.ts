@@ -1,10 +1,11 @@
 import { frustumFromMatrix, type Plane, type Vec3 } from '@statemesh/brick-manifest';
-import { isStatemeshError, type StatemeshError } from '@statemesh/contracts';
+import { isStatemeshError, nodeOfOrigin, type StatemeshError } from '@statemesh/contracts';
+import { BrickRetries } from './brick-retries.js';
 import { ByteLru } from './byte-lru.js';
 import { check, volumeError } from './volume-error.js';
 import { VolumeLevels } from './volume-levels.js';
 import type { VolumeSession } from './volume-session.js';
-import { planBricks, type PlannedBrick } from './view-plan.js';
+import { fittingHead, planBricks, type PlannedBrick } from './view-plan.js';
 
 /** Options of {@link VolumeView}. */
 export interface VolumeViewOptions {
@@ -57,9 +58,6 @@ export interface VolumeViewEvents {
   error: (error: StatemeshError) => void;
 }
 
-/** Failures that may pass (no peer up for a moment, a slow answer): retried after 100 ms, doubling, this often. */
-const TRANSIENT = new Set(['NO_PEERS', 'TIMEOUT', 'PEER_UNAVAILABLE']);
-const RETRIES = 5;
 
 interface InFlight {
   readonly controller: AbortController;
@@ -88,13 +86,16 @@ export class VolumeView {
   /** Plan entries by digest: bricks with equal content share one fetch. */
   #planByDigest = new Map<string, PlannedBrick[]>();
   #next = 0;
+  /** How much of the plan is fetched: the longest head whose distinct bricks fit in the cache. */
+  #fits = 0;
+  readonly #cacheBytes: number;
   readonly #inFlight = new Map<string, InFlight>();
   #bytesInFlight = 0;
   readonly #failed = new Set<string>();
   /** What each brick (`level:index`) was last announced as: the digest of its content. */
   readonly #announced = new Map<string, string>();
   /** Bricks whose fetch failed for a passing reason, waiting to be tried again. */
-  readonly #retries = new Map<string, { attempts: number; timer: ReturnType<typeof setTimeout> | undefined }>();
+  readonly #retries = new BrickRetries();
   readonly #stats = { bricksFetched: 0, bytesFetched: 0, bricksCancelled: 0, bricksFailed: 0 };
   #idleWaiters: (() => void)[] = [];
   #closed = false;
@@ -111,6 +112,7 @@ export class VolumeView {
     this.#session = session;
     this.#maxBytesInFlight = maxBytesInFlight;
     this.#cache = new ByteLru(cacheBytes);
+    this.#cacheBytes = cacheBytes;
     this.#log = options.log ?? ((line) => console.warn(line));
     this.#spareWriter = options.spareWriter ?? true;
     this.#volume = new VolumeLevels(session, path, {
@@ -202,7 +204,7 @@ export class VolumeView {
     this.#unwatch();
     this.#volume.close();
     for (const { controller } of this.#inFlight.values()) controller.abort();
-    this.#clearRetries();
+    this.#retries.clear();
     this.#inFlight.clear();
     this.#bytesInFlight = 0;
     this.#cache.clear();
@@ -238,8 +240,9 @@ export class VolumeView {
     this.#plan = plan;
     this.#planByDigest = byDigest;
     this.#failed.clear(); // a new camera tries failed bricks again
-    this.#clearRetries();
+    this.#retries.clear();
     this.#next = 0;
+    this.#fits = fittingHead(plan, this.#cacheBytes);
     this.#announceCached();
     this.#pump();
   }
@@ -263,7 +266,7 @@ export class VolumeView {
 
   #pump(): void {
     if (this.#closed) return;
-    while (this.#next < this.#plan.length) {
+    while (this.#next < this.#fits) {
       const brick = this.#plan[this.#next]!;
       if (this.#cache.has(brick.digest) || this.#inFlight.has(brick.digest) || this.#failed.has(brick.digest)) {
         this.#next++;
@@ -289,7 +292,7 @@ export class VolumeView {
     const fetch: InFlight = { controller, bytes: brick.bytes, level: brick.level };
     this.#inFlight.set(brick.digest, fetch);
     this.#bytesInFlight += brick.bytes;
-    this.#session.fetchBlob(brick.digest, { signal: controller.signal, ...(this.#spareWriter ? { askLast: [brick.origin] } : {}) }).then(
+    this.#session.fetchBlob(brick.digest, { signal: controller.signal, ...(this.#spareWriter ? { askLast: [nodeOfOrigin(brick.origin)] } : {}) }).then(
       (bytes) => {
         if (!this.#finish(brick.digest, fetch)) return;
         this.#stats.bricksFetched++;
@@ -320,23 +323,11 @@ export class VolumeView {
 
   /** Schedules another try of a brick that failed for a passing reason; false when it is not worth it (or too often). */
   #retryLater(digest: string, error: unknown): boolean {
-    if (!isStatemeshError(error) || !TRANSIENT.has(error.code)) return false;
-    const retry = this.#retries.get(digest) ?? { attempts: 0, timer: undefined };
-    if (retry.attempts >= RETRIES) return false;
-    retry.timer = setTimeout(() => {
-      retry.timer = undefined;
+    return this.#retries.schedule(digest, error, () => {
       this.#failed.delete(digest);
       this.#next = 0; // the plan is walked again; loaded and in-flight bricks are skipped
       this.#pump();
-    }, 100 * 2 ** retry.attempts);
-    retry.attempts++;
-    this.#retries.set(digest, retry);
-    return true;
-  }
-
-  #clearRetries(): void {
-    for (const retry of this.#retries.values()) if (retry.timer !== undefined) clearTimeout(retry.timer);
-    this.#retries.clear();
+    });
   }
 
   /** Ends the fetch of `digest`; false when it had been cancelled (or the view closed) meanwhile. */
@@ -397,9 +388,8 @@ export class VolumeView {
 
   #isIdle(): boolean {
     if (this.#closed) return true;
-    if (this.#volume.loading || this.#inFlight.size > 0 || this.#next < this.#plan.length) return false;
-    for (const retry of this.#retries.values()) if (retry.timer !== undefined) return false;
-    return true;
+    if (this.#volume.loading || this.#inFlight.size > 0 || this.#next < this.#fits) return false;
+    return !this.#retries.waiting;
   }
 
   #settleIdle(): void {
@@ -408,3 +398,4 @@ export class VolumeView {
     for (const resolve of waiters) resolve();
   }
 }
+

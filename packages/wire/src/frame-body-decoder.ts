@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import { isStatemeshError } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Op, Payload, Version, VersionVector } from '@statemesh/contracts';
@@ -46,9 +45,21 @@ export function decodeFrom(kind: number, reader: Reader, end: number): Frame {
   return frame;
 }
 
-/** A protobufjs reader over `bytes` without copying (a Buffer view, so that strings decode natively). */
+/**
+ * Node's `Buffer` where the runtime has one (its UTF-8 decoding of short strings is faster than `TextDecoder`'s),
+ * taken from the global scope so that a browser, which has none, needs no `node:buffer`.
+ */
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const UTF8 = new TextDecoder();
+
+/** UTF-8 text of `bytes[start, end)`; invalid sequences become U+FFFD on both paths. */
+const decodeUtf8: (bytes: Uint8Array, start: number, end: number) => string =
+  NodeBuffer === undefined ? (bytes, start, end) => UTF8.decode(bytes.subarray(start, end)) : (bytes, start, end) => (bytes as Buffer).toString('utf8', start, end);
+
+/** A protobufjs reader over `bytes` without copying (in Node a Buffer view, so that strings decode natively). */
 export function readerOf(bytes: Uint8Array): Reader {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (NodeBuffer === undefined) return protobuf.Reader.create(bytes);
+  const buffer = NodeBuffer.isBuffer(bytes) ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return protobuf.Reader.create(buffer);
 }
 
@@ -357,7 +368,7 @@ function readString(r: Reader): string {
   const end = start + length;
   if (end > r.len) throw malformedFrame(`a string of ${length} bytes runs past the end of the frame`);
   r.pos = end;
-  return (r.buf as Buffer).toString('utf8', start, end);
+  return decodeUtf8(r.buf, start, end);
 }
 
 /**
@@ -372,7 +383,7 @@ function readRepeatedString(r: Reader): string {
   r.pos = end;
   const buf = r.buf;
   if (length === 0) return '';
-  if (length > MAX_CACHED_STRING) return (buf as Buffer).toString('utf8', start, end);
+  if (length > MAX_CACHED_STRING) return decodeUtf8(buf, start, end);
   const slot = (length * 31 + buf[start]! * 7 + buf[end - 1]! * 3 + buf[start + (length >> 1)]!) & (STRING_CACHE_SIZE - 1);
   const cached = CACHED_BYTES[slot];
   if (cached !== undefined && cached.length === length) {
@@ -385,7 +396,7 @@ function readRepeatedString(r: Reader): string {
     }
     if (same) return CACHED_TEXT[slot]!;
   }
-  const text = (buf as Buffer).toString('utf8', start, end);
+  const text = decodeUtf8(buf, start, end);
   CACHED_BYTES[slot] = new Uint8Array(buf.subarray(start, end)); // a copy: the input may be reused by its owner
   CACHED_TEXT[slot] = text;
   return text;

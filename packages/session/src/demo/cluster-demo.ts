@@ -2,23 +2,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BrickManifest, bricksInFrustum, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';
+import { BrickManifest } from '@statemesh/brick-manifest';
 import type { SessionConfig } from '../config.js';
-import { viewProjection } from './camera.js';
 import { freePort } from './free-port.js';
 import { NodeProcess } from './node-process.js';
 import { percentile } from './stats.js';
+import { orbitPath, walkVolume, type VolumeWalkResult } from './volume-walk.js';
 
 /** Options of {@link runClusterDemo}. */
 export interface ClusterDemoOptions {
   /** Where progress lines go (default `console.log`). */
   readonly print?: ((line: string) => void) | undefined;
-  /** Volume dimensions in voxels (default 256 × 256 × 200 float32 = 50 MiB). */
+  /** Volume dimensions in voxels (default 256³ u16 = 32 MiB). */
   readonly volumeDims?: readonly [number, number, number] | undefined;
   /** Probe writes for the latency measurement (default 300). */
   readonly probes?: number | undefined;
   /** Writes made while a node is down (default 5000). */
   readonly missedWrites?: number | undefined;
+  /** Steps of c's camera path over the volume (default 10). */
+  readonly cameraSteps?: number | undefined;
 }
 
 /** What the demo measured; it throws instead of returning when a check fails. */
@@ -26,30 +28,34 @@ export interface ClusterDemoResult {
   readonly latency: { readonly p50Ms: number; readonly p99Ms: number; readonly samples: number };
   readonly conflictAttempts: number;
   readonly catchUp: { readonly missed: number; readonly joinMs: number };
-  readonly volume: { readonly bytes: number; readonly hydrateMs: number };
-  readonly frustum: { readonly bricks: number; readonly selected: number };
+  readonly volume: { readonly bytes: number; readonly bricks: number; readonly putMs: number };
+  readonly view: VolumeWalkResult;
   readonly digest: string;
 }
 
 const CLUSTER = 'demo';
+const VOLUME = 'demo.volume';
 
 /**
- * The cluster demo: three node processes on this machine, a line a - b over a Unix socket, b - c over gRPC. Shows replication
- * latency, a concurrent conflict, a crash and catch-up by version vector, a 50 MiB volume offloaded as chunks and
- * hydrated elsewhere, and the view-frustum selection of its bricks; ends with every digest equal.
+ * The cluster demo: three node processes on this machine, a - b over a Unix socket (as if on one machine), c dialling
+ * both over gRPC (as if on another: a volume's bricks are fetched from a peer that holds them). Shows replication
+ * latency, a concurrent conflict, a crash and catch-up by version vector, a 32 MiB volume written as bricks on a
+ * and viewed on c (lazy), which fetches only the bricks its camera sees; ends with every digest equal.
  */
 export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<ClusterDemoResult> {
   const print = options.print ?? ((line: string) => console.log(line));
-  const dims = options.volumeDims ?? [256, 256, 200];
+  const dims = options.volumeDims ?? [256, 256, 256];
   const dir = mkdtempSync(joinPath(tmpdir(), 'statemesh-demo-'));
   const socket = (node: string) => joinPath(dir, `${node}.sock`);
-  const grpcPort = await freePort();
-  const grpcAddress = `127.0.0.1:${grpcPort}`;
-  // a and b share this machine's Unix sockets; b also serves gRPC, which c (as if on another machine) dials.
+  const grpcA = `127.0.0.1:${await freePort()}`;
+  const grpcB = `127.0.0.1:${await freePort()}`;
+  // a and b share this machine's Unix sockets; both also serve gRPC, which c (as if on another machine) dials. c
+  // needs a link to a: a peer serves the bricks it holds, and b (eager) holds the volume's manifests, not its bricks.
   const configs: Record<string, SessionConfig> = {
-    a: { clusterId: CLUSTER, nodeId: 'a', transport: 'ipc', listen: socket('a') },
-    b: { clusterId: CLUSTER, nodeId: 'b', transport: 'ipc', listen: socket('b'), seeds: [socket('a')], bridges: [{ transport: 'grpc', listen: grpcAddress }] },
-    c: { clusterId: CLUSTER, nodeId: 'c', transport: 'grpc', seeds: [grpcAddress] },
+    a: { clusterId: CLUSTER, nodeId: 'a', transport: 'ipc', listen: socket('a'), bridges: [{ transport: 'grpc', listen: grpcA }] },
+    b: { clusterId: CLUSTER, nodeId: 'b', transport: 'ipc', listen: socket('b'), seeds: [socket('a')], bridges: [{ transport: 'grpc', listen: grpcB }] },
+    // c fetches large values only when asked: the bricks its VolumeView sees.
+    c: { clusterId: CLUSTER, nodeId: 'c', transport: 'grpc', seeds: [grpcB, grpcA], hydrate: 'lazy' },
   };
   const config = (node: string): SessionConfig => ({ ...configs[node]!, blobStorePath: joinPath(dir, `${node}-blobs`), heartbeatIntervalMs: 250 });
   const nodes = new Map<string, NodeProcess>();
@@ -63,13 +69,13 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
   try {
-    print('statemesh cluster demo: three node processes, a -(Unix socket)- b -(gRPC)- c');
+    print('statemesh cluster demo: three node processes, a -(Unix socket)- b, and c -(gRPC)- a and b');
     print(`   working folder ${dir}`);
     const a = await start('a');
     const b = await start('b');
     let c = await start('c');
-    await until('b to see both peers', async () => (await b.request<{ peerCount: number }>('status')).peerCount === 2);
-    print(`   3 nodes up (${elapsed()}); c knows only b (gRPC ${grpcAddress}), so a's writes reach c by relay through b`);
+    await until('every node to see both peers', async () => (await Promise.all([a, b, c].map((node) => node.request<{ peerCount: number }>('status')))).every((s) => s.peerCount === 2));
+    print(`   3 nodes up (${elapsed()}); c dials a (gRPC ${grpcA}) and b (gRPC ${grpcB}), as a node on another machine would`);
 
     // 1. Replication latency ------------------------------------------------------------------------------
     print('\n1. replication: a writes, b and c watch');
@@ -87,7 +93,7 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     c.off('seen', onSeen);
     const all = [...latencies.b!, ...latencies.c!];
     for (const name of ['b', 'c'] as const) {
-      print(`   a -> ${name}: ${latencies[name]!.length} writes, write-to-visible p50 ${fmt(percentile(latencies[name]!, 50))} ms, p99 ${fmt(percentile(latencies[name]!, 99))} ms${name === 'c' ? ' (two hops)' : ''}`);
+      print(`   a -> ${name}: ${latencies[name]!.length} writes, write-to-visible p50 ${fmt(percentile(latencies[name]!, 50))} ms, p99 ${fmt(percentile(latencies[name]!, 99))} ms${name === 'c' ? ' (over gRPC)' : ''}`);
     }
 
     // 2. A conflict -------------------------------------------------------------------------------------
@@ -129,27 +135,22 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     print(`   c rejoined in ${fmt(info.joinMs)} ms and caught up by version vector: ${caught} of ${missed} objects, ${info.entries} entries in all`);
     if (caught !== missed) throw new Error(`c caught up ${caught} objects, expected ${missed}`);
 
-    // 4. A large value -------------------------------------------------------------------------------------
-    const mib = (dims[0] * dims[1] * dims[2] * 4) / 2 ** 20;
-    print(`\n4. large value: a writes a ${dims.join('×')} float32 volume (${fmt(mib)} MiB)`);
-    const written = await a.request<{ bytes: number; sha256: string; offloadMs: number; ref: { size: number; codec: string } }>('writeVolume', 'volume.density', dims);
-    print(`   a stored it as content-addressed chunks (codec ${written.ref.codec}) in ${fmt(written.offloadMs)} ms; peers receive a reference`);
-    const hydrated = await c.request<{ bytes: number; sha256: string; waitMs: number }>('waitForData', 'volume.density', 120_000);
-    if (hydrated.sha256 !== written.sha256) throw new Error('the volume c hydrated differs from what a wrote');
-    print(`   c: waitForData resolved in ${fmt(hydrated.waitMs)} ms, ${hydrated.bytes} bytes, SHA-256 equal to a's (${fmt(mib / (hydrated.waitMs / 1000))} MiB/s)`);
-
-    // 5. Frustum selection -------------------------------------------------------------------------------
-    print('\n5. bricks: which 32³ bricks of the volume does a camera see?');
-    const manifest = BrickManifest.forVolume(dims, { brickDim: 32, voxelType: 'f32' });
-    await a.request('setBytes', 'volume.manifest', Buffer.from(manifest.encode()).toString('base64'), 'brick-manifest');
-    await until('c to hold the manifest', async () => (await c.request<string>('getBytes', 'volume.manifest')).length > 0);
-    const replicated = BrickManifest.decode(Buffer.from(await c.request<string>('getBytes', 'volume.manifest'), 'base64'));
-    const eye: [number, number, number] = [dims[0] * 0.5, dims[1] * 0.5, -dims[2] * 0.6];
-    const planes = frustumFromMatrix(viewProjection(eye, [dims[0] * 0.35, dims[1] * 0.5, dims[2] * 0.5], 30, 16 / 9, 1, dims[2] * 3));
-    const visible = orderFrontToBack(replicated, bricksInFrustum(replicated, planes), eye);
-    const total = replicated.length;
-    print(`   c decoded the replicated manifest: ${total} bricks; a 30° camera in front of the volume selects ${visible.length} (${fmt((100 * visible.length) / total)}%)`);
-    print(`   nearest first: bricks ${[...visible].slice(0, 6).join(', ')}, ...; a viewer fetches these and skips ${total - visible.length}`);
+    // 4. A volume, and a view that fetches only what it sees ---------------------------------------------------
+    const volumeMib = (dims[0] * dims[1] * dims[2] * 2) / 2 ** 20;
+    print(`\n4. volume: a writes a ${dims.join('×')} u16 volume (${fmt(volumeMib)} MiB) with putVolume, as 32³ bricks`);
+    const written = await a.request<{ ms: number; levels: number; bricks: number; bytes: number; manifests: string[] }>('putVolume', VOLUME, dims);
+    const manifests = written.manifests.map((encoded) => (encoded === '' ? undefined : BrickManifest.decode(Buffer.from(encoded, 'base64'))));
+    print(`   a stored ${written.bricks} bricks over ${written.levels} levels of detail (${fmt(written.bytes / 2 ** 20)} MiB in all) in ${fmt(written.ms)} ms; peers receive only the manifests`);
+    await until('c to see the volume', async () => (await c.request<number>('count', VOLUME)) >= written.levels);
+    const cameras = orbitPath(dims, options.cameraSteps ?? 10);
+    print(`   c (hydrate: 'lazy') views it along a ${cameras.length}-step orbit, 20° field of view:`);
+    const view = await walkVolume(c, VOLUME, manifests, cameras, print);
+    print(
+      `   c fetched ${fmt(view.bytesFetched / 2 ** 20)} MiB for the ${view.bricksEverVisible} bricks it saw (every level), ` +
+        `${fmt((100 * view.bytesFetched) / view.bytesVolume)}% of the ${fmt(volumeMib)} MiB volume`,
+    );
+    const servers = Object.entries(view.servedBy).map(([peer, count]) => `${count} from ${peer}`).join(', ');
+    print(`   no brick outside every frustum of the path was fetched, every visible brick was loaded; bricks served: ${servers || 'none'}`);
 
     // The end: every replica equal --------------------------------------------------------------------------
     const digest = await converge(nodes, 30_000);
@@ -158,15 +159,14 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     print(`   replication   p50 ${fmt(percentile(all, 50))} ms, p99 ${fmt(percentile(all, 99))} ms over ${all.length} deliveries`);
     print(`   conflict      seen by ${conflictsSeen.map((s) => s.node).join(', ')} after ${attempts} attempt(s); same winner everywhere`);
     print(`   catch-up      ${missed} missed writes, rejoin ${fmt(info.joinMs)} ms`);
-    print(`   large value   ${fmt(mib)} MiB as content-addressed chunks, hydrated two hops away in ${fmt(hydrated.waitMs)} ms`);
-    print(`   frustum       ${visible.length} of ${total} bricks selected`);
+    print(`   volume        ${fmt(volumeMib)} MiB as ${written.bricks} bricks; c fetched ${fmt(view.bytesFetched / 2 ** 20)} MiB (${fmt((100 * view.bytesFetched) / view.bytesVolume)}%) along ${view.steps} camera steps`);
     print(`   digests       equal (${elapsed()} in all)`);
     return {
       latency: { p50Ms: percentile(all, 50), p99Ms: percentile(all, 99), samples: all.length },
       conflictAttempts: attempts,
       catchUp: { missed, joinMs: info.joinMs },
-      volume: { bytes: written.bytes, hydrateMs: hydrated.waitMs },
-      frustum: { bricks: total, selected: visible.length },
+      volume: { bytes: written.bytes, bricks: written.bricks, putMs: written.ms },
+      view,
       digest,
     };
   } finally {

@@ -5,7 +5,7 @@ import { join } from '../join.js';
 import type { SessionConfig } from '../config.js';
 import type { NodeReply, NodeRequest } from './node-protocol.js';
 import { percentile } from './stats.js';
-import { makeVolume } from './volume.js';
+import { volumeHandlers } from './volume-viewer.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SessionConfig;
 const send = (message: unknown) => process.send?.(message);
@@ -76,20 +76,7 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   },
   get: (path: string) => session.get(path)?.value,
   count: (prefix: string) => session.entries(prefix).length,
-  writeVolume: async (path: string, dims: [number, number, number]) => {
-    const bytes = makeVolume(dims);
-    const t0 = now();
-    session.setBytes(path, bytes, 'volume/f32');
-    await session.flush();
-    return { bytes: bytes.byteLength, sha256: sha256(bytes), offloadMs: now() - t0, ref: session.get(path)?.ref };
-  },
-  waitForData: async (path: string, timeoutMs: number) => {
-    const t0 = now();
-    const value = await session.waitForData(path, timeoutMs);
-    return { bytes: value.bytes?.byteLength ?? 0, sha256: value.bytes ? sha256(value.bytes) : '', waitMs: now() - t0 };
-  },
-  setBytes: (path: string, base64: string, type: string) => session.setBytes(path, Buffer.from(base64, 'base64'), type).seq,
-  getBytes: (path: string) => Buffer.from(session.get(path)?.bytes ?? new Uint8Array()).toString('base64'),
+  ...volumeHandlers(session),
   digest: () => session.digest(),
   versions: () =>
     Object.fromEntries(

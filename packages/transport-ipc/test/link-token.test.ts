@@ -1,0 +1,97 @@
+// IPC over TCP takes a token (DESIGN section 7, issue 13 finding 7); Unix sockets are owner-only files.
+import { statSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isStatemeshError } from '@statemesh/contracts';
+import { ipcListener, ipcTransport } from '@statemesh/transport-ipc';
+import { encodeIpcFrame } from '@statemesh/wire';
+import { TestNodes } from './fixtures/nodes.ts';
+import { SimpleHost } from './fixtures/simple-host.ts';
+
+const TOKEN = 'a-long-link-token';
+let nodes: TestNodes;
+const opened: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((t) => t.close()));
+  await nodes.release();
+});
+
+async function node(nodeId: string, options: { listen?: string; seeds?: string[]; token?: string }): Promise<{ transport: ReturnType<typeof ipcTransport>; host: SimpleHost }> {
+  const transport = ipcTransport({
+    nodeId,
+    clusterId: 'token',
+    listen: options.listen,
+    seeds: options.seeds,
+    heartbeatIntervalMs: 1000,
+    reconnect: { initialMs: 20, maxMs: 100 },
+    link: { token: options.token, tokenTimeoutMs: 2000 },
+    onError: () => undefined,
+  });
+  opened.push(transport);
+  const host = new SimpleHost();
+  await transport.start(host);
+  return { transport, host };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('IPC link token', () => {
+  it('accepts a TCP link that presents the token, refuses and counts those that do not', async () => {
+    nodes = new TestNodes();
+    const at = `tcp://127.0.0.1:${await freePort()}`;
+    const a = await node('a', { listen: at, token: TOKEN });
+    const b = await node('b', { seeds: [at], token: TOKEN });
+    await b.host.until(() => b.host.upPeers().includes('a'), 10_000, 'b up with a');
+    await a.host.until(() => a.host.upPeers().includes('b'), 10_000, 'a up with b');
+
+    const c = await node('c', { seeds: [at] }); // no token: sends its Hello first
+    const d = await node('d', { seeds: [at], token: 'not-the-right-token' });
+    await a.host.until(() => a.transport.stats().authFailures >= 2, 10_000, 'two refusals counted');
+    expect(a.host.upPeers()).toEqual(['b']);
+    expect(c.host.upPeers()).toEqual([]);
+    expect(d.host.upPeers()).toEqual([]);
+  });
+
+  it('refuses a raw connection that sends a Hello without a token, and one that sends nothing in time', async () => {
+    nodes = new TestNodes();
+    const port = await freePort();
+    const a = await node('a', { listen: `tcp://127.0.0.1:${port}`, token: TOKEN });
+    const closedAfter = (bytes?: Uint8Array): Promise<void> =>
+      new Promise((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port }, () => {
+          if (bytes !== undefined) socket.write(bytes);
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+      });
+    const hello = encodeIpcFrame({ kind: 'hello', node: 'forger', cluster: 'token', minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [], heartbeatIntervalMs: 1000, instance: 'x' });
+    await closedAfter(hello);
+    await closedAfter(); // silent: closed after tokenTimeoutMs
+    expect(a.transport.stats().authFailures).toBe(2);
+    expect(a.host.upPeers()).toEqual([]);
+  });
+
+  it('refuses a token shorter than 8 characters', () => {
+    nodes = new TestNodes();
+    expect(() => ipcListener('tcp://127.0.0.1:0', { token: 'short' })).toThrow(expect.toSatisfy((e: unknown) => isStatemeshError(e, 'INVALID_CONFIG')));
+  });
+
+  it('creates its Unix socket file owner-only (0600), whatever the umask', async () => {
+    nodes = new TestNodes();
+    const path = nodes.path('owner');
+    const previous = process.umask(0o000);
+    try {
+      await node('owner', { listen: path });
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});
