@@ -114,7 +114,7 @@ export async function join(config: BrowserSessionConfig, options: BrowserJoinOpt
     maxInlinePayloadBytes: resolved.maxInlinePayloadBytes,
     logger: log,
   });
-  const refusedToken = new RefusedTokenWatch(log);
+  const refusedToken = new RefusedTokenWatch();
   const transport = new ProtocolTransport({
     nodeId: resolved.nodeId,
     clusterId: resolved.clusterId,

@@ -15,18 +15,10 @@ export interface IpcTransportOptions extends Omit<ProtocolTransportOptions, 'lis
 /** A {@link ProtocolTransport} over IPC links only: one listener (optional) and one dialer per seed. */
 export function ipcTransport(options: IpcTransportOptions): ProtocolTransport {
   const { listen, seeds, link, ...engine } = options;
-  const listener = listen === undefined ? undefined : ipcListener(listen, link);
-  const transport = new ProtocolTransport({
+  // The engine sums each listener's `authFailures` (connections refused for their token never reach it).
+  return new ProtocolTransport({
     ...engine,
-    listeners: listener === undefined ? [] : [listener],
+    listeners: listen === undefined ? [] : [ipcListener(listen, link)],
     dialers: (seeds ?? []).map((seed) => ipcDialer(seed, link)),
   });
-  if (listener === undefined) return transport;
-  // Connections refused for their token never reach the engine: its authFailures counts them too.
-  const stats = transport.stats.bind(transport);
-  transport.stats = () => {
-    const own = stats();
-    return { ...own, authFailures: own.authFailures + listener.authFailures };
-  };
-  return transport;
 }
