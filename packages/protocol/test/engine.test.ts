@@ -70,6 +70,25 @@ describe('ProtocolTransport on injected timers', () => {
   });
 });
 
+describe('ProtocolTransport clock skew', () => {
+  it('reports a peer whose clock is 5 s ahead once, after a few heartbeats, with the skew in peers()', async () => {
+    const timers = new ManualTimers();
+    const ahead = { now: () => timers.now(), wallNow: () => timers.wallNow() + 5_000, setTimeout: timers.setTimeout.bind(timers), clearTimeout: timers.clearTimeout.bind(timers) };
+    const endpoint = pairEndpoint('pair://a');
+    const reports: string[] = [];
+    const a = new ProtocolTransport({ nodeId: 'a', clusterId: 'c', listeners: [endpoint.listener], timers, heartbeatIntervalMs: 100, onError: (e) => reports.push(e.code) });
+    const b = new ProtocolTransport({ nodeId: 'b', clusterId: 'c', dialers: [endpoint.dialer], timers: ahead, heartbeatIntervalMs: 100, onError: () => undefined });
+    engines.push(a, b);
+    await a.start(new RecordingHost());
+    await b.start(new RecordingHost());
+    await timers.advance(150); // one heartbeat: not enough to judge a clock
+    expect(reports.filter((code) => code === 'CLOCK_DRIFT')).toEqual([]);
+    await timers.advance(1_000);
+    expect(reports.filter((code) => code === 'CLOCK_DRIFT')).toEqual(['CLOCK_DRIFT']); // once, not per heartbeat
+    expect(a.peers()[0]?.clockSkewMs).toBe(5_000);
+  });
+});
+
 describe('ProtocolTransport refusals', () => {
   it('reports a cluster mismatch once per peer on each side, naming both ids, however often the seed redials', async () => {
     const timers = new ManualTimers();

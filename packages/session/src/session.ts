@@ -1,3 +1,5 @@
+// Over the ~400-line rule, knowingly: the session still holds the tree API, the replication pump, catch-up,
+// hydration and status in one class. Splitting it into named parts is the open issue "The replica is a tree".
 import {
   CodecRegistry,
   StatemeshError,

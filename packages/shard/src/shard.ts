@@ -1,3 +1,5 @@
+// Over the ~400-line rule, knowingly: the shard still keeps its path map, admission gates, catch-up reader,
+// local log and blob values in one class. Splitting it over a path tree is the open issue "The replica is a tree".
 import { createSha256, putChunked } from '@statemesh/blob-store';
 import type { PutChunkedOptions } from '@statemesh/blob-store';
 import {
