@@ -6,7 +6,7 @@ import { isStatemeshError, type StatemeshError } from '@statemesh/contracts';
 import type { Session } from '@statemesh/session';
 import { VolumeView, putVolume, type PutVolumeResult } from '@statemesh/volume';
 import { camera } from './camera.ts';
-import { noise, nodes, waitFor, type Nodes } from './nodes.ts';
+import { CountingStore, noise, nodes, waitFor, type Nodes } from './nodes.ts';
 
 let net: Nodes;
 let writer: Session;
@@ -66,6 +66,33 @@ describe('a viewer given bad input', () => {
     expect(announced).not.toContain(7);
     expect(announced).toHaveLength(63);
     expect(view.brick(0, 7)).toBeUndefined();
+    view.close();
+  });
+
+  it('a peer that answers a brick with other bytes: CHUNK_DIGEST_MISMATCH, not installed, the others load', async () => {
+    // A writer whose store answers one brick's digest with different bytes of the right size (a lying or broken peer).
+    const lying = new (class extends CountingStore {
+      target: string | undefined;
+      override async get(digest: string): Promise<Uint8Array | undefined> {
+        const bytes = await super.get(digest);
+        return digest === this.target && bytes !== undefined ? bytes.map((b) => b ^ 0xff) : bytes;
+      }
+    })();
+    const { session: liar } = await net.start('liar', [], {}, lying);
+    const { session: victim } = await net.start('victim', ['liar'], { hydrate: 'lazy' });
+    const written = await putVolume(liar, 'lied', noise(64 ** 3, Uint8Array, 7), { dims: [64, 64, 64], voxelType: 'u8', brickDim: 16, levels: 1 });
+    lying.target = written.manifests[0]!.bricks()[9]!.digest;
+    await waitFor('the manifest at the victim', () => victim.get('lied') !== undefined);
+    const view = new VolumeView(victim, 'lied');
+    const errors = watchErrors(view);
+    const announced: number[] = [];
+    view.on('brick', (_level, index) => announced.push(index));
+    view.setCamera(WHOLE.viewProjection, WHOLE.eye);
+    await view.whenIdle();
+    expect(errors.map((e) => e.code)).toEqual(['CHUNK_DIGEST_MISMATCH']);
+    expect(announced).not.toContain(9);
+    expect(announced).toHaveLength(63);
+    expect(view.brick(0, 9)).toBeUndefined();
     view.close();
   });
 

@@ -15,7 +15,7 @@ export class CountingStore extends MemoryBlobStore {
 }
 
 export interface Nodes {
-  start(id: string, seeds?: readonly string[], extra?: Partial<SessionConfig>): Promise<{ session: Session; store: CountingStore }>;
+  start(id: string, seeds?: readonly string[], extra?: Partial<SessionConfig>, store?: CountingStore): Promise<{ session: Session; store: CountingStore }>;
   close(): Promise<void>;
 }
 
@@ -24,8 +24,7 @@ export function nodes(clusterId = 'volume'): Nodes {
   const sessions: Session[] = [];
   const socket = (id: string) => joinPath(dir, `${id}.sock`);
   return {
-    async start(id, seeds = [], extra = {}) {
-      const store = new CountingStore();
+    async start(id, seeds = [], extra = {}, store = new CountingStore()) {
       const session = await join(
         { clusterId, nodeId: id, transport: 'ipc', listen: socket(id), seeds: seeds.map(socket), heartbeatIntervalMs: 200, joinTimeoutMs: 3000, ...extra },
         { log: () => undefined, blobStore: store },
