@@ -17,7 +17,7 @@ describe('deterministic simulation', () => {
   it(`${seeds.length} seeds converge with no acknowledged write lost`, async () => {
     const totals = {
       writes: 0, deletes: 0, largeValues: 0, crashes: 0, partitions: 0, disklessRestarts: 0, loneRestarts: 0, skewedWrites: 0,
-      forgedSent: 0, replayedSent: 0, largeBursts: 0, unhydratable: 0, lostWithEveryHolder: 0, acknowledgedChecked: 0,
+      forgedSent: 0, replayedSent: 0, largeBursts: 0, unhydratable: 0, refused: 0, lostWithEveryHolder: 0, acknowledgedChecked: 0,
     };
     for (const seed of seeds) {
       const report = await simulate({ seed });
@@ -27,7 +27,7 @@ describe('deterministic simulation', () => {
     expect(totals.writes).toBeGreaterThan(seeds.length * 10);
     const exercised = [
       totals.crashes, totals.partitions, totals.largeValues, totals.acknowledgedChecked, totals.disklessRestarts, totals.loneRestarts,
-      totals.skewedWrites, totals.forgedSent, totals.replayedSent, totals.largeBursts,
+      totals.skewedWrites, totals.forgedSent, totals.replayedSent, totals.refused, totals.largeBursts,
     ].every((n) => n > 0);
     expect(seeds.length < 20 || exercised, `every kind of fault happened: ${JSON.stringify(totals)}`).toBe(true);
     console.log(`simulation: ${seeds.length} seeds, ${JSON.stringify(totals)}`);
@@ -43,5 +43,7 @@ describe('deterministic simulation', () => {
     const a = await simulate({ seed: 42 });
     const b = await simulate({ seed: 42 });
     expect(b).toEqual(a);
+    // A seed with new incarnations, a skewed clock and forgeries in it (their random draws replay too).
+    expect([a.disklessRestarts, a.skewedWrites, a.forgedSent].map((n) => n > 0)).toEqual([true, true, true]);
   });
 });

@@ -39,6 +39,8 @@ export interface SimulationReport {
   /** Forged own-origin mutations and re-sent old mutations sent to a victim. */
   readonly forgedSent: number;
   readonly replayedSent: number;
+  /** Remote writes the replicas refused (clock drift, a forged own origin), summed over every run of every node. */
+  readonly refused: number;
   /** Writes of many large values in one step. */
   readonly largeBursts: number;
   /** Large values whose chunks are in no running node's blob store at the end (their holders lost their disks). */
@@ -88,7 +90,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const acknowledged = new Set<LoggedWrite>();
   const counts = {
     writes: 0, deletes: 0, largeValues: 0, crashes: 0, partitions: 0, disklessRestarts: 0, loneRestarts: 0,
-    skewedWrites: 0, forgedSent: 0, replayedSent: 0, largeBursts: 0, unhydratable: 0, lostWithEveryHolder: 0,
+    skewedWrites: 0, forgedSent: 0, replayedSent: 0, largeBursts: 0, unhydratable: 0, refused: 0, lostWithEveryHolder: 0,
   };
   /** Per running node, its blob store; per large value written, the blob stores seen holding all of it. */
   const storeOf = new Map<string, MemoryBlobStore>();
@@ -175,6 +177,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       }
     }
     network.crash(node);
+    counts.refused += sessions.get(node)!.metrics().remote.rejected;
     await drive(scheduler, sessions.get(node)!.close(), 5000, () => fail(`${node} did not stop`));
     sessions.delete(node);
     storeOf.delete(node);
@@ -289,6 +292,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         fail(`the acknowledged write ${write.node}#${write.version.seq}@${write.version.hlc} to ${write.path} was lost; now ${current === undefined ? 'absent' : `${current.version.origin}#${current.version.seq}@${current.version.hlc}`}; writes there: ${history.join(', ')}`);
       }
     }
+    for (const session of all()) counts.refused += session.metrics().remote.rejected;
     const report: SimulationReport = { seed, ...counts, acknowledgedChecked: acknowledged.size, virtualMs: scheduler.now(), digest: reference.digest() };
     for (const session of all()) await drive(scheduler, session.close(), 5000, () => fail('close did not finish'));
     return report;
