@@ -6,12 +6,7 @@ import { simulate } from './sim/simulation.ts';
 const only = process.env['SIM_SEED'];
 const count = Number(process.env['SIM_SEEDS'] ?? 500);
 const first = Number(process.env['SIM_FIRST_SEED'] ?? 1);
-// Seeds on which the replicas diverge because of a defect in @statemesh/shard, not in the simulator: a catch-up
-// page carries a write this replica refuses (clock drift) that, at the sender, shadowed an older write of another
-// origin on its path; `completeCatchUp` then raises the vector for that other origin over a write never applied
-// here. Each is replayed below and expected to fail until the defect is fixed (then delete it from the list).
-const KNOWN_DIVERGENT = [97, 254];
-const seeds = only !== undefined ? [Number(only)] : Array.from({ length: count }, (_, i) => first + i).filter((seed) => !KNOWN_DIVERGENT.includes(seed));
+const seeds = only !== undefined ? [Number(only)] : Array.from({ length: count }, (_, i) => first + i);
 
 describe('deterministic simulation', () => {
   it(`${seeds.length} seeds converge with no acknowledged write lost`, async () => {
@@ -32,12 +27,6 @@ describe('deterministic simulation', () => {
     expect(seeds.length < 20 || exercised, `every kind of fault happened: ${JSON.stringify(totals)}`).toBe(true);
     console.log(`simulation: ${seeds.length} seeds, ${JSON.stringify(totals)}`);
   }, 1_200_000);
-
-  for (const seed of only === undefined ? KNOWN_DIVERGENT : []) {
-    it(`seed ${seed} still diverges (shard: a catch-up's vector claims a write shadowed by a refused one)`, async () => {
-      await expect(simulate({ seed })).rejects.toThrow('replicas did not converge');
-    });
-  }
 
   it('replays a seed exactly', async () => {
     const a = await simulate({ seed: 42 });

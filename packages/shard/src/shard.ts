@@ -519,12 +519,14 @@ export class Shard {
    */
   completeCatchUp(vector: VersionVector, from = 'catch-up'): void {
     checkVector(vector);
-    // Never over a write refused in this catch-up's pages (asked for again next time), never over this node's
-    // own counter (a peer cannot advance it), and never as a way to learn it.
+    // Never over a write refused in this catch-up's pages (asked for again next time), and not at all while a
+    // write refused for clock drift stands: it may have superseded writes of any origin, which the sender therefore
+    // left out of its pages. Never over this node's own counter (a peer cannot advance it), nor to learn it.
     const refused = this.#catchUpRefusals.take(from);
+    if (refused?.blocksAll === true) return;
     for (const [origin, seq] of Object.entries(vector)) {
       let upTo = seq;
-      const lowestRefused = refused?.get(origin);
+      const lowestRefused = refused?.lowest.get(origin);
       if (lowestRefused !== undefined && lowestRefused <= upTo) upTo = lowestRefused - 1;
       if (origin === this.origin && upTo > this.#localSeq) upTo = this.#localSeq;
       if (upTo > 0) this.#seen.raise(this.#internOrigin(origin), upTo);
@@ -918,7 +920,7 @@ export class Shard {
         if (!isStatemeshError(error, 'CLOCK_DRIFT')) throw error;
         const { origin, seq, path } = describe(item);
         this.#reject(counts, 'clock', { origin, seq }, `write ${origin}:${seq} at '${path}' rejected: ${error.message}`, path);
-        if (isCatchUp) this.#catchUpRefusals.record(from, origin, seq);
+        if (isCatchUp) this.#catchUpRefusals.record(from, origin, seq, true);
         const aheadMs = Number((error.details as { aheadMs?: unknown } | undefined)?.aheadMs ?? Number.NaN);
         const node = nodeOfOrigin(origin);
         if (this.#clockSkew.refused(node, aheadMs)) {
