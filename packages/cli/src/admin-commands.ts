@@ -1,6 +1,7 @@
 import { StatemeshError, type ReplicaStoreStats } from '@statemesh/session';
 import { AdminClient } from './admin-client.js';
 import type { Command, OptionValues } from './command.js';
+import { formatSkew } from './clock-skew.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { Terminal } from './terminal.js';
 import { describeValue, type ValueView } from './value-view.js';
@@ -56,7 +57,7 @@ export const statusCommand: Command = {
     }
     const { status, metrics } = view;
     terminal.out(`node        ${status.nodeId} (cluster ${status.clusterId}) ${status.running ? 'running' : 'closed'}`);
-    terminal.out(`peers       ${status.peerCount} up: ${status.peers.map((p) => `${p.node} ${p.state}`).join(', ') || 'none'}`);
+    terminal.out(`peers       ${status.peerCount} up: ${status.peers.map((p) => `${p.node} ${p.state}${p.clockSkewMs === undefined ? '' : ` (clock ${formatSkew(p.clockSkewMs)})`}`).join(', ') || 'none'}`);
     terminal.out(`local seq   ${status.localSequence}`);
     terminal.out(`entries     ${metrics.entries} (${metrics.tombstones} tombstone${metrics.tombstones === 1 ? '' : 's'})`);
     terminal.out(`remote      ${metrics.remote.applied} applied, ${metrics.remote.duplicates} duplicates, ${metrics.remote.rejected} rejected`);
@@ -77,7 +78,8 @@ export const peersCommand: Command = {
   name: 'peers',
   summary: "list a node's peers, their states and replication lag",
   usage: 'statemesh peers [--json]',
-  help: `Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have.
+  help: `Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have,
+the peer's clock minus this node's (from its heartbeats; "-" until three have come; beyond the drift bound its writes are refused).
 Below them, nodes this one knows of but is not linked to: peers that left (dead, with when they were last heard)
 and nodes whose writes reach it through a relay (relayed, via that peer). --json lists the linked peers only.`,
   options: CONNECTION_OPTIONS,
@@ -95,9 +97,9 @@ and nodes whose writes reach it through a relay (relayed, via that peer). --json
     if (peers.length === 0 && others.length === 0) terminal.out('no peers');
     else {
       terminal.out(table([
-        ['NODE', 'STATE', 'LAST HEARD', 'LAG'],
-        ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq)]),
-        ...others.map((m) => [m.node, m.state === 'relayed' && m.via !== undefined ? `relayed via ${m.via}` : m.state, m.lastHeardAt === undefined ? '-' : `${now - m.lastHeardAt} ms`, '-']),
+        ['NODE', 'STATE', 'LAST HEARD', 'LAG', 'CLOCK SKEW'],
+        ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq), p.clockSkewMs === undefined ? '-' : formatSkew(p.clockSkewMs)]),
+        ...others.map((m) => [m.node, m.state === 'relayed' && m.via !== undefined ? `relayed via ${m.via}` : m.state, m.lastHeardAt === undefined ? '-' : `${now - m.lastHeardAt} ms`, '-', '-']),
       ]));
     }
     return EXIT_CODES.ok;

@@ -4,7 +4,7 @@ import { integer } from './admin-commands.js';
 import { tokenFileWarning, tokenFrom } from './admin-token.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { parseHydrate, readNodeConfig, type NodeConfig } from './node-config.js';
+import { parseHydrate, parseMount, readNodeConfig, type NodeConfig } from './node-config.js';
 import { startNode } from './running-node.js';
 import type { Terminal } from './terminal.js';
 
@@ -22,6 +22,9 @@ export const nodeCommand: Command = {
   --listen <address>    Unix socket path or tcp://127.0.0.1:port
   --seed <address>      a peer to dial (repeatable)
   --interest <prefix>   replicate only this prefix (repeatable)
+  --mount <prefix=mode> authority over a subtree (repeatable; replaces the config file's "mounts"):
+                        read-only (this node's writes there are refused with READ_ONLY), authoritative
+                        (only this node writes there: peers' writes are refused and counted), read-write
   --transport <kind>    ipc (default) or grpc
   --data <dir>          keep the replica on disk in this folder: a restart recovers from it with no peer, and
                         writes can wait for "durable" (large values go to <dir>/blobs unless --blob-store)
@@ -47,6 +50,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     listen: { type: 'string' },
     seed: { type: 'string', multiple: true },
     interest: { type: 'string', multiple: true },
+    mount: { type: 'string', multiple: true },
     transport: { type: 'string' },
     'blob-store': { type: 'string' },
     hydrate: { type: 'string' },
@@ -207,6 +211,7 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('listen', str('listen'));
   set('seeds', list('seed'));
   set('interests', list('interest'));
+  set('mounts', list('mount')?.map(parseMount));
   set('transport', str('transport'));
   set('blobStorePath', str('blob-store'));
   const hydrate = str('hydrate');

@@ -75,6 +75,17 @@ export function parseHydrate(text: string): 'eager' | 'lazy' | string[] {
   return prefixes;
 }
 
+/** One `--mount prefix=mode` flag as a session mount; throws `INVALID_ARGUMENT` naming the flag when malformed. */
+export function parseMount(text: string): NonNullable<SessionConfig['mounts']>[number] {
+  const at = text.lastIndexOf('=');
+  const prefix = text.slice(0, Math.max(at, 0));
+  const mode = text.slice(at + 1);
+  if (at < 0 || (mode !== 'read-write' && mode !== 'read-only' && mode !== 'authoritative')) {
+    throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}--mount must be prefix=mode with mode read-write, read-only or authoritative (scene.camera=authoritative), not ${JSON.stringify(text)}`);
+  }
+  return { prefix, mode };
+}
+
 /** Validates a node config (the session part by `resolveConfig`); throws `INVALID_CONFIG` naming the field. */
 export function resolveNodeConfig(config: NodeConfig): ResolvedNodeConfig {
   const { admin, http, allowedHosts, ...session } = config;

@@ -18,11 +18,12 @@ interface Family {
 export function formatPrometheus(status: SessionStatus, metrics: SessionMetrics, streams?: StreamStats): string {
   const counter = (name: string, help: string, value: number): Family => ({ name: `statemesh_${name}_total`, type: 'counter', help, samples: [{ value }] });
   const gauge = (name: string, help: string, value: number): Family => ({ name: `statemesh_${name}`, type: 'gauge', help, samples: [{ value }] });
-  const perPeer = (name: string, help: string, value: (peer: SessionStatus['peers'][number]) => number): Family => ({
+  type Peer = SessionStatus['peers'][number];
+  const perPeer = (name: string, help: string, value: (peer: Peer) => number, known: (peer: Peer) => boolean = () => true): Family => ({
     name: `statemesh_${name}`,
     type: 'gauge',
     help,
-    samples: status.peers.map((peer) => ({ labels: { peer: peer.node }, value: value(peer) })),
+    samples: status.peers.filter(known).map((peer) => ({ labels: { peer: peer.node }, value: value(peer) })),
   });
   const families: Family[] = [
     gauge('up', 'Whether the session is running (1) or closed (0).', status.running ? 1 : 0),
@@ -49,6 +50,7 @@ export function formatPrometheus(status: SessionStatus, metrics: SessionMetrics,
     perPeer('peer_up', 'Whether a known peer is up (1) or not (0).', (peer) => (peer.state === 'up' ? 1 : 0)),
     perPeer('peer_last_seen_seconds', 'Seconds since anything was heard from the peer.', (peer) => peer.lastSeenMs / 1000),
     perPeer('peer_lag_writes', 'Local writes the peer is not known to have.', (peer) => peer.lagSeq),
+    perPeer('peer_clock_skew_seconds', "The peer's wall clock minus this node's, from its heartbeats (absent before enough of them).", (peer) => (peer.clockSkewMs ?? NaN) / 1000, (peer) => peer.clockSkewMs !== undefined),
     ...(streams === undefined
       ? []
       : [

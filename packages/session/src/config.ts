@@ -1,5 +1,6 @@
 import { StatemeshError, assertId, isValidPath } from '@statemesh/contracts';
 import type { HashPartition } from '@statemesh/hash-ring';
+import type { Mount, MountMode } from '@statemesh/shard';
 import type { MemoryNetwork } from '@statemesh/transport-memory';
 
 /** Which transport a session speaks. */
@@ -49,6 +50,12 @@ export interface SessionConfig {
   readonly bridges?: readonly BridgeConfig[] | undefined;
   /** Prefixes this node replicates; empty means everything. */
   readonly interests?: readonly string[] | undefined;
+  /**
+   * Authority per subtree (DESIGN section 5): `read-only` refuses this node's writes there (`READ_ONLY`),
+   * `authoritative` refuses other nodes' writes there (counted in `metrics().remote.rejected`, never claimed by the
+   * vector). The most specific prefix applies; default `read-write` everywhere.
+   */
+  readonly mounts?: readonly Mount[] | undefined;
   /** Resolve concurrent writes by last-writer-wins and record conflicts (default true). */
   readonly resolveConflicts?: boolean | undefined;
   /** Accept remote writes only for paths `partition` assigns to this node (default false). */
@@ -114,6 +121,7 @@ export interface ResolvedConfig {
   readonly seeds: readonly string[];
   readonly bridges: readonly BridgeConfig[];
   readonly interests: readonly string[];
+  readonly mounts: readonly Mount[];
   readonly resolveConflicts: boolean;
   readonly enforcePartition: boolean;
   readonly partition: HashPartition | undefined;
@@ -138,7 +146,7 @@ export interface ResolvedConfig {
 }
 
 const KNOWN_FIELDS = new Set([
-  'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'resolveConflicts', 'enforcePartition',
+  'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'mounts', 'resolveConflicts', 'enforcePartition',
   'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'dataDir', 'durability', 'hydrate', 'snapshotOnJoin',
   'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'requirePeers', 'network',
 ]);
@@ -183,6 +191,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     seeds,
     bridges,
     interests,
+    mounts: mountList(config.mounts),
     resolveConflicts: bool(config.resolveConflicts, 'resolveConflicts', true),
     enforcePartition,
     partition: config.partition,
@@ -241,6 +250,26 @@ function bridgeList(value: unknown): readonly BridgeConfig[] {
     const seeds = stringList(b.seeds, `bridges[${i}].seeds`);
     if (b.listen === undefined && seeds.length === 0) fail(`bridges[${i}]`, 'needs listen or seeds');
     return { transport: b.transport, listen: b.listen, seeds };
+  });
+}
+
+const MOUNT_MODES: readonly MountMode[] = ['read-write', 'read-only', 'authoritative'];
+
+function mountList(value: unknown): readonly Mount[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('mounts', 'must be an array of { prefix, mode }');
+  const seen = new Set<string>();
+  return value.map((mount: unknown, i: number) => {
+    const m = mount as Mount;
+    if (typeof m !== 'object' || m === null) fail(`mounts[${i}]`, 'must be an object { prefix, mode }');
+    for (const field of Object.keys(m)) if (field !== 'prefix' && field !== 'mode') fail(`mounts[${i}].${field}`, 'is not a known option (prefix, mode)');
+    if (typeof m.prefix !== 'string' || !isValidPath(m.prefix)) {
+      fail(`mounts[${i}].prefix`, `must be a path prefix of dot-separated [A-Za-z0-9_-] segments ('' for the whole tree), not ${JSON.stringify(m.prefix)}`);
+    }
+    if (!MOUNT_MODES.includes(m.mode)) fail(`mounts[${i}].mode`, `must be one of ${MOUNT_MODES.map((mode) => `'${mode}'`).join(', ')}, not ${JSON.stringify(m.mode)}`);
+    if (seen.has(m.prefix)) fail(`mounts[${i}].prefix`, `repeats ${JSON.stringify(m.prefix)}: give each subtree one mode`);
+    seen.add(m.prefix);
+    return { prefix: m.prefix, mode: m.mode };
   });
 }
 

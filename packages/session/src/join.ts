@@ -73,6 +73,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     partition: resolved.partition,
     enforcePartition: resolved.enforcePartition,
     interests: resolved.interests,
+    mounts: resolved.mounts,
     resolveConflicts: resolved.resolveConflicts,
     blobStore,
     offload: { registry, codec: resolved.blobCodec, chunking: 'cdc' },
