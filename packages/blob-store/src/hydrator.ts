@@ -1,3 +1,5 @@
+// Over ~400 lines: one value's hydration is a small state machine (manifest, chunks under a shared bound,
+// verify, assemble, retry) whose states read best side by side; the fetch bound already lives in fetch-slots.ts.
 import {
   DEFAULT_MAX_DECODED_BYTES,
   StatemeshError,

@@ -1,3 +1,5 @@
+// Over ~400 lines: one hand-written decoder per frame kind of the frozen schema, each range-checking its fields;
+// splitting them apart would scatter the shared reader helpers they all use.
 import protobuf from 'protobufjs/minimal.js';
 import { isStatemeshError } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Op, Payload, Version, VersionVector } from '@statemesh/contracts';

@@ -1,3 +1,5 @@
+// Over ~400 lines: a list of independent conformance checks, each a few lines; grouped by `describe`, they read as
+// the suite's table of contents. The engine-level checks are in their own file.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '../error.js';
 import type { Entry, Mutation, Payload } from '../mutation.js';
