@@ -1,9 +1,11 @@
 // Back-pressure on the Node side: a client that stops reading fills the listener link's queue up to its
 // high-water mark, `send` says so, and `drain` follows once the client reads again.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Link } from '@statemesh/contracts';
-import { waitFor } from '@statemesh/contracts/testing';
+import type { Link, Mutation } from '@statemesh/contracts';
+import { RecordingHost, waitFor } from '@statemesh/contracts/testing';
+import { ProtocolTransport } from '@statemesh/protocol';
 import { encodeAuthMessage, websocketListener } from '@statemesh/transport-websocket';
+import { encodeIpcFrame } from '@statemesh/wire';
 import { RawWebSocket } from './fixtures/raw-websocket.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -43,5 +45,34 @@ describe('a client that never reads', () => {
     await waitFor(() => drains === 1, { message: 'drain after the client reads again' });
     expect(link.bufferedBytes).toBeLessThan(highWaterMarkBytes);
     await waitFor(() => raw.messages.length === 1 + sent + 1, { message: 'every frame delivered' });
+  });
+
+  it('a peer that stops reading after its Hello is dropped by the engine at its high-water mark, and the writer goes on', async () => {
+    const listener = websocketListener({ token: 't', highWaterMarkBytes: 256 * 1024 });
+    const host = new RecordingHost();
+    const node = new ProtocolTransport({ nodeId: 'a', clusterId: 'test', listeners: [listener], highWaterMarkBytes: 2 * 1024 * 1024, onError: () => undefined });
+    cleanups.push(() => node.close());
+    await node.start(host);
+    const raw = await RawWebSocket.open(Number(new URL(listener.address).port));
+    cleanups.push(() => raw.destroy());
+    raw.send(encodeAuthMessage('t'));
+    raw.send(encodeIpcFrame({ kind: 'hello', node: 'reader', cluster: 'test', minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [] }));
+    await waitFor(() => host.upPeers().includes('reader'), { message: 'the raw peer up' });
+    raw.socket.pause();
+
+    const payload = new Uint8Array(1000);
+    let seq = 0;
+    const batch = (): Mutation[] => Array.from({ length: 100 }, () => ({ origin: 'a', seq: ++seq, hlc: BigInt(seq) << 16n, path: `scene.item${seq % 100}`, op: 'set' as const, type: 'bytes', payload }));
+    let mostBacklog = 0;
+    for (let i = 0; i < 400 && node.stats().slowPeerDisconnects === 0; i++) {
+      node.publish(batch());
+      mostBacklog = Math.max(mostBacklog, node.backlogBytes());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => node.stats().slowPeerDisconnects === 1, { message: 'the reader dropped as too slow' });
+    await waitFor(() => !host.upPeers().includes('reader'), { message: 'the reader down' });
+    // What the node held for it stayed near the engine's mark (40 MB were offered).
+    expect(mostBacklog).toBeLessThan(4 * 1024 * 1024);
+    expect(node.backlogBytes()).toBe(0);
   });
 });
