@@ -37,6 +37,7 @@ interface Logged {
 }
 
 async function simulate(seed: number): Promise<{ durable: number; crashes: number }> {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true }); // the previous seed's (one test runs many)
   dir = mkdtempSync(joinPath(tmpdir(), 'statemesh-durable-sim-'));
   const random = new SeededRandom(seed);
   const scheduler = new VirtualScheduler(0);
