@@ -6,7 +6,7 @@ import { HybridClock } from '@statemesh/hlc';
 import { Shard, newIncarnation } from '@statemesh/shard';
 import { ProtocolTransport } from '@statemesh/protocol';
 import { browserTimers, websocketDialer, type WebSocketConstructor } from '@statemesh/transport-websocket/browser';
-import { resolveConfig, type HydratePolicy } from './config.js';
+import { resolveConfig, type SessionConfig } from './config.js';
 import { RefusedTokenWatch } from './refused-token-watch.js';
 import { Session } from './session.js';
 import { zstdDecoder } from './zstd-decoder.js';
@@ -27,36 +27,22 @@ export { HybridClock } from '@statemesh/hlc';
 export type { Change, ChangeListener, Conflict, ShardEntry, ShardValue } from '@statemesh/shard';
 export type { TimerHandle, Timers } from '@statemesh/contracts';
 
+/** The Node config's replication fields, which the browser `join()` takes as they are (validated by the same rules). */
+type SharedFields =
+  | 'clusterId' | 'nodeId' | 'interests' | 'resolveConflicts' | 'maxInlinePayloadBytes' | 'hydrate' | 'snapshotOnJoin'
+  | 'pumpIntervalMs' | 'heartbeatIntervalMs' | 'metricsIntervalMs' | 'antiEntropyIntervalMs' | 'catchUpPageTimeoutMs'
+  | 'joinTimeoutMs' | 'requirePeers';
+
 /** What the browser `join()` accepts: the Node config's replication fields, with WebSocket seeds. */
-export interface BrowserSessionConfig {
-  readonly clusterId: string;
-  readonly nodeId: string;
+export interface BrowserSessionConfig extends Pick<SessionConfig, SharedFields> {
   /** Nodes to dial: `wss://host:port/path` (`ws://` only on loopback or without `requireTls`). */
   readonly seeds: readonly string[];
   /** The token the listening nodes expect, sent in the first message (never in the URL). */
   readonly token?: string | undefined;
   /** Refuse `ws://` seeds (default false). */
   readonly requireTls?: boolean | undefined;
-  /** Prefixes this tab replicates; empty means everything. */
-  readonly interests?: readonly string[] | undefined;
-  /** Resolve concurrent writes by last-writer-wins and record conflicts (default true). */
-  readonly resolveConflicts?: boolean | undefined;
-  /** Values longer than this go to the blob store as chunks (default 65 536). */
-  readonly maxInlinePayloadBytes?: number | undefined;
   /** Codec for the chunks this tab writes: `raw` (default) or `rle`; zstd chunks from peers decode either way. */
   readonly blobCodec?: 'rle' | 'raw' | undefined;
-  /** Which large values are fetched as soon as they arrive, as in Node (default `eager`). */
-  readonly hydrate?: HydratePolicy | undefined;
-  readonly snapshotOnJoin?: boolean | undefined;
-  readonly pumpIntervalMs?: number | undefined;
-  readonly heartbeatIntervalMs?: number | undefined;
-  readonly metricsIntervalMs?: number | undefined;
-  readonly antiEntropyIntervalMs?: number | undefined;
-  readonly catchUpPageTimeoutMs?: number | undefined;
-  /** How long `join()` waits for the first catch-up from seeds before resolving (default 5000). */
-  readonly joinTimeoutMs?: number | undefined;
-  /** `join()` rejects with `NO_PEERS` unless this many peers are up within `joinTimeoutMs` (default 0). */
-  readonly requirePeers?: number | undefined;
 }
 
 /** Options for the browser `join()` that are not part of the config. */
