@@ -3,7 +3,7 @@
 // exits 0 only when every node has the same digest and no write that had reached another node was lost; it kills
 // every process it started and removes its folder whatever happens.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
@@ -11,8 +11,13 @@ import { expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 it('loses no acknowledged write that reached another node, and converges, through 12 s of kills and restarts', async () => {
-  const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('statemesh-chaos-')));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@statemesh/source', 'scripts/chaos.ts', '12', '5'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The run gets a temporary folder of its own, so that another run on the machine cannot look like a leftover.
+  const parent = mkdtempSync(`${tmpdir()}/chaos-test-`);
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@statemesh/source', 'scripts/chaos.ts', '12', '5'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: parent },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
   child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
@@ -27,5 +32,7 @@ it('loses no acknowledged write that reached another node, and converges, throug
   expect(output).toMatch(/: 0 lost\n/);
   expect(output).toMatch(/digests all equal/);
   expect({ code, output }).toMatchObject({ code: 0 });
-  expect(readdirSync(tmpdir()).filter((name) => name.startsWith('statemesh-chaos-') && !before.has(name))).toEqual([]);
+  const left = readdirSync(parent).filter((name) => name.startsWith('statemesh-'));
+  rmSync(parent, { recursive: true, force: true });
+  expect(left).toEqual([]);
 }, 180_000);
