@@ -139,7 +139,7 @@ export class LogReplicaStore implements ReplicaStore {
   append(record: ReplicaRecord): void {
     this.#checkWritable();
     if (typeof record !== 'object' || record === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}append needs a record object`);
-    if ((record.kind as string) === 'identity' || (record.kind as string) === 'incarnation' || (record.kind as string) === 'end') {
+    if (['identity', 'incarnation', 'end', 'packed'].includes(record.kind as string)) {
       throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}'${record.kind}' records are the store's own; append local, applied, entries, vector, sequence, replicated or collected`);
     }
     const [kind, body] = encodeRecord(record);
