@@ -33,10 +33,12 @@ try {
     await inspector.post('Profiler.start');
   }
   for (let run = 0; run < Number(process.env.PROFILE_RUNS ?? 3); run++) {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const again = new FileReplicaStore({ dir, snapshotAfterBytes: 0 });
     const recovered = await again.open(ME);
-    console.log(`open + recover of ${recovered.entries.length} entries: ${Math.round(performance.now() - start)} ms`);
+    const used = process.cpuUsage(cpu);
+    console.log(`open + recover of ${recovered.entries.length} entries: ${Math.round(performance.now() - start)} ms, ${Math.round((used.user + used.system) / 1000)} ms CPU`);
     await again.close();
   }
   if (out !== undefined) {
