@@ -68,6 +68,14 @@ export interface TransportHost {
    * (the `Ack` frame) whenever it changed. Optional: without it, no acknowledgements are sent.
    */
   appliedVector?(): VersionVector;
+  /**
+   * The large values (`BlobRef.digest`) this node stored whole (manifest and every chunk) after `mark` (a count
+   * that only grows; 0: all it still remembers), at most `max`, and the mark of the last one listed. A transport
+   * that has it lists them in its next `Ack` to each peer. Optional.
+   */
+  heldBlobs?(mark: number, max: number): { readonly mark: number; readonly digests: readonly string[] };
+  /** `from` says it stored these large values whole (its `Ack`): `replicated:N` of a large value waits for it. Optional. */
+  onBlobsHeld?(digests: readonly string[], from: string): void;
   /** Mutations arrived from `from`. Called in the order that peer sent them. */
   onMutations(batch: readonly Mutation[], from: string): void;
   /** A peer came up, became suspect, or went down. */

@@ -45,6 +45,8 @@ export class Conversation {
   acknowledged: VersionVector | undefined;
   /** Our vector as we last acknowledged it to this peer. */
   ackSent: VersionVector | undefined;
+  /** The mark of the last large value we told this peer we hold (`TransportHost.heldBlobs`). */
+  heldSent = 0;
   /** The peer instance id from its Hello (a restarted node has a new one; empty when not announced). */
   instance = '';
   /** The peer's wall clock minus ours, from its latest heartbeat. */

@@ -108,7 +108,7 @@ export class ProtocolTransport implements Transport {
     this.#fanOut = { maxFrameBytes: this.#options.maxFrameBytes, highWaterMarkBytes: this.#options.highWaterMarkBytes, dropSlowPeer: (c) => this.#faults.dropSlowPeer(c) };
     this.#skew = new ClockSkew(timers, (error) => this.#report(error));
     this.#refusals = new RefusalLog((error) => this.#report(error));
-    this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values(), this.#options.ackDelayMs);
+    this.#acks = new AckSchedule(timers, () => this.#host?.appliedVector?.(), () => this.#registry.active.values(), this.#options.ackDelayMs, () => this.#host?.heldBlobs?.bind(this.#host));
   }
 
   /** Starts the listeners (resolves once all listen), the heartbeats and the seed dialers. */
@@ -292,6 +292,7 @@ export class ProtocolTransport implements Transport {
         return;
       case 'ack':
         conversation.acknowledged = frame.vector;
+        if (frame.held !== undefined) this.#host?.onBlobsHeld?.(frame.held, conversation.peer!);
         return;
       case 'chunk-request':
         this.#server.serveChunk(conversation, frame.requestId, frame.digest);

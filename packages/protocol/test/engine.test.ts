@@ -115,3 +115,26 @@ describe('ProtocolTransport refusals', () => {
     expect(a.peers()).toEqual([]);
   });
 });
+
+describe('ProtocolTransport acknowledgements of large values held', () => {
+  it('lists each digest the host stored once per link in its next Ack, and hands those of a peer to onBlobsHeld', async () => {
+    const timers = new ManualTimers();
+    const { a, b, hostA, hostB } = await pair(timers, { a: 100, b: 100 });
+    const stored: string[] = [];
+    const told: { from: string; digests: readonly string[] }[] = [];
+    Object.assign(hostB, { heldBlobs: (mark: number, max: number) => ({ mark: Math.min(stored.length, mark + max), digests: stored.slice(mark, mark + max) }) });
+    Object.assign(hostA, { onBlobsHeld: (digests: readonly string[], from: string) => told.push({ from, digests }) });
+    await timers.advance(250);
+    expect(told).toEqual([]); // nothing stored: the vector did not change, no Ack
+    stored.push('ab'.repeat(32), 'cd'.repeat(32));
+    await timers.advance(150); // the next heartbeat tick acknowledges
+    expect(told).toEqual([{ from: 'b', digests: ['ab'.repeat(32), 'cd'.repeat(32)] }]);
+    await timers.advance(500);
+    expect(told).toHaveLength(1); // each listed once
+    stored.push('ef'.repeat(32));
+    await timers.advance(150);
+    expect(told.at(-1)).toEqual({ from: 'b', digests: ['ef'.repeat(32)] });
+    expect(a.peers()[0]?.node).toBe('b');
+    await Promise.all([a.close(), b.close()]);
+  });
+});

@@ -25,6 +25,7 @@ import {
 import { DEFAULT_FETCH_TIMEOUT_MS, Hydrator } from '@statemesh/blob-store';
 import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue } from '@statemesh/shard';
 import { BlobFetcher, type BlobFetchStats, type FetchBlobOptions } from './blob-fetch.js';
+import { HeldBlobLog } from './held-blob-log.js';
 import type { ResolvedConfig } from './config.js';
 import { metricsToPaths, type SessionMetrics } from './metrics.js';
 import type { SequenceStore } from './sequence-mark.js';
@@ -168,6 +169,7 @@ export class Session {
   /** Large values fetched because someone asked (`fetch`, `waitForData`), whatever the policy. */
   readonly #onDemand: OnDemandValues;
   readonly #blobFetcher: BlobFetcher;
+  readonly #heldBlobs = new HeldBlobLog();
   #firstCatchUp: { promise: Promise<void>; resolve: () => void };
   readonly #unwatch: () => void;
 
@@ -183,7 +185,12 @@ export class Session {
     this.#recoveredOutbox = parts.outbox ?? [];
     this.#log = parts.log;
     this.#timers = parts.timers ?? realTimers;
-    this.#replicationWaits = new ReplicationWaits(this.#timers, () => this.#transport.peers());
+    this.#replicationWaits = new ReplicationWaits({
+      timers: this.#timers,
+      peers: () => this.#transport.peers(),
+      origin: () => this.#shard.origin,
+      versionAt: (path) => this.#shard.get(path)?.version,
+    });
     this.#system = new Shard({ clusterId: this.clusterId, nodeId: this.nodeId, logger: parts.log });
     this.#metricsRoot = `__system.distributed.${this.clusterId}`;
     this.#hydrator = new Hydrator({ store: parts.blobStore, source: parts.transport, registry: parts.registry });
@@ -391,8 +398,9 @@ export class Session {
   /**
    * Resolves once `peers` other nodes (default 1; `'all'`: every peer known) acknowledged the write at
    * `version` (level `replicated:N`): their Ack vectors cover it, and a peer with a `dataDir` acknowledges only
-   * what is on its disk. Rejects with `TIMEOUT` after `timeoutMs` (default 10 000). For a large value, the
-   * peers hold its reference; its chunks are fetched by their hydration policy (not waited for).
+   * what is on its disk. Rejects with `TIMEOUT` after `timeoutMs` (default 10 000). For a large value of this
+   * node's, a peer counts once it also holds its chunks (said in its Acks): a peer with `hydrate: 'lazy'` counts
+   * only once something fetched the value there. A large write superseded here since needs only its reference.
    */
   replicated(version: Version, options: ReplicatedOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(closedError('replicated'));
@@ -521,6 +529,9 @@ export class Session {
     hello: (): HelloInfo => ({ vector: this.#journal?.durableVector() ?? this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
     // With a dataDir, a node acknowledges only what is on its disk (`replicated:N` is durable there).
     appliedVector: () => this.#journal?.durableVector() ?? this.#shard.vector(),
+    // Large values stored whole here, listed in the Acks: `replicated:N` of a large value waits for its chunks.
+    heldBlobs: (mark, max) => this.#heldBlobs.since(mark, max),
+    onBlobsHeld: (digests, from) => this.#replicationWaits.blobsHeld(from, digests),
     onMutations: (batch, from) => this.#receive(batch, from),
     onPeerEvent: (event) => this.#onPeerEvent(event),
     readChunk: (digest) => this.#blobStore.get(digest),
@@ -654,6 +665,7 @@ export class Session {
     if (this.#shard.outboxSize === 0) return;
     const batch = this.#shard.drain();
     if (batch.length === 0) return;
+    this.#replicationWaits.noteDrained(batch);
     // Before anyone can acknowledge these writes, remember that their sequence numbers are taken: a restarted
     // node then never reuses one.
     const last = batch[batch.length - 1]!.seq;
@@ -732,6 +744,7 @@ export class Session {
     this.#hydrating.add(path);
     return this.#hydrator.wait(path).then(
       (bytes) => {
+        this.#heldBlobs.add(ref.digest); // manifest and every chunk are in the blob store now
         // A newer write may have replaced the value meanwhile: install only what is still current.
         if (this.#shard.get(path)?.ref?.digest !== ref.digest) {
           if (this.#shard.get(path)?.pending !== true) this.#hydrating.delete(path);

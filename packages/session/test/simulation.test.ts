@@ -29,10 +29,13 @@ describe('deterministic simulation', () => {
   }, 1_200_000);
 
   it('replays a seed exactly', async () => {
-    const a = await simulate({ seed: 42 });
-    const b = await simulate({ seed: 42 });
-    expect(b).toEqual(a);
-    // A seed with new incarnations, a skewed clock and forgeries in it (their random draws replay too).
+    // The first seed from 42 on with new incarnations, a skewed clock and forgeries in it (their random draws
+    // replay too); which one it is moves whenever the protocol's frames or timings change.
+    let seed = 42;
+    let a = await simulate({ seed });
+    while (![a.disklessRestarts, a.skewedWrites, a.forgedSent].every((n) => n > 0) && seed < 62) a = await simulate({ seed: ++seed });
     expect([a.disklessRestarts, a.skewedWrites, a.forgedSent].map((n) => n > 0)).toEqual([true, true, true]);
+    const b = await simulate({ seed });
+    expect(b).toEqual(a);
   });
 });

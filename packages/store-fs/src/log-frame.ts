@@ -6,8 +6,10 @@ export const FILE_HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 12;
 /** The largest payload a record may declare (a wire frame's limit plus the kind byte, with room). */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
-/** Format version of both file kinds. */
-export const FORMAT_VERSION = 1;
+/** Format version of log segments. */
+export const LOG_FORMAT_VERSION = 1;
+/** Format version of snapshots written: 2 holds `packed` entries; version 1 (protobuf `entries`) is still read. */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 /** "SMLG" and "SMSN" as little-endian u32: the first bytes of a log segment and of a snapshot. */
 export const LOG_MAGIC = 0x474c4d53;
 export const SNAPSHOT_MAGIC = 0x4e534d53;
@@ -36,7 +38,7 @@ export function fileHeader(magic: number, segment: number): Uint8Array {
   const out = new Uint8Array(FILE_HEADER_BYTES);
   const view = new DataView(out.buffer);
   view.setUint32(0, magic, true);
-  view.setUint16(4, FORMAT_VERSION, true);
+  view.setUint16(4, magic === SNAPSHOT_MAGIC ? SNAPSHOT_FORMAT_VERSION : LOG_FORMAT_VERSION, true);
   view.setBigUint64(8, BigInt(segment), true);
   return out;
 }
@@ -47,7 +49,8 @@ export function headerProblem(bytes: Uint8Array, magic: number, segment: number)
   const view = new DataView(bytes.buffer, bytes.byteOffset, FILE_HEADER_BYTES);
   if (view.getUint32(0, true) !== magic) return 'the file does not start with the expected magic bytes';
   const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION) return `the file has format version ${version}; this version of @statemesh/store-fs reads version ${FORMAT_VERSION}`;
+  const newest = magic === SNAPSHOT_MAGIC ? SNAPSHOT_FORMAT_VERSION : LOG_FORMAT_VERSION;
+  if (version < 1 || version > newest) return `the file has format version ${version}; this version of @statemesh/store-fs reads versions 1 to ${newest}`;
   const found = view.getBigUint64(8, true);
   if (found !== BigInt(segment)) return `the file's header says segment ${found}, its name says ${segment}`;
   return undefined;

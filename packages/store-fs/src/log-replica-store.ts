@@ -1,11 +1,13 @@
 import { StatemeshError, isValidId } from '@statemesh/contracts';
-import type { Durability, RecoveredReplica, ReplicaIdentity, ReplicaRecord, ReplicaStore, ReplicaStoreStats } from '@statemesh/contracts';
+import type { Durability, Mutation, RecoveredReplica, ReplicaIdentity, ReplicaRecord, ReplicaStore, ReplicaStoreStats } from '@statemesh/contracts';
 import type { AppendFile, Disk } from './disk.js';
 import { logName, snapshotName } from './file-names.js';
 import { FILE_HEADER_BYTES, LOG_MAGIC, MAX_RECORD_BYTES, fileHeader, frameRecord } from './log-frame.js';
 import { readState } from './read-state.js';
 import type { SegmentInfo } from './read-state.js';
-import { encodeRecord } from './record-codec.js';
+import { mutationsBodySize, writeMutationsBody } from './mutation-body.js';
+import { PendingRecords } from './pending-records.js';
+import { RECORD_KIND, encodeRecord } from './record-codec.js';
 import type { StoreRecord } from './record-codec.js';
 import { concat, writeSnapshot } from './snapshot-writer.js';
 import { closed, config, describe, ioError, notStarted } from './store-error.js';
@@ -51,7 +53,7 @@ export class LogReplicaStore implements ReplicaStore {
   #segment = 0;
   /** Log segments behind the snapshot, oldest first; the last is the one appended to. */
   #segments: { segment: number; bytes: number; records: number }[] = [];
-  readonly #pending: Uint8Array[] = [];
+  readonly #pending = new PendingRecords();
   #appended = 0;
   #durable = 0;
   readonly #waiters: Waiter[] = [];
@@ -139,14 +141,19 @@ export class LogReplicaStore implements ReplicaStore {
   append(record: ReplicaRecord): void {
     this.#checkWritable();
     if (typeof record !== 'object' || record === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}append needs a record object`);
-    if ((record.kind as string) === 'identity' || (record.kind as string) === 'incarnation' || (record.kind as string) === 'end') {
+    if (['identity', 'incarnation', 'end', 'packed'].includes(record.kind as string)) {
       throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}'${record.kind}' records are the store's own; append local, applied, entries, vector, sequence, replicated or collected`);
     }
-    const [kind, body] = encodeRecord(record);
-    if (body.length + 1 > MAX_RECORD_BYTES) {
-      throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}a '${record.kind}' record of ${body.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit; append it in smaller batches (large values belong in the blob store)`);
+    // The records of every write are framed in place, without the wire encoder, when they can be.
+    const fast = record.kind === 'local' || record.kind === 'applied' ? mutationsBodySize(record.mutations) : undefined;
+    if (fast !== undefined) {
+      tooLarge(record.kind, fast);
+      this.#pending.add(RECORD_KIND[record.kind as 'local' | 'applied'], fast, (out, at) => writeMutationsBody((record as { mutations: readonly Mutation[] }).mutations, out, at));
+    } else {
+      const [kind, body] = encodeRecord(record);
+      tooLarge(record.kind, body.length);
+      this.#pending.add(kind, body.length, (out, at) => out.set(body, at));
     }
-    this.#pending.push(frameRecord(kind, body));
     this.#appended++;
     this.#schedule();
   }
@@ -210,7 +217,7 @@ export class LogReplicaStore implements ReplicaStore {
   async abandon(): Promise<void> {
     if (this.#phase === 'closed') return;
     this.#abandoned = true;
-    this.#pending.length = 0;
+    this.#pending.clear();
     this.#phase = 'closed';
     this.#rotated?.reject(closed());
     this.#rotated = undefined;
@@ -257,29 +264,30 @@ export class LogReplicaStore implements ReplicaStore {
     this.#flushing = this.#flushLoop().finally(() => {
       this.#flushing = undefined;
       // Appends made while the loop was finishing found it running and did not schedule one.
-      if (!this.#abandoned && (this.#pending.length > 0 || this.#rotateAt !== undefined)) this.#schedule();
+      if (!this.#abandoned && (this.#pending.count > 0 || this.#rotateAt !== undefined)) this.#schedule();
     });
   }
 
   async #flushLoop(): Promise<void> {
-    while (!this.#abandoned && (this.#pending.length > 0 || this.#rotateAt !== undefined)) {
+    while (!this.#abandoned && (this.#pending.count > 0 || this.#rotateAt !== undefined)) {
       if (this.#rotateAt !== undefined && this.#durable >= this.#rotateAt) {
         await this.#rotate();
         continue;
       }
-      let take = this.#durability === 'sync' ? 1 : this.#pending.length;
+      let take = this.#durability === 'sync' ? 1 : this.#pending.count;
       if (this.#rotateAt !== undefined) take = Math.min(take, this.#rotateAt - this.#durable);
-      const chunks = this.#pending.splice(0, take);
-      let length = 0;
-      for (const chunk of chunks) length += chunk.length;
+      const bytes = this.#pending.take(take);
+      const length = bytes.length;
       const current = this.#segments.at(-1)!;
       try {
-        await this.#file!.write(concat(chunks, length));
+        await this.#file!.write(bytes);
         if (this.#durability !== 'none') await this.#file!.sync();
       } catch (error) {
         if (this.#abandoned) return;
         await this.#writeFailed(error, current.bytes);
         continue;
+      } finally {
+        this.#pending.settled();
       }
       if (this.#abandoned) return;
       current.bytes += length;
@@ -311,7 +319,7 @@ export class LogReplicaStore implements ReplicaStore {
     } catch (cause) {
       this.#failure = new StatemeshError('IO_ERROR', `${PREFIX}cannot cut ${file} back to its last good record after a failed write; restart the node (the torn tail is cut on open)`, { cause });
     }
-    this.#pending.length = 0;
+    this.#pending.clear();
     this.#appended = this.#durable;
     if (this.#rotateAt !== undefined) this.#rotateAt = this.#durable;
     this.#failWaiters(failure);
@@ -373,6 +381,12 @@ export class LogReplicaStore implements ReplicaStore {
       await this.#disk.remove(snapshotName(segment) + '.tmp').catch(() => undefined);
       throw ioError(error, 'write a snapshot');
     }
+  }
+}
+
+function tooLarge(kind: string, bodyBytes: number): void {
+  if (bodyBytes + 1 > MAX_RECORD_BYTES) {
+    throw new StatemeshError('VALUE_TOO_LARGE', `${PREFIX}a '${kind}' record of ${bodyBytes} bytes is over the ${MAX_RECORD_BYTES}-byte limit; append it in smaller batches (large values belong in the blob store)`);
   }
 }
 

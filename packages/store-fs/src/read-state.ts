@@ -100,7 +100,7 @@ async function readSnapshot(disk: Disk, segment: number, state: ReplicaState): P
   });
   if (scan.corrupt !== undefined) throw corrupt(disk.describe(name), scan.end, scan.corrupt);
   if (scan.torn || ended < 0) throw corrupt(disk.describe(name), scan.torn ? scan.end : endOffset, 'the snapshot ends before its end record');
-  return { segment, entries: state.values.size + state.tombstones.size, bytes: bytes.length };
+  return { segment, entries: state.snapshotEntries, bytes: bytes.length };
 }
 
 /** Bytes per slice of a scan: a few milliseconds of decoding, then the event loop runs (heartbeats, I/O). */

@@ -2,6 +2,7 @@ import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
 import type { Entry, Mutation, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
 import { FRAME_KIND, decodeFrameBody, encodeFrameBody } from '@statemesh/wire';
 import type { MutationsFrame, SnapshotPageFrame } from '@statemesh/wire';
+import { decodePacked, encodePacked } from './packed-entries.js';
 
 /** Record kind bytes (PROTOCOL.md). Frozen: a log written today must be read by every later version. */
 export const RECORD_KIND = {
@@ -15,6 +16,7 @@ export const RECORD_KIND = {
   identity: 8,
   incarnation: 9,
   end: 10,
+  packed: 11,
 } as const;
 
 /** Records only the store writes: who it belongs to, how often it was opened, and a snapshot's last record. */
@@ -22,7 +24,9 @@ export type StoreRecord =
   | ReplicaRecord
   | { readonly kind: 'identity'; readonly identity: ReplicaIdentity }
   | { readonly kind: 'incarnation'; readonly incarnation: number }
-  | { readonly kind: 'end'; readonly records: number };
+  | { readonly kind: 'end'; readonly records: number }
+  /** Snapshot entries (winners at distinct paths) in the flat layout of `packed-entries.ts`; snapshots only. */
+  | { readonly kind: 'packed'; readonly entries: readonly Entry[] };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -46,6 +50,8 @@ export function encodeRecord(record: StoreRecord): [number, Uint8Array] {
       return [RECORD_KIND.incarnation, u64(record.incarnation, 'incarnation')];
     case 'end':
       return [RECORD_KIND.end, u64(record.records, 'end')];
+    case 'packed':
+      return [RECORD_KIND.packed, encodePacked(record.entries)];
     case 'identity': {
       const cluster = encoder.encode(record.identity.clusterId);
       const node = encoder.encode(record.identity.nodeId);
@@ -87,6 +93,8 @@ export function decodeRecord(kind: number, body: Uint8Array): StoreRecord {
         return { kind: 'incarnation', incarnation: readU64(body) };
       case RECORD_KIND.end:
         return { kind: 'end', records: readU64(body) };
+      case RECORD_KIND.packed:
+        return { kind: 'packed', entries: decodePacked(body) };
       case RECORD_KIND.identity: {
         const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
         const clusterLength = view.getUint16(0, true);

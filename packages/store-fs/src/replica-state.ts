@@ -6,6 +6,10 @@ import type { StoreRecord } from './record-codec.js';
  * The replica a log describes, folded record by record the way the shard applies them: last-writer-wins per
  * path, a tombstone removes every older entry under it, the vector only rises. What recovery returns and what a
  * snapshot writes.
+ *
+ * A snapshot's entries (winners at distinct paths, most of a restart) are kept as they were read, in `#base`,
+ * never put in a map: the records after the snapshot fold into `values` and `tombstones`, and {@link entries}
+ * merges the two by the same rules, looking base entries up only where the log after it touched their paths.
  */
 export class ReplicaState {
   identity: ReplicaIdentity | undefined;
@@ -13,28 +17,33 @@ export class ReplicaState {
   sequence = 0;
   replicated = 0;
   readonly vector: Record<string, number> = {};
+  /** Values and tombstones of the records after the snapshot (all of them when there is none). */
   readonly values = new Map<string, Entry>();
   readonly tombstones = new Map<string, Entry>();
+  /** The snapshot's entries, in pages as read. */
+  readonly #base: (readonly Entry[])[] = [];
+  #baseSize = 0;
+  /** The snapshot's tombstones by path, built when a later entry must be checked against them. */
+  #baseTombstones: Map<string, Entry> | undefined;
+  #merged: Entry[] | undefined;
   #outbox: Mutation[] = [];
   /** Highest seq seen per origin in any write or entry (this node's own gives `lastSequence`). */
   readonly #ownSeqs = new Map<string, number>();
 
-  /**
-   * Folds one record in. `fromSnapshot`: the record comes from a snapshot, whose entries are already the winners
-   * at distinct paths, so they are taken without comparing (restart time is mostly this loop).
-   */
+  /** Folds one record in. `fromSnapshot`: the record comes from a snapshot (entries are winners at distinct paths). */
   apply(record: StoreRecord, fromSnapshot = false): void {
-    if (fromSnapshot && record.kind === 'entries') {
-      for (const e of record.entries) {
-        this.#seen(e.version);
-        (e.tombstone ? this.tombstones : this.values).set(e.path, e);
-      }
+    this.#merged = undefined;
+    if (fromSnapshot && (record.kind === 'entries' || record.kind === 'packed')) {
+      this.#addBase(record.entries);
       return;
     }
     switch (record.kind) {
+      case 'packed':
+        throw new Error('a packed record outside a snapshot');
       case 'local':
         for (const m of record.mutations) {
-          this.#mutation(m);
+          if (!fromSnapshot) this.#mutation(m); // a snapshot's outbox is already among its entries
+          else this.#seen(m);
           if (m.seq > this.replicated) this.#outbox.push(m);
         }
         return;
@@ -58,6 +67,9 @@ export class ReplicaState {
         if (record.seq > this.replicated) this.replicated = record.seq;
         return;
       case 'collected':
+        // What a dropped tombstone covered depends on the order of the records around it: fold the snapshot's
+        // entries into the maps first (rare: a session appends no such record today).
+        if (this.#baseSize > 0) this.#materialize();
         for (const t of record.tombstones) {
           const held = this.tombstones.get(t.path);
           if (held !== undefined && compareVersions(held.version, t.version) === 0) this.tombstones.delete(t.path);
@@ -74,11 +86,26 @@ export class ReplicaState {
     }
   }
 
+  /** How many entries the snapshot read held. */
+  get snapshotEntries(): number {
+    return this.#baseSize;
+  }
+
+  /** Every entry held: tombstones first, then values (each path at most once of each kind). */
+  entries(): Entry[] {
+    this.#merged ??= this.#merge();
+    return this.#merged;
+  }
+
   /** This node's writes still owed to peers: not covered by `replicated`, and still the winner at their path. */
   outbox(): Mutation[] {
+    if (this.#outbox.length === 0) return this.#outbox;
+    const winners = new Map<string, Entry>();
+    const wanted = new Set(this.#outbox.map((m) => m.path));
+    for (const e of this.entries()) if (wanted.has(e.path)) winners.set(`${e.tombstone ? 't' : 'v'}${e.path}`, e);
     this.#outbox = this.#outbox.filter((m) => {
       if (m.seq <= this.replicated) return false;
-      const held = m.op === 'set' ? this.values.get(m.path) : this.tombstones.get(m.path);
+      const held = winners.get(`${m.op === 'set' ? 'v' : 't'}${m.path}`);
       return held !== undefined && held.version.origin === m.origin && held.version.seq === m.seq;
     });
     return this.#outbox;
@@ -92,13 +119,113 @@ export class ReplicaState {
   /** Everything recovery hands back. */
   recovered(nodeId: string, truncatedBytes: number): RecoveredReplica {
     return {
-      entries: [...this.tombstones.values(), ...this.values.values()],
+      entries: this.entries(),
       vector: { ...this.vector },
       incarnation: this.incarnation,
       lastSequence: this.lastSequence(nodeId),
       outbox: this.outbox(),
       truncatedBytes,
     };
+  }
+
+  #addBase(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    this.#base.push(entries);
+    this.#baseSize += entries.length;
+    // Per origin, only the highest seq of the page matters.
+    let origin = '';
+    let seq = 0;
+    for (const e of entries) {
+      const v = e.version;
+      if (v.origin !== origin) {
+        if (origin !== '') this.#seen({ origin, seq });
+        origin = v.origin;
+        seq = v.seq;
+      } else if (v.seq > seq) seq = v.seq;
+      if (e.tombstone) this.#baseTombstones = undefined;
+    }
+    this.#seen({ origin, seq });
+  }
+
+  /** The base entries the later records leave standing, then the later ones the base does not beat. */
+  #merge(): Entry[] {
+    const tail = this.values.size + this.tombstones.size;
+    if (tail === 0) {
+      const all: Entry[] = [];
+      for (const page of this.#base) for (let i = 0; i < page.length; i++) all.push(page[i]!);
+      return all;
+    }
+    const out: Entry[] = [];
+    /** Base entries at paths the later records hold too, by kind, to judge those later entries. */
+    const beaten = new Set<Entry>();
+    const tailTombstones = this.tombstones.size > 0;
+    for (const page of this.#base) {
+      for (const e of page) {
+        if (e.tombstone) {
+          const later = this.tombstones.get(e.path);
+          if (later !== undefined) {
+            if (compareVersions(later.version, e.version) >= 0) continue;
+            beaten.add(later);
+          }
+          if (tailTombstones && this.#coveredBy(this.tombstones, e, false)) continue;
+        } else {
+          const later = this.values.get(e.path);
+          if (later !== undefined) {
+            if (compareVersions(later.version, e.version) > 0) continue;
+            beaten.add(later);
+          }
+          if (tailTombstones && this.#coveredBy(this.tombstones, e, true)) continue;
+        }
+        out.push(e);
+      }
+    }
+    const baseTombstones = this.#baseTombstoneMap();
+    for (const t of this.tombstones.values()) if (!beaten.has(t) && !(baseTombstones.size > 0 && this.#coveredBy(baseTombstones, t, false))) out.push(t);
+    for (const v of this.values.values()) if (!beaten.has(v) && !(baseTombstones.size > 0 && this.#coveredBy(baseTombstones, v, true))) out.push(v);
+    // Tombstones first, then values, as a snapshot writes them.
+    const tombstones = out.filter((e) => e.tombstone);
+    if (tombstones.length === 0) return out;
+    return [...tombstones, ...out.filter((e) => !e.tombstone)];
+  }
+
+  /** The snapshot's tombstones by path. */
+  #baseTombstoneMap(): Map<string, Entry> {
+    if (this.#baseTombstones === undefined) {
+      this.#baseTombstones = new Map();
+      for (const page of this.#base) for (const e of page) if (e.tombstone) this.#baseTombstones.set(e.path, e);
+    }
+    return this.#baseTombstones;
+  }
+
+  /** The snapshot's entries and the records after it, folded into the maps (the snapshot is kept apart no more). */
+  #materialize(): void {
+    const merged = this.#merge();
+    this.values.clear();
+    this.tombstones.clear();
+    for (const e of merged) (e.tombstone ? this.tombstones : this.values).set(e.path, e);
+    this.#base.length = 0;
+    this.#baseSize = 0;
+    this.#baseTombstones = undefined;
+    this.#merged = undefined;
+  }
+
+  /**
+   * True when a tombstone of `tombstones` newer than `entry` is at its path (for a value; `atPath`) or above it:
+   * the fold would have dropped the entry.
+   */
+  #coveredBy(tombstones: Map<string, Entry>, entry: Entry, atPath: boolean): boolean {
+    let path = entry.path;
+    let self = true;
+    for (;;) {
+      if (!self || atPath) {
+        const tombstone = tombstones.get(path);
+        if (tombstone !== undefined && compareVersions(tombstone.version, entry.version) > 0) return true;
+      }
+      if (path === '') return false;
+      self = false;
+      const dot = path.lastIndexOf('.');
+      path = dot < 0 ? '' : path.slice(0, dot);
+    }
   }
 
   #mutation(m: Mutation): void {
@@ -108,7 +235,7 @@ export class ReplicaState {
     else this.#delete({ path: m.path, version, tombstone: true, type: '' });
   }
 
-  #seen(version: Version): void {
+  #seen(version: { readonly origin: string; readonly seq: number }): void {
     if ((this.#ownSeqs.get(version.origin) ?? 0) < version.seq) this.#ownSeqs.set(version.origin, version.seq);
   }
 
@@ -121,14 +248,7 @@ export class ReplicaState {
 
   /** True when a tombstone at the entry's path or above it is newer than the entry. */
   #coveredByTombstone(entry: Entry): boolean {
-    let path = entry.path;
-    for (;;) {
-      const tombstone = this.tombstones.get(path);
-      if (tombstone !== undefined && compareVersions(tombstone.version, entry.version) > 0) return true;
-      if (path === '') return false;
-      const dot = path.lastIndexOf('.');
-      path = dot < 0 ? '' : path.slice(0, dot);
-    }
+    return this.#coveredBy(this.tombstones, entry, true);
   }
 
   #delete(entry: Entry): void {
@@ -145,3 +265,4 @@ export class ReplicaState {
     }
   }
 }
+

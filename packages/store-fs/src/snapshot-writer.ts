@@ -30,6 +30,7 @@ export async function writeSnapshot(disk: Disk, segment: number, state: ReplicaS
   let bufferedBytes = buffered[0]!.length;
   let total = 0;
   let records = 0;
+  const entries = state.entries();
   const flush = async (): Promise<void> => {
     const out = concat(buffered, bufferedBytes);
     buffered = [];
@@ -48,25 +49,23 @@ export async function writeSnapshot(disk: Disk, segment: number, state: ReplicaS
   try {
     if (state.identity !== undefined) await put({ kind: 'identity', identity: state.identity });
     await put({ kind: 'incarnation', incarnation: state.incarnation });
-    await put({ kind: 'sequence', seq: state.sequence });
+    // Superseded writes of this node are not among the entries: the highest seq it used is kept as a reservation.
+    await put({ kind: 'sequence', seq: state.identity === undefined ? state.sequence : state.lastSequence(state.identity.nodeId) });
     await put({ kind: 'replicated', seq: state.replicated });
     await put({ kind: 'vector', vector: state.vector });
     let page: Entry[] = [];
     let pageBytes = 0;
-    const entries = [state.tombstones.values(), state.values.values()];
-    for (const source of entries) {
-      for (const entry of source) {
-        page.push(entry);
-        pageBytes += entry.path.length + (entry.payload instanceof Uint8Array ? entry.payload.length : 100);
-        if (page.length >= PAGE_ENTRIES || pageBytes >= PAGE_BYTES) {
-          await put({ kind: 'entries', entries: page });
-          page = [];
-          pageBytes = 0;
-          if (shouldStop()) return undefined;
-        }
+    for (const entry of entries) {
+      page.push(entry);
+      pageBytes += entry.path.length + (entry.payload instanceof Uint8Array ? entry.payload.length : 100);
+      if (page.length >= PAGE_ENTRIES || pageBytes >= PAGE_BYTES) {
+        await put({ kind: 'packed', entries: page });
+        page = [];
+        pageBytes = 0;
+        if (shouldStop()) return undefined;
       }
     }
-    if (page.length > 0) await put({ kind: 'entries', entries: page });
+    if (page.length > 0) await put({ kind: 'packed', entries: page });
     const outbox: Mutation[] = state.outbox();
     for (let at = 0; at < outbox.length; at += PAGE_ENTRIES) await put({ kind: 'local', mutations: outbox.slice(at, at + PAGE_ENTRIES) });
     await put({ kind: 'end', records });
@@ -78,7 +77,7 @@ export async function writeSnapshot(disk: Disk, segment: number, state: ReplicaS
   if (shouldStop()) return undefined;
   await disk.rename(temp, name);
   await disk.syncDirectory();
-  return { entries: state.values.size + state.tombstones.size, bytes: total };
+  return { entries: entries.length, bytes: total };
 }
 
 /** The chunks in one buffer. */

@@ -5,7 +5,7 @@ import { isStatemeshError } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Op, Payload, Version, VersionVector } from '@statemesh/contracts';
 import { malformedFrame } from './frame-error.js';
 import { frameProblem } from './frame-validation.js';
-import { FRAME_KIND } from './frame.js';
+import { FRAME_KIND, MAX_ACK_HELD } from './frame.js';
 import type { Frame, MutationsFrame, UnknownFrame } from './frame.js';
 
 type Reader = protobuf.Reader;
@@ -180,13 +180,17 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
     }
     case FRAME_KIND.ack: {
       let vector: VersionVector = {};
+      const held: string[] = [];
       while (r.pos < end) {
         const t = r.uint32();
         if (t === ((1 << 3) | LEN)) vector = readVector(r);
-        else skip(r, t);
+        else if (t === ((2 << 3) | LEN)) {
+          if (held.length >= MAX_ACK_HELD) throw malformedFrame(`ack.held lists more than ${MAX_ACK_HELD} digests`);
+          held.push(readString(r));
+        } else skip(r, t);
       }
       checkEnd(r, end);
-      return { kind: 'ack', vector };
+      return held.length > 0 ? { kind: 'ack', vector, held } : { kind: 'ack', vector };
     }
     default: {
       let reason = '';

@@ -83,6 +83,7 @@ export function writeFrameBody(writer: Writer, frame: Frame): void {
       return;
     case 'ack':
       writeVector(writer, 1, frame.vector);
+      for (const digest of frame.held ?? []) writeAlwaysString(writer, 2, digest);
       return;
   }
 }

@@ -1,5 +1,6 @@
 import { isBlobRef, isDigest, isValidId, isValidOrigin as isOriginId, isValidPath } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Payload, Version, VersionVector } from '@statemesh/contracts';
+import { MAX_ACK_HELD } from './frame.js';
 import type { Frame } from './frame.js';
 
 /** Highest protocol version the 16-bit IPC header field can carry. */
@@ -70,7 +71,7 @@ export function frameProblem(frame: Frame): string | undefined {
     case 'goodbye':
       return typeof frame.reason === 'string' ? undefined : 'goodbye.reason is not a string';
     case 'ack':
-      return vectorProblem(frame.vector, 'ack.vector');
+      return vectorProblem(frame.vector, 'ack.vector') ?? heldProblem(frame.held);
     default:
       return `unknown frame kind ${show((frame as { kind?: unknown }).kind)}`;
   }
@@ -133,6 +134,14 @@ function blobRefProblem(ref: BlobRef, at: string): string | undefined {
   if (!isDigest(ref.digest)) return `${at}.digest ${show(ref.digest)} is not a SHA-256 digest (64 lowercase hex characters)`;
   if (!isCount(ref.size)) return `${at}.size ${show(ref.size)} is not a non-negative integer`;
   if (typeof ref.codec !== 'string' || ref.codec === '') return `${at}.codec is empty`;
+  return undefined;
+}
+
+function heldProblem(held: readonly string[] | undefined): string | undefined {
+  if (held === undefined) return undefined;
+  if (!Array.isArray(held)) return 'ack.held is not an array';
+  if (held.length > MAX_ACK_HELD) return `ack.held lists ${held.length} digests, over ${MAX_ACK_HELD}`;
+  for (let i = 0; i < held.length; i++) if (!isDigest(held[i]!)) return `ack.held[${i}] ${show(held[i])} is not a SHA-256 digest (64 lowercase hex characters)`;
   return undefined;
 }
 

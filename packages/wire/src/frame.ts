@@ -93,7 +93,15 @@ export interface GoodbyeFrame {
 export interface AckFrame {
   kind: 'ack';
   vector: VersionVector;
+  /**
+   * Digests of large values (`BlobRef.digest`) whose manifest and every chunk the sender stored since its previous
+   * Ack on this link (at most {@link MAX_ACK_HELD}): `replicated:N` of a large value counts a peer once it holds them.
+   */
+  held?: string[];
 }
+
+/** The most digests one `Ack` may carry in `held`. */
+export const MAX_ACK_HELD = 1024;
 
 /** A frame of a kind this version does not know (`code` is its kind number): skip it. */
 export interface UnknownFrame {

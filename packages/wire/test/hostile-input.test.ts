@@ -5,6 +5,7 @@ import {
   FRAME_KIND,
   FRAME_KIND_OF,
   IPC_HEADER_BYTES,
+  MAX_ACK_HELD,
   IpcFrameDecoder,
   REPLICATION_PROTO_PATH,
   decodeEnvelope,
@@ -214,3 +215,20 @@ function encodeEnvelopeBytes(kind: number, body: Uint8Array): Uint8Array {
   writer.bytes(body);
   return writer.finish();
 }
+
+describe('an Ack listing held large values', () => {
+  const Ack = root.lookupType('statemesh.v1.Ack');
+  const ackBytes = (held: string[]): Uint8Array => Ack.encode(Ack.fromObject({ vector: { seqs: {} }, held })).finish();
+
+  it('decodes the digests as the schema encodes them', () => {
+    const frame = decodeFrameBody(FRAME_KIND.ack, ackBytes([DIGEST, 'b'.repeat(64)]));
+    expect(frame).toEqual({ kind: 'ack', vector: {}, held: [DIGEST, 'b'.repeat(64)] });
+  });
+
+  it('refuses a malformed digest and a list over MAX_ACK_HELD with MALFORMED_FRAME', () => {
+    expect(codeOf(() => decodeFrameBody(FRAME_KIND.ack, ackBytes(['not-a-digest'])))).toBe('MALFORMED_FRAME');
+    expect(codeOf(() => decodeFrameBody(FRAME_KIND.ack, ackBytes(Array.from({ length: MAX_ACK_HELD + 1 }, () => DIGEST))))).toBe('MALFORMED_FRAME');
+    expect(codeOf(() => decodeFrameBody(FRAME_KIND.ack, ackBytes(Array.from({ length: MAX_ACK_HELD }, () => DIGEST))))).toBe('none');
+    expect(codeOf(() => encodeFrameBody({ kind: 'ack', vector: {}, held: ['A'.repeat(64)] }))).toBe('INVALID_ARGUMENT');
+  });
+});

@@ -59,5 +59,6 @@ export const sampleFrames: Frame[] = [
   { kind: 'goodbye', reason: '' },
   { kind: 'ack', vector: {} },
   { kind: 'ack', vector: { a: 1, 'node-b': Number.MAX_SAFE_INTEGER } },
+  { kind: 'ack', vector: { a: 1 }, held: ['a'.repeat(64), '0123456789abcdef'.repeat(4)] },
 ];
 

@@ -91,7 +91,7 @@ describe('replication.proto coverage', () => {
     node: 'n1', cluster: 'c1', origin: 'n2', path: 'a.b', type: 'json', codec: 'zstd', digest: DIGEST, reason: 'bye', error: 'oops',
     minVersion: 1, maxVersion: 2, pageSize: 9,
   };
-  const REPEATED: Record<string, unknown> = { interests: 'a.b', capabilities: 'zstd', prefixes: 'a' };
+  const REPEATED: Record<string, unknown> = { interests: 'a.b', capabilities: 'zstd', prefixes: 'a', held: DIGEST };
 
   function fill(type: protobuf.Type, variant: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
