@@ -16,6 +16,8 @@ const PAD = 60; // ~100-byte values with the JSON around them
 const RATES = [1_000, 10_000, 0] as const; // 0: as fast as possible
 const WRITES = { 1000: 5_000, 10000: 50_000, 0: 200_000 } as Record<number, number>; // distinct keys: k0...
 const CATCH_UP = 100_000;
+// `--only=ipc,grpc,catchup` runs those parts alone (default: all); the floor runs whenever ipc or grpc does.
+const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'ipc,grpc,catchup').split(','));
 
 if (process.argv[2] === 'floor-receiver') {
   await floorReceiver(process.argv[3]!);
@@ -25,10 +27,16 @@ if (process.argv[2] === 'floor-receiver') {
 
 async function main(): Promise<void> {
   console.log(`statemesh session benchmark (${new Date().toISOString()}); three node processes; values of ~100 bytes`);
+  const transports = (['ipc', 'grpc'] as const).filter((t) => ONLY.has(t));
+  if (transports.length > 0) await throughput(transports);
+  if (ONLY.has('catchup')) await catchUp();
+}
+
+async function throughput(transports: readonly ('ipc' | 'grpc')[]): Promise<void> {
   const floor = await rawFloor();
   console.log(`floor: raw length-prefixed Unix socket, 100-byte frames, batched: ${fmt(floor)} frames/s\n`);
   console.log('transport  target/s   writes  replicated/s  ratio-to-floor  p50 ms  p99 ms');
-  for (const transport of ['ipc', 'grpc'] as const) {
+  for (const transport of transports) {
     await withCluster(transport, async (nodes) => {
       const [a, b, c] = nodes;
       for (const rate of RATES) {
@@ -58,7 +66,6 @@ async function main(): Promise<void> {
       console.log(`${transport.padEnd(9)}  resident memory per node: ${rss.map((m) => `${(m / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
     });
   }
-  await catchUp();
 }
 
 async function withCluster(transport: 'ipc' | 'grpc', run: (nodes: NodeProcess[]) => Promise<void>): Promise<void> {

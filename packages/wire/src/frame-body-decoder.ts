@@ -276,8 +276,9 @@ function readEntry(r: Reader): Entry {
   }
   checkEnd(r, stop);
   if (version === undefined) throw malformedFrame(`snapshot entry ${JSON.stringify(path.slice(0, 80))} has no version`);
-  const entry: Entry = payload === undefined ? { path, version, tombstone, type } : { path, version, tombstone, type, payload };
-  return prev === undefined ? entry : { ...entry, prev };
+  // Object literals of a fixed shape (no spread): a page builds thousands of these.
+  if (prev === undefined) return payload === undefined ? { path, version, tombstone, type } : { path, version, tombstone, type, payload };
+  return payload === undefined ? { path, version, tombstone, type, prev } : { path, version, tombstone, type, payload, prev };
 }
 
 function readVersion(r: Reader): Version {
@@ -360,7 +361,27 @@ function readBytes(r: Reader): Uint8Array {
   const start = r.pos;
   if (start + length > r.len) throw malformedFrame(`a bytes field of ${length} bytes runs past the end of the frame`);
   r.pos = start + length;
-  return new Uint8Array(r.buf.subarray(start, start + length));
+  return copyOut(r.buf, start, length);
+}
+
+// Small payloads are copied into a shared slab (as Node's Buffer pool does) rather than each into an ArrayBuffer
+// of its own: one backing store per 8 KiB instead of one per value. A value held for long pins at most its slab.
+const SLAB_BYTES = 8192;
+const MAX_SLAB_COPY = 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+/** A copy of `length` bytes of `buf` from `start`, not sharing memory with `buf`. */
+function copyOut(buf: Uint8Array, start: number, length: number): Uint8Array {
+  if (length > MAX_SLAB_COPY) return new Uint8Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + length));
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  for (let i = 0; i < length; i++) slab[at + i] = buf[start + i]!;
+  slabUsed = (at + length + 7) & ~7;
+  return slab.subarray(at, at + length);
 }
 
 /** A length-prefixed UTF-8 string. */
