@@ -13,7 +13,8 @@ import { freePort } from '../src/demo/free-port.ts';
 import { NodeProcess } from '../src/demo/node-process.ts';
 
 const PAD = 60; // ~100-byte values with the JSON around them
-const RATES = [1_000, 10_000, 0] as const; // 0: as fast as possible
+// `--rates=10000,0` runs those target rates alone (0: as fast as possible).
+const RATES = (process.argv.find((a) => a.startsWith('--rates='))?.slice(8).split(',').map(Number) ?? [1_000, 10_000, 0]) as readonly number[];
 const WRITES = { 1000: 5_000, 10000: 50_000, 0: 200_000 } as Record<number, number>; // distinct keys: k0...
 const CATCH_UP = 100_000;
 // `--only=ipc,grpc,catchup` runs those parts alone (default: all); the floor runs whenever ipc or grpc does.
