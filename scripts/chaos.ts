@@ -1,22 +1,27 @@
-// Kill/restart chaos on real `statemesh node` processes (issue 13): five nodes in a ring of IPC links, the CLI's
-// default configuration (no blob store, no data dir). Writers put distinct keys through every live node's admin
-// API and record each write the node acknowledged (its version); a killer SIGKILLs a random node and restarts it,
-// again and again, for the run's duration. Then everything is restarted and healed, and the script checks:
+// Kill/restart chaos on real `statemesh node` processes (issue 13): five nodes in a ring whose links mix IPC (Unix
+// sockets) and gRPC (plaintext on loopback), the CLI's default configuration otherwise (no blob store, no data dir).
+// Every node listens on both; node i dials node i+1 over gRPC when i is even, over IPC when odd (`links` = `ipc` or
+// `grpc` makes every link that kind). Writers put distinct keys through every live node's admin API and record each
+// write the node acknowledged (its version); a killer SIGKILLs a random node and restarts it, again and again, for
+// the run's duration. Then everything is restarted and healed, and the script checks:
 //   - every acknowledged write that had reached another node before its node was killed (its seq at or below some
 //     other live node's vector for its origin, read right after the kill), and every write acknowledged by a node
 //     never killed after it, is on every node with its value;
 //   - every node has the same digest.
 // A write acknowledged by a node killed before it sent it is held by nobody else: without a durable store
 // (`dataDir`) only `local` acknowledgement exists, and such writes are counted, not promised.
-// Usage: pnpm chaos [seconds=60] [nodes=5]. Exit 0 when every check holds, 1 otherwise.
+// Usage: pnpm chaos [seconds=60] [nodes=5] [links=mixed|ipc|grpc]. Exit 0 when every check holds, 1 otherwise.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const NODES = Number(process.argv[3] ?? 5);
+const LINKS = (process.argv[4] ?? 'mixed') as 'mixed' | 'ipc' | 'grpc';
+if (!['mixed', 'ipc', 'grpc'].includes(LINKS)) throw new Error(`chaos: links must be mixed, ipc or grpc, not ${LINKS}`);
 const TOKEN = 'chaos-admin-token';
 const BIN = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -35,8 +40,10 @@ interface Ack {
 }
 interface Node {
   readonly id: string;
-  readonly socket: string;
-  readonly seed: string;
+  /** The config file of its every start: listens on `socket` (IPC) and `grpc`, dials its successor by `link`. */
+  readonly config: string;
+  /** The kind of link it dials its successor with. */
+  readonly link: 'ipc' | 'grpc';
   child: ChildProcess | undefined;
   url: string | undefined;
   life: number;
@@ -47,15 +54,27 @@ interface Node {
 const dir = mkdtempSync(join(tmpdir(), 'statemesh-chaos-'));
 const tokenFile = join(dir, 'admin.token');
 writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-const nodes: Node[] = Array.from({ length: NODES }, (_, i) => ({
-  id: `n${i}`,
-  socket: join(dir, `n${i}.sock`),
-  seed: join(dir, `n${(i + 1) % NODES}.sock`),
-  child: undefined,
-  url: undefined,
-  life: 0,
-  up: false,
-}));
+const grpcPorts = await Promise.all(Array.from({ length: NODES }, () => freePort()));
+const nodes: Node[] = Array.from({ length: NODES }, (_, i) => {
+  const next = (i + 1) % NODES;
+  const link = LINKS === 'mixed' ? (i % 2 === 0 ? 'grpc' : 'ipc') : LINKS;
+  const config = join(dir, `n${i}.json`);
+  const socket = (n: number): string => join(dir, `n${n}.sock`);
+  const grpc = (n: number): string => `127.0.0.1:${grpcPorts[n]}`;
+  writeFileSync(
+    config,
+    JSON.stringify({
+      clusterId: 'chaos',
+      nodeId: `n${i}`,
+      transport: 'ipc',
+      listen: socket(i),
+      seeds: link === 'ipc' ? [socket(next)] : [],
+      bridges: [{ transport: 'grpc', listen: grpc(i), seeds: link === 'grpc' ? [grpc(next)] : [] }],
+      heartbeatIntervalMs: 200,
+    }),
+  );
+  return { id: `n${i}`, config, link, child: undefined, url: undefined, life: 0, up: false };
+});
 const acks: Ack[] = [];
 /** Per killed life (`node/life`): the highest seq of its origin that some other live node held right after the kill. */
 const reachedAtKill = new Map<string, { origin: string | undefined; seq: number }>();
@@ -68,7 +87,8 @@ const deadline = setTimeout(() => {
 }, (SECONDS + 180) * 1000);
 
 try {
-  console.log(`chaos: ${NODES} statemesh node processes, ring of IPC links, no blob store; ${SECONDS} s of kill/restart (${new Date().toISOString()})`);
+  const ring = nodes.map((n, i) => `${n.id}-${n.link}->n${(i + 1) % NODES}`).join(' ');
+  console.log(`chaos: ${NODES} statemesh node processes, ring ${ring}, no blob store; ${SECONDS} s of kill/restart (${new Date().toISOString()})`);
   await Promise.all(nodes.map((node) => start(node)));
   const writers = nodes.map((node) => writer(node));
   const started = Date.now();
@@ -99,7 +119,7 @@ async function start(node: Node): Promise<void> {
   node.url = undefined;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@statemesh/source', BIN, 'node', '--json', '--cluster', 'chaos', '--id', node.id, '--listen', node.socket, '--seed', node.seed, '--admin', '127.0.0.1:0', '--token-file', tokenFile, '--heartbeat-ms', '200'],
+    ['--import', 'tsx', '--conditions=@statemesh/source', BIN, 'node', '--json', '--config', node.config, '--admin', '127.0.0.1:0', '--token-file', tokenFile],
     { cwd: ROOT, env: { ...process.env, STATEMESH_TOKEN: '', STATEMESH_TOKEN_FILE: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   node.child = child;
@@ -183,6 +203,17 @@ async function heal(): Promise<boolean> {
   }
   const converged = new Set(digests).size === 1;
   console.log(`chaos: healed in ${((Date.now() - healStart) / 1000).toFixed(1)} s; digests ${converged ? 'all equal' : `differ: ${digests.join(' ')}`}`);
+  // Each ring link is up again: a node's successor is reachable only by the kind it dials it with (a gRPC link's
+  // ends have no IPC seed between them), so this shows the gRPC links as well as the IPC ones carried the ring.
+  let linksUp = 0;
+  while (Date.now() - healStart < 90_000) {
+    const peers = await Promise.all(nodes.map(async (n) => admin<{ node: string; state: string }[]>(n, 'GET', '/v1/peers')));
+    linksUp = nodes.filter((_, i) => peers[i]!.some((p) => p.node === `n${(i + 1) % NODES}` && p.state === 'up')).length;
+    if (linksUp === NODES) break;
+    await sleep(200);
+  }
+  const byKind = (kind: 'ipc' | 'grpc'): number => nodes.filter((n) => n.link === kind).length;
+  console.log(`chaos: ${linksUp} of ${NODES} ring links up after the heal (${byKind('grpc')} gRPC, ${byKind('ipc')} IPC)`);
   const held = await Promise.all(
     nodes.map(async (n) => new Map((await admin<{ path: string; value: unknown }[]>(n, 'GET', '/v1/entries?prefix=chaos')).map((e) => [e.path, e.value]))),
   );
@@ -205,7 +236,7 @@ async function heal(): Promise<boolean> {
   }
   console.log(`chaos: ${promised} acknowledged writes that reached another node (or whose node was never killed after): ${lost} lost`);
   console.log(`chaos: ${unsentKept + unsentLost} acknowledged only locally by a node killed before it sent them: ${unsentLost} gone with it, ${unsentKept} kept anyway`);
-  const ok = converged && lost === 0;
+  const ok = converged && lost === 0 && linksUp === NODES;
   console.log(`chaos: ${ok ? 'PASS' : 'FAIL'}`);
   return ok;
 }
@@ -234,6 +265,15 @@ async function cleanup(): Promise<void> {
     }),
   );
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (each node's gRPC listener keeps its port across restarts). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function sleep(ms: number): Promise<void> {

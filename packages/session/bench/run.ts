@@ -13,9 +13,12 @@ import { freePort } from '../src/demo/free-port.ts';
 import { NodeProcess } from '../src/demo/node-process.ts';
 
 const PAD = 60; // ~100-byte values with the JSON around them
-const RATES = [1_000, 10_000, 0] as const; // 0: as fast as possible
+// `--rates=10000,0` runs those target rates alone (0: as fast as possible).
+const RATES = (process.argv.find((a) => a.startsWith('--rates='))?.slice(8).split(',').map(Number) ?? [1_000, 10_000, 0]) as readonly number[];
 const WRITES = { 1000: 5_000, 10000: 50_000, 0: 200_000 } as Record<number, number>; // distinct keys: k0...
 const CATCH_UP = 100_000;
+// `--only=ipc,grpc,catchup` runs those parts alone (default: all); the floor runs whenever ipc or grpc does.
+const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'ipc,grpc,catchup').split(','));
 
 if (process.argv[2] === 'floor-receiver') {
   await floorReceiver(process.argv[3]!);
@@ -25,16 +28,25 @@ if (process.argv[2] === 'floor-receiver') {
 
 async function main(): Promise<void> {
   console.log(`statemesh session benchmark (${new Date().toISOString()}); three node processes; values of ~100 bytes`);
+  const transports = (['ipc', 'grpc'] as const).filter((t) => ONLY.has(t));
+  if (transports.length > 0) await throughput(transports);
+  if (ONLY.has('catchup')) await catchUp();
+}
+
+async function throughput(transports: readonly ('ipc' | 'grpc')[]): Promise<void> {
   const floor = await rawFloor();
   console.log(`floor: raw length-prefixed Unix socket, 100-byte frames, batched: ${fmt(floor)} frames/s\n`);
-  console.log('transport  target/s   writes  replicated/s  ratio-to-floor  p50 ms  p99 ms');
-  for (const transport of ['ipc', 'grpc'] as const) {
+  // CPU per write (µs of each process's user + system time over the phase, per write): what the load of a shared
+  // machine changes least.
+  console.log('transport  target/s   writes  replicated/s  ratio-to-floor  p50 ms  p99 ms  cpu µs/write a, b, c');
+  for (const transport of transports) {
     await withCluster(transport, async (nodes) => {
       const [a, b, c] = nodes;
       for (const rate of RATES) {
         const prefix = `bench.r${rate}`;
         await Promise.all([b!.request('record', prefix), c!.request('record', prefix)]);
         const count = WRITES[rate]!;
+        const cpu0 = await Promise.all(nodes.map((n) => n.request<number>('cpuMs')));
         const t0 = Number(process.hrtime.bigint()) / 1e6; // the clock the nodes stamp with
         await a!.request('load', prefix, rate, count, PAD);
         type Recorded = { count: number; p50: number; p99: number; lastAt: number };
@@ -42,23 +54,27 @@ async function main(): Promise<void> {
         const deadline = Date.now() + 120_000;
         do {
           await sleep(50);
-          seen = await Promise.all([b!, c!].map((n) => n.request<Recorded>('recorded', prefix)));
+          seen = await Promise.all([b!, c!].map((n) => n.request<Recorded>('recorded', prefix, false)));
         } while (seen.some((r) => r.count < count) && Date.now() < deadline);
         if (seen.some((r) => r.count < count)) throw new Error(`only ${seen.map((r) => r.count).join(' and ')} of ${count} writes arrived within 120 s`);
+        const cpu = (await Promise.all(nodes.map((n) => n.request<number>('cpuMs')))).map((ms, i) => ((ms - cpu0[i]!) * 1000) / count);
+        seen = await Promise.all([b!, c!].map((n) => n.request<Recorded>('recorded', prefix)));
         // From the first write to the last delivery on the slower receiver.
         const elapsed = (Math.max(...seen.map((r) => r.lastAt)) - t0) / 1000;
         const throughput = count / elapsed;
         const p50 = Math.max(...seen.map((r) => r.p50));
         const p99 = Math.max(...seen.map((r) => r.p99));
         console.log(
-          `${transport.padEnd(9)}  ${(rate === 0 ? 'max' : fmt(rate)).padStart(8)}  ${fmt(count).padStart(7)}  ${fmt(throughput).padStart(12)}  ${(throughput / floor).toFixed(3).padStart(14)}  ${p50.toFixed(2).padStart(6)}  ${p99.toFixed(2).padStart(6)}`,
+          `${transport.padEnd(9)}  ${(rate === 0 ? 'max' : fmt(rate)).padStart(8)}  ${fmt(count).padStart(7)}  ${fmt(throughput).padStart(12)}  ${(throughput / floor).toFixed(3).padStart(14)}  ${p50.toFixed(2).padStart(6)}  ${p99.toFixed(2).padStart(6)}  ${cpu.map((us) => us.toFixed(1)).join(', ')}`,
         );
       }
-      const rss = await Promise.all(nodes.map((n) => n.request<number>('memory')));
-      console.log(`${transport.padEnd(9)}  resident memory per node: ${rss.map((m) => `${(m / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
+      const memory = await Promise.all(nodes.map((n) => n.request<NodeJS.MemoryUsage>('memoryDetail')));
+      const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+      console.log(
+        `${transport.padEnd(9)}  resident memory per node: ${memory.map((m) => `${mib(m.rss)} MiB`).join(', ')} (heap used ${memory.map((m) => mib(m.heapUsed)).join(', ')}; array buffers ${memory.map((m) => mib(m.arrayBuffers)).join(', ')} MiB)`,
+      );
     });
   }
-  await catchUp();
 }
 
 async function withCluster(transport: 'ipc' | 'grpc', run: (nodes: NodeProcess[]) => Promise<void>): Promise<void> {

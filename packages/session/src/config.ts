@@ -48,6 +48,11 @@ export interface SessionConfig {
   readonly seeds?: readonly string[] | undefined;
   /** Further transports this node also speaks (TLS and tokens of this config apply to gRPC ones). */
   readonly bridges?: readonly BridgeConfig[] | undefined;
+  /**
+   * Lets an IPC listener on loopback TCP start without `auth.expectedToken` (any user of the machine could then
+   * link and write as any node). Default false: such a listener refuses to start with `INVALID_CONFIG`.
+   */
+  readonly insecure?: boolean | undefined;
   /** Prefixes this node replicates; empty means everything. */
   readonly interests?: readonly string[] | undefined;
   /**
@@ -128,6 +133,7 @@ export interface ResolvedConfig {
   readonly tls: TlsConfig | undefined;
   readonly requireTls: boolean;
   readonly auth: AuthConfig | undefined;
+  readonly insecure: boolean;
   readonly maxInlinePayloadBytes: number;
   readonly blobCodec: 'zstd' | 'rle' | 'raw';
   readonly blobStorePath: string | undefined;
@@ -147,7 +153,7 @@ export interface ResolvedConfig {
 
 const KNOWN_FIELDS = new Set([
   'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'mounts', 'resolveConflicts', 'enforcePartition',
-  'partition', 'tls', 'requireTls', 'auth', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'dataDir', 'durability', 'hydrate', 'snapshotOnJoin',
+  'partition', 'tls', 'requireTls', 'auth', 'insecure', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'dataDir', 'durability', 'hydrate', 'snapshotOnJoin',
   'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'requirePeers', 'network',
 ]);
 
@@ -198,6 +204,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     tls: config.tls,
     requireTls,
     auth: config.auth,
+    insecure: bool(config.insecure, 'insecure', false),
     maxInlinePayloadBytes: count(config.maxInlinePayloadBytes, 'maxInlinePayloadBytes', 65_536, 1),
     blobCodec: oneOf(config.blobCodec, 'blobCodec', ['zstd', 'rle', 'raw'] as const, 'zstd'),
     blobStorePath,

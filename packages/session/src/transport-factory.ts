@@ -34,7 +34,7 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
     const factory = await linkFactory(endpoint.kind, config, onError);
     if (endpoint.listen !== undefined) listeners.push(factory.listener(endpoint.listen));
     if (endpoint.kind === 'ipc' && endpoint.listen?.startsWith('tcp://') === true && config.auth?.expectedToken === undefined) {
-      log(`@statemesh/session: the IPC listener ${endpoint.listen} takes links from any local user; set auth.expectedToken (and outboundToken on its peers), or listen on a Unix socket (owner-only)`);
+      log(`@statemesh/session: the IPC listener ${endpoint.listen} takes links from any local user (config.insecure); set auth.expectedToken (and outboundToken on its peers), or listen on a Unix socket (owner-only)`);
     }
     for (const seed of endpoint.seeds) dialers.push(factory.dialer(seed));
   }
@@ -48,7 +48,8 @@ async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError
     const ipc = await load<typeof import('@statemesh/transport-ipc')>('@statemesh/transport-ipc', () => import('@statemesh/transport-ipc'));
     // IPC over TCP takes the token (DESIGN section 7); Unix sockets are owner-only files instead.
     return {
-      listener: (address) => ipc.ipcListener(address, { token: config.auth?.expectedToken }),
+      // Without a token, a TCP listener refuses to start unless config.insecure says otherwise.
+      listener: (address) => ipc.ipcListener(address, { token: config.auth?.expectedToken, insecure: config.insecure }),
       dialer: (address) => ipc.ipcDialer(address, { token: config.auth?.outboundToken }),
     };
   }

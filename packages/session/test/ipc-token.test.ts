@@ -1,5 +1,6 @@
 // The session's `auth` config passes its tokens to IPC links over TCP (DESIGN section 7, issue 13 finding 7).
 import { afterEach, expect, it } from 'vitest';
+import { isStatemeshError } from '@statemesh/contracts';
 import { join, type Session } from '@statemesh/session';
 import { freePort, waitFor } from './cluster.ts';
 
@@ -19,9 +20,18 @@ async function node(nodeId: string, listen: string | undefined, seeds: string[],
   return session;
 }
 
-it('warns at join when an IPC listener on TCP takes no token', async () => {
+it('refuses to join with an IPC listener on TCP that takes no token, unless config.insecure (then it warns)', async () => {
+  const listen = `tcp://127.0.0.1:${await freePort()}`;
+  let refusal: unknown;
+  try {
+    sessions.push(await join({ clusterId: 'ipc-token', nodeId: 'open', transport: 'ipc', listen }, { log: () => undefined }));
+  } catch (error) {
+    refusal = error;
+  }
+  expect(isStatemeshError(refusal, 'INVALID_CONFIG')).toBe(true);
+  expect((refusal as Error).message).toMatch(/without a token.*insecure: true/);
   const lines: string[] = [];
-  const session = await join({ clusterId: 'ipc-token', nodeId: 'open', transport: 'ipc', listen: `tcp://127.0.0.1:${await freePort()}` }, { log: (line) => lines.push(line) });
+  const session = await join({ clusterId: 'ipc-token', nodeId: 'open', transport: 'ipc', listen, insecure: true }, { log: (line) => lines.push(line) });
   sessions.push(session);
   expect(lines.filter((line) => line.includes('auth.expectedToken'))).toHaveLength(1);
 });

@@ -17,6 +17,11 @@ export interface IpcLinkOptions {
   readonly token?: string | undefined;
   /** Time a TCP connection has to present the token (default 10 000 ms). */
   readonly tokenTimeoutMs?: number | undefined;
+  /**
+   * A TCP listener without a `token` takes links from any user of the machine: it refuses to start
+   * (`INVALID_CONFIG`) unless this is set (DESIGN section 7). Unix sockets ignore it.
+   */
+  readonly insecure?: boolean | undefined;
 }
 
 /** A {@link Listener} on a Unix socket or loopback TCP, with the real port once started. */
@@ -32,7 +37,7 @@ const SOCKET_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Accepts IPC links at `address`: `/tmp/x.sock`, `unix:/tmp/x.sock` or `tcp://127.0.0.1:<port>` (port 0: any free
- * port). A stale socket file left by a crashed process is removed first (a live one, or a file that is not a
+ * port; a token required, or `insecure`). A stale socket file left by a crashed process is removed first (a live one, or a file that is not a
  * socket, is refused with `INVALID_CONFIG`); the socket file is made owner-only (0600) and removed at close.
  */
 export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcListener {
@@ -40,6 +45,13 @@ export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcL
   const token = options.token;
   if (token !== undefined && (typeof token !== 'string' || token.length < 8 || Buffer.byteLength(token) > MAX_LINK_TOKEN_BYTES)) {
     throw new StatemeshError('INVALID_CONFIG', `@statemesh/transport-ipc: the link token must be a string of 8 to ${MAX_LINK_TOKEN_BYTES} bytes; choose a longer random one`);
+  }
+  if (parsed.kind === 'tcp' && token === undefined && options.insecure !== true) {
+    throw new StatemeshError(
+      'INVALID_CONFIG',
+      `@statemesh/transport-ipc: refusing to listen on ${formatAddress(parsed)} without a token: any user of this machine could link to it and write as any node; give the listener a token (link option token, session auth.expectedToken, and the same to its peers), listen on a Unix socket (owner-only), or pass insecure: true`,
+      { details: { address: formatAddress(parsed) } },
+    );
   }
   let authFailures = 0;
   let bound: IpcAddress = parsed;

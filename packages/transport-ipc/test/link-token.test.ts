@@ -78,6 +78,29 @@ describe('IPC link token', () => {
     expect(a.host.upPeers()).toEqual([]);
   });
 
+  it('refuses to listen on TCP without a token (INVALID_CONFIG saying what to do) unless insecure is set', async () => {
+    nodes = new TestNodes();
+    let refusal: unknown;
+    try {
+      ipcListener('tcp://127.0.0.1:0');
+    } catch (error) {
+      refusal = error;
+    }
+    expect(isStatemeshError(refusal, 'INVALID_CONFIG')).toBe(true);
+    expect((refusal as Error).message).toMatch(/^@statemesh\/transport-ipc: refusing to listen on tcp:\/\/127\.0\.0\.1:0 without a token.*insecure: true/);
+    expect(() => ipcTransport({ nodeId: 'a', clusterId: 'token', listen: 'tcp://127.0.0.1:0', link: { insecure: false } })).toThrow(/without a token/);
+    // Said explicitly, an open TCP listener starts and links a peer without a token; a Unix socket needs no token.
+    const at = `tcp://127.0.0.1:${await freePort()}`;
+    const open = ipcTransport({ nodeId: 'a', clusterId: 'token', listen: at, link: { insecure: true }, onError: () => undefined });
+    opened.push(open);
+    const host = new SimpleHost();
+    await open.start(host);
+    const b = await node('b', { seeds: [at] });
+    await host.until(() => host.upPeers().includes('b'), 10_000, 'b up on the open listener');
+    expect(b.host.upPeers()).toEqual(['a']);
+    expect(() => ipcListener(nodes.path('unix'))).not.toThrow();
+  });
+
   it('refuses a token shorter than 8 characters', () => {
     nodes = new TestNodes();
     expect(() => ipcListener('tcp://127.0.0.1:0', { token: 'short' })).toThrow(expect.toSatisfy((e: unknown) => isStatemeshError(e, 'INVALID_CONFIG')));

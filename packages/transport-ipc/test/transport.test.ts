@@ -72,11 +72,12 @@ describe('IpcTransport connections', () => {
   });
 
   it('works over loopback TCP, reporting the real port when listening on port 0', async () => {
-    const a = await nodes.start('a', { listen: 'tcp://127.0.0.1:0' });
+    const link = { token: 'a-long-link-token' };
+    const a = await nodes.start('a', { listen: 'tcp://127.0.0.1:0', link });
     const address = a.transport.address()!;
     expect(address).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     expect(address).not.toBe('tcp://127.0.0.1:0');
-    const b = await nodes.start('b', { listen: undefined, seeds: [address] });
+    const b = await nodes.start('b', { listen: undefined, seeds: [address], link });
     await b.host.until(() => b.host.upPeers().includes('a'));
     b.transport.publish([mutation('b', 1)]);
     await a.host.until(() => a.host.mutations().length === 1);

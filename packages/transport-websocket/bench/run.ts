@@ -58,9 +58,9 @@ async function pair(kind: Kind, onB: (m: readonly Mutation[]) => void, onA: (m: 
     a = websocketTransport({ ...common, nodeId: 'a', seeds: [listener.address], dial: { token: TOKEN } });
   } else {
     const address = `tcp://127.0.0.1:${await freePort()}`;
-    b = ipcTransport({ ...common, nodeId: 'b', listen: address });
+    b = ipcTransport({ ...common, nodeId: 'b', listen: address, link: { token: TOKEN } });
     await b.start(host(onB));
-    a = ipcTransport({ ...common, nodeId: 'a', seeds: [address] });
+    a = ipcTransport({ ...common, nodeId: 'a', seeds: [address], link: { token: TOKEN } });
   }
   await a.start(host(onA));
   while (a.peers().length === 0 || b.peers().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -56,7 +56,12 @@ const UTF8 = new TextDecoder();
 
 /** UTF-8 text of `bytes[start, end)`; invalid sequences become U+FFFD on both paths. */
 const decodeUtf8: (bytes: Uint8Array, start: number, end: number) => string =
-  NodeBuffer === undefined ? (bytes, start, end) => UTF8.decode(bytes.subarray(start, end)) : (bytes, start, end) => (bytes as Buffer).toString('utf8', start, end);
+  NodeBuffer === undefined
+    ? (bytes, start, end) => UTF8.decode(bytes.subarray(start, end))
+    : typeof (NodeBuffer.prototype as { utf8Slice?: unknown }).utf8Slice === 'function'
+      ? // What `toString('utf8', start, end)` calls after checking its arguments (in range here).
+        (bytes, start, end) => (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end)
+      : (bytes, start, end) => (bytes as Buffer).toString('utf8', start, end);
 
 /** A protobufjs reader over `bytes` without copying (in Node a Buffer view, so that strings decode natively). */
 export function readerOf(bytes: Uint8Array): Reader {
@@ -247,7 +252,7 @@ function readMutation(r: Reader): Mutation {
       case (5 << 3) | LEN: path = readString(r); break;
       case (6 << 3) | VARINT: opCode = readUint(r); break;
       case (7 << 3) | LEN: type = readRepeatedString(r); break;
-      case (8 << 3) | LEN: payload = readBytes(r); break;
+      case (8 << 3) | LEN: payload = readPayload(r); break;
       case (9 << 3) | LEN: payload = readBlobRef(r); break;
       default: skip(r, t);
     }
@@ -273,15 +278,16 @@ function readEntry(r: Reader): Entry {
       case (8 << 3) | VARINT: prev = readUint(r) !== 0 ? null : undefined; break;
       case (3 << 3) | VARINT: tombstone = readUint(r) !== 0; break;
       case (4 << 3) | LEN: type = readRepeatedString(r); break;
-      case (5 << 3) | LEN: payload = readBytes(r); break;
+      case (5 << 3) | LEN: payload = readPayload(r); break;
       case (6 << 3) | LEN: payload = readBlobRef(r); break;
       default: skip(r, t);
     }
   }
   checkEnd(r, stop);
   if (version === undefined) throw malformedFrame(`snapshot entry ${JSON.stringify(path.slice(0, 80))} has no version`);
-  const entry: Entry = payload === undefined ? { path, version, tombstone, type } : { path, version, tombstone, type, payload };
-  return prev === undefined ? entry : { ...entry, prev };
+  // Object literals of a fixed shape (no spread): a page builds thousands of these.
+  if (prev === undefined) return payload === undefined ? { path, version, tombstone, type } : { path, version, tombstone, type, payload };
+  return payload === undefined ? { path, version, tombstone, type, prev } : { path, version, tombstone, type, payload, prev };
 }
 
 function readVersion(r: Reader): Version {
@@ -358,13 +364,43 @@ function skip(r: Reader, t: number): void {
   r.skipType(t & 7, 0, t >>> 3);
 }
 
-/** A length-prefixed bytes field, copied so that it does not pin the (possibly large) input buffer. */
+/** A length-prefixed bytes field (chunk data), copied into a buffer of its own: it does not pin the input. */
 function readBytes(r: Reader): Uint8Array {
   const length = r.uint32();
   const start = r.pos;
   if (start + length > r.len) throw malformedFrame(`a bytes field of ${length} bytes runs past the end of the frame`);
   r.pos = start + length;
-  return new Uint8Array(r.buf.subarray(start, start + length));
+  const from = r.buf.byteOffset + start;
+  return new Uint8Array(r.buf.buffer.slice(from, from + length));
+}
+
+/** A value's inline payload: copied as {@link readBytes}, a small one into a shared slab (a view into it). */
+function readPayload(r: Reader): Uint8Array {
+  const length = r.uint32();
+  const start = r.pos;
+  if (start + length > r.len) throw malformedFrame(`a bytes field of ${length} bytes runs past the end of the frame`);
+  r.pos = start + length;
+  return copyOut(r.buf, start, length);
+}
+
+// Small payloads are copied into a shared slab (as Node's Buffer pool does) rather than each into an ArrayBuffer
+// of its own: one backing store per 8 KiB instead of one per value. A value held for long pins at most its slab.
+const SLAB_BYTES = 8192;
+const MAX_SLAB_COPY = 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+/** A copy of `length` bytes of `buf` from `start`, not sharing memory with `buf`. */
+function copyOut(buf: Uint8Array, start: number, length: number): Uint8Array {
+  if (length > MAX_SLAB_COPY) return new Uint8Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + length));
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slab.set(new Uint8Array(buf.buffer, buf.byteOffset + start, length), at); // a plain view: Buffer#subarray is slower
+  slabUsed = (at + length + 7) & ~7;
+  return new Uint8Array(slab.buffer, at, length);
 }
 
 /** A length-prefixed UTF-8 string. */

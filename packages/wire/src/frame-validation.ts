@@ -77,46 +77,58 @@ export function frameProblem(frame: Frame): string | undefined {
   }
 }
 
+// The problems of one element are phrased relative to it (".path ... is not a valid path"); the caller prefixes
+// "mutations[i]" only when there is one, so that checking a valid batch builds no strings.
+
 function mutationProblem(m: Mutation, i: number): string | undefined {
-  const at = `mutations[${i}]`;
-  if (typeof m !== 'object' || m === null) return `${at} is not an object`;
-  const version = versionProblem(m, at);
+  const problem = mutationProblemOf(m);
+  return problem === undefined ? undefined : `mutations[${i}]${problem}`;
+}
+
+function mutationProblemOf(m: Mutation): string | undefined {
+  if (typeof m !== 'object' || m === null) return ' is not an object';
+  const version = versionProblem(m, '');
   if (version !== undefined) return version;
-  if (!isValidPath(m.path)) return `${at}.path ${show(m.path)} is not a valid path`;
-  if (typeof m.type !== 'string') return `${at}.type is not a string`;
+  if (!isValidPath(m.path)) return `.path ${show(m.path)} is not a valid path`;
+  if (typeof m.type !== 'string') return '.type is not a string';
   if (m.op === 'set') {
-    if (m.type === '') return `${at} is a set with an empty type`;
-    if (m.payload === undefined) return `${at} is a set without a payload`;
-    const payload = payloadProblem(m.payload, at);
+    if (m.type === '') return ' is a set with an empty type';
+    if (m.payload === undefined) return ' is a set without a payload';
+    const payload = payloadProblem(m.payload);
     if (payload !== undefined) return payload;
   } else if (m.op === 'delete') {
-    if (m.payload !== undefined) return `${at} is a delete with a payload`;
+    if (m.payload !== undefined) return ' is a delete with a payload';
   } else {
-    return `${at}.op ${show(m.op)} is neither "set" nor "delete"`;
+    return `.op ${show(m.op)} is neither "set" nor "delete"`;
   }
-  return m.prev === undefined ? undefined : versionProblem(m.prev, `${at}.prev`);
+  return m.prev === undefined ? undefined : versionProblem(m.prev, '.prev');
 }
 
 function entryProblem(e: Entry, i: number): string | undefined {
-  const at = `entries[${i}]`;
-  if (typeof e !== 'object' || e === null) return `${at} is not an object`;
-  if (!isValidPath(e.path)) return `${at}.path ${show(e.path)} is not a valid path`;
-  if (typeof e.version !== 'object' || e.version === null) return `${at}.version is missing`;
-  const version = versionProblem(e.version, `${at}.version`);
-  if (version !== undefined) return version;
-  if (typeof e.type !== 'string') return `${at}.type is not a string`;
-  if (e.prev !== undefined && e.prev !== null) {
-    if (typeof e.prev !== 'object') return `${at}.prev is not a version`;
-    const prev = versionProblem(e.prev, `${at}.prev`);
-    if (prev !== undefined) return prev;
-  }
-  if (e.tombstone === true) return e.payload === undefined ? undefined : `${at} is a tombstone with a payload`;
-  if (e.tombstone !== false) return `${at}.tombstone is not a boolean`;
-  if (e.type === '') return `${at} is a value with an empty type`;
-  if (e.payload === undefined) return `${at} is a value without a payload`;
-  return payloadProblem(e.payload, at);
+  const problem = entryProblemOf(e);
+  return problem === undefined ? undefined : `entries[${i}]${problem}`;
 }
 
+function entryProblemOf(e: Entry): string | undefined {
+  if (typeof e !== 'object' || e === null) return ' is not an object';
+  if (!isValidPath(e.path)) return `.path ${show(e.path)} is not a valid path`;
+  if (typeof e.version !== 'object' || e.version === null) return '.version is missing';
+  const version = versionProblem(e.version, '.version');
+  if (version !== undefined) return version;
+  if (typeof e.type !== 'string') return '.type is not a string';
+  if (e.prev !== undefined && e.prev !== null) {
+    if (typeof e.prev !== 'object') return '.prev is not a version';
+    const prev = versionProblem(e.prev, '.prev');
+    if (prev !== undefined) return prev;
+  }
+  if (e.tombstone === true) return e.payload === undefined ? undefined : ' is a tombstone with a payload';
+  if (e.tombstone !== false) return '.tombstone is not a boolean';
+  if (e.type === '') return ' is a value with an empty type';
+  if (e.payload === undefined) return ' is a value without a payload';
+  return payloadProblem(e.payload);
+}
+
+/** `at`: where the version sits in its element ("", ".version", ".prev"). */
 function versionProblem(v: Version, at: string): string | undefined {
   if (typeof v.hlc !== 'bigint' || v.hlc < 0n || v.hlc > MAX_UINT64) return `${at}.hlc ${show(v.hlc)} is not a bigint in 0-2^64-1`;
   if (!isValidOrigin(v.origin)) return `${at}.origin ${show(v.origin)} is not a valid origin`;
@@ -124,16 +136,16 @@ function versionProblem(v: Version, at: string): string | undefined {
   return undefined;
 }
 
-function payloadProblem(payload: Payload, at: string): string | undefined {
+function payloadProblem(payload: Payload): string | undefined {
   if (payload instanceof Uint8Array) return undefined;
-  if (typeof payload !== 'object' || payload === null || !isBlobRef(payload)) return `${at}.payload is neither bytes nor a blob ref`;
-  return blobRefProblem(payload, `${at}.payload`);
+  if (typeof payload !== 'object' || payload === null || !isBlobRef(payload)) return '.payload is neither bytes nor a blob ref';
+  return blobRefProblem(payload);
 }
 
-function blobRefProblem(ref: BlobRef, at: string): string | undefined {
-  if (!isDigest(ref.digest)) return `${at}.digest ${show(ref.digest)} is not a SHA-256 digest (64 lowercase hex characters)`;
-  if (!isCount(ref.size)) return `${at}.size ${show(ref.size)} is not a non-negative integer`;
-  if (typeof ref.codec !== 'string' || ref.codec === '') return `${at}.codec is empty`;
+function blobRefProblem(ref: BlobRef): string | undefined {
+  if (!isDigest(ref.digest)) return `.payload.digest ${show(ref.digest)} is not a SHA-256 digest (64 lowercase hex characters)`;
+  if (!isCount(ref.size)) return `.payload.size ${show(ref.size)} is not a non-negative integer`;
+  if (typeof ref.codec !== 'string' || ref.codec === '') return '.payload.codec is empty';
   return undefined;
 }
 

@@ -36,6 +36,21 @@ describe('frame bodies', () => {
     expect(decoded.kind === 'mutations' && decoded.mutations[0]!.payload).toEqual(setMutation.payload);
   });
 
+  it('gives each small payload its own bytes (shared slabs, never the input) and chunk data a buffer of its own', () => {
+    const payloads = Array.from({ length: 300 }, (_, i) => new TextEncoder().encode(JSON.stringify({ i, pad: 'x'.repeat(i % 90) })));
+    const mutations = payloads.map((payload, i) => ({ ...setMutation, seq: i + 1, path: `scene.k${i}`, payload }));
+    const body = new Uint8Array(encodeFrameBody({ kind: 'mutations', mutations }));
+    const decoded = decodeFrameBody(FRAME_KIND.mutations, body);
+    body.fill(0);
+    if (decoded.kind !== 'mutations') throw new Error('expected mutations');
+    expect(decoded.mutations.map((m) => m.payload)).toEqual(payloads);
+    (decoded.mutations[0]!.payload as Uint8Array).fill(0xff); // writing one payload leaves its slab neighbours alone
+    expect(decoded.mutations.slice(1).map((m) => m.payload)).toEqual(payloads.slice(1));
+    const data = new Uint8Array([1, 2, 3]);
+    const chunk = decodeFrameBody(FRAME_KIND.chunkResponse, encodeFrameBody({ kind: 'chunk-response', requestId: 1, digest: 'a'.repeat(64), found: true, data }));
+    expect(chunk.kind === 'chunk-response' && [chunk.data.byteOffset, chunk.data.buffer.byteLength, [...chunk.data]]).toEqual([0, 3, [1, 2, 3]]);
+  });
+
   it('keeps a vector entry for a node named "__proto__" as data', () => {
     const vector = JSON.parse('{"__proto__": 4, "b": 2}') as Record<string, number>;
     const decoded = decodeFrameBody(FRAME_KIND.snapshotRequest, encodeFrameBody({ kind: 'snapshot-request', requestId: 1, prefixes: [], vector }));

@@ -60,13 +60,20 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
     });
     return true;
   },
-  recorded: (prefix: string) => {
+  // `percentiles` false: the count alone (a poll while writes arrive must not sort them all each time).
+  recorded: (prefix: string, percentiles = true) => {
     const recorder = recorders.get(prefix);
     if (recorder === undefined) return { count: 0, p50: Number.NaN, p99: Number.NaN, lastAt: 0 };
     const { latencies } = recorder;
+    if (!percentiles) return { count: latencies.length, p50: Number.NaN, p99: Number.NaN, lastAt: recorder.lastAt };
     return { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), lastAt: recorder.lastAt };
   },
   memory: () => process.memoryUsage().rss,
+  memoryDetail: () => process.memoryUsage(),
+  cpuMs: () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
   joinInfo: () => ({ joinMs, entries: session.entries('').length, vector: session.vector() }),
   set: (path: string, value: unknown) => session.set(path, value).seq,
   probe: (path: string) => session.set(path, { sentAt: now() }).seq,
