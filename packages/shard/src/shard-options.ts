@@ -50,6 +50,11 @@ export interface ShardOptions {
   readonly blobStore?: BlobStore | undefined;
   /** Options for `putChunked` when offloading a value (chunk size, codec, registry). */
   readonly offload?: PutChunkedOptions | undefined;
+  /**
+   * With `blobStore`: how many bytes of large (blob) values are kept in memory, most recently used first
+   * (default 64 MiB); the others are read back from the store by `read(path)`. Without a store, hydrated bytes stay.
+   */
+  readonly blobCacheBytes?: number | undefined;
   /** Longest value kept inline in a mutation (default 65 536 bytes). */
   readonly maxInlinePayloadBytes?: number | undefined;
   /** Longest value accepted at all (default 1 GiB). */
