@@ -121,7 +121,7 @@ export class CatchUpReader {
 
 /** A value as an entry; `prev` as the record keeps it (absent: overwrote nothing; null: unknown) becomes the entry's. */
 function valueEntry(path: string, record: PathRecord): Entry {
-  const held = heldPayload(record);
+  const held = heldPayload(record.payload);
   const payload = typeof held === 'string' ? utf8(held) : held;
   const version = { hlc: record.hlc, origin: record.origin, seq: record.seq };
   const prev: Version | null | undefined = record.prev;

@@ -1,5 +1,6 @@
 import type { BlobRef, Version } from '@statemesh/contracts';
-import { PENDING, PathRecord, Tombstone, compareParts } from './path-record.js';
+import { BlobValue, PathRecord, Tombstone, compareParts, isPendingPayload } from './path-record.js';
+import type { HeldPayload } from './path-record.js';
 import { PathOrder } from './path-order.js';
 
 /**
@@ -47,58 +48,50 @@ export class PathTree {
   }
 
   /** Sets the value at `path` (a new record, or `record` overwritten); returns the record. */
-  setValue(path: string, record: PathRecord | undefined, hlc: bigint, origin: string, seq: number, type: string, payload: PathRecord['payload'], prev: Version | null | undefined, cache: unknown): PathRecord {
+  setValue(path: string, record: PathRecord | undefined, hlc: bigint, origin: string, seq: number, type: string, payload: HeldPayload, prev: Version | null | undefined): PathRecord {
     if (record === undefined) {
-      record = new PathRecord(hlc, origin, seq, type, payload, prev, cache, undefined);
+      record = new PathRecord(hlc, origin, seq, type, payload, prev);
       this.#records.set(path, record);
       this.#order.add(path);
       this.#values++;
     } else {
       if (record.type === '') this.#values++;
-      else if (record.cache === PENDING) this.#pending.delete(path);
+      else if (isPendingPayload(record.payload)) this.#pending.delete(path);
       record.hlc = hlc;
       record.origin = origin;
       record.seq = seq;
       record.type = type;
       record.payload = payload;
       record.prev = prev;
-      record.cache = cache;
     }
-    if (cache === PENDING) this.#pending.add(path);
+    if (isPendingPayload(payload)) this.#pending.add(path);
     return record;
   }
 
   /** Removes the value at `path` (its tombstone, if any, stays). */
   removeValue(path: string, record: PathRecord): void {
     if (record.type === '') return;
-    if (record.cache === PENDING) this.#pending.delete(path);
+    if (isPendingPayload(record.payload)) this.#pending.delete(path);
     this.#values--;
     record.type = '';
     record.payload = undefined;
     record.prev = undefined;
-    record.cache = undefined;
     this.#release(path, record);
   }
 
-  /** Marks the blob value at `path` hydrated. */
-  hydrated(path: string, record: PathRecord, cache: unknown): void {
-    if (record.cache === PENDING) this.#pending.delete(path);
-    record.cache = cache;
-  }
-
-  /** Replaces the payload of the value at `path` (a local value now stored as a blob), keeping its version. */
-  replacePayload(path: string, record: PathRecord, payload: PathRecord['payload'], cache: unknown): void {
-    if (record.cache === PENDING) this.#pending.delete(path);
+  /** Replaces the payload of the value at `path`, keeping its version (decoded, hydrated, stored as a blob). */
+  replacePayload(path: string, record: PathRecord, payload: HeldPayload): void {
+    if (isPendingPayload(record.payload)) this.#pending.delete(path);
     record.payload = payload;
-    record.cache = cache;
-    if (cache === PENDING) this.#pending.add(path);
+    if (isPendingPayload(payload)) this.#pending.add(path);
   }
 
   /** Puts a tombstone at `path` (replacing the one there); returns the record. */
   setTombstone(path: string, tombstone: Tombstone): PathRecord {
     let record = this.#records.get(path);
     if (record === undefined) {
-      record = new PathRecord(0n, '', 0, '', undefined, undefined, undefined, tombstone);
+      record = new PathRecord(0n, '', 0, '', undefined, undefined);
+      record.tombstone = tombstone;
       this.#records.set(path, record);
       this.#order.add(path);
     } else record.tombstone = tombstone;
@@ -135,7 +128,7 @@ export class PathTree {
   /** The blob values not hydrated yet, with their references. */
   pendingBlobs(): { path: string; ref: BlobRef }[] {
     const out: { path: string; ref: BlobRef }[] = [];
-    for (const path of this.#pending) out.push({ path, ref: this.#records.get(path)!.payload as BlobRef });
+    for (const path of this.#pending) out.push({ path, ref: (this.#records.get(path)!.payload as BlobValue).ref });
     return out;
   }
 

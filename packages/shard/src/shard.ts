@@ -19,6 +19,7 @@ import { jsonText } from './json-text.js';
 import { LocalLog } from './local-log.js';
 import { Mounts } from './mounts.js';
 import { OriginIndex } from './origin-index.js';
+import { BlobValue } from './path-record.js';
 import { PathTree } from './path-tree.js';
 import { RetiredIncarnations } from './retired-incarnations.js';
 import { SeenSet } from './seen-set.js';
@@ -28,9 +29,8 @@ import type { ShardClock, ShardOptions } from './shard-options.js';
 import type { ShardEntry, ShardValue } from './shard-value.js';
 import { digestOf } from './tree-digest.js';
 import { TreeMerge } from './tree-merge.js';
-import type { SetValue } from './tree-merge.js';
 import { ValueReader } from './value-reader.js';
-import { compactPayload, utf8ByteLength } from './value-decode.js';
+import { remotePayload, utf8ByteLength } from './value-decode.js';
 import { WatchHub } from './watch-hub.js';
 
 const encoder = new TextEncoder();
@@ -144,7 +144,7 @@ export class Shard {
   set(path: string, value: unknown, options?: WriteOptions): Version {
     const text = jsonText(path, value);
     // A primitive is kept as itself (its bytes are its JSON text again), anything else as its text.
-    const primitive = typeof value === 'number' || typeof value === 'boolean' || value === null || (typeof value === 'string' && text.length <= 64);
+    const primitive = typeof value === 'number' || typeof value === 'boolean' || value === null;
     return this.#writeValue(path, 'json', text, options, primitive ? value : undefined, primitive);
   }
 
@@ -276,7 +276,7 @@ export class Shard {
       relay?.push(mutation);
       const applied =
         mutation.op === 'set'
-          ? this.#merge.set(into, mutation.path, mutation.hlc, origin, seq, this.#remoteValue(mutation.type, mutation.payload!), mutation.prev, true)
+          ? this.#merge.set(into, mutation.path, mutation.hlc, origin, seq, this.#internType(mutation.type), remotePayload(mutation.type, mutation.payload!), mutation.prev, true)
           : this.#merge.delete(into, mutation.path, mutation.hlc, origin, seq, mutation.prev, true);
       if (applied) into.applied++;
       else into.stale++;
@@ -343,7 +343,7 @@ export class Shard {
       const prev = entry.prev ?? undefined;
       const applied = entry.tombstone
         ? this.#merge.delete(into, entry.path, hlc, origin, seq, prev, knowsPrev)
-        : this.#merge.set(into, entry.path, hlc, origin, seq, this.#remoteValue(entry.type, entry.payload!), prev, knowsPrev);
+        : this.#merge.set(into, entry.path, hlc, origin, seq, this.#internType(entry.type), remotePayload(entry.type, entry.payload!), prev, knowsPrev);
       if (applied) into.applied++;
       else into.stale++;
     }
@@ -432,7 +432,7 @@ export class Shard {
     if (!isValidPath(path)) throw invalidPath(path);
     const record = this.#tree.get(path);
     if (record === undefined || !this.#values.isPending(record)) return false;
-    const ref = record.payload as BlobRef;
+    const ref = (record.payload as BlobValue).ref;
     if (bytes !== undefined && (!(bytes instanceof Uint8Array) || bytes.byteLength !== ref.size)) {
       throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}markHydrated(${JSON.stringify(path)}) got ${bytes instanceof Uint8Array ? bytes.byteLength : typeof bytes} bytes for a blob of ${ref.size}; pass the assembled, decoded value`);
     }
@@ -500,8 +500,7 @@ export class Shard {
     const stored: Uint8Array | string = offload && typeof data === 'string' ? encoder.encode(data) : data;
     const batch = this.#batch('local');
     const interned = this.#internType(type);
-    const value: SetValue = isPrimitive && !offload ? { type: interned, payload: undefined, value: primitive } : { type: interned, payload: stored };
-    this.#merge.set(batch, path, hlc, this.origin, seq, value, prev, true);
+    this.#merge.set(batch, path, hlc, this.origin, seq, interned, isPrimitive && !offload ? (primitive as number | boolean | null) : stored, prev, true);
     const position = this.#local.push(path, interned, hlc, seq, prev, stored, !offload);
     this.#counters.localWrites++;
     if (offload) this.#startOffload(path, seq, stored as Uint8Array, position);
@@ -547,10 +546,6 @@ export class Shard {
     if (record !== undefined && record.type !== '') return { hlc: record.hlc, origin: record.origin, seq: record.seq };
     const cover = this.#tree.coveringTombstone(path);
     return cover === undefined ? undefined : { hlc: cover[1].hlc, origin: cover[1].origin, seq: cover[1].seq };
-  }
-
-  #remoteValue(type: string, payload: NonNullable<Mutation['payload']>): SetValue {
-    return { type: this.#internType(type), payload: compactPayload(type, payload) };
   }
 
   /** True when this replica holds every write peer `node` had applied from its own origins, as `vector` says. */

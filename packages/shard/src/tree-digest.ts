@@ -11,7 +11,7 @@ export function digestOf(tree: PathTree): string {
   tree.forEachUnder('', (path, record) => {
     if (record.type === '') return;
     hash.update(`${path}\0${record.hlc}\0${record.origin}\0${record.seq}\0${record.type}\0`);
-    const payload = heldPayload(record);
+    const payload = heldPayload(record.payload);
     if (typeof payload === 'string') {
       hash.update(`i${utf8ByteLength(payload)}:`);
       hash.update(payload);

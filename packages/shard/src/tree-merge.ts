@@ -1,21 +1,14 @@
 import { VersionStamp, compareVersions } from '@statemesh/contracts';
-import type { BlobRef, Version } from '@statemesh/contracts';
+import type { Version } from '@statemesh/contracts';
 import type { Batch } from './batch.js';
 import { AppliedChange } from './change.js';
 import type { ConflictRing } from './conflict-ring.js';
 import type { OriginIndex } from './origin-index.js';
-import { PENDING, Tombstone, UNDECODED, compareParts } from './path-record.js';
-import type { PathRecord } from './path-record.js';
+import { BlobValue, Tombstone, compareParts } from './path-record.js';
+import type { HeldPayload, PathRecord } from './path-record.js';
 import type { PathTree } from './path-tree.js';
 import type { ShardCounters } from './shard-counters.js';
 
-/** What a set writes at a path: its type and bytes, or (a local JSON primitive) the value itself. */
-export interface SetValue {
-  readonly type: string;
-  /** Text, bytes or a blob reference; undefined when `value` is a JSON primitive written here. */
-  readonly payload: Uint8Array | string | BlobRef | undefined;
-  readonly value?: unknown;
-}
 
 /**
  * Last-writer-wins on the tree: a set or a delete is integrated when its version beats what the tree holds at
@@ -47,14 +40,9 @@ export class TreeMerge {
   }
 
   /** Integrates a set; false when it lost (stale). `knowsPrev` is false for snapshot entries that did not say. */
-  set(batch: Batch, path: string, hlc: bigint, origin: string, seq: number, value: SetValue, prev: Version | undefined, knowsPrev: boolean): boolean {
+  set(batch: Batch, path: string, hlc: bigint, origin: string, seq: number, type: string, payload: HeldPayload, prev: Version | undefined, knowsPrev: boolean): boolean {
     const tree = this.#tree;
     const current = tree.get(path);
-    const payload = value.payload;
-    const isRef = payload !== undefined && typeof payload !== 'string' && !(payload instanceof Uint8Array);
-    // Local writes never arrive here as a reference (they hold their bytes): any reference is to be fetched,
-    // an own write of an earlier life (taken back by catch-up after a restart) included.
-    const cache = payload === undefined ? value.value : isRef ? PENDING : UNDECODED;
     const keptPrev = prev !== undefined ? prev : knowsPrev ? undefined : null;
     if (current !== undefined && current.type !== '') {
       const order = compareParts(hlc, origin, seq, current);
@@ -64,7 +52,7 @@ export class TreeMerge {
       }
       this.#conflict(batch, path, { hlc, origin, seq }, prev, knowsPrev, current);
       const oldOrigin = current.origin;
-      tree.setValue(path, current, hlc, origin, seq, value.type, payload, keptPrev, cache);
+      tree.setValue(path, current, hlc, origin, seq, type, payload, keptPrev);
       this.#index.retire(oldOrigin, this.#isLive);
     } else {
       const cover = tree.coveringTombstone(path);
@@ -77,13 +65,10 @@ export class TreeMerge {
         const here = current?.tombstone;
         if (here !== undefined) this.#conflict(batch, path, { hlc, origin, seq }, prev, knowsPrev, here);
       }
-      tree.setValue(path, current, hlc, origin, seq, value.type, payload, keptPrev, cache);
+      tree.setValue(path, current, hlc, origin, seq, type, payload, keptPrev);
     }
     this.#index.add(origin, seq, path);
-    if (batch.changes !== undefined) {
-      const data = payload === undefined || isRef ? undefined : (payload as Uint8Array | string);
-      batch.changes.push(new AppliedChange(path, 'set', new VersionStamp(hlc, origin, seq), value.type, data, value.value, isRef ? (payload as BlobRef) : undefined, isRef, batch.from));
-    }
+    if (batch.changes !== undefined) batch.changes.push(changeOf(path, new VersionStamp(hlc, origin, seq), type, payload, batch.from));
     return true;
   }
 
@@ -143,4 +128,11 @@ export class TreeMerge {
     const prev = held.prev;
     this.#conflict(batch, path, held, prev ?? undefined, prev !== null, loser);
   }
+}
+
+/** The change a set made, with the value it set (decoded when read). */
+function changeOf(path: string, version: VersionStamp, type: string, payload: HeldPayload, from: string): AppliedChange {
+  if (payload instanceof BlobValue) return new AppliedChange(path, 'set', version, type, payload.bytes, undefined, payload.ref, payload.pending, from);
+  if (typeof payload === 'string' || payload instanceof Uint8Array) return new AppliedChange(path, 'set', version, type, payload, undefined, undefined, false, from);
+  return new AppliedChange(path, 'set', version, type, undefined, payload, undefined, false, from);
 }

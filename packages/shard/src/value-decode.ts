@@ -1,7 +1,7 @@
 import { StatemeshError } from '@statemesh/contracts';
 import type { BlobRef } from '@statemesh/contracts';
-import { PENDING, UNDECODED } from './path-record.js';
-import type { PathRecord } from './path-record.js';
+import { BlobValue, DecodedValue } from './path-record.js';
+import type { HeldPayload, PathRecord } from './path-record.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -9,9 +9,12 @@ const PREFIX = '@statemesh/shard: ';
 /** Longest text converted to bytes without the encoder (most json and text values). */
 const SHORT_TEXT = 64;
 
-/** The bytes of a record's value as held: text, bytes or a blob reference (a local JSON primitive is re-stringified). */
-export function heldPayload(record: PathRecord): Uint8Array | string | BlobRef {
-  return record.payload ?? JSON.stringify(record.cache);
+/** The bytes of a value as held: text, bytes or a blob reference (a JSON primitive is written out again). */
+export function heldPayload(payload: HeldPayload): Uint8Array | string | BlobRef {
+  if (typeof payload === 'string' || payload instanceof Uint8Array) return payload;
+  if (payload instanceof DecodedValue) return payload.data;
+  if (payload instanceof BlobValue) return payload.ref;
+  return JSON.stringify(payload);
 }
 
 /**
@@ -29,24 +32,20 @@ export function decodeValue(path: string, type: string, origin: string, data: Ui
   }
 }
 
-/** The decoded value of an inline record, decoded once and kept on the record. */
-export function cachedValue(path: string, record: PathRecord): unknown {
-  const cache = record.cache;
-  if (cache !== UNDECODED) return cache;
-  const value = decodeValue(path, record.type, record.origin, record.payload as Uint8Array | string);
-  record.cache = value;
-  return value;
-}
-
-/** True when the record's value is a blob reference (pending or hydrated). */
-export function isBlobValue(record: PathRecord): boolean {
+/**
+ * The value of an inline (not blob) record, as `get` returns it: json decoded once, the decoded value then kept
+ * on the record beside its bytes.
+ */
+export function inlineValue(path: string, record: PathRecord): unknown {
   const payload = record.payload;
-  return payload !== undefined && typeof payload !== 'string' && !(payload instanceof Uint8Array);
-}
-
-/** True when the record's value is a blob not hydrated here. */
-export function isPending(record: PathRecord): boolean {
-  return record.cache === PENDING;
+  if (payload instanceof DecodedValue) return payload.value;
+  if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return payload; // a JSON primitive
+  const type = record.type;
+  if (type === 'text' && typeof payload === 'string') return payload;
+  if (type !== 'json' && type !== 'text') return payload;
+  const value = decodeValue(path, type, record.origin, payload);
+  record.payload = new DecodedValue(payload, value);
+  return value;
 }
 
 /** UTF-8 bytes of `text`; short ASCII text without a call into the encoder. */
@@ -71,13 +70,39 @@ export function utf8ByteLength(text: string): number {
 }
 
 /**
- * A short ASCII json/text payload is kept as a string: a one-byte string costs a fraction of the heap of a
- * Uint8Array view, and its UTF-8 bytes are exactly the bytes received.
+ * A remote payload as a record keeps it: a canonical JSON integer, `true`, `false` or `null` as the value itself
+ * (its bytes are exactly `JSON.stringify` of it); other short ASCII json/text as a string (a one-byte string costs
+ * a fraction of the heap of a Uint8Array view, and its UTF-8 bytes are exactly the bytes received); a blob
+ * reference as a pending blob; anything else as the bytes.
  */
-export function compactPayload(type: string, payload: Uint8Array | BlobRef): Uint8Array | BlobRef | string {
-  if (!(payload instanceof Uint8Array) || payload.length > SHORT_TEXT || (type !== 'json' && type !== 'text')) return payload;
-  for (let i = 0; i < payload.length; i++) if (payload[i]! > 0x7f) return payload;
+export function remotePayload(type: string, payload: Uint8Array | BlobRef): HeldPayload {
+  if (!(payload instanceof Uint8Array)) return new BlobValue(payload, true, undefined);
+  const length = payload.length;
+  if (length > SHORT_TEXT || (type !== 'json' && type !== 'text')) return payload;
+  if (type === 'json' && length > 0 && length <= 15) {
+    const primitive = canonicalPrimitive(payload);
+    if (primitive !== undefined) return primitive;
+  }
+  for (let i = 0; i < length; i++) if (payload[i]! > 0x7f) return payload;
   return String.fromCharCode.apply(null, payload as unknown as number[]);
+}
+
+/** The JSON primitive `bytes` spell in canonical form (as `JSON.stringify` writes it), or undefined. */
+function canonicalPrimitive(bytes: Uint8Array): number | boolean | null | undefined {
+  const first = bytes[0]!;
+  if (first === 0x74 /* t */) return bytes.length === 4 && bytes[1] === 0x72 && bytes[2] === 0x75 && bytes[3] === 0x65 ? true : undefined;
+  if (first === 0x66 /* f */) return bytes.length === 5 && bytes[1] === 0x61 && bytes[2] === 0x6c && bytes[3] === 0x73 && bytes[4] === 0x65 ? false : undefined;
+  if (first === 0x6e /* n */) return bytes.length === 4 && bytes[1] === 0x75 && bytes[2] === 0x6c && bytes[3] === 0x6c ? null : undefined;
+  const negative = first === 0x2d; /* - */
+  let i = negative ? 1 : 0;
+  if (i === bytes.length || (bytes[i] === 0x30 && (negative || bytes.length > 1))) return undefined; // "-0", leading zeros
+  let value = 0;
+  for (; i < bytes.length; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
 }
 
 /** `value`, with every object and array in it frozen: a decoded value is shared by every reader. */

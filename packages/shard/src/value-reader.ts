@@ -1,10 +1,10 @@
 import { VersionStamp } from '@statemesh/contracts';
 import type { BlobRef, BlobStore } from '@statemesh/contracts';
 import type { BlobValues } from './blob-values.js';
-import { PENDING, UNDECODED } from './path-record.js';
+import { BlobValue, DecodedValue } from './path-record.js';
 import type { PathRecord } from './path-record.js';
 import type { PathTree } from './path-tree.js';
-import { cachedValue, decodeValue } from './value-decode.js';
+import { decodeValue, inlineValue } from './value-decode.js';
 import { ValueView } from './value-view.js';
 
 /**
@@ -29,13 +29,16 @@ export class ValueReader {
   view(path: string, record: PathRecord, blobBytes?: Uint8Array): ValueView {
     const version = new VersionStamp(record.hlc, record.origin, record.seq);
     const payload = record.payload;
-    if (payload === undefined) return new ValueView(path, record.type, version, record.cache, undefined, undefined, false);
-    if (typeof payload === 'string' || payload instanceof Uint8Array) return new ValueView(path, record.type, version, cachedValue(path, record), payload, undefined, false);
-    const cache = record.cache;
-    if (cache === PENDING) return new ValueView(path, record.type, version, undefined, undefined, payload, true);
-    const bytes = blobBytes ?? (cache instanceof Uint8Array ? cache : this.#blobs.get(payload));
+    if (!(payload instanceof BlobValue)) {
+      const value = inlineValue(path, record);
+      const held = record.payload;
+      const data = held instanceof DecodedValue ? held.data : typeof held === 'string' || held instanceof Uint8Array ? held : undefined;
+      return new ValueView(path, record.type, version, value, data, undefined, false, data === undefined);
+    }
+    if (payload.pending) return new ValueView(path, record.type, version, undefined, undefined, payload.ref, true, false);
+    const bytes = blobBytes ?? payload.bytes ?? this.#blobs.get(payload.ref);
     const value = bytes === undefined ? undefined : decodeValue(path, record.type, record.origin, bytes);
-    return new ValueView(path, record.type, version, value, bytes, payload, false);
+    return new ValueView(path, record.type, version, value, bytes, payload.ref, false, false);
   }
 
   /** The value at `path` with its bytes, a blob's read back from the store when not in memory. */
@@ -44,33 +47,30 @@ export class ValueReader {
       const record = this.#tree.get(path);
       if (record === undefined || record.type === '') return undefined;
       const payload = record.payload;
-      const isBlob = payload !== undefined && typeof payload !== 'string' && !(payload instanceof Uint8Array);
-      if (!isBlob || record.cache !== UNDECODED || !this.#blobs.backed) return this.view(path, record);
-      const held = this.#blobs.get(payload);
-      if (held !== undefined) return this.view(path, record, held);
+      if (!(payload instanceof BlobValue) || payload.pending || payload.bytes !== undefined || !this.#blobs.backed) return this.view(path, record);
       const { seq, origin } = record;
-      const bytes = await this.#blobs.read(payload);
-      const now = this.#tree.get(path);
+      const bytes = await this.#blobs.read(payload.ref);
       // Overwritten meanwhile: read what is there now.
-      if (now === record && record.seq === seq && record.origin === origin) return this.view(path, record, bytes);
+      if (this.#tree.get(path) === record && record.seq === seq && record.origin === origin) return this.view(path, record, bytes);
     }
   }
 
   /** True when `record` holds a blob value not hydrated here yet. */
   isPending(record: PathRecord): boolean {
-    return record.type !== '' && record.cache === PENDING;
+    return record.type !== '' && record.payload instanceof BlobValue && record.payload.pending;
   }
 
   /** Marks the pending blob of `record` hydrated; its `bytes`, when given, kept in memory (bounded with a store). */
   hydrated(path: string, record: PathRecord, bytes: Uint8Array | undefined): void {
-    if (bytes !== undefined && this.#blobs.backed) this.#blobs.put(record.payload as BlobRef, bytes);
+    const ref = (record.payload as BlobValue).ref;
+    if (bytes !== undefined && this.#blobs.backed) this.#blobs.put(ref, bytes);
     // Without a store there is nowhere to read them back from: the record keeps them.
-    this.#tree.hydrated(path, record, bytes !== undefined && !this.#blobs.backed ? bytes : UNDECODED);
+    this.#tree.replacePayload(path, record, new BlobValue(ref, false, this.#blobs.backed ? undefined : bytes));
   }
 
   /** A local value now stored as the blob `ref`: the record keeps the reference, memory the bytes while the bound allows. */
   offloaded(path: string, record: PathRecord, ref: BlobRef, bytes: Uint8Array): void {
     this.#blobs.put(ref, bytes);
-    this.#tree.replacePayload(path, record, ref, UNDECODED);
+    this.#tree.replacePayload(path, record, new BlobValue(ref, false, undefined));
   }
 }

@@ -9,6 +9,7 @@ import { utf8 } from './value-decode.js';
  */
 export class ValueView implements ShardEntry {
   readonly #data: Uint8Array | string | undefined;
+  readonly #primitive: boolean;
   #bytes: Uint8Array | undefined = undefined;
 
   constructor(
@@ -19,12 +20,16 @@ export class ValueView implements ShardEntry {
     data: Uint8Array | string | undefined,
     readonly ref: BlobRef | undefined,
     readonly pending: boolean,
+    /** True when `value` is a JSON primitive whose bytes are its JSON text. */
+    primitive: boolean,
   ) {
     this.#data = data;
+    this.#primitive = primitive;
   }
 
   /** The value's bytes; undefined while pending, or for a blob whose bytes are not in memory (see `Shard.read`). */
   get bytes(): Uint8Array | undefined {
+    if (this.#primitive) return (this.#bytes ??= utf8(JSON.stringify(this.value)));
     const data = this.#data;
     if (typeof data !== 'string') return data;
     return (this.#bytes ??= utf8(data));
