@@ -1,6 +1,5 @@
 export { Shard } from './shard.js';
-export type { PageOptions, WriteOptions } from './shard.js';
-export type { ShardClock, ShardOptions, ShardPartition } from './shard-options.js';
+export type { PageOptions, ShardClock, ShardOptions, ShardPartition, WriteOptions } from './shard-options.js';
 export type { ShardEntry, ShardValue } from './shard-value.js';
 export type { ApplyResult, RejectGate, RejectReason } from './apply-result.js';
 export type { Change, ChangeListener, WatchOptions } from './change.js';

@@ -15,6 +15,14 @@ export class ShardCounters {
   offloadFailed = 0;
   watchErrors = 0;
 
+  /** Adds the outcome of an applied remote batch. */
+  add(batch: { applied: number; duplicate: number; stale: number; rejected: number }): void {
+    this.applied += batch.applied;
+    this.duplicate += batch.duplicate;
+    this.stale += batch.stale;
+    this.rejected += batch.rejected;
+  }
+
   /** The counters under their public names, with `gauges` (entries, tombstones, pending, outbox) after them. */
   toRecord(gauges: { entries: number; tombstones: number; pending: number; outbox: number }): Record<string, number> {
     const g = this.gates;

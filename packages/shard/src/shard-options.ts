@@ -64,3 +64,17 @@ export interface ShardOptions {
   /** Where one-line warnings go (a failing watch listener, a failed offload); default `console.warn`. */
   readonly logger?: ((line: string) => void) | undefined;
 }
+
+/** Options of a local write. */
+export interface WriteOptions {
+  /** Internal: allow a write under the reserved `__system` prefix (the session's metrics). */
+  readonly system?: boolean | undefined;
+}
+
+/** Options of `snapshot` and `since`. */
+export interface PageOptions {
+  /** Only entries under these prefixes (and tombstones at or above them); empty or absent: the whole tree. */
+  readonly prefixes?: readonly string[] | undefined;
+  /** Entries per page (default 1000). */
+  readonly pageSize?: number | undefined;
+}

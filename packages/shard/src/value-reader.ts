@@ -1,4 +1,5 @@
-import { VersionStamp } from '@statemesh/contracts';
+import { StatemeshError, VersionStamp } from '@statemesh/contracts';
+import { AppliedChange } from './change.js';
 import type { BlobRef, BlobStore } from '@statemesh/contracts';
 import type { BlobValues } from './blob-values.js';
 import { BlobValue, DecodedValue } from './path-record.js';
@@ -58,6 +59,21 @@ export class ValueReader {
   /** True when `record` holds a blob value not hydrated here yet. */
   isPending(record: PathRecord): boolean {
     return record.type !== '' && record.payload instanceof BlobValue && record.payload.pending;
+  }
+
+  /**
+   * Marks the pending blob at `path` hydrated (with its `bytes`, checked against its size); returns the change
+   * to publish, or undefined when the path holds no pending blob (overwritten or deleted meanwhile).
+   */
+  markHydrated(path: string, bytes: Uint8Array | undefined): AppliedChange | undefined {
+    const record = this.#tree.get(path);
+    if (record === undefined || !this.isPending(record)) return undefined;
+    const ref = (record.payload as BlobValue).ref;
+    if (bytes !== undefined && (!(bytes instanceof Uint8Array) || bytes.byteLength !== ref.size)) {
+      throw new StatemeshError('INVALID_ARGUMENT', `@statemesh/shard: markHydrated(${JSON.stringify(path)}) got ${bytes instanceof Uint8Array ? bytes.byteLength : typeof bytes} bytes for a blob of ${ref.size}; pass the assembled, decoded value`);
+    }
+    this.hydrated(path, record, bytes);
+    return new AppliedChange(path, 'set', new VersionStamp(record.hlc, record.origin, record.seq), record.type, bytes, undefined, ref, false, 'hydrator');
   }
 
   /** Marks the pending blob of `record` hydrated; its `bytes`, when given, kept in memory (bounded with a store). */
