@@ -13,14 +13,11 @@ export function isValidType(type: unknown): type is string {
 export interface KnownValid {
   readonly origins: ReadonlyMap<string, string>;
   readonly types: ReadonlyMap<string, string>;
-  /** True for a path the replica already holds (checked when it was first stored): no regular expression again. */
-  readonly isKnownPath?: ((path: string) => boolean) | undefined;
 }
 
 const NOTHING_KNOWN: KnownValid = { origins: new Map(), types: new Map() };
 
-function pathProblem(path: unknown, known: KnownValid): string | undefined {
-  if (typeof path === 'string' && known.isKnownPath?.(path) === true) return undefined;
+function pathProblem(path: unknown): string | undefined {
   return isValidPath(path) ? undefined : `path ${JSON.stringify(String(path)).slice(0, 80)} is not a valid path`;
 }
 
@@ -52,7 +49,7 @@ export function mutationProblem(mutation: Mutation, maxValueBytes: number, known
   if (typeof mutation !== 'object' || mutation === null) return 'mutation is not an object';
   const problem = versionProblem(mutation, 'mutation', known);
   if (problem !== undefined) return problem;
-  const badPath = pathProblem(mutation.path, known);
+  const badPath = pathProblem(mutation.path);
   if (badPath !== undefined) return badPath;
   if (mutation.prev !== undefined) {
     const prevProblem = versionProblem(mutation.prev, 'prev', known);
@@ -72,7 +69,7 @@ export function entryProblem(entry: Entry, maxValueBytes: number, known = NOTHIN
   if (typeof entry !== 'object' || entry === null) return 'entry is not an object';
   const problem = versionProblem(entry.version, 'entry version', known);
   if (problem !== undefined) return problem;
-  const badPath = pathProblem(entry.path, known);
+  const badPath = pathProblem(entry.path);
   if (badPath !== undefined) return badPath;
   if (entry.prev !== undefined && entry.prev !== null) {
     const prevProblem = versionProblem(entry.prev, 'entry prev', known);

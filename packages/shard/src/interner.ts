@@ -7,13 +7,11 @@ import type { KnownValid } from './input-check.js';
 export class Interner implements KnownValid {
   readonly origins = new Map<string, string>();
   readonly types = new Map<string, string>();
-  readonly isKnownPath: (path: string) => boolean;
   readonly #onNewOrigin: (origin: string) => void;
   #lastOrigin = '';
   #lastType = '';
 
-  constructor(isKnownPath: (path: string) => boolean, onNewOrigin: (origin: string) => void) {
-    this.isKnownPath = isKnownPath;
+  constructor(onNewOrigin: (origin: string) => void) {
     this.#onNewOrigin = onNewOrigin;
   }
 

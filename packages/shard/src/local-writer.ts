@@ -111,8 +111,7 @@ export class LocalWriter {
   }
 
   #checkPath(path: string, system: boolean, allowRoot: boolean): void {
-    // A path the tree holds was checked when first written: no regular expression again.
-    if ((this.#parts.tree.get(path) === undefined && !isValidPath(path)) || (path === '' && !allowRoot)) throw invalidPath(path);
+    if (!isValidPath(path) || (path === '' && !allowRoot)) throw invalidPath(path);
     if (isSystemPath(path) && !system) {
       throw new StatemeshError('RESERVED_PATH', `${PREFIX}${JSON.stringify(path)} is under the reserved "__system" prefix, which holds the library's own metrics; write elsewhere`, { details: { path } });
     }

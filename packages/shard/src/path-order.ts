@@ -87,8 +87,10 @@ export class PathOrder {
     added.sort();
     const merged: string[] = [];
     let a = 0;
+    // With nothing removed since the last compaction every path is held: no lookup per path.
+    const check = this.#removed > 0;
     const push = (path: string): void => {
-      if ((merged.length === 0 || merged[merged.length - 1] !== path) && this.#isHeld(path)) merged.push(path);
+      if ((merged.length === 0 || merged[merged.length - 1] !== path) && (!check || this.#isHeld(path))) merged.push(path);
     };
     for (const chunk of this.#chunks) {
       for (const path of chunk) {

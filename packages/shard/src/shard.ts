@@ -81,7 +81,7 @@ export class Shard {
     this.clusterId = options.clusterId;
     this.nodeId = options.nodeId;
     const tree = this.#tree;
-    this.#interner = new Interner((path) => tree.get(path) !== undefined, (origin) => this.#incarnations.saw(origin));
+    this.#interner = new Interner((origin) => this.#incarnations.saw(origin));
     this.origin = this.#interner.origin(originOf(options.nodeId, options.incarnation));
     const clock = (this.#clock = options.clock ?? new HybridClock());
     const enforcePartition = options.enforcePartition ?? false;
