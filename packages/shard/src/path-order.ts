@@ -31,13 +31,14 @@ export class PathOrder {
   }
 
   /**
-   * Calls `visit` for every held path at or under `prefix` (segment-aware; `''` is every path), in sorted order.
-   * Costs a binary search and the length of the run. `visit` may add or remove paths.
+   * Calls `visit` for every path at or under `prefix` (segment-aware; `''` is every path), in sorted order,
+   * removed paths not compacted yet included (the caller, which looks each one up anyway, skips them). Costs a
+   * binary search and the length of the run. `visit` may add or remove paths.
    */
   forEachUnder(prefix: string, visit: (path: string) => void): void {
     this.#settle();
     if (prefix === '') {
-      for (const chunk of this.#chunks.slice()) for (const path of chunk.slice()) if (this.#isHeld(path)) visit(path);
+      for (const chunk of this.#chunks.slice()) for (const path of chunk.slice()) visit(path);
       return;
     }
     // The run is collected first: `visit` may remove paths, and placing nothing meanwhile keeps chunks as they are.
@@ -56,7 +57,7 @@ export class PathOrder {
         }
       }
     }
-    for (const path of run) if (this.#isHeld(path)) visit(path);
+    for (const path of run) visit(path);
   }
 
   /** The first position whose path is not below `path` in sort order. */
