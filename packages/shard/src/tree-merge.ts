@@ -83,12 +83,17 @@ export class TreeMerge {
       if (compareParts(hlc, origin, seq, here) < 0) this.#conflictWithHeld(batch, path, here, incoming);
       else this.#conflict(batch, path, incoming, prev, knowsPrev, here);
     }
+    // The tombstone first: the record at `path` then stays (no removal and re-creation of the path). What it
+    // replaces is older (the covering check above said so).
+    const replaced = here?.tombstone;
+    tree.setTombstone(path, new Tombstone(hlc, origin, seq, prev));
+    if (replaced !== undefined) this.#index.retire(replaced.origin, this.#isLive);
     let stamp: VersionStamp | undefined;
     // The subtree only: its records in path order.
     tree.forEachUnder(path, (at, record) => {
       const tombstone = record.tombstone;
-      if (tombstone !== undefined && compareParts(hlc, origin, seq, tombstone) > 0) {
-        // Older tombstones at or below this one change nothing any more.
+      if (tombstone !== undefined && at !== path && compareParts(hlc, origin, seq, tombstone) > 0) {
+        // Older tombstones below this one change nothing any more.
         tree.removeTombstone(at, record);
         this.#index.retire(tombstone.origin, this.#isLive);
       }
@@ -98,7 +103,6 @@ export class TreeMerge {
       this.#index.retire(oldOrigin, this.#isLive);
       if (batch.changes !== undefined) batch.changes.push(new AppliedChange(at, 'delete', (stamp ??= new VersionStamp(hlc, origin, seq)), '', undefined, undefined, undefined, false, batch.from));
     });
-    tree.setTombstone(path, new Tombstone(hlc, origin, seq, prev));
     this.#index.add(origin, seq, path);
     return true;
   }
