@@ -15,8 +15,19 @@ export {
   joinPath,
   parsePath,
 } from './path.js';
-export { MAX_ORIGIN_LENGTH, compareVersions, isValidOrigin, mergeVectors, nodeOfOrigin, vectorCovers } from './version.js';
-export type { Version, VersionVector } from './version.js';
+export {
+  MAX_ORIGIN_LENGTH,
+  VersionStamp,
+  compareVersions,
+  isValidOrigin,
+  mergeVectors,
+  nodeOfOrigin,
+  vectorCovers,
+  versionFromJSON,
+  versionToJSON,
+} from './version.js';
+export type { Version, VersionJSON, VersionVector } from './version.js';
+export { touchesAnySubtree, touchesSubtree } from './interest.js';
 export { VALUE_TYPES, isBlobRef } from './mutation.js';
 export type { BlobRef, Entry, Mutation, Op, Payload } from './mutation.js';
 export { CodecRegistry, DEFAULT_MAX_DECODED_BYTES, rawCodec, rleCodec } from './codec.js';

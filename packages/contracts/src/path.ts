@@ -10,12 +10,25 @@ export const MAX_ID_LENGTH = 64;
 export const SYSTEM_PREFIX = '__system';
 
 const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
-const PATH = /^[A-Za-z0-9_-]{1,128}(?:\.[A-Za-z0-9_-]{1,128})*$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** True when `path` is the empty root path or dot-separated segments of `[A-Za-z0-9_-]`, ≤ 1024 bytes. */
 export function isValidPath(path: unknown): path is string {
-  return typeof path === 'string' && (path === '' || (path.length <= MAX_PATH_BYTES && PATH.test(path)));
+  if (typeof path !== 'string') return false;
+  const length = path.length;
+  if (length > MAX_PATH_BYTES) return false;
+  // One pass over the characters: what /^[A-Za-z0-9_-]{1,128}(?:\.[A-Za-z0-9_-]{1,128})*$/ says, several times faster.
+  let segment = 0;
+  for (let i = 0; i < length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (segment === 0) return false;
+      segment = 0;
+    } else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45) {
+      if (++segment > MAX_SEGMENT_LENGTH) return false;
+    } else return false;
+  }
+  return length === 0 || segment > 0;
 }
 
 /** Throws `INVALID_PATH` unless {@link isValidPath}; returns the path for chaining. */

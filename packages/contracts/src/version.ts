@@ -1,3 +1,5 @@
+import { StatemeshError } from './error.js';
+
 /**
  * The version of a value: the hybrid logical time of the write on its origin, the origin node, and the origin's
  * per-node sequence number (1, 2, ...).
@@ -58,4 +60,53 @@ export function mergeVectors(a: VersionVector, b: VersionVector): Record<string,
   const out: Record<string, number> = { ...a };
   for (const [origin, seq] of Object.entries(b)) if ((out[origin] ?? 0) < seq) out[origin] = seq;
   return out;
+}
+
+/** A version as `JSON.stringify` writes it: the hlc as a decimal string (JSON has no 64-bit integers). */
+export interface VersionJSON {
+  readonly hlc: string;
+  readonly origin: string;
+  readonly seq: number;
+}
+
+/** `version` as JSON can carry it: the hlc as a decimal string. */
+export function versionToJSON(version: Version): VersionJSON {
+  return { hlc: version.hlc.toString(), origin: version.origin, seq: version.seq };
+}
+
+const DECIMAL = /^(?:0|[1-9][0-9]{0,19})$/;
+
+/** The version `json` (from {@link versionToJSON}, or `JSON.parse` of a {@link VersionStamp}) describes; throws `INVALID_ARGUMENT` otherwise. */
+export function versionFromJSON(json: unknown): VersionStamp {
+  const candidate = json as Partial<VersionJSON> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.hlc !== 'string' ||
+    !DECIMAL.test(candidate.hlc) ||
+    BigInt(candidate.hlc) >= 1n << 64n ||
+    !isValidOrigin(candidate.origin) ||
+    typeof candidate.seq !== 'number' ||
+    !Number.isSafeInteger(candidate.seq) ||
+    candidate.seq < 1
+  ) {
+    throw new StatemeshError('INVALID_ARGUMENT', '@statemesh/contracts: not a version in JSON: expected { hlc: "<decimal 64-bit>", origin, seq: <positive integer> }, as versionToJSON writes it');
+  }
+  return new VersionStamp(BigInt(candidate.hlc), candidate.origin, candidate.seq);
+}
+
+/**
+ * A {@link Version} that `JSON.stringify` can write: its `toJSON` gives {@link VersionJSON} (the hlc as a decimal
+ * string). What replicas hand to applications (a write's result, a value's and a change's version).
+ */
+export class VersionStamp implements Version {
+  constructor(
+    readonly hlc: bigint,
+    readonly origin: string,
+    readonly seq: number,
+  ) {}
+
+  toJSON(): VersionJSON {
+    return versionToJSON(this);
+  }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { assertId, assertPath, isStatemeshError, isUnder, isUnderAny, isValidPath, joinPath, parsePath } from '@statemesh/contracts';
 
 describe('paths', () => {
@@ -51,3 +52,17 @@ function captureError(fn: () => unknown): unknown {
   }
   throw new Error('expected a throw');
 }
+
+describe('isValidPath, the one-pass check', () => {
+  it('agrees with the path pattern on random strings of path-like characters (10 000 runs)', () => {
+    const pattern = /^[A-Za-z0-9_-]{1,128}(?:\.[A-Za-z0-9_-]{1,128})*$/;
+    const char = fc.constantFrom('a', 'Z', '0', '9', '_', '-', '.', '.', ' ', '/', 'é', '~');
+    const text = fc.oneof(fc.array(char, { maxLength: 12 }).map((chars) => chars.join('')), fc.string());
+    fc.assert(fc.property(text, (path) => isValidPath(path) === (path === '' || (path.length <= 1024 && pattern.test(path)))), { numRuns: 10_000 });
+    expect(isValidPath('a'.repeat(128))).toBe(true);
+    expect(isValidPath('a'.repeat(129))).toBe(false);
+    expect(isValidPath(`${'a'.repeat(128)}.${'b'.repeat(128)}`)).toBe(true);
+    expect(isValidPath(Array.from({ length: 205 }, () => 'abcd').join('.'))).toBe(true); // 1 024 characters
+    expect(isValidPath(Array.from({ length: 206 }, () => 'abcd').join('.'))).toBe(false); // 1 029
+  });
+});

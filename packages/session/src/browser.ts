@@ -24,7 +24,7 @@ export { HashPartition, HashRing } from '@statemesh/hash-ring';
 export { BrickManifest, bricksInFrustum, bricksInRegion, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';
 export type { Brick, Plane } from '@statemesh/brick-manifest';
 export { HybridClock } from '@statemesh/hlc';
-export type { Change, ChangeListener, Conflict, ShardEntry, ShardValue } from '@statemesh/shard';
+export type { Change, ChangeListener, Conflict, ShardEntry, ShardValue, WatchOptions } from '@statemesh/shard';
 export type { TimerHandle, Timers } from '@statemesh/contracts';
 
 /** The Node config's replication fields, which the browser `join()` takes as they are (validated by the same rules). */

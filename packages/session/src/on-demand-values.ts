@@ -9,6 +9,8 @@ export interface OnDemandHost {
   readonly timers: Timers;
   /** The value at `path` in the replica. */
   get(path: string): ShardValue | undefined;
+  /** The value at `path` with its bytes (a large value's read back from the blob store when not in memory). */
+  read(path: string): Promise<ShardValue | undefined>;
   /** Calls `listener` on every change at or under `path`. */
   watch(path: string, listener: () => void): () => void;
   /** Hydrates the value at `path`; settles once it is installed (or replaced), rejects when it failed. */
@@ -51,7 +53,7 @@ export class OnDemandValues {
   waitFor(path: string, timeoutMs: number): Promise<ShardValue> {
     const host = this.#host;
     const ready = readyValue(host.get(path));
-    if (ready !== undefined) return Promise.resolve(ready);
+    if (ready !== undefined) return withBytes(host, path, ready);
     if (this.#closed) return Promise.reject(closedError(path));
     this.#awaited.set(path, (this.#awaited.get(path) ?? 0) + 1);
     const release = (): void => {
@@ -91,7 +93,7 @@ export class OnDemandValues {
         stop();
         this.#waiters.delete(end);
         release();
-        resolve(value);
+        resolve(withBytes(host, path, value));
       });
       kick();
     });
@@ -115,7 +117,7 @@ export class OnDemandValues {
       for (;;) {
         const value = host.get(path);
         if (value === undefined) throw notHere(path); // deleted meanwhile
-        if (!value.pending) return value;
+        if (!value.pending) return (await host.read(path)) ?? value;
         await host.hydrate(path);
         if (signal.aborted) throw fetchCancelled(path);
         const after = host.get(path);
@@ -145,4 +147,10 @@ function closedError(path: string | undefined): StatemeshError {
 
 function readyValue(value: ShardValue | undefined): ShardValue | undefined {
   return value !== undefined && !value.pending ? value : undefined;
+}
+
+/** `value` with its bytes: a large value whose bytes are not in memory any more is read back from the blob store. */
+function withBytes(host: OnDemandHost, path: string, value: ShardValue): Promise<ShardValue> {
+  if (value.ref === undefined || value.bytes !== undefined) return Promise.resolve(value);
+  return host.read(path).then((read) => read ?? value);
 }

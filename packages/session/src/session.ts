@@ -23,7 +23,7 @@ import {
   type Version,
 } from '@statemesh/contracts';
 import { DEFAULT_FETCH_TIMEOUT_MS, Hydrator } from '@statemesh/blob-store';
-import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue } from '@statemesh/shard';
+import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue, type WatchOptions } from '@statemesh/shard';
 import { BlobFetcher, type BlobFetchStats, type FetchBlobOptions } from './blob-fetch.js';
 import { HeldBlobLog } from './held-blob-log.js';
 import type { ResolvedConfig } from './config.js';
@@ -197,6 +197,7 @@ export class Session {
     this.#onDemand = new OnDemandValues({
       timers: this.#timers,
       get: (path) => this.#shard.get(path),
+      read: (path) => this.#shard.read(path),
       watch: (path, listener) => this.#shard.watch(path, listener),
       hydrate: (path) => this.#hydrate(path),
       cancel: (path) => this.#cancelHydration(path),
@@ -298,15 +299,16 @@ export class Session {
   }
 
   /**
-   * Calls `listener` once per applied batch with the changes under `prefix`, local and remote. Listeners stop
-   * once `close()` is called; watching a closed session returns a no-op unsubscribe.
+   * Calls `listener` once per applied batch with the changes under `prefix`, local and remote, each with its value
+   * and version; `{ initial: true }` first delivers what is already there. Listeners stop once `close()` is
+   * called; watching a closed session returns a no-op unsubscribe.
    */
-  watch(prefix: string, listener: ChangeListener): () => void {
+  watch(prefix: string, listener: ChangeListener, options?: WatchOptions): () => void {
     if (this.#closing !== undefined) return () => undefined;
     const open: ChangeListener = (changes) => {
       if (this.#closing === undefined) listener(changes);
     };
-    return isSystemPath(prefix) ? this.#system.watch(prefix, open) : this.#shard.watch(prefix, open);
+    return isSystemPath(prefix) ? this.#system.watch(prefix, open, options) : this.#shard.watch(prefix, open, options);
   }
 
   /** A hash of the visible state and versions: equal digests mean equal replicas. */

@@ -5,6 +5,7 @@
 import type { Mutation, SnapshotPage } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import * as Y from 'yjs';
+import { benchApply, benchGet, benchTree } from './tree.ts';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -260,10 +261,13 @@ function benchHeap(): void {
 }
 
 console.log(`@statemesh/shard bench: N=${N}, medians of ${RUNS} runs after a warm-up, node ${process.version}, yjs beside us in the same process`);
-// BENCH_ONLY=heap,set,apply,snapshot,since picks sections.
-const only = new Set((process.env.BENCH_ONLY ?? 'heap,set,apply,snapshot,since').split(','));
+// BENCH_ONLY=heap,set,apply,snapshot,since,tree,get,lww picks sections.
+const only = new Set((process.env.BENCH_ONLY ?? 'heap,set,apply,snapshot,since,tree,get,lww').split(','));
 if (only.has('heap')) benchHeap();
 if (only.has('set')) benchLocalSet();
 if (only.has('apply')) benchRemoteApply();
 if (only.has('snapshot')) benchSnapshot();
 if (only.has('since')) benchSince();
+if (only.has('tree')) benchTree();
+if (only.has('get')) benchGet();
+if (only.has('lww')) benchApply();

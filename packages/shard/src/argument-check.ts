@@ -1,7 +1,7 @@
-import { StatemeshError, isValidOrigin } from '@statemesh/contracts';
+import { StatemeshError, isValidId, isValidOrigin, isValidPath } from '@statemesh/contracts';
 import type { VersionVector } from '@statemesh/contracts';
 import { versionProblem } from './input-check.js';
-import { config } from './shard-errors.js';
+import { config, invalidId, invalidPath } from './shard-errors.js';
 
 const PREFIX = '@statemesh/shard: ';
 const DEFAULT_PAGE_SIZE = 1000;
@@ -29,4 +29,21 @@ export function positiveInteger(value: number | undefined, fallback: number, nam
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min) throw config(`${name} must be an integer >= ${min} (got ${value})`);
   return value;
+}
+
+/** The prefixes asked for (`''` among them, or none: the whole tree, `[]`); throws `INVALID_PATH` on a bad one. */
+export function checkPrefixes(prefixes: readonly string[] | undefined): readonly string[] {
+  if (prefixes === undefined) return [];
+  for (const prefix of prefixes) if (!isValidPath(prefix)) throw invalidPath(prefix);
+  return prefixes.includes('') ? [] : prefixes;
+}
+
+/** The peers' vectors as a list; throws `INVALID_ID` / `INVALID_ARGUMENT` on a bad node id or vector. */
+export function checkPeers(peers: Readonly<Record<string, VersionVector>>): [string, VersionVector][] {
+  const list = Object.entries(peers);
+  for (const [node, vector] of list) {
+    if (!isValidId(node)) throw invalidId('peer', node);
+    checkVector(vector);
+  }
+  return list;
 }

@@ -17,6 +17,10 @@ export interface KnownValid {
 
 const NOTHING_KNOWN: KnownValid = { origins: new Map(), types: new Map() };
 
+function pathProblem(path: unknown): string | undefined {
+  return isValidPath(path) ? undefined : `path ${JSON.stringify(String(path)).slice(0, 80)} is not a valid path`;
+}
+
 /** Why `version` is not a well-formed version, or undefined when it is. */
 export function versionProblem(version: Version | undefined, label: string, known = NOTHING_KNOWN): string | undefined {
   if (typeof version !== 'object' || version === null) return `${label} is not an object`;
@@ -45,7 +49,8 @@ export function mutationProblem(mutation: Mutation, maxValueBytes: number, known
   if (typeof mutation !== 'object' || mutation === null) return 'mutation is not an object';
   const problem = versionProblem(mutation, 'mutation', known);
   if (problem !== undefined) return problem;
-  if (!isValidPath(mutation.path)) return `path ${JSON.stringify(String(mutation.path)).slice(0, 80)} is not a valid path`;
+  const badPath = pathProblem(mutation.path);
+  if (badPath !== undefined) return badPath;
   if (mutation.prev !== undefined) {
     const prevProblem = versionProblem(mutation.prev, 'prev', known);
     if (prevProblem !== undefined) return prevProblem;
@@ -64,7 +69,8 @@ export function entryProblem(entry: Entry, maxValueBytes: number, known = NOTHIN
   if (typeof entry !== 'object' || entry === null) return 'entry is not an object';
   const problem = versionProblem(entry.version, 'entry version', known);
   if (problem !== undefined) return problem;
-  if (!isValidPath(entry.path)) return `path ${JSON.stringify(String(entry.path)).slice(0, 80)} is not a valid path`;
+  const badPath = pathProblem(entry.path);
+  if (badPath !== undefined) return badPath;
   if (entry.prev !== undefined && entry.prev !== null) {
     const prevProblem = versionProblem(entry.prev, 'entry prev', known);
     if (prevProblem !== undefined) return prevProblem;

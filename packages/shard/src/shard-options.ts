@@ -50,6 +50,11 @@ export interface ShardOptions {
   readonly blobStore?: BlobStore | undefined;
   /** Options for `putChunked` when offloading a value (chunk size, codec, registry). */
   readonly offload?: PutChunkedOptions | undefined;
+  /**
+   * With `blobStore`: how many bytes of large (blob) values are kept in memory, most recently used first
+   * (default 64 MiB); the others are read back from the store by `read(path)`. Without a store, hydrated bytes stay.
+   */
+  readonly blobCacheBytes?: number | undefined;
   /** Longest value kept inline in a mutation (default 65 536 bytes). */
   readonly maxInlinePayloadBytes?: number | undefined;
   /** Longest value accepted at all (default 1 GiB). */
@@ -58,4 +63,18 @@ export interface ShardOptions {
   readonly tombstoneTtlMs?: number | undefined;
   /** Where one-line warnings go (a failing watch listener, a failed offload); default `console.warn`. */
   readonly logger?: ((line: string) => void) | undefined;
+}
+
+/** Options of a local write. */
+export interface WriteOptions {
+  /** Internal: allow a write under the reserved `__system` prefix (the session's metrics). */
+  readonly system?: boolean | undefined;
+}
+
+/** Options of `snapshot` and `since`. */
+export interface PageOptions {
+  /** Only entries under these prefixes (and tombstones at or above them); empty or absent: the whole tree. */
+  readonly prefixes?: readonly string[] | undefined;
+  /** Entries per page (default 1000). */
+  readonly pageSize?: number | undefined;
 }

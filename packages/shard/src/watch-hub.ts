@@ -23,10 +23,17 @@ export class WatchHub {
     return this.#watchers.length > 0;
   }
 
-  /** Registers a listener; returns the function that removes it. */
-  add(prefix: string, listener: ChangeListener): () => void {
+  /**
+   * Registers a listener; returns the function that removes it. With `initial`, the listener's first call is
+   * with those changes (even none), before any batch published later.
+   */
+  add(prefix: string, listener: ChangeListener, initial?: Change[]): () => void {
     const watcher: Watcher = { prefix, listener, active: true };
     this.#watchers.push(watcher);
+    if (initial !== undefined) {
+      this.#queue.push({ watcher, changes: initial });
+      this.#deliver();
+    }
     return () => {
       watcher.active = false;
       const at = this.#watchers.indexOf(watcher);
@@ -41,6 +48,10 @@ export class WatchHub {
       const mine = watcher.prefix === '' ? changes.slice() : changes.filter((change) => isUnder(change.path, watcher.prefix));
       if (mine.length > 0) this.#queue.push({ watcher, changes: mine });
     }
+    this.#deliver();
+  }
+
+  #deliver(): void {
     if (this.#delivering) return;
     this.#delivering = true;
     try {

@@ -3,6 +3,7 @@ import type { Mutation, SnapshotPage, Version } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deliveries, random } from './delivery.ts';
 import { ManualTime } from './manual-time.ts';
 
 const ORIGINS = ['a', 'b', 'c', 'd', 'e'];
@@ -34,44 +35,6 @@ const scenarioArb = fc.record({
   ops: fc.array(opArb, { minLength: 1, maxLength: 12 }),
   seed: fc.integer(),
 });
-
-/** A small deterministic PRNG, so that a failing case replays from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(items: readonly T[], next: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-/** The mutations in a random order, some duplicated, cut into batches at random points. */
-function deliveries(log: readonly Mutation[], next: () => number): Mutation[][] {
-  const withDuplicates = [...log, ...log.filter(() => next() < 0.3)];
-  const order = shuffled(withDuplicates, next);
-  const batches: Mutation[][] = [];
-  let batch: Mutation[] = [];
-  for (const mutation of order) {
-    batch.push(mutation);
-    if (next() < 0.4) {
-      batches.push(batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
-}
 
 /** Runs the ops on one replica per origin; returns the replicas and every mutation made, in the order made. */
 function run(origins: number, ops: readonly Op[], time: ManualTime): { shards: Shard[]; log: Mutation[] } {
