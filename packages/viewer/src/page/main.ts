@@ -48,7 +48,7 @@ async function start(): Promise<void> {
   showMessage(`joining ${config.clusterId} at ${url} as ${nodeId}...`);
   let session: Session;
   try {
-    session = await join({ clusterId: config.clusterId, nodeId, seeds: [url], token, hydrate: 'lazy', requirePeers: 1, joinTimeoutMs: 8000, heartbeatIntervalMs: 1000 });
+    session = await join({ clusterId: config.clusterId, nodeId, seeds: [url], token, hydrate: 'lazy', requirePeers: 1, joinTimeoutMs: 5000, heartbeatIntervalMs: 1000 });
   } catch (error) {
     const code = isStatemeshError(error) ? error.code : 'INTERNAL';
     const message = error instanceof Error ? error.message : String(error);

@@ -1,0 +1,81 @@
+// `statemesh node --web`: one address serves the viewer and browsers' WebSocket links; the URL it prints (token
+// in the fragment) opens a joined viewer in Chromium; a wrong token and a foreign Host are refused; beyond
+// loopback it needs --insecure.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { rawRequest } from './http-request.ts';
+import { NodeProcess, statemesh } from './statemesh-process.ts';
+
+/** The page's DOM, as far as the test reads it (the test is compiled without the DOM library). */
+type Dom = { document: { getElementById(id: string): { textContent: string | null } | null } };
+
+const dir = mkdtempSync(join(tmpdir(), 'statemesh-cli-web-'));
+let node: NodeProcess;
+let viewerUrl: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  writeFileSync(join(dir, 'web-token'), 'a-web-token-of-the-test\n', { mode: 0o600 });
+  node = await NodeProcess.start(['--cluster', 'w', '--id', 'a', '--listen', join(dir, 'a.sock'), '--admin', '127.0.0.1:0', '--web', '127.0.0.1:0', '--web-token-file', join(dir, 'web-token')]);
+  await node.waitFor((events) => events.some((e) => e['event'] === 'web'), 20_000);
+  viewerUrl = String(node.events.find((e) => e['event'] === 'web')!['url']);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-first-run', '--disable-background-timer-throttling'] });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await node?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function viewerState(url: string): Promise<{ state: string; message: string; peers: string }> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as { statemeshViewer?: { state: string } }).statemeshViewer?.state !== 'starting', undefined, { polling: 100, timeout: 20_000 });
+    if (await page.evaluate(() => (globalThis as unknown as { statemeshViewer: { state: string } }).statemeshViewer.state === 'running')) {
+      await page.waitForFunction(() => (globalThis as unknown as Dom).document.getElementById('peers')?.textContent?.includes('a: up') === true, undefined, { polling: 100, timeout: 20_000 });
+    }
+    const result = await page.evaluate(() => ({
+      state: (globalThis as unknown as { statemeshViewer: { state: string } }).statemeshViewer.state,
+      message: (globalThis as unknown as Dom).document.getElementById('message')?.textContent ?? '',
+      peers: (globalThis as unknown as Dom).document.getElementById('peers')?.textContent ?? '',
+    }));
+    await page.evaluate(() => (globalThis as unknown as { statemeshViewer: { close(): Promise<void> } }).statemeshViewer.close());
+    return result;
+  } finally {
+    await context.close();
+  }
+}
+
+describe('statemesh node --web', () => {
+  it('prints the viewer URL with the token in the fragment; the page it opens joins the node', async () => {
+    expect(viewerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=a-web-token-of-the-test$/);
+    const seen = await viewerState(viewerUrl);
+    expect(seen.state).toBe('running');
+    expect(seen.peers).toContain('a: up');
+  }, 60_000);
+
+  it('a wrong token: the page says the node refused it', async () => {
+    const seen = await viewerState(viewerUrl.replace(/#token=.*/, '#token=wrong-token-here'));
+    expect(seen).toMatchObject({ state: 'refused' });
+    expect(seen.message).toContain('refused this token');
+  }, 60_000);
+
+  it('answers only its own host names (DNS rebinding) and serves nothing else', async () => {
+    const origin = viewerUrl.replace(/\/#.*/, '');
+    expect((await fetch(`${origin}/`)).status).toBe(200);
+    expect((await rawRequest(`${origin}/`, { headers: { host: 'evil.example' } })).status).toBe(403);
+    expect((await fetch(`${origin}/etc/passwd`)).status).toBe(404);
+  });
+
+  it('refuses to listen beyond loopback in plain HTTP without --insecure', async () => {
+    const result = await statemesh(['node', '--cluster', 'w', '--id', 'b', '--listen', join(dir, 'b.sock'), '--admin', 'off', '--web', '0.0.0.0:0'], { STATEMESH_WEB_TOKEN: 'a-web-token-of-the-test' });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr + result.stdout).toContain('TLS');
+  }, 30_000);
+});
