@@ -12,6 +12,8 @@ export interface ViewerHandlerOptions {
   readonly clusterId: string;
   /** The URL path of the WebSocket endpoint on the same host (default `/statemesh`). */
   readonly websocketPath?: string | undefined;
+  /** A full `ws://` / `wss://` URL of the endpoint instead, when it is on another port or host than the page. */
+  readonly websocketUrl?: string | undefined;
   /** The volume shown; absent: the first one found in the tree. */
   readonly volume?: string | undefined;
   /** The scene's prefix in the tree (default `scene`). */
@@ -42,7 +44,11 @@ export function viewerHandler(assets: ViewerAssets, options: ViewerHandlerOption
     websocketPath: options.websocketPath ?? '/statemesh',
     scene: options.scene ?? 'scene',
     ...(options.volume === undefined ? {} : { volume: options.volume }),
+    ...(options.websocketUrl === undefined ? {} : { websocketUrl: options.websocketUrl }),
   };
+  if (config.websocketUrl !== undefined && !/^wss?:\/\//.test(config.websocketUrl)) {
+    throw new StatemeshError('INVALID_ARGUMENT', `@statemesh/viewer: websocketUrl must be a ws:// or wss:// URL, not ${JSON.stringify(config.websocketUrl)}`);
+  }
   const html = Buffer.from(viewerHtml(config, `${base}viewer.js`));
   const script = Buffer.from(assets.script.buffer, assets.script.byteOffset, assets.script.byteLength);
   return (request, response) => {

@@ -32,7 +32,7 @@ function readConfig(): ViewerPageConfig {
   const element = document.getElementById(CONFIG_ELEMENT_ID);
   const parsed = JSON.parse(element?.textContent ?? '{}') as Partial<ViewerPageConfig>;
   if (typeof parsed.clusterId !== 'string') throw new Error('@statemesh/viewer: the page carries no cluster id; serve it with serveViewer() or statemesh node --web');
-  return { clusterId: parsed.clusterId, websocketPath: parsed.websocketPath ?? '/statemesh', scene: parsed.scene ?? 'scene', volume: parsed.volume };
+  return { clusterId: parsed.clusterId, websocketPath: parsed.websocketPath ?? '/statemesh', websocketUrl: parsed.websocketUrl, scene: parsed.scene ?? 'scene', volume: parsed.volume };
 }
 
 async function start(): Promise<void> {
@@ -43,7 +43,7 @@ async function start(): Promise<void> {
     showMessage('No token: open the URL that `statemesh node --web` printed (it ends in #token=...), or reload and type the token.', 'error');
     return;
   }
-  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${config.websocketPath}`;
+  const url = config.websocketUrl ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${config.websocketPath}`;
   const nodeId = `tab-${crypto.randomUUID().slice(0, 8)}`;
   showMessage(`joining ${config.clusterId} at ${url} as ${nodeId}...`);
   let session: Session;
