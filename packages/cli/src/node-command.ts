@@ -46,6 +46,7 @@ export const nodeCommand: Command = {
   --web-token-file <f>  a file holding the token browsers send (default: $STATEMESH_WEB_TOKEN_FILE,
                         $STATEMESH_WEB_TOKEN, else a random one, printed in the URL)
   --web-volume <path>   the volume the viewer shows (default: the first one in the tree)
+                        (HTTPS and wss with the config file's "tls" certificate and key)
   --insecure            let --web listen beyond loopback in plain HTTP (no TLS); anyone who can reach it
                         and has the URL sees the data
   --json                print events as JSON lines

@@ -24,7 +24,7 @@ export interface HttpConfig {
 
 /** The browser endpoint: the viewer and its WebSocket links, on one HTTP server. Off unless configured. */
 export interface WebConfig {
-  /** `host:port` (port 0: any free port). Anything but loopback needs `insecure` (no TLS here yet). */
+  /** `host:port` (port 0: any free port). Anything but loopback needs the node's `tls` certificate and key, or `insecure`. */
   readonly listen: string;
   /** The token browsers send first (default: a random one, printed in the viewer's URL). */
   readonly token?: string | undefined;

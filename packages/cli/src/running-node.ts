@@ -47,6 +47,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       volume: web.volume,
       scene: web.scene,
       allowedHosts: resolved.allowedHosts,
+      // The node's own TLS material, when it has a certificate and key: the viewer over HTTPS, links over wss.
+      tls: resolved.session.tls?.cert !== undefined && resolved.session.tls.key !== undefined ? { cert: resolved.session.tls.cert, key: resolved.session.tls.key } : undefined,
     });
   }
   let session: Session;

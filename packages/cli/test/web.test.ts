@@ -1,7 +1,9 @@
 // `statemesh node --web`: one address serves the viewer and browsers' WebSocket links; the URL it prints (token
 // in the fragment) opens a joined viewer in Chromium; a wrong token and a foreign Host are refused; beyond
 // loopback it needs --insecure.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,4 +80,35 @@ describe('statemesh node --web', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr + result.stdout).toContain('TLS');
   }, 30_000);
+
+  it('with the node\'s TLS certificate: HTTPS and wss beyond loopback without --insecure, and the page joins', async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    writeFileSync(join(dir, 'tls-node.json'), JSON.stringify({ clusterId: 'w', nodeId: 't', listen: join(dir, 't.sock'), tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') }, http: { port: 0 }, web: { listen: '0.0.0.0:0' } }));
+    const tlsNode = await NodeProcess.start(['--config', join(dir, 'tls-node.json'), '--admin', '127.0.0.1:0'], { STATEMESH_WEB_TOKEN: 'a-web-token-of-the-test' });
+    try {
+      await tlsNode.waitFor((events) => events.some((e) => e['event'] === 'web'), 20_000);
+      const url = String(tlsNode.events.find((e) => e['event'] === 'web')!['url']).replace('0.0.0.0', '127.0.0.1');
+      expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/#token=a-web-token-of-the-test$/);
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        httpsRequest(url.replace(/#.*/, ''), { ca: cert }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        }).on('error', reject).end();
+      });
+      expect(status).toBe(200);
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      try {
+        const page = await context.newPage();
+        await page.goto(url);
+        await page.waitForFunction(() => (globalThis as unknown as { statemeshViewer?: { state: string } }).statemeshViewer?.state !== 'starting', undefined, { polling: 100, timeout: 20_000 });
+        expect(await page.evaluate(() => (globalThis as unknown as { statemeshViewer: { state: string } }).statemeshViewer.state)).toBe('running');
+        await page.evaluate(() => (globalThis as unknown as { statemeshViewer: { close(): Promise<void> } }).statemeshViewer.close());
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await tlsNode.stop();
+    }
+  }, 60_000);
 });
