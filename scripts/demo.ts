@@ -27,9 +27,14 @@ const browser: ClusterDemoBrowser | undefined = process.argv.includes('--web')
         };
       },
       done: new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => (viewing ? resolve() : process.kill(process.pid, signal));
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        // A terminal's Ctrl-C reaches this process twice (from the terminal and forwarded by tsx): the signals
+        // after the first are ignored while the demo closes its nodes and removes its folder.
+        const stop = (): void => {
+          if (viewing) resolve();
+          else process.exit(130);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       }),
     }
   : undefined;
