@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages the tests use, when missing: the zstd CLI (interop tests), openssl (throwaway
-// certificates), protoc + Python grpcio (the gRPC interop client), promtool (metrics check), chromium (dashboard).
+// certificates), protoc + Python grpcio (the gRPC interop client), promtool (metrics check), chromium (the
+// dashboard, the session's browser entry and the viewer).
 // Only the tools of packages present in this checkout are required. As root with apt-get it installs them;
 // otherwise it prints the apt-get line to run and fails.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,7 +18,7 @@ const tools = [
   // Debian's grpc module is importable from Debian's own python3, not necessarily from the first python3 on PATH.
   { debian: ['python3-grpcio', 'python3-protobuf'], needed: has('transport-grpc'), present: () => works('/usr/bin/python3', ['-c', 'import grpc, google.protobuf']) },
   { debian: ['prometheus'], needed: has('cli'), present: () => works('promtool') },
-  { debian: ['chromium'], needed: has('cli'), present: () => existsSync('/usr/bin/chromium') },
+  { debian: ['chromium'], needed: has('cli') || has('viewer') || has('session'), present: () => existsSync('/usr/bin/chromium') },
 ];
 
 const missing = tools.filter((tool) => tool.needed && !tool.present()).flatMap((tool) => tool.debian);

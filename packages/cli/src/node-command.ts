@@ -41,6 +41,14 @@ export const nodeCommand: Command = {
   --http-host <host>    address of that endpoint (default 127.0.0.1: only this machine; a warning otherwise)
   --allow-host <name>   a host name the HTTP servers answer to besides addresses and localhost (repeatable;
                         other Host headers get 403, a guard against DNS rebinding)
+  --web <host:port>     serve the volume viewer and browsers' WebSocket links on this address (port 0: any
+                        free port); prints the viewer's URL with its token in the fragment (#token=...)
+  --web-token-file <f>  a file holding the token browsers send (default: $STATEMESH_WEB_TOKEN_FILE,
+                        $STATEMESH_WEB_TOKEN, else a random one, printed in the URL)
+  --web-volume <path>   the volume the viewer shows (default: the first one in the tree)
+                        (HTTPS and wss with the config file's "tls" certificate and key)
+  --insecure            let --web listen beyond loopback in plain HTTP (no TLS); anyone who can reach it
+                        and has the URL sees the data
   --json                print events as JSON lines
 Prints peers coming up and going down, catch-ups and hydrations as they happen.`,
   options: {
@@ -63,6 +71,10 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     'allow-host': { type: 'string', multiple: true },
     'http-port': { type: 'string' },
     'http-host': { type: 'string' },
+    web: { type: 'string' },
+    'web-token-file': { type: 'string' },
+    'web-volume': { type: 'string' },
+    insecure: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   positionals: [0, 0],
@@ -107,6 +119,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
           say('warning', `warning: the ${what} listens on ${url}, beyond this machine, in plain HTTP; put a TLS proxy in front of it`, { url });
         }
       }
+      if (node.viewerUrl !== undefined) say('web', `viewer ${node.viewerUrl} (the token is in the fragment, which the browser keeps to itself)`, { url: node.viewerUrl });
       if (node.httpUrl !== undefined) say('http', `dashboard ${node.httpUrl}/ (metrics ${node.httpUrl}/metrics)`, { url: node.httpUrl });
       const stopProgress = watchProgress(session, say, values['json'] === true ? undefined : terminal);
       const received = signal ?? (await new Promise<string>((resolve) => (wake = resolve)));
@@ -238,6 +251,21 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   const httpPort = str('http-port');
   if (httpPort !== undefined || str('http-host') !== undefined) {
     config['http'] = { ...file?.http, ...(httpPort === undefined ? {} : { port: integer(httpPort, 'http-port', 0) }), ...(str('http-host') === undefined ? {} : { host: str('http-host') }) };
+  }
+  const web = str('web');
+  if (web !== undefined || file?.web !== undefined) {
+    const tokenFile = str('web-token-file') ?? terminal.env['STATEMESH_WEB_TOKEN_FILE'];
+    const envToken = terminal.env['STATEMESH_WEB_TOKEN'];
+    const fromFile = file?.web?.token !== undefined || file?.web?.tokenFile !== undefined;
+    config['web'] = {
+      ...file?.web,
+      ...(web === undefined ? {} : { listen: web }),
+      ...(tokenFile !== undefined && tokenFile !== '' ? { tokenFile, token: undefined } : !fromFile && envToken !== undefined && envToken !== '' ? { token: envToken } : {}),
+      ...(str('web-volume') === undefined ? {} : { volume: str('web-volume') }),
+      ...(values['insecure'] === true ? { insecure: true } : {}),
+    };
+  } else if (str('web-token-file') !== undefined || str('web-volume') !== undefined || values['insecure'] === true) {
+    throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}--web-token-file, --web-volume and --insecure go with --web <host:port>`);
   }
   return config as unknown as NodeConfig;
 }

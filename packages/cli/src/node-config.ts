@@ -22,11 +22,29 @@ export interface HttpConfig {
   readonly host?: string | undefined;
 }
 
-/** A node's config file: the session config (DESIGN.md section 6) plus `admin` and `http`. */
+/** The browser endpoint: the viewer and its WebSocket links, on one HTTP server. Off unless configured. */
+export interface WebConfig {
+  /** `host:port` (port 0: any free port). Anything but loopback needs the node's `tls` certificate and key, or `insecure`. */
+  readonly listen: string;
+  /** The token browsers send first (default: a random one, printed in the viewer's URL). */
+  readonly token?: string | undefined;
+  /** A file holding it (its first line), instead of `token`. */
+  readonly tokenFile?: string | undefined;
+  /** Allow a non-loopback `listen` in plain HTTP. */
+  readonly insecure?: boolean | undefined;
+  /** The volume the viewer shows (default: the first one in the tree). */
+  readonly volume?: string | undefined;
+  /** The scene's prefix in the tree (default `scene`). */
+  readonly scene?: string | undefined;
+}
+
+/** A node's config file: the session config (DESIGN.md section 6) plus `admin`, `http` and `web`. */
 export interface NodeConfig extends SessionConfig {
   /** The admin API (default on, `127.0.0.1:7700`); `false` turns it off. */
   readonly admin?: AdminConfig | false | undefined;
   readonly http?: HttpConfig | undefined;
+  /** The viewer and browsers' WebSocket endpoint (`statemesh node --web`). */
+  readonly web?: WebConfig | undefined;
   /** Host names the HTTP servers answer to besides addresses and `localhost` (a guard against DNS rebinding). */
   readonly allowedHosts?: readonly string[] | undefined;
 }
@@ -36,6 +54,7 @@ export interface ResolvedNodeConfig {
   readonly session: SessionConfig;
   readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined; readonly maxValueBytes: number } | undefined;
   readonly http: { readonly host: string; readonly port: number } | undefined;
+  readonly web: { readonly host: string; readonly port: number; readonly token: string | undefined; readonly insecure: boolean; readonly volume: string | undefined; readonly scene: string | undefined } | undefined;
   readonly allowedHosts: readonly string[];
 }
 
@@ -88,12 +107,12 @@ export function parseMount(text: string): NonNullable<SessionConfig['mounts']>[n
 
 /** Validates a node config (the session part by `resolveConfig`); throws `INVALID_CONFIG` naming the field. */
 export function resolveNodeConfig(config: NodeConfig): ResolvedNodeConfig {
-  const { admin, http, allowedHosts, ...session } = config;
+  const { admin, http, web, allowedHosts, ...session } = config;
   resolveConfig(session);
   if (allowedHosts !== undefined && (!Array.isArray(allowedHosts) || !allowedHosts.every((name) => typeof name === 'string' && /^[A-Za-z0-9.-]+$/.test(name)))) {
     fail('allowedHosts', 'must be a list of host names such as ["statemesh.internal"]');
   }
-  return { session, admin: resolveAdmin(admin), http: resolveHttp(http), allowedHosts: allowedHosts ?? [] };
+  return { session, admin: resolveAdmin(admin), http: resolveHttp(http), web: resolveWeb(web), allowedHosts: allowedHosts ?? [] };
 }
 
 /** Splits `host:port` (IPv6 hosts in brackets); throws `INVALID_CONFIG` naming `field`. */
@@ -128,6 +147,22 @@ function resolveHttp(http: NodeConfig['http']): ResolvedNodeConfig['http'] {
   const host = http.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host === '') fail('http.host', 'must be a host name or address');
   return { host, port: http.port };
+}
+
+function resolveWeb(web: NodeConfig['web']): ResolvedNodeConfig['web'] {
+  if (web === undefined) return undefined;
+  if (typeof web !== 'object' || web === null) fail('web', 'must be an object { listen, tokenFile, insecure, volume }');
+  const known = ['listen', 'token', 'tokenFile', 'insecure', 'volume', 'scene'];
+  for (const [field, value] of Object.entries(web)) if (!known.includes(field) && value !== undefined) fail(`web.${field}`, `is not a known option (${known.join(', ')})`);
+  if (typeof web.listen !== 'string') fail('web.listen', 'must be a host:port string such as 127.0.0.1:8080');
+  if (web.token !== undefined && web.tokenFile !== undefined) fail('web.tokenFile', 'and web.token are two tokens: give one');
+  const token = web.tokenFile === undefined ? web.token : readTokenFile(web.tokenFile);
+  if (token !== undefined && (typeof token !== 'string' || token.length < 8)) fail(web.tokenFile === undefined ? 'web.token' : 'web.tokenFile', 'must be a token of at least 8 characters');
+  if (web.insecure !== undefined && typeof web.insecure !== 'boolean') fail('web.insecure', 'must be true or false');
+  for (const field of ['volume', 'scene'] as const) {
+    if (web[field] !== undefined && (typeof web[field] !== 'string' || web[field] === '')) fail(`web.${field}`, 'must be a tree path');
+  }
+  return { ...parseHostPort(web.listen, 'web.listen'), token, insecure: web.insecure === true, volume: web.volume, scene: web.scene };
 }
 
 function fail(field: string, problem: string): never {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, type Session } from '@statemesh/session';
 import { NodeServer, type StreamStats } from './node-server.js';
 import { resolveNodeConfig, type NodeConfig } from './node-config.js';
+import { startWebEndpoint, type WebEndpoint } from './web-endpoint.js';
 
 /** Options of {@link startNode} that are not part of the node config. */
 export interface StartNodeOptions {
@@ -18,6 +19,8 @@ export interface RunningNode {
   readonly token: string | undefined;
   /** `http://host:port` of the health/status/metrics/dashboard endpoint, when `http` is configured. */
   readonly httpUrl: string | undefined;
+  /** `http://host:port/#token=...` of the viewer, when `web` is configured. */
+  readonly viewerUrl: string | undefined;
   /** The event-stream clients (`/events`, `/v1/watch`): how many, the bytes queued for them, how many dropped. */
   streamStats(): StreamStats;
   /** Closes the HTTP servers, then the session (which flushes). Idempotent. */
@@ -31,7 +34,30 @@ export interface RunningNode {
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const resolved = resolveNodeConfig(config);
   const token = resolved.admin === undefined ? undefined : (resolved.admin.token ?? randomBytes(18).toString('base64url'));
-  const session = await join(resolved.session, { log: options.log });
+  // The browser endpoint listens first: its WebSocket listener is one of the node's from the start.
+  const web = resolved.web;
+  let endpoint: WebEndpoint | undefined;
+  if (web !== undefined) {
+    endpoint = await startWebEndpoint({
+      host: web.host,
+      port: web.port,
+      token: web.token ?? randomBytes(18).toString('base64url'),
+      insecure: web.insecure,
+      clusterId: resolved.session.clusterId,
+      volume: web.volume,
+      scene: web.scene,
+      allowedHosts: resolved.allowedHosts,
+      // The node's own TLS material, when it has a certificate and key: the viewer over HTTPS, links over wss.
+      tls: resolved.session.tls?.cert !== undefined && resolved.session.tls.key !== undefined ? { cert: resolved.session.tls.cert, key: resolved.session.tls.key } : undefined,
+    });
+  }
+  let session: Session;
+  try {
+    session = await join(resolved.session, { log: options.log, listeners: endpoint === undefined ? [] : [endpoint.listener] });
+  } catch (error) {
+    await endpoint?.close();
+    throw error;
+  }
   let server: NodeServer;
   try {
     server = await NodeServer.start({
@@ -42,6 +68,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     });
   } catch (error) {
     await session.close();
+    await endpoint?.close();
     throw error;
   }
   let closing: Promise<void> | undefined;
@@ -50,9 +77,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     adminUrl: server.adminUrl,
     token,
     httpUrl: server.httpUrl,
+    viewerUrl: endpoint?.viewerUrl,
     streamStats: () => server.streamStats(),
     close: () => {
-      closing ??= server.close().then(() => session.close());
+      closing ??= server.close().then(() => session.close()).then(() => endpoint?.close());
       return closing;
     },
   };

@@ -1,4 +1,4 @@
-import { CodecRegistry, type BlobStore, type ReplicaStore, type Transport } from '@statemesh/contracts';
+import { CodecRegistry, StatemeshError, type BlobStore, type ReplicaStore, type Transport } from '@statemesh/contracts';
 import { FileBlobStore, MemoryBlobStore } from '@statemesh/blob-store';
 import { registerZstd } from '@statemesh/codec-zstd';
 import { HybridClock } from '@statemesh/hlc';
@@ -10,7 +10,7 @@ import { ReplicaJournal } from './replica-journal.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport } from './transport-factory.js';
-import type { Timers } from '@statemesh/contracts';
+import type { Listener, Timers } from '@statemesh/contracts';
 import { realTimers } from '@statemesh/protocol';
 
 /** Options for `join()` that are not part of the cluster config. */
@@ -25,6 +25,11 @@ export interface JoinOptions {
   readonly blobStore?: BlobStore | undefined;
   /** A transport to use instead of the one the config names (already configured, not started). */
   readonly transport?: Transport | undefined;
+  /**
+   * Further listeners the node accepts links on, beside the config's (a WebSocket listener attached to the node's
+   * HTTP server, for browsers); not with `transport` or the memory transport.
+   */
+  readonly listeners?: readonly Listener[] | undefined;
   /**
    * Where the incarnation and published-sequence mark are kept instead of a file beside `blobStorePath` (a
    * simulator's disk; the durable replica store). Without one (and without `blobStorePath`) every start is a new
@@ -44,6 +49,9 @@ export interface JoinOptions {
  */
 export async function join(config: SessionConfig, options: JoinOptions = {}): Promise<Session> {
   const resolved = resolveConfig(config);
+  if (options.transport !== undefined && (options.listeners ?? []).length > 0) {
+    throw new StatemeshError('INVALID_CONFIG', '@statemesh/session: options.listeners and options.transport together: give the listeners to that transport instead', { details: { field: 'listeners' } });
+  }
   const log = options.log ?? ((line: string) => console.warn(line));
   const registry = registerZstd(CodecRegistry.withBuiltins());
   const blobStore: BlobStore =
@@ -98,7 +106,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   }
   let transport;
   try {
-    transport = options.transport ?? (await createTransport(resolved, registry, log, options.timers));
+    transport = options.transport ?? (await createTransport(resolved, registry, log, options.timers, options.listeners));
   } catch (error) {
     await journal?.close().catch(() => undefined);
     await blobStore.close?.();

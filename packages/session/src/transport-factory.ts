@@ -20,15 +20,18 @@ interface LinkFactory {
  * every bridge, so a peer reachable over two of them is one peer. Transport packages load only when the config
  * uses them, with an error naming the package to install when it is missing. Not started.
  */
-export async function createTransport(config: ResolvedConfig, registry: CodecRegistry, log: (line: string) => void, timers?: Timers): Promise<Transport> {
+export async function createTransport(config: ResolvedConfig, registry: CodecRegistry, log: (line: string) => void, timers?: Timers, extraListeners: readonly Listener[] = []): Promise<Transport> {
   const common = { nodeId: config.nodeId, clusterId: config.clusterId, heartbeatIntervalMs: config.heartbeatIntervalMs };
   const onError = (error: Error): void => log(error.message);
+  if (config.transport === 'memory' && extraListeners.length > 0) {
+    throw new StatemeshError('INVALID_CONFIG', '@statemesh/session: options.listeners need a real transport (ipc or grpc), not memory', { details: { field: 'transport' } });
+  }
   if (config.transport === 'memory') return config.network!.createTransport({ ...common, seeds: config.seeds, registry, onError, ...(timers === undefined ? {} : { timers }) });
   const endpoints: Endpoint[] = [
     { kind: config.transport, listen: config.listen, seeds: config.seeds },
     ...config.bridges.map((b) => ({ kind: b.transport, listen: b.listen, seeds: b.seeds ?? [] })),
   ];
-  const listeners: Listener[] = [];
+  const listeners: Listener[] = [...extraListeners];
   const dialers: Dialer[] = [];
   for (const endpoint of endpoints) {
     const factory = await linkFactory(endpoint.kind, config, onError);

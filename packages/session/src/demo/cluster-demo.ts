@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -21,6 +22,16 @@ export interface ClusterDemoOptions {
   readonly missedWrites?: number | undefined;
   /** Steps of c's camera path over the volume (default 10). */
   readonly cameraSteps?: number | undefined;
+  /** The optional last step (`pnpm demo --web`): a browser viewer on node a, kept until `browser.done` resolves. */
+  readonly browser?: ClusterDemoBrowser | undefined;
+}
+
+/** The browser step of the demo: whoever runs the demo serves the viewer page (`@statemesh/viewer`). */
+export interface ClusterDemoBrowser {
+  /** Serves the viewer of the demo's volume, joining node a at `websocketUrl` with `token`; resolves with the page's URL. */
+  serve(endpoint: { readonly clusterId: string; readonly volume: string; readonly websocketUrl: string; readonly token: string }): Promise<{ readonly url: string; close(): Promise<void> }>;
+  /** Resolves when the user is done (Ctrl-C): the cluster runs until then. */
+  readonly done: Promise<void>;
 }
 
 /** What the demo measured; it throws instead of returning when a check fails. */
@@ -59,8 +70,10 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
   };
   const config = (node: string): SessionConfig => ({ ...configs[node]!, blobStorePath: joinPath(dir, `${node}-blobs`), heartbeatIntervalMs: 250 });
   const nodes = new Map<string, NodeProcess>();
+  // Node a takes browsers' WebSocket links in the browser step.
+  const web = options.browser === undefined ? undefined : { port: await freePort(), token: randomBytes(18).toString('base64url') };
   const start = async (name: string) => {
-    const node = await NodeProcess.start(name, config(name));
+    const node = await NodeProcess.start(name, config(name), 30_000, name === 'a' ? web : undefined);
     node.on('log', ({ line }: { line: string }) => print(`   [${name}] ${line}`));
     nodes.set(name, node);
     return node;
@@ -161,6 +174,17 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     print(`   catch-up      ${missed} missed writes, rejoin ${fmt(info.joinMs)} ms`);
     print(`   volume        ${fmt(volumeMib)} MiB as ${written.bricks} bricks; c fetched ${fmt(view.bytesFetched / 2 ** 20)} MiB (${fmt((100 * view.bytesFetched) / view.bytesVolume)}%) along ${view.steps} camera steps`);
     print(`   digests       equal (${elapsed()} in all)`);
+    if (options.browser !== undefined && web !== undefined) {
+      print('\n5. browser: the viewer joins node a over WebSocket and ray-marches the bricks its camera sees');
+      const served = await options.browser.serve({ clusterId: CLUSTER, volume: VOLUME, websocketUrl: `ws://127.0.0.1:${web.port}/statemesh`, token: web.token });
+      try {
+        print(`   open ${served.url}`);
+        print('   in two tabs: drag in one, the other follows; the token stays in the URL fragment. Ctrl-C ends the demo.');
+        await options.browser.done;
+      } finally {
+        await served.close();
+      }
+    }
     return {
       latency: { p50Ms: percentile(all, 50), p99Ms: percentile(all, 99), samples: all.length },
       conflictAttempts: attempts,

@@ -1,6 +1,7 @@
 // One node of the cluster demo, run as a child process: joins the cluster with the config passed as its first
 // argument and answers the demo's requests over the Node IPC channel.
 import { createHash } from 'node:crypto';
+import { websocketListener } from '@statemesh/transport-websocket';
 import { join } from '../join.js';
 import type { SessionConfig } from '../config.js';
 import type { NodeReply, NodeRequest } from './node-protocol.js';
@@ -12,8 +13,14 @@ const send = (message: unknown) => process.send?.(message);
 // CLOCK_MONOTONIC: one clock for every process of this machine, so write-to-visible times compare across them.
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
+// `pnpm demo --web`: this node also takes browsers' WebSocket links (loopback, token in the first message).
+const webPort = process.env['STATEMESH_DEMO_WEB_PORT'];
+const webToken = process.env['STATEMESH_DEMO_WEB_TOKEN'];
+delete process.env['STATEMESH_DEMO_WEB_TOKEN'];
+const listeners = webPort === undefined ? [] : [websocketListener({ host: '127.0.0.1', port: Number(webPort), token: webToken })];
+
 const started = now();
-const session = await join(config, { log: (line) => send({ type: 'log', line }) });
+const session = await join(config, { log: (line) => send({ type: 'log', line }), listeners });
 const joinMs = now() - started;
 
 // Report every probe written elsewhere the moment it becomes visible here.

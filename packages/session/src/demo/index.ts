@@ -1,2 +1,2 @@
 export { runClusterDemo } from './cluster-demo.js';
-export type { ClusterDemoOptions, ClusterDemoResult } from './cluster-demo.js';
+export type { ClusterDemoBrowser, ClusterDemoOptions, ClusterDemoResult } from './cluster-demo.js';

@@ -6,6 +6,9 @@ import type { NodeEvent, NodeReply, NodeRequest } from './node-protocol.js';
 // In the repository the demo runs from TypeScript sources (tsx); published, from dist/. Children run the same way,
 // inheriting the parent's Node flags.
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './demo-node.ts' : './demo-node.js', import.meta.url);
+// From sources under a runner that transforms TypeScript itself (vitest), the children need tsx to run.
+const EXEC_ARGV =
+  import.meta.url.endsWith('.ts') && !process.execArgv.some((arg) => arg === 'tsx' || /[\\/]tsx[\\/]dist[\\/]/.test(arg)) ? [...process.execArgv, '--import', 'tsx', '--conditions=@statemesh/source'] : process.execArgv;
 
 /** A node of the demo in its own process, driven by requests. */
 export class NodeProcess extends EventEmitter {
@@ -37,9 +40,13 @@ export class NodeProcess extends EventEmitter {
     });
   }
 
-  /** Starts a node process and resolves once it has joined its cluster. */
-  static async start(name: string, config: SessionConfig, timeoutMs = 30_000): Promise<NodeProcess> {
-    const child = fork(ENTRY, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /**
+   * Starts a node process and resolves once it has joined its cluster. With `web`, the node also takes browsers'
+   * WebSocket links on 127.0.0.1:`web.port` (the token goes in the child's environment, never its command line).
+   */
+  static async start(name: string, config: SessionConfig, timeoutMs = 30_000, web?: { readonly port: number; readonly token: string }): Promise<NodeProcess> {
+    const env = web === undefined ? process.env : { ...process.env, STATEMESH_DEMO_WEB_PORT: String(web.port), STATEMESH_DEMO_WEB_TOKEN: web.token };
+    const child = fork(ENTRY, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv: EXEC_ARGV });
     const node = new NodeProcess(name, child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} did not join within ${timeoutMs} ms`)), timeoutMs);
