@@ -1,0 +1,495 @@
+import {
+  StatemeshError,
+  isUnderAny,
+  type FetchChunkOptions,
+  type Mutation,
+  type PeerEvent,
+  type PeerInfo,
+  type SnapshotPage,
+  type SnapshotRequest,
+  type Transport,
+  type TransportHost,
+  type TransportStats,
+} from '@statemesh/contracts';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { ChunkRequests, every, peerUnavailable } from '@statemesh/protocol';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, decodeEnvelope, encodeEnvelope, negotiateVersion, type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
+import { batchPayloads } from './batch-payloads.js';
+import { ChunkServer, fetchChunkParts } from './chunk-parts.js';
+import { connectOptions } from './connect-options.js';
+import { PACKAGE, resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from './options.js';
+import { Presence } from './presence.js';
+import { SnapshotServer, pullSnapshot } from './snapshot-pages.js';
+import { ensureStream, readLog } from './stream-log.js';
+import { lastToken, subjectsOf, type Subjects } from './subjects.js';
+
+/** Header of a Hello that answers another node's Hello (it is not answered again). */
+const ANSWER_HEADER = 'Statemesh-Answer';
+/** Room left in a message for headers. */
+const HEADROOM = 1024;
+/** How long one chunk request waits for its reply before the next peer is asked. */
+const CHUNK_REQUEST_TIMEOUT_MS = 5_000;
+
+/** A peer as `ChunkRequests` sees it: one object per node while it is up. */
+interface PeerHandle {
+  readonly node: string;
+}
+
+/**
+ * A statemesh `Transport` over NATS, a broadcast medium: each batch is published once on the cluster's subject
+ * `statemesh.<cluster>.batch.<node>` and reaches every node; presence (Hello, heartbeats, Goodbye) and
+ * acknowledgements are subjects too; chunks and snapshot pages are request/reply; a JetStream stream over the
+ * batch subjects keeps the log that a starting node reads before it goes live. PROTOCOL.md has the subjects.
+ */
+export class NatsTransport implements Transport {
+  readonly nodeId: string;
+  readonly clusterId: string;
+  readonly #o: ResolvedNatsOptions;
+  readonly #subjects: Subjects;
+  readonly #instance = Math.floor(Math.random() * 0x1_0000_0000).toString(36);
+  #epoch = 0;
+  #state: 'new' | 'starting' | 'running' | 'closed' = 'new';
+  #nc: NatsConnection | undefined;
+  #host: TransportHost | undefined;
+  #interests: readonly string[] = [];
+  #maxPayload = 1024 * 1024;
+  readonly #presence: Presence;
+  readonly #handles = new Map<string, PeerHandle>();
+  readonly #chunks: ChunkRequests<PeerHandle>;
+  readonly #chunkServer: ChunkServer;
+  readonly #snapshotServer: SnapshotServer;
+  /** Mutations that came over NATS: every node of the medium has them already, so they are never published again. */
+  readonly #fromMedium = new WeakSet<Mutation>();
+  /** While the log is read at start, live batches wait here, in order. */
+  #held: Array<{ from: string; mutations: Mutation[] }> | undefined;
+  #cursor = 0;
+  #logMessages = 0;
+  #stopHeartbeats: (() => void) | undefined;
+  #ackTimer: object | undefined;
+  #ackSent = '';
+  readonly #askedHello = new Map<string, number>();
+  readonly #reported = new Set<string>();
+  #nextRequestId = 1;
+  #closing: Promise<void> | undefined;
+  readonly #stats = { published: 0, delivered: 0, framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, badFrames: 0, unknownFrames: 0, authFailures: 0, slowPeerDisconnects: 0 };
+
+  /** Validates `options` (`INVALID_ID`, `INVALID_CONFIG`); nothing connects until {@link start}. */
+  constructor(options: NatsTransportOptions) {
+    this.#o = resolveNatsOptions(options);
+    this.nodeId = this.#o.nodeId;
+    this.clusterId = this.#o.clusterId;
+    this.#subjects = subjectsOf(this.#o.subjectPrefix, this.clusterId);
+    this.#presence = new Presence((event) => this.#emit(event));
+    const report = (error: StatemeshError): void => this.#report(error);
+    this.#chunks = new ChunkRequests<PeerHandle>({
+      source: PACKAGE,
+      timers: this.#o.timers,
+      peers: this.#handles,
+      nextRequestId: () => this.#nextRequestId++,
+      send: (handle, frame) => {
+        const nc = this.#nc;
+        if (nc === undefined) return false;
+        void fetchChunkParts(nc, this.#subjects.chunk(handle.node), frame.requestId, frame.digest, CHUNK_REQUEST_TIMEOUT_MS).then((answer) => this.#chunks.answer(handle, answer));
+        return true;
+      },
+      closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
+    });
+    this.#chunkServer = new ChunkServer(() => this.#host!, () => this.#maxPayload, report);
+    this.#snapshotServer = new SnapshotServer({ host: () => this.#host!, maxPayload: () => this.#maxPayload, timers: this.#o.timers, idleMs: this.#o.snapshotTimeoutMs, report });
+  }
+
+  /**
+   * Connects to NATS, subscribes, reads the JetStream log (when configured) into the host, then announces this
+   * node. Rejects with `IO_ERROR` (no server reachable), `UNAUTHENTICATED` (credentials refused) or `INVALID_CONFIG`.
+   */
+  async start(host: TransportHost): Promise<void> {
+    if (this.#state === 'closed') throw closedError('start');
+    if (this.#state !== 'new') throw new StatemeshError('INVALID_ARGUMENT', `${PACKAGE}: start() was already called on node ${this.nodeId}`);
+    this.#state = 'starting';
+    this.#host = host;
+    this.#interests = host.hello().interests ?? [];
+    let nc: NatsConnection;
+    try {
+      nc = await connect(connectOptions(this.#o));
+    } catch (error) {
+      this.#state = 'closed';
+      throw connectError(error, this.#o.servers);
+    }
+    this.#nc = nc;
+    this.#maxPayload = nc.info?.max_payload ?? this.#maxPayload;
+    void this.#watchStatus(nc);
+    const s = this.#subjects;
+    const on = (subject: string, handle: (msg: Msg) => void): void => {
+      nc.subscribe(subject, { callback: (error, msg) => (error === null ? this.#guard(msg, handle) : undefined) });
+    };
+    this.#held = this.#o.stream === undefined ? undefined : [];
+    on(s.batchAll, (msg) => this.#onBatch(lastToken(msg.subject), msg.data));
+    on(s.directTo(this.nodeId), (msg) => this.#onBatch(lastToken(msg.subject), msg.data));
+    on(s.presenceAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
+    on(s.hello(this.nodeId), (msg) => this.#onPresence(undefined, msg));
+    on(s.ackAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
+    on(s.chunk(this.nodeId), (msg) => void this.#chunkServer.serve(msg));
+    on(s.snapshot(this.nodeId), (msg) => void this.#snapshotServer.serve(msg));
+    try {
+      await nc.flush();
+      if (this.#o.stream !== undefined) {
+        await ensureStream(nc, this.#o.stream, s.batchAll);
+        await this.#readLog(nc);
+      }
+    } catch (error) {
+      this.#state = 'closed';
+      await nc.close().catch(() => undefined);
+      throw error;
+    }
+    if (this.#state !== 'starting') throw closedError('start');
+    this.#state = 'running';
+    this.#release();
+    this.#announce();
+    this.#stopHeartbeats = every(this.#o.timers, this.#o.heartbeatIntervalMs, () => this.#tick());
+  }
+
+  /**
+   * Publishes `batch` once on this node's batch subject (every node of the medium receives it, and the log keeps
+   * it), or, with `to`, on that peer's direct subject. Mutations that came over NATS are left out: every node
+   * here has them. Returns the number of NATS peers it reaches.
+   */
+  publish(batch: readonly Mutation[], options: { readonly to?: string; readonly except?: string } = {}): number {
+    const nc = this.#nc;
+    if (this.#state !== 'running' || nc === undefined || batch.length === 0) return 0;
+    const { to } = options;
+    if (to !== undefined && !this.#presence.has(to)) return 0;
+    const fresh = batch.filter((m) => !this.#fromMedium.has(m));
+    if (fresh.length === 0) return 0;
+    const subject = to === undefined ? this.#subjects.batch(this.nodeId) : this.#subjects.direct(to, this.nodeId);
+    for (const payload of batchPayloads(fresh, this.#maxPayload - HEADROOM)) {
+      nc.publish(subject, payload);
+      this.#sent(payload);
+    }
+    const reached = to === undefined ? this.#presence.nodes().filter((node) => node !== options.except).length : 1;
+    this.#stats.published += reached * fresh.length;
+    return reached;
+  }
+
+  /** Every node heard on the medium, with liveness, acknowledged vector and clock skew. */
+  peers(): PeerInfo[] {
+    return this.#presence.describe(this.#o.timers.now(), this.#nc?.getServer() ?? this.#o.servers[0]!);
+  }
+
+  /** Fetches a chunk by request/reply from `options.peer` or each peer in turn. `CHUNK_NOT_FOUND`, `NO_PEERS`, `TIMEOUT`, `CANCELLED`. */
+  async fetchChunk(digest: string, options: FetchChunkOptions = {}): Promise<Uint8Array> {
+    this.#assertRunning('fetchChunk');
+    return this.#chunks.fetch(digest, options);
+  }
+
+  /** Pulls a snapshot or catch-up from `peer`, one page per request. `PEER_UNAVAILABLE`, `TIMEOUT`, `INTERNAL`. */
+  async *requestSnapshot(peer: string, request: SnapshotRequest): AsyncIterable<SnapshotPage> {
+    this.#assertRunning('requestSnapshot');
+    if (!this.#presence.has(peer)) throw peerUnavailable(PACKAGE, peer, 'it is not on the NATS medium');
+    const streamId = `${this.nodeId}-${this.#instance}-${this.#nextRequestId}`;
+    const pages = pullSnapshot(this.#nc!, this.#subjects.snapshot(peer), peer, request, { requestId: this.#nextRequestId++, streamId, timeoutMs: this.#o.snapshotTimeoutMs });
+    for await (const page of pages) {
+      yield page;
+      this.#ackSoon();
+    }
+  }
+
+  /** The JetStream stream sequence read up to at start (0 without a log): a host may keep it as a cursor. */
+  get logCursor(): number {
+    return this.#cursor;
+  }
+
+  /** Messages read from the JetStream log at start. */
+  get logMessages(): number {
+    return this.#logMessages;
+  }
+
+  stats(): TransportStats {
+    return { ...this.#stats };
+  }
+
+  /** Says goodbye on the presence subject, stops every timer and subscription, and drains the connection; idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const wasRunning = this.#state === 'running';
+    this.#state = 'closed';
+    this.#stopHeartbeats?.();
+    if (this.#ackTimer !== undefined) this.#o.timers.clearTimeout(this.#ackTimer);
+    this.#snapshotServer.close();
+    const nc = this.#nc;
+    for (const handle of this.#handles.values()) this.#chunks.failConnection(handle, closedError('the request'));
+    this.#handles.clear();
+    if (wasRunning) this.#presence.clear('this node closed its transport');
+    if (nc === undefined) return;
+    if (wasRunning && !nc.isClosed()) this.#publish(this.#subjects.presence(this.nodeId), encodeEnvelope({ kind: 'goodbye', reason: 'node is closing' }));
+    try {
+      await nc.drain();
+    } catch {
+      await nc.close().catch(() => undefined);
+    }
+    await nc.closed();
+  }
+
+  async #readLog(nc: NatsConnection): Promise<void> {
+    const stream = this.#o.stream!;
+    const read = await readLog(nc, stream.name, this.#cursor + 1, (subject, data) => this.#onBatch(lastToken(subject), data, true));
+    this.#cursor = read.cursor;
+    this.#logMessages += read.messages;
+  }
+
+  /** Hands over the live batches held while the log was read. */
+  #release(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const { from, mutations } of held) this.#deliver(mutations, from);
+  }
+
+  #onBatch(from: string, data: Uint8Array, fromLog = false): void {
+    this.#received(data);
+    if (from === this.nodeId && !fromLog) return;
+    const frame = this.#decode(data, from);
+    if (frame === undefined) return;
+    if (frame.kind !== 'mutations' || frame.compressed !== undefined) {
+      this.#bad(from, `sent a ${frame.kind} frame on a batch subject`);
+      return;
+    }
+    const mutations = this.#interests.length === 0 ? frame.mutations : frame.mutations.filter((m) => isUnderAny(m.path, this.#interests));
+    for (const m of mutations) this.#fromMedium.add(m);
+    if (!fromLog && !this.#presence.seen(from, this.#o.timers.now())) this.#askHello(from);
+    if (mutations.length === 0) return;
+    if (this.#held !== undefined && !fromLog) this.#held.push({ from, mutations });
+    else this.#deliver(mutations, from);
+  }
+
+  #deliver(mutations: Mutation[], from: string): void {
+    this.#stats.delivered += mutations.length;
+    try {
+      this.#host!.onMutations(mutations, from);
+    } catch (error) {
+      this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's onMutations threw on a batch from ${from}: ${String(error)}`, { cause: error }));
+    }
+    this.#ackSoon();
+  }
+
+  /** A frame on a presence, hello or ack subject; `from` is the subject's node (undefined on our hello subject). */
+  #onPresence(from: string | undefined, msg: Msg): void {
+    this.#received(msg.data);
+    if (from === this.nodeId) return;
+    const frame = this.#decode(msg.data, from ?? msg.subject);
+    if (frame === undefined || this.#state !== 'running') return;
+    const now = this.#o.timers.now();
+    switch (frame.kind) {
+      case 'hello':
+        this.#onHello(frame, msg.headers?.get(ANSWER_HEADER) !== '1');
+        return;
+      case 'heartbeat':
+        if (from !== undefined && !this.#presence.heartbeat(from, frame.sentAtMs, now, this.#o.timers.wallNow?.() ?? Date.now())) this.#askHello(from);
+        return;
+      case 'ack':
+        if (from !== undefined && !this.#presence.acknowledged(from, frame.vector, now)) this.#askHello(from);
+        return;
+      case 'goodbye':
+        if (from !== undefined) this.#presence.remove(from, `the peer said goodbye: ${frame.reason}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onHello(frame: HelloFrame, answer: boolean): void {
+    if (frame.node === this.nodeId) {
+      this.#once(`self:${frame.instance ?? ''}`, new StatemeshError('INVALID_CONFIG', `${PACKAGE}: another node of cluster ${this.clusterId} uses this node's id ${this.nodeId}; give every node its own nodeId`));
+      return;
+    }
+    if (frame.cluster !== this.clusterId) {
+      this.#once(`cluster:${frame.node}`, new StatemeshError('CLUSTER_MISMATCH', `${PACKAGE}: node ${frame.node} of cluster ${frame.cluster} spoke on the subjects of cluster ${this.clusterId}; ignored`));
+      return;
+    }
+    let version: number;
+    try {
+      version = negotiateVersion({ minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION }, frame);
+    } catch (error) {
+      this.#once(`version:${frame.node}`, new StatemeshError('VERSION_MISMATCH', `${PACKAGE}: node ${frame.node}: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    const outcome = this.#presence.hello(frame, version, frame.heartbeatIntervalMs || this.#o.heartbeatIntervalMs, this.#o.timers.now());
+    this.#askedHello.delete(frame.node);
+    if (answer || outcome !== 'known') {
+      const h = headers();
+      h.set(ANSWER_HEADER, '1');
+      this.#publish(this.#subjects.hello(frame.node), encodeEnvelope(this.#hello()), h);
+    }
+  }
+
+  /** A node we have no Hello of spoke: ask it for one (sending ours), at most once per heartbeat interval. */
+  #askHello(node: string): void {
+    const now = this.#o.timers.now();
+    const last = this.#askedHello.get(node);
+    if (last !== undefined && now - last < this.#o.heartbeatIntervalMs) return;
+    if (this.#askedHello.size > 10_000) this.#askedHello.clear();
+    this.#askedHello.set(node, now);
+    this.#publish(this.#subjects.hello(node), encodeEnvelope(this.#hello()));
+  }
+
+  /** Broadcasts this node's Hello: every node answers with its own. */
+  #announce(): void {
+    this.#publish(this.#subjects.presence(this.nodeId), encodeEnvelope(this.#hello()));
+  }
+
+  #hello(): HelloFrame {
+    const info = this.#host!.hello();
+    return {
+      kind: 'hello',
+      node: this.nodeId,
+      cluster: this.clusterId,
+      minVersion: MIN_PROTOCOL_VERSION,
+      maxVersion: PROTOCOL_VERSION,
+      vector: { ...info.vector },
+      interests: [...(info.interests ?? [])],
+      capabilities: [...(info.capabilities ?? [])],
+      heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
+      instance: `${this.#instance}-${this.#epoch}`,
+    };
+  }
+
+  #tick(): void {
+    if (this.#state !== 'running') return;
+    this.#publish(this.#subjects.presence(this.nodeId), encodeEnvelope({ kind: 'heartbeat', node: this.nodeId, sentAtMs: this.#o.timers.wallNow?.() ?? Date.now() }));
+    this.#presence.check(this.#o.timers.now());
+    this.#ack();
+  }
+
+  #ackSoon(): void {
+    if (this.#ackTimer !== undefined || this.#state !== 'running') return;
+    this.#ackTimer = this.#o.timers.setTimeout(() => {
+      this.#ackTimer = undefined;
+      this.#ack();
+    }, this.#o.ackDelayMs);
+  }
+
+  /** Publishes this node's applied vector when it changed since the last acknowledgement. */
+  #ack(): void {
+    const vector = this.#host?.appliedVector?.();
+    if (vector === undefined || this.#state !== 'running') return;
+    const key = JSON.stringify(vector);
+    if (key === this.#ackSent) return;
+    this.#ackSent = key;
+    this.#publish(this.#subjects.ack(this.nodeId), encodeEnvelope({ kind: 'ack', vector }));
+  }
+
+  /** Follows the connection: after a reconnect this node may have missed batches, and others may have missed ours. */
+  async #watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (this.#state !== 'running') continue;
+      if (status.type === 'reconnect') {
+        // A new instance in our Hello tells every peer to catch up from us again; forgetting our peers makes us
+        // catch up from each of them as its answer comes in.
+        this.#epoch++;
+        this.#presence.clear('this node reconnected to NATS');
+        this.#announce();
+      } else if (status.type === 'slowConsumer') {
+        this.#stats.slowPeerDisconnects++;
+        this.#once('slow', new StatemeshError('BACKPRESSURE', `${PACKAGE}: node ${this.nodeId} is a slow consumer of NATS; messages were dropped (caught up from peers at the next anti-entropy round)`));
+      }
+    }
+  }
+
+  #emit(event: PeerEvent): void {
+    if (event.type === 'up') this.#handles.set(event.peer, { node: event.peer });
+    else if (event.type === 'down') {
+      const handle = this.#handles.get(event.peer);
+      this.#handles.delete(event.peer);
+      if (handle !== undefined) this.#chunks.failConnection(handle, peerUnavailable(PACKAGE, event.peer, event.reason));
+    }
+    try {
+      this.#host?.onPeerEvent(event);
+    } catch (error) {
+      this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's onPeerEvent threw on ${event.type} of ${event.peer}: ${String(error)}`, { cause: error }));
+    }
+  }
+
+  #publish(subject: string, payload: Uint8Array, h?: ReturnType<typeof headers>): void {
+    const nc = this.#nc;
+    if (nc === undefined || nc.isClosed() || nc.isDraining()) return;
+    try {
+      nc.publish(subject, payload, h === undefined ? undefined : { headers: h });
+      this.#sent(payload);
+    } catch (error) {
+      this.#once(`publish:${subject}`, new StatemeshError('IO_ERROR', `${PACKAGE}: publishing on ${subject} failed: ${String(error)}`, { cause: error }));
+    }
+  }
+
+  #sent(payload: Uint8Array): void {
+    this.#stats.framesSent++;
+    this.#stats.bytesSent += payload.length;
+  }
+
+  #received(payload: Uint8Array): void {
+    this.#stats.framesReceived++;
+    this.#stats.bytesReceived += payload.length;
+  }
+
+  #decode(data: Uint8Array, from: string): Frame | undefined {
+    let frame: Frame | UnknownFrame;
+    try {
+      frame = decodeEnvelope(data);
+    } catch (error) {
+      this.#bad(from, `sent bytes that do not decode: ${(error as Error).message}`);
+      return undefined;
+    }
+    if (frame.kind === 'unknown') {
+      this.#stats.unknownFrames++;
+      return undefined;
+    }
+    return frame;
+  }
+
+  #bad(from: string, what: string): void {
+    this.#stats.badFrames++;
+    this.#once(`bad:${from}`, new StatemeshError('MALFORMED_FRAME', `${PACKAGE}: ${from} ${what}; dropped (said once per sender)`));
+  }
+
+  /** Runs a subscription handler; whatever it throws is reported, never raised into the NATS client. */
+  #guard(msg: Msg, handle: (msg: Msg) => void): void {
+    try {
+      handle(msg);
+    } catch (error) {
+      this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: handling a message on ${msg.subject} failed: ${String(error)}`, { cause: error }));
+    }
+  }
+
+  #once(key: string, error: StatemeshError): void {
+    if (this.#reported.has(key)) return;
+    if (this.#reported.size > 10_000) this.#reported.clear();
+    this.#reported.add(key);
+    this.#report(error);
+  }
+
+  #report(error: StatemeshError): void {
+    try {
+      this.#o.onError(error);
+    } catch {
+      // A throwing error callback must not take the transport down with it.
+    }
+  }
+
+  #assertRunning(what: string): void {
+    if (this.#state === 'closed') throw closedError(what);
+    if (this.#state !== 'running') throw new StatemeshError('NOT_STARTED', `${PACKAGE}: call start(host) before ${what}()`);
+  }
+}
+
+function closedError(what: string): StatemeshError {
+  return new StatemeshError('CLOSED', `${PACKAGE}: the transport is closed; ${what} cannot run. Create a new transport`);
+}
+
+function connectError(error: unknown, servers: readonly string[]): StatemeshError {
+  const text = String(error);
+  if (/authoriz|authent|permission/i.test(text)) {
+    return new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: the NATS server refused this node's credentials (${text}); check credentials.user/pass, token, nkeySeed or creds`, { cause: error });
+  }
+  return new StatemeshError('IO_ERROR', `${PACKAGE}: could not connect to NATS at ${servers.join(', ')} (${text}); start nats-server there or fix servers`, { cause: error });
+}
