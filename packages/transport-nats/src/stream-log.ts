@@ -1,12 +1,14 @@
 import { StatemeshError } from '@statemesh/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { PACKAGE, type ResolvedStream } from './options.js';
 
 /** Messages asked for per fetch while reading the log. */
 const FETCH_MESSAGES = 2_000;
 /** A fetch that brings nothing within this long ends the read (the log's end moved back: trimmed meanwhile). */
 const FETCH_EXPIRES_MS = 2_000;
+/** How long a node waits for JetStream to be ready (a NATS cluster electing its leader) before it gives up. */
+const READY_WAIT_MS = 15_000;
 
 /**
  * Makes sure the stream that keeps the cluster's batches exists: created with the configured limits when missing
@@ -14,11 +16,18 @@ const FETCH_EXPIRES_MS = 2_000;
  * and may not be created, or when JetStream is not enabled on the server.
  */
 export async function ensureStream(nc: NatsConnection, stream: ResolvedStream, subject: string): Promise<void> {
+  // A NATS cluster that has just started elects its JetStream leader first: asked again for a while.
   let jsm;
-  try {
-    jsm = await jetstreamManager(nc);
-  } catch (error) {
-    throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the NATS server has no JetStream; start nats-server with -js (or set stream: false to go without the log): ${String(error)}`, { cause: error });
+  for (const deadline = Date.now() + READY_WAIT_MS; ; ) {
+    try {
+      jsm = await jetstreamManager(nc);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the NATS server has no JetStream; start nats-server with -js (or set stream: false to go without the log): ${String(error)}`, { cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
   try {
     await jsm.streams.info(stream.name);
@@ -26,26 +35,31 @@ export async function ensureStream(nc: NatsConnection, stream: ResolvedStream, s
   } catch (error) {
     if (!stream.create) throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the JetStream stream ${stream.name} does not exist and stream.create is false; create it over ${subject}: ${String(error)}`, { cause: error });
   }
-  try {
-    await jsm.streams.add({
-      name: stream.name,
-      subjects: [subject],
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      storage: stream.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      num_replicas: stream.replicas,
-      ...(stream.maxMessages === undefined ? {} : { max_msgs: stream.maxMessages }),
-      ...(stream.maxBytes === undefined ? {} : { max_bytes: stream.maxBytes }),
-      ...(stream.maxAgeMs === undefined ? {} : { max_age: stream.maxAgeMs * 1_000_000 }),
-    });
-  } catch (error) {
-    // Another node created it at the same moment: fine if it is there now.
+  for (const deadline = Date.now() + READY_WAIT_MS; ; ) {
     try {
-      await jsm.streams.info(stream.name);
-    } catch {
-      throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: could not create the JetStream stream ${stream.name}: ${String(error)}`, { cause: error });
+      await addStream(jsm, stream, subject);
+      return;
+    } catch (error) {
+      // Another node created it at the same moment: fine if it is there now.
+      if (await jsm.streams.info(stream.name).then(() => true, () => false)) return;
+      if (Date.now() > deadline) throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: could not create the JetStream stream ${stream.name}: ${String(error)}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+async function addStream(jsm: JetStreamManager, stream: ResolvedStream, subject: string): Promise<void> {
+  await jsm.streams.add({
+    name: stream.name,
+    subjects: [subject],
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    storage: stream.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    num_replicas: stream.replicas,
+    ...(stream.maxMessages === undefined ? {} : { max_msgs: stream.maxMessages }),
+    ...(stream.maxBytes === undefined ? {} : { max_bytes: stream.maxBytes }),
+    ...(stream.maxAgeMs === undefined ? {} : { max_age: stream.maxAgeMs * 1_000_000 }),
+  });
 }
 
 /** What a read of the log found: the stream sequence it reached and how many messages it handed over. */
