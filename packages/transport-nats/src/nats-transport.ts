@@ -63,6 +63,9 @@ export class NatsTransport implements Transport {
   /** While the log is read at start, live batches wait here, in order. */
   #held: Array<{ from: string; mutations: Mutation[] }> | undefined;
   #cursor = 0;
+  /** Batches published this turn, sent together by {@link #flush}. */
+  readonly #outbox: Mutation[][] = [];
+  #flushQueued = false;
   #logMessages = 0;
   #stopHeartbeats: (() => void) | undefined;
   #ackTimer: object | undefined;
@@ -124,7 +127,6 @@ export class NatsTransport implements Transport {
     };
     this.#held = this.#o.stream === undefined ? undefined : [];
     on(s.batchAll, (msg) => this.#onBatch(lastToken(msg.subject), msg.data));
-    on(s.directTo(this.nodeId), (msg) => this.#onBatch(lastToken(msg.subject), msg.data));
     on(s.presenceAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
     on(s.hello(this.nodeId), (msg) => this.#onPresence(undefined, msg));
     on(s.ackAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
@@ -149,25 +151,51 @@ export class NatsTransport implements Transport {
   }
 
   /**
-   * Publishes `batch` once on this node's batch subject (every node of the medium receives it, and the log keeps
-   * it), or, with `to`, on that peer's direct subject. Mutations that came over NATS are left out: every node
-   * here has them. Returns the number of NATS peers it reaches.
+   * Publishes `batch` once on this node's batch subject: every node of the medium receives it (each keeps what
+   * its interests cover) and the log keeps it. What is published in one turn of the event loop goes out
+   * together, so the per-peer batches a host sends to peers with interests (`to`) cost one publish, not one
+   * per peer. Mutations that came over NATS are left out: every node here has them. Returns the NATS peers reached.
    */
   publish(batch: readonly Mutation[], options: { readonly to?: string; readonly except?: string } = {}): number {
-    const nc = this.#nc;
-    if (this.#state !== 'running' || nc === undefined || batch.length === 0) return 0;
+    if (this.#state !== 'running' || batch.length === 0) return 0;
     const { to } = options;
     if (to !== undefined && !this.#presence.has(to)) return 0;
     const fresh = batch.filter((m) => !this.#fromMedium.has(m));
     if (fresh.length === 0) return 0;
-    const subject = to === undefined ? this.#subjects.batch(this.nodeId) : this.#subjects.direct(to, this.nodeId);
-    for (const payload of batchPayloads(fresh, this.#maxPayload - HEADROOM)) {
-      nc.publish(subject, payload);
-      this.#sent(payload);
+    this.#outbox.push(fresh);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
     }
     const reached = to === undefined ? this.#presence.nodes().filter((node) => node !== options.except).length : 1;
     this.#stats.published += reached * fresh.length;
     return reached;
+  }
+
+  /** Publishes what `publish` gathered this turn: one batch, each origin's writes in order, split at max_payload. */
+  #flush(): void {
+    this.#flushQueued = false;
+    const parts = this.#outbox.splice(0);
+    const nc = this.#nc;
+    if (parts.length === 0 || nc === undefined || nc.isClosed()) return;
+    let all = parts[0]!;
+    if (parts.length > 1) {
+      const seen = new Set<Mutation>();
+      all = [];
+      for (const part of parts) {
+        for (const m of part) {
+          if (seen.has(m)) continue;
+          seen.add(m);
+          all.push(m);
+        }
+      }
+      all.sort((x, y) => (x.origin === y.origin ? x.seq - y.seq : x.origin < y.origin ? -1 : 1));
+    }
+    try {
+      for (const payload of batchPayloads(all, this.#maxPayload - HEADROOM)) this.#publish(this.#subjects.batch(this.nodeId), payload);
+    } catch (error) {
+      this.#report(error instanceof StatemeshError ? error : new StatemeshError('INTERNAL', `${PACKAGE}: publishing a batch failed: ${String(error)}`, { cause: error }));
+    }
   }
 
   /** Every node heard on the medium, with liveness, acknowledged vector and clock skew. */
@@ -215,6 +243,7 @@ export class NatsTransport implements Transport {
 
   async #close(): Promise<void> {
     const wasRunning = this.#state === 'running';
+    this.#flush(); // what was published before close() still goes
     this.#state = 'closed';
     this.#stopHeartbeats?.();
     if (this.#ackTimer !== undefined) this.#o.timers.clearTimeout(this.#ackTimer);

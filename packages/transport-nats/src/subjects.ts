@@ -7,10 +7,6 @@ export interface Subjects {
   batch(node: string): string;
   /** Every node's live batches: what each node subscribes to and the stream keeps. */
   readonly batchAll: string;
-  /** Batches from `from` for `to` alone (a peer with interests gets only what it replicates). */
-  direct(to: string, from: string): string;
-  /** Every batch for `node` alone. */
-  directTo(node: string): string;
   /** Hello (join, reconnect), heartbeats and goodbye of `node`, broadcast. */
   presence(node: string): string;
   readonly presenceAll: string;
@@ -31,8 +27,6 @@ export function subjectsOf(prefix: string, cluster: string): Subjects {
   return {
     batch: (node) => `${base}.batch.${node}`,
     batchAll: `${base}.batch.*`,
-    direct: (to, from) => `${base}.direct.${to}.${from}`,
-    directTo: (node) => `${base}.direct.${node}.*`,
     presence: (node) => `${base}.presence.${node}`,
     presenceAll: `${base}.presence.*`,
     hello: (node) => `${base}.hello.${node}`,

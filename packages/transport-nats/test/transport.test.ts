@@ -42,6 +42,7 @@ describe('NatsTransport', () => {
       const [a] = all;
       const framesBefore = a!.transport.stats().framesSent;
       expect(a!.transport.publish(writes('n0', 1, 50))).toBe(3);
+      await Promise.resolve(); // what is published in one turn goes out at its end
       expect(a!.transport.stats().framesSent - framesBefore).toBe(1);
       for (const { host } of all.slice(1)) await until(() => host.received.length === 50, 'the batch at every receiver');
       expect(all[1]!.host.from[0]).toBe('n0');
@@ -56,7 +57,7 @@ describe('NatsTransport', () => {
     expect(last).toEqual(['n0', 'n1', 'n2']);
   });
 
-  it('never publishes again what came over NATS, and sends to one peer on its direct subject', async () => {
+  it('never publishes again what came over NATS; batches for several peers in one turn are one publish', async () => {
     const all = nodes(3, { stream: false });
     for (const { transport, host } of all) await transport.start(host);
     try {
@@ -64,10 +65,16 @@ describe('NatsTransport', () => {
       all[0]!.transport.publish(writes('n0', 1, 5));
       await until(() => all[1]!.host.received.length === 5, 'the batch at n1');
       expect(all[1]!.transport.publish(all[1]!.host.received, { except: 'n0' })).toBe(0);
-      expect(all[1]!.transport.publish(writes('n1', 1, 2), { to: 'n2' })).toBe(1);
-      await until(() => all[2]!.host.received.length === 7, 'the direct batch at n2');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(all[0]!.host.received.length).toBe(0);
+      await Promise.resolve();
+      const before = all[1]!.transport.stats().framesSent;
+      const batch = writes('n1', 1, 4);
+      expect(all[1]!.transport.publish(batch.slice(2), { to: 'n2' })).toBe(1);
+      expect(all[1]!.transport.publish(batch, { to: 'n0' })).toBe(1);
+      await Promise.resolve();
+      await until(() => all[2]!.host.received.length === 9, 'the batch at n2');
+      expect(all[1]!.transport.stats().framesSent - before).toBe(1);
+      expect(all[2]!.host.received.slice(5).map((m) => m.seq)).toEqual([1, 2, 3, 4]); // in order, once each
+      await until(() => all[0]!.host.received.length === 4, 'the batch at n0');
     } finally {
       for (const { transport } of all) await transport.close();
     }
@@ -81,6 +88,7 @@ describe('NatsTransport', () => {
       const big = writes('n0', 1, 40).map((m) => ({ ...m, payload: new Uint8Array(60_000).fill(m.seq) }));
       const before = all[0]!.transport.stats().framesSent;
       all[0]!.transport.publish(big);
+      await Promise.resolve();
       expect(all[0]!.transport.stats().framesSent - before).toBeGreaterThan(2); // 2.4 MB over 1 MiB messages
       await until(() => all[1]!.host.received.length === 40, 'every part');
       expect(all[1]!.host.received.map((m) => m.seq)).toEqual(big.map((m) => m.seq));
@@ -130,7 +138,10 @@ describe('NatsTransport', () => {
     await a!.transport.start(a!.host);
     await b!.transport.start(b!.host);
     await until(() => a!.transport.peers().length === 1, 'peers');
-    for (let seq = 1; seq <= 5_000; seq += 500) a!.transport.publish(writes('n0', seq, 500));
+    for (let seq = 1; seq <= 5_000; seq += 500) {
+      a!.transport.publish(writes('n0', seq, 500));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await until(() => b!.host.received.length === 5_000, 'the writes at n1');
     await a!.transport.close();
     await b!.transport.close();
