@@ -1,5 +1,6 @@
+import { StatemeshError } from '@statemesh/contracts';
 import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
-import type { ResolvedNatsOptions } from './options.js';
+import { PACKAGE, type ResolvedNatsOptions } from './options.js';
 
 /**
  * The NATS client's connection options for a node: its servers and credentials passed through as given, a name
@@ -27,4 +28,13 @@ export function connectOptions(options: ResolvedNatsOptions): ConnectionOptions 
     ...(credentials.tls === undefined ? {} : { tls: { ...credentials.tls } }),
     ...(authenticators.length === 0 ? {} : { authenticator: authenticators }),
   };
+}
+
+/** Why the first connection failed, as the error `start()` rejects with: `UNAUTHENTICATED` or `IO_ERROR`. */
+export function connectError(error: unknown, servers: readonly string[]): StatemeshError {
+  const text = String(error);
+  if (/authoriz|authent|permission/i.test(text)) {
+    return new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: the NATS server refused this node's credentials (${text}); check credentials.user/pass, token, nkeySeed or creds`, { cause: error });
+  }
+  return new StatemeshError('IO_ERROR', `${PACKAGE}: could not connect to NATS at ${servers.join(', ')} (${text}); start nats-server there or fix servers`, { cause: error });
 }

@@ -13,10 +13,15 @@ import {
 } from '@statemesh/contracts';
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { ChunkRequests, every, peerUnavailable } from '@statemesh/protocol';
-import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, decodeEnvelope, encodeEnvelope, negotiateVersion, type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
+import { encodeEnvelope, type HelloFrame } from '@statemesh/wire';
+import { AckPublisher } from './ack-publisher.js';
+import { BatchOutbox } from './batch-outbox.js';
 import { batchPayloads } from './batch-payloads.js';
 import { ChunkServer, fetchChunkParts } from './chunk-parts.js';
-import { connectOptions } from './connect-options.js';
+import { connectError, connectOptions } from './connect-options.js';
+import { FrameCounter } from './frame-counter.js';
+import { ErrorLog } from './error-log.js';
+import { checkHello, helloOf } from './hello-check.js';
 import { PACKAGE, resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from './options.js';
 import { Presence } from './presence.js';
 import { SnapshotServer, pullSnapshot } from './snapshot-pages.js';
@@ -63,18 +68,16 @@ export class NatsTransport implements Transport {
   /** While the log is read at start, live batches wait here, in order. */
   #held: Array<{ from: string; mutations: Mutation[] }> | undefined;
   #cursor = 0;
-  /** Batches published this turn, sent together by {@link #flush}. */
-  readonly #outbox: Mutation[][] = [];
-  #flushQueued = false;
+  readonly #outbox = new BatchOutbox((mutations) => this.#sendBatch(mutations));
   #logMessages = 0;
   #stopHeartbeats: (() => void) | undefined;
-  #ackTimer: object | undefined;
-  #ackSent = '';
+  readonly #acks: AckPublisher;
   readonly #askedHello = new Map<string, number>();
-  readonly #reported = new Set<string>();
+  readonly #log: ErrorLog;
   #nextRequestId = 1;
   #closing: Promise<void> | undefined;
-  readonly #stats = { published: 0, delivered: 0, framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0, badFrames: 0, unknownFrames: 0, authFailures: 0, slowPeerDisconnects: 0 };
+  readonly #frames: FrameCounter;
+  readonly #stats: FrameCounter['stats'];
 
   /** Validates `options` (`INVALID_ID`, `INVALID_CONFIG`); nothing connects until {@link start}. */
   constructor(options: NatsTransportOptions) {
@@ -83,7 +86,16 @@ export class NatsTransport implements Transport {
     this.clusterId = this.#o.clusterId;
     this.#subjects = subjectsOf(this.#o.subjectPrefix, this.clusterId);
     this.#presence = new Presence((event) => this.#emit(event));
-    const report = (error: StatemeshError): void => this.#report(error);
+    this.#log = new ErrorLog(this.#o.onError);
+    this.#frames = new FrameCounter(this.#log);
+    this.#stats = this.#frames.stats;
+    this.#acks = new AckPublisher({
+      timers: this.#o.timers,
+      delayMs: this.#o.ackDelayMs,
+      vector: () => (this.#state === 'running' ? this.#host?.appliedVector?.() : undefined),
+      publish: (payload) => this.#publish(this.#subjects.ack(this.nodeId), payload),
+    });
+    const report = (error: StatemeshError): void => this.#log.report(error);
     this.#chunks = new ChunkRequests<PeerHandle>({
       source: PACKAGE,
       timers: this.#o.timers,
@@ -123,7 +135,7 @@ export class NatsTransport implements Transport {
     void this.#watchStatus(nc);
     const s = this.#subjects;
     const on = (subject: string, handle: (msg: Msg) => void): void => {
-      nc.subscribe(subject, { callback: (error, msg) => (error === null ? this.#guard(msg, handle) : undefined) });
+      nc.subscribe(subject, { callback: (error, msg) => (error === null ? this.#log.guard(`handling a message on ${msg.subject}`, () => handle(msg)) : undefined) });
     };
     this.#held = this.#o.stream === undefined ? undefined : [];
     on(s.batchAll, (msg) => this.#onBatch(lastToken(msg.subject), msg.data));
@@ -163,38 +175,18 @@ export class NatsTransport implements Transport {
     const fresh = batch.filter((m) => !this.#fromMedium.has(m));
     if (fresh.length === 0) return 0;
     this.#outbox.push(fresh);
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(() => this.#flush());
-    }
     const reached = to === undefined ? this.#presence.nodes().filter((node) => node !== options.except).length : 1;
     this.#stats.published += reached * fresh.length;
     return reached;
   }
 
-  /** Publishes what `publish` gathered this turn: one batch, each origin's writes in order, split at max_payload. */
-  #flush(): void {
-    this.#flushQueued = false;
-    const parts = this.#outbox.splice(0);
-    const nc = this.#nc;
-    if (parts.length === 0 || nc === undefined || nc.isClosed()) return;
-    let all = parts[0]!;
-    if (parts.length > 1) {
-      const seen = new Set<Mutation>();
-      all = [];
-      for (const part of parts) {
-        for (const m of part) {
-          if (seen.has(m)) continue;
-          seen.add(m);
-          all.push(m);
-        }
-      }
-      all.sort((x, y) => (x.origin === y.origin ? x.seq - y.seq : x.origin < y.origin ? -1 : 1));
-    }
+  /** One batch on this node's subject, split at max_payload. */
+  #sendBatch(mutations: Mutation[]): void {
+    if (this.#state !== 'running' && this.#state !== 'closed') return;
     try {
-      for (const payload of batchPayloads(all, this.#maxPayload - HEADROOM)) this.#publish(this.#subjects.batch(this.nodeId), payload);
+      for (const payload of batchPayloads(mutations, this.#maxPayload - HEADROOM)) this.#publish(this.#subjects.batch(this.nodeId), payload);
     } catch (error) {
-      this.#report(error instanceof StatemeshError ? error : new StatemeshError('INTERNAL', `${PACKAGE}: publishing a batch failed: ${String(error)}`, { cause: error }));
+      this.#log.report(error instanceof StatemeshError ? error : new StatemeshError('INTERNAL', `${PACKAGE}: publishing a batch failed: ${String(error)}`, { cause: error }));
     }
   }
 
@@ -217,7 +209,7 @@ export class NatsTransport implements Transport {
     const pages = pullSnapshot(this.#nc!, this.#subjects.snapshot(peer), peer, request, { requestId: this.#nextRequestId++, streamId, timeoutMs: this.#o.snapshotTimeoutMs });
     for await (const page of pages) {
       yield page;
-      this.#ackSoon();
+      this.#acks.soon();
     }
   }
 
@@ -243,10 +235,10 @@ export class NatsTransport implements Transport {
 
   async #close(): Promise<void> {
     const wasRunning = this.#state === 'running';
-    this.#flush(); // what was published before close() still goes
+    this.#outbox.flush(); // what was published before close() still goes
     this.#state = 'closed';
     this.#stopHeartbeats?.();
-    if (this.#ackTimer !== undefined) this.#o.timers.clearTimeout(this.#ackTimer);
+    this.#acks.stop();
     this.#snapshotServer.close();
     const nc = this.#nc;
     for (const handle of this.#handles.values()) this.#chunks.failConnection(handle, closedError('the request'));
@@ -277,12 +269,11 @@ export class NatsTransport implements Transport {
   }
 
   #onBatch(from: string, data: Uint8Array, fromLog = false): void {
-    this.#received(data);
     if (from === this.nodeId && !fromLog) return;
-    const frame = this.#decode(data, from);
+    const frame = this.#frames.received(data, from);
     if (frame === undefined) return;
     if (frame.kind !== 'mutations' || frame.compressed !== undefined) {
-      this.#bad(from, `sent a ${frame.kind} frame on a batch subject`);
+      this.#frames.bad(from, `sent a ${frame.kind} frame on a batch subject`);
       return;
     }
     const mutations = this.#interests.length === 0 ? frame.mutations : frame.mutations.filter((m) => isUnderAny(m.path, this.#interests));
@@ -298,16 +289,15 @@ export class NatsTransport implements Transport {
     try {
       this.#host!.onMutations(mutations, from);
     } catch (error) {
-      this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's onMutations threw on a batch from ${from}: ${String(error)}`, { cause: error }));
+      this.#log.report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's onMutations threw on a batch from ${from}: ${String(error)}`, { cause: error }));
     }
-    this.#ackSoon();
+    this.#acks.soon();
   }
 
   /** A frame on a presence, hello or ack subject; `from` is the subject's node (undefined on our hello subject). */
   #onPresence(from: string | undefined, msg: Msg): void {
-    this.#received(msg.data);
     if (from === this.nodeId) return;
-    const frame = this.#decode(msg.data, from ?? msg.subject);
+    const frame = this.#frames.received(msg.data, from ?? msg.subject);
     if (frame === undefined || this.#state !== 'running') return;
     const now = this.#o.timers.now();
     switch (frame.kind) {
@@ -329,21 +319,12 @@ export class NatsTransport implements Transport {
   }
 
   #onHello(frame: HelloFrame, answer: boolean): void {
-    if (frame.node === this.nodeId) {
-      this.#once(`self:${frame.instance ?? ''}`, new StatemeshError('INVALID_CONFIG', `${PACKAGE}: another node of cluster ${this.clusterId} uses this node's id ${this.nodeId}; give every node its own nodeId`));
+    const verdict = checkHello(frame, this);
+    if ('error' in verdict) {
+      this.#log.once(verdict.key, verdict.error);
       return;
     }
-    if (frame.cluster !== this.clusterId) {
-      this.#once(`cluster:${frame.node}`, new StatemeshError('CLUSTER_MISMATCH', `${PACKAGE}: node ${frame.node} of cluster ${frame.cluster} spoke on the subjects of cluster ${this.clusterId}; ignored`));
-      return;
-    }
-    let version: number;
-    try {
-      version = negotiateVersion({ minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION }, frame);
-    } catch (error) {
-      this.#once(`version:${frame.node}`, new StatemeshError('VERSION_MISMATCH', `${PACKAGE}: node ${frame.node}: ${(error as Error).message}`, { cause: error }));
-      return;
-    }
+    const version = verdict.version;
     const outcome = this.#presence.hello(frame, version, frame.heartbeatIntervalMs || this.#o.heartbeatIntervalMs, this.#o.timers.now());
     this.#askedHello.delete(frame.node);
     if (answer || outcome !== 'known') {
@@ -369,44 +350,14 @@ export class NatsTransport implements Transport {
   }
 
   #hello(): HelloFrame {
-    const info = this.#host!.hello();
-    return {
-      kind: 'hello',
-      node: this.nodeId,
-      cluster: this.clusterId,
-      minVersion: MIN_PROTOCOL_VERSION,
-      maxVersion: PROTOCOL_VERSION,
-      vector: { ...info.vector },
-      interests: [...(info.interests ?? [])],
-      capabilities: [...(info.capabilities ?? [])],
-      heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
-      instance: `${this.#instance}-${this.#epoch}`,
-    };
+    return helloOf(this.#host!, { nodeId: this.nodeId, clusterId: this.clusterId, heartbeatIntervalMs: this.#o.heartbeatIntervalMs, instance: `${this.#instance}-${this.#epoch}` });
   }
 
   #tick(): void {
     if (this.#state !== 'running') return;
     this.#publish(this.#subjects.presence(this.nodeId), encodeEnvelope({ kind: 'heartbeat', node: this.nodeId, sentAtMs: this.#o.timers.wallNow?.() ?? Date.now() }));
     this.#presence.check(this.#o.timers.now());
-    this.#ack();
-  }
-
-  #ackSoon(): void {
-    if (this.#ackTimer !== undefined || this.#state !== 'running') return;
-    this.#ackTimer = this.#o.timers.setTimeout(() => {
-      this.#ackTimer = undefined;
-      this.#ack();
-    }, this.#o.ackDelayMs);
-  }
-
-  /** Publishes this node's applied vector when it changed since the last acknowledgement. */
-  #ack(): void {
-    const vector = this.#host?.appliedVector?.();
-    if (vector === undefined || this.#state !== 'running') return;
-    const key = JSON.stringify(vector);
-    if (key === this.#ackSent) return;
-    this.#ackSent = key;
-    this.#publish(this.#subjects.ack(this.nodeId), encodeEnvelope({ kind: 'ack', vector }));
+    this.#acks.now();
   }
 
   /** Follows the connection: after a reconnect this node may have missed batches, and others may have missed ours. */
@@ -421,7 +372,7 @@ export class NatsTransport implements Transport {
         this.#announce();
       } else if (status.type === 'slowConsumer') {
         this.#stats.slowPeerDisconnects++;
-        this.#once('slow', new StatemeshError('BACKPRESSURE', `${PACKAGE}: node ${this.nodeId} is a slow consumer of NATS; messages were dropped (caught up from peers at the next anti-entropy round)`));
+        this.#log.once('slow', new StatemeshError('BACKPRESSURE', `${PACKAGE}: node ${this.nodeId} is a slow consumer of NATS; messages were dropped (caught up from peers at the next anti-entropy round)`));
       }
     }
   }
@@ -436,7 +387,7 @@ export class NatsTransport implements Transport {
     try {
       this.#host?.onPeerEvent(event);
     } catch (error) {
-      this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's onPeerEvent threw on ${event.type} of ${event.peer}: ${String(error)}`, { cause: error }));
+      this.#log.report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's onPeerEvent threw on ${event.type} of ${event.peer}: ${String(error)}`, { cause: error }));
     }
   }
 
@@ -445,63 +396,9 @@ export class NatsTransport implements Transport {
     if (nc === undefined || nc.isClosed() || nc.isDraining()) return;
     try {
       nc.publish(subject, payload, h === undefined ? undefined : { headers: h });
-      this.#sent(payload);
+      this.#frames.sent(payload);
     } catch (error) {
-      this.#once(`publish:${subject}`, new StatemeshError('IO_ERROR', `${PACKAGE}: publishing on ${subject} failed: ${String(error)}`, { cause: error }));
-    }
-  }
-
-  #sent(payload: Uint8Array): void {
-    this.#stats.framesSent++;
-    this.#stats.bytesSent += payload.length;
-  }
-
-  #received(payload: Uint8Array): void {
-    this.#stats.framesReceived++;
-    this.#stats.bytesReceived += payload.length;
-  }
-
-  #decode(data: Uint8Array, from: string): Frame | undefined {
-    let frame: Frame | UnknownFrame;
-    try {
-      frame = decodeEnvelope(data);
-    } catch (error) {
-      this.#bad(from, `sent bytes that do not decode: ${(error as Error).message}`);
-      return undefined;
-    }
-    if (frame.kind === 'unknown') {
-      this.#stats.unknownFrames++;
-      return undefined;
-    }
-    return frame;
-  }
-
-  #bad(from: string, what: string): void {
-    this.#stats.badFrames++;
-    this.#once(`bad:${from}`, new StatemeshError('MALFORMED_FRAME', `${PACKAGE}: ${from} ${what}; dropped (said once per sender)`));
-  }
-
-  /** Runs a subscription handler; whatever it throws is reported, never raised into the NATS client. */
-  #guard(msg: Msg, handle: (msg: Msg) => void): void {
-    try {
-      handle(msg);
-    } catch (error) {
-      this.#report(new StatemeshError('INTERNAL', `${PACKAGE}: handling a message on ${msg.subject} failed: ${String(error)}`, { cause: error }));
-    }
-  }
-
-  #once(key: string, error: StatemeshError): void {
-    if (this.#reported.has(key)) return;
-    if (this.#reported.size > 10_000) this.#reported.clear();
-    this.#reported.add(key);
-    this.#report(error);
-  }
-
-  #report(error: StatemeshError): void {
-    try {
-      this.#o.onError(error);
-    } catch {
-      // A throwing error callback must not take the transport down with it.
+      this.#log.once(`publish:${subject}`, new StatemeshError('IO_ERROR', `${PACKAGE}: publishing on ${subject} failed: ${String(error)}`, { cause: error }));
     }
   }
 
@@ -513,12 +410,4 @@ export class NatsTransport implements Transport {
 
 function closedError(what: string): StatemeshError {
   return new StatemeshError('CLOSED', `${PACKAGE}: the transport is closed; ${what} cannot run. Create a new transport`);
-}
-
-function connectError(error: unknown, servers: readonly string[]): StatemeshError {
-  const text = String(error);
-  if (/authoriz|authent|permission/i.test(text)) {
-    return new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: the NATS server refused this node's credentials (${text}); check credentials.user/pass, token, nkeySeed or creds`, { cause: error });
-  }
-  return new StatemeshError('IO_ERROR', `${PACKAGE}: could not connect to NATS at ${servers.join(', ')} (${text}); start nats-server there or fix servers`, { cause: error });
 }
