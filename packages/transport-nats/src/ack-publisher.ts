@@ -3,18 +3,18 @@ import { encodeEnvelope } from '@statemesh/wire';
 
 /**
  * This node's acknowledgements on its ack subject: its applied vector, published when it changed, at most once
- * per `delayMs` after batches or pages arrive (one message for all of them) and on each heartbeat.
+ * per `delayMs()` after batches or pages arrive (one message for all of them) and on each heartbeat.
  */
 export class AckPublisher {
   readonly #timers: Timers;
-  readonly #delayMs: number;
+  readonly #delayMs: () => number;
   readonly #vector: () => VersionVector | undefined;
   readonly #publish: (payload: Uint8Array) => void;
   #timer: TimerHandle | undefined;
   #sent = '';
   #stopped = false;
 
-  constructor(options: { timers: Timers; delayMs: number; vector: () => VersionVector | undefined; publish: (payload: Uint8Array) => void }) {
+  constructor(options: { timers: Timers; delayMs: () => number; vector: () => VersionVector | undefined; publish: (payload: Uint8Array) => void }) {
     this.#timers = options.timers;
     this.#delayMs = options.delayMs;
     this.#vector = options.vector;
@@ -27,7 +27,7 @@ export class AckPublisher {
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
       this.now();
-    }, this.#delayMs);
+    }, this.#delayMs());
   }
 
   /** Publishes the vector if it changed since the last acknowledgement. */

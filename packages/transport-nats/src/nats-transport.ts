@@ -91,7 +91,8 @@ export class NatsTransport implements Transport {
     this.#stats = this.#frames.stats;
     this.#acks = new AckPublisher({
       timers: this.#o.timers,
-      delayMs: this.#o.ackDelayMs,
+      // Each acknowledgement reaches every node: one more delay per 10 peers keeps the cluster's total bounded.
+      delayMs: () => this.#o.ackDelayMs * Math.max(1, Math.ceil(this.#presence.nodes().length / 10)),
       vector: () => (this.#state === 'running' ? this.#host?.appliedVector?.() : undefined),
       publish: (payload) => this.#publish(this.#subjects.ack(this.nodeId), payload),
     });
@@ -299,6 +300,10 @@ export class NatsTransport implements Transport {
     if (from === this.nodeId) return;
     const frame = this.#frames.received(msg.data, from ?? msg.subject);
     if (frame === undefined || this.#state !== 'running') return;
+    if ((frame.kind === 'hello' || frame.kind === 'heartbeat') && from !== undefined && frame.node !== from) {
+      this.#frames.bad(from, `sent a ${frame.kind} naming node ${frame.node} on its own subject`);
+      return;
+    }
     const now = this.#o.timers.now();
     switch (frame.kind) {
       case 'hello':

@@ -46,7 +46,10 @@ export interface NatsTransportOptions {
   readonly subjectPrefix?: string | undefined;
   /** Heartbeats on the presence subject every this many ms (default 1000); silent 3: suspect, 5: down. */
   readonly heartbeatIntervalMs?: number | undefined;
-  /** Acknowledgements are published at most this often after batches arrive (default 50 ms), and with each heartbeat. */
+  /**
+   * Acknowledgements are published at most this often after batches arrive (default 50 ms; one more delay per 10
+   * peers, since each one reaches every node), and with each heartbeat.
+   */
   readonly ackDelayMs?: number | undefined;
   /** How long `start()` waits for the first connection (default 10 000 ms). */
   readonly connectTimeoutMs?: number | undefined;

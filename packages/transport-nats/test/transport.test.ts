@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
 import { NatsTransport } from '@statemesh/transport-nats';
+import { encodeEnvelope } from '@statemesh/wire';
 import { startNatsServer, type NatsServer } from '@statemesh/transport-nats/testing';
 import { RecordingHost, until, writes } from './fixtures/recording-host.ts';
 
@@ -152,6 +154,29 @@ describe('NatsTransport', () => {
       expect(c!.transport.logCursor).toBeGreaterThanOrEqual(10);
     } finally {
       await c!.transport.close();
+    }
+  });
+
+  it('survives hostile messages on every subject: counted, said once, and the node goes on', async () => {
+    const all = nodes(2, { stream: false });
+    for (const { transport, host } of all) await transport.start(host);
+    const raw = await connect({ servers: server.url });
+    try {
+      await until(() => all[0]!.transport.peers().length === 1, 'peers');
+      const base = `statemesh.t${cluster}`;
+      const junk = new Uint8Array([0xff, 0xff, 0xff, 0x0f, 1, 2, 3]);
+      for (const subject of ['batch.evil', 'presence.evil', 'ack.evil', 'hello.n0', 'chunk.n0', 'snapshot.n0']) raw.publish(`${base}.${subject}`, junk);
+      // A Hello that names another node on the sender's subject, and a heartbeat frame on a batch subject.
+      raw.publish(`${base}.presence.evil`, encodeEnvelope({ kind: 'hello', node: 'n1', cluster: `t${cluster}`, minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [] }));
+      raw.publish(`${base}.batch.evil`, encodeEnvelope({ kind: 'heartbeat', node: 'evil', sentAtMs: 1 }));
+      await raw.flush();
+      await until(() => all[0]!.transport.stats().badFrames >= 5, 'the bad frames counted');
+      all[1]!.transport.publish(writes('n1', 1, 3));
+      await until(() => all[0]!.host.received.length === 3, 'a good batch after the bad ones');
+      expect(all[0]!.transport.peers().map((p) => p.node)).toEqual(['n1']);
+    } finally {
+      await raw.close();
+      for (const { transport } of all) await transport.close();
     }
   });
 
