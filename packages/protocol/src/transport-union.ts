@@ -93,10 +93,10 @@ export class TransportUnion implements Transport {
   }
 
   /** Over the part `peer` is up on; `PEER_UNAVAILABLE` when none has it. */
-  requestSnapshot(peer: string, request: SnapshotRequest): AsyncIterable<SnapshotPage> {
+  async *requestSnapshot(peer: string, request: SnapshotRequest): AsyncIterable<SnapshotPage> {
     const part = this.#partOf(peer);
     if (part === undefined) throw peerUnavailable(PACKAGE, peer, 'it is up on none of the transports');
-    return part.requestSnapshot(peer, request);
+    yield* part.requestSnapshot(peer, request);
   }
 
   /** The parts' counters, summed. */
