@@ -71,6 +71,26 @@ describe("transport: 'nats'", () => {
     }
   });
 
+  it('when the log was trimmed (stream limits), a returning node still catches up from a live peer', async () => {
+    const clusterId = `s${++clusters}`;
+    const stream = { storage: 'memory' as const, maxMessages: 3 };
+    const writer = await natsNode(clusterId, 'w', { nats: { servers: [server.url], stream } });
+    const late = await natsNode(clusterId, 'late', { nats: { servers: [server.url], stream } });
+    await waitFor('peers', () => writer.status().peerCount === 1);
+    await late.close();
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 50; i++) writer.set(`data.r${round}.k${i}`, i);
+      await writer.flush();
+    }
+    const back = await natsNode(clusterId, 'late', { nats: { servers: [server.url], stream } });
+    try {
+      await converged([writer, back]);
+      expect(back.entries('data').length).toBe(1000);
+    } finally {
+      await Promise.all([writer.close(), back.close()]);
+    }
+  });
+
   it('a large value written on one node hydrates on another (chunks by request/reply)', async () => {
     const clusterId = `s${++clusters}`;
     const [a, b] = await Promise.all([natsNode(clusterId, 'a'), natsNode(clusterId, 'b')]);
