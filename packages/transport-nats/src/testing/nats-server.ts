@@ -77,9 +77,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     await exited;
     child = undefined;
   };
+  // Should the test process end without stop() (a crash, a timeout), the server and its folder go with it.
+  const atExit = (): void => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', atExit);
   const stop = async (): Promise<void> => {
     await kill();
     rmSync(dir, { recursive: true, force: true });
+    process.removeListener('exit', atExit);
   };
   try {
     await waitForPort(port, 10_000, () => child?.exitCode != null);
