@@ -1,4 +1,5 @@
-import { StatemeshError, type TransportHost } from '@statemesh/contracts';
+import { StatemeshError, type Timers, type TransportHost } from '@statemesh/contracts';
+import { ChunkRequests } from '@statemesh/protocol';
 import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { decodeEnvelope, encodeEnvelope, type ChunkResponseFrame } from '@statemesh/wire';
 import { PACKAGE } from './options.js';
@@ -7,6 +8,8 @@ import { PACKAGE } from './options.js';
 export const OFFSET_HEADER = 'Statemesh-Offset';
 /** Header of a chunk response: the chunk's whole size, of which this reply carries a part. */
 export const SIZE_HEADER = 'Statemesh-Size';
+/** How long one chunk request waits for its reply before the next peer is asked. */
+const CHUNK_REQUEST_TIMEOUT_MS = 5_000;
 /** Room left in a message for the envelope's fields and headers. */
 const HEADROOM = 1024;
 
@@ -96,4 +99,37 @@ export async function fetchChunkParts(nc: NatsConnection, subject: string, reque
     at += part.length;
   }
   return { ...missing, found: true, data };
+}
+
+/** A peer as `ChunkRequests` sees it: one object per node while it is up. */
+export interface PeerHandle {
+  readonly node: string;
+}
+
+/**
+ * The engine's `ChunkRequests` (peers in turn, a timeout per fetch, a bound per peer, cancellation) over NATS
+ * request/reply: each request fetches the whole chunk from the peer's chunk subject, part by part.
+ */
+export function chunkRequests(links: {
+  timers: Timers;
+  peers: ReadonlyMap<string, PeerHandle>;
+  connection: () => NatsConnection | undefined;
+  subject: (node: string) => string;
+  nextRequestId: () => number;
+  closedError: () => StatemeshError | undefined;
+}): ChunkRequests<PeerHandle> {
+  const requests: ChunkRequests<PeerHandle> = new ChunkRequests<PeerHandle>({
+    source: PACKAGE,
+    timers: links.timers,
+    peers: links.peers,
+    nextRequestId: links.nextRequestId,
+    send: (handle, frame) => {
+      const nc = links.connection();
+      if (nc === undefined) return false;
+      void fetchChunkParts(nc, links.subject(handle.node), frame.requestId, frame.digest, CHUNK_REQUEST_TIMEOUT_MS).then((answer) => requests.answer(handle, answer));
+      return true;
+    },
+    closedError: links.closedError,
+  });
+  return requests;
 }

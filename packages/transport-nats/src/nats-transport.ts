@@ -12,18 +12,18 @@ import {
   type TransportStats,
 } from '@statemesh/contracts';
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { ChunkRequests, every, peerUnavailable } from '@statemesh/protocol';
+import { every, peerUnavailable, type ChunkRequests } from '@statemesh/protocol';
 import { encodeEnvelope, type HelloFrame } from '@statemesh/wire';
 import { AckPublisher } from './ack-publisher.js';
 import { BatchOutbox } from './batch-outbox.js';
 import { batchPayloads } from './batch-payloads.js';
-import { ChunkServer, fetchChunkParts } from './chunk-parts.js';
+import { ChunkServer, chunkRequests, type PeerHandle } from './chunk-parts.js';
 import { connectError, connectOptions } from './connect-options.js';
 import { FrameCounter } from './frame-counter.js';
 import { ErrorLog } from './error-log.js';
 import { checkHello, helloOf } from './hello-check.js';
 import { PACKAGE, resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from './options.js';
-import { Presence } from './presence.js';
+import { MAX_PEERS, Presence } from './presence.js';
 import { SnapshotServer, pullSnapshot } from './snapshot-pages.js';
 import { ensureStream, readLog } from './stream-log.js';
 import { lastToken, subjectsOf, type Subjects } from './subjects.js';
@@ -32,13 +32,7 @@ import { lastToken, subjectsOf, type Subjects } from './subjects.js';
 const ANSWER_HEADER = 'Statemesh-Answer';
 /** Room left in a message for headers. */
 const HEADROOM = 1024;
-/** How long one chunk request waits for its reply before the next peer is asked. */
-const CHUNK_REQUEST_TIMEOUT_MS = 5_000;
 
-/** A peer as `ChunkRequests` sees it: one object per node while it is up. */
-interface PeerHandle {
-  readonly node: string;
-}
 
 /**
  * A statemesh `Transport` over NATS, a broadcast medium: each batch is published once on the cluster's subject
@@ -97,17 +91,12 @@ export class NatsTransport implements Transport {
       publish: (payload) => this.#publish(this.#subjects.ack(this.nodeId), payload),
     });
     const report = (error: StatemeshError): void => this.#log.report(error);
-    this.#chunks = new ChunkRequests<PeerHandle>({
-      source: PACKAGE,
+    this.#chunks = chunkRequests({
       timers: this.#o.timers,
       peers: this.#handles,
+      connection: () => this.#nc,
+      subject: (node) => this.#subjects.chunk(node),
       nextRequestId: () => this.#nextRequestId++,
-      send: (handle, frame) => {
-        const nc = this.#nc;
-        if (nc === undefined) return false;
-        void fetchChunkParts(nc, this.#subjects.chunk(handle.node), frame.requestId, frame.digest, CHUNK_REQUEST_TIMEOUT_MS).then((answer) => this.#chunks.answer(handle, answer));
-        return true;
-      },
       closedError: () => (this.#state === 'running' ? undefined : closedError('fetchChunk')),
     });
     this.#chunkServer = new ChunkServer(() => this.#host!, () => this.#maxPayload, report);
@@ -331,6 +320,10 @@ export class NatsTransport implements Transport {
     }
     const version = verdict.version;
     const outcome = this.#presence.hello(frame, version, frame.heartbeatIntervalMs || this.#o.heartbeatIntervalMs, this.#o.timers.now());
+    if (outcome === 'full') {
+      this.#log.once('full', new StatemeshError('BACKPRESSURE', `${PACKAGE}: node ${this.nodeId} knows ${MAX_PEERS} peers already; ignored the Hello of ${frame.node} (more nodes than one cluster should hold, or a peer inventing ids)`));
+      return;
+    }
     this.#askedHello.delete(frame.node);
     if (answer || outcome !== 'known') {
       const h = headers();

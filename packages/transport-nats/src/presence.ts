@@ -2,6 +2,9 @@ import type { HelloInfo, PeerEvent, PeerInfo, VersionVector } from '@statemesh/c
 import { Liveness } from '@statemesh/protocol';
 import type { HelloFrame } from '@statemesh/wire';
 
+/** Peers one node keeps track of at most: Hellos of further nodes are ignored (memory held for peers is bounded). */
+export const MAX_PEERS = 4096;
+
 /** What this node knows of one peer on the NATS medium. */
 interface NatsPeer {
   readonly node: string;
@@ -31,8 +34,9 @@ export class Presence {
   }
 
   /** Records `frame` (already checked: same cluster, a common version) from a peer whose liveness runs on `intervalMs`. */
-  hello(frame: HelloFrame, version: number, intervalMs: number, now: number): HelloOutcome {
+  hello(frame: HelloFrame, version: number, intervalMs: number, now: number): HelloOutcome | 'full' {
     const old = this.#peers.get(frame.node);
+    if (old === undefined && this.#peers.size >= MAX_PEERS) return 'full';
     const instance = frame.instance ?? '';
     if (old !== undefined && old.instance === instance) {
       old.liveness.seen(now);
