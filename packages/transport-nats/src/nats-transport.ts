@@ -15,7 +15,7 @@ import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transp
 import { every, peerUnavailable, type ChunkRequests } from '@statemesh/protocol';
 import { encodeEnvelope, type HelloFrame } from '@statemesh/wire';
 import { AckPublisher } from './ack-publisher.js';
-import { BatchOutbox } from './batch-outbox.js';
+import { BatchOutbox, type Addressees } from './batch-outbox.js';
 import { batchPayloads } from './batch-payloads.js';
 import { ChunkServer, chunkRequests, type PeerHandle } from './chunk-parts.js';
 import { connectError, connectOptions } from './connect-options.js';
@@ -30,6 +30,9 @@ import { lastToken, subjectsOf, type Subjects } from './subjects.js';
 
 /** Header of a Hello that answers another node's Hello (it is not answered again). */
 const ANSWER_HEADER = 'Statemesh-Answer';
+/** Headers of a live batch meant for some nodes only (the log keeps it for everyone). */
+const TO_HEADER = 'Statemesh-To';
+const EXCEPT_HEADER = 'Statemesh-Except';
 /** Room left in a message for headers. */
 const HEADROOM = 1024;
 
@@ -62,7 +65,7 @@ export class NatsTransport implements Transport {
   /** While the log is read at start, live batches wait here, in order. */
   #held: Array<{ from: string; mutations: Mutation[] }> | undefined;
   #cursor = 0;
-  readonly #outbox = new BatchOutbox((mutations) => this.#sendBatch(mutations));
+  readonly #outbox = new BatchOutbox((mutations, addressees) => this.#sendBatch(mutations, addressees));
   #logMessages = 0;
   #stopHeartbeats: (() => void) | undefined;
   readonly #acks: AckPublisher;
@@ -128,7 +131,10 @@ export class NatsTransport implements Transport {
       nc.subscribe(subject, { callback: (error, msg) => (error === null ? this.#log.guard(`handling a message on ${msg.subject}`, () => handle(msg)) : undefined) });
     };
     this.#held = this.#o.stream === undefined ? undefined : [];
-    on(s.batchAll, (msg) => this.#onBatch(lastToken(msg.subject), msg.data));
+    on(s.batchAll, (msg) => {
+      if (!this.#addressed(msg)) return;
+      this.#onBatch(lastToken(msg.subject), msg.data);
+    });
     on(s.presenceAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
     on(s.hello(this.nodeId), (msg) => this.#onPresence(undefined, msg));
     on(s.ackAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
@@ -154,9 +160,10 @@ export class NatsTransport implements Transport {
 
   /**
    * Publishes `batch` once on this node's batch subject: every node of the medium receives it (each keeps what
-   * its interests cover) and the log keeps it. What is published in one turn of the event loop goes out
-   * together, so the per-peer batches a host sends to peers with interests (`to`) cost one publish, not one
-   * per peer. Mutations that came over NATS are left out: every node here has them. Returns the NATS peers reached.
+   * its interests cover) and the log keeps it; `except` and `to` travel as headers the receivers honour. Batches
+   * for single peers (`to`) published in one turn of the event loop go out together as one message, so the
+   * per-peer subsets a host sends to peers with interests cost one publish, not one per peer. Mutations that came
+   * over NATS are left out: every node here has them. Returns the NATS peers reached.
    */
   publish(batch: readonly Mutation[], options: { readonly to?: string; readonly except?: string } = {}): number {
     if (this.#state !== 'running' || batch.length === 0) return 0;
@@ -164,17 +171,23 @@ export class NatsTransport implements Transport {
     if (to !== undefined && !this.#presence.has(to)) return 0;
     const fresh = batch.filter((m) => !this.#fromMedium.has(m));
     if (fresh.length === 0) return 0;
-    this.#outbox.push(fresh);
+    this.#outbox.push(fresh, to, options.except);
     const reached = to === undefined ? this.#presence.nodes().filter((node) => node !== options.except).length : 1;
     this.#stats.published += reached * fresh.length;
     return reached;
   }
 
   /** One batch on this node's subject, split at max_payload. */
-  #sendBatch(mutations: Mutation[]): void {
+  #sendBatch(mutations: Mutation[], addressees: Addressees): void {
     if (this.#state !== 'running' && this.#state !== 'closed') return;
+    let h: ReturnType<typeof headers> | undefined;
+    if (addressees.kind !== 'all') {
+      h = headers();
+      if (addressees.kind === 'to') h.set(TO_HEADER, addressees.nodes.join(' '));
+      else h.set(EXCEPT_HEADER, addressees.node);
+    }
     try {
-      for (const payload of batchPayloads(mutations, this.#maxPayload - HEADROOM)) this.#publish(this.#subjects.batch(this.nodeId), payload);
+      for (const payload of batchPayloads(mutations, this.#maxPayload - HEADROOM)) this.#publish(this.#subjects.batch(this.nodeId), payload, h);
     } catch (error) {
       this.#log.report(error instanceof StatemeshError ? error : new StatemeshError('INTERNAL', `${PACKAGE}: publishing a batch failed: ${String(error)}`, { cause: error }));
     }
@@ -249,6 +262,13 @@ export class NatsTransport implements Transport {
     const read = await readLog(nc, stream.name, this.#cursor + 1, (subject, data) => this.#onBatch(lastToken(subject), data, true));
     this.#cursor = read.cursor;
     this.#logMessages += read.messages;
+  }
+
+  /** Whether a live batch is for this node: no addressing headers, named in `To`, or not the one in `Except`. */
+  #addressed(msg: Msg): boolean {
+    const to = msg.headers?.get(TO_HEADER) ?? '';
+    if (to !== '' && !to.split(' ').includes(this.nodeId)) return false;
+    return msg.headers?.get(EXCEPT_HEADER) !== this.nodeId;
   }
 
   /** Hands over the live batches held while the log was read. */
