@@ -25,7 +25,7 @@ export const nodeCommand: Command = {
   --mount <prefix=mode> authority over a subtree (repeatable; replaces the config file's "mounts"):
                         read-only (this node's writes there are refused with READ_ONLY), authoritative
                         (only this node writes there: peers' writes are refused and counted), read-write
-  --transport <kind>    ipc (default) or grpc
+  --transport <kind>    ipc (default), grpc or nats (with --nats)
   --nats <url>          a NATS server (repeatable): the node joins the cluster's NATS medium; alone, over NATS
                         only; beside --listen/--seed, as a gateway between that mesh and NATS
   --data <dir>          keep the replica on disk in this folder: a restart recovers from it with no peer, and

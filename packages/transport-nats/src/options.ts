@@ -55,8 +55,6 @@ export interface NatsTransportOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** A snapshot or catch-up page not answered within this fails with `TIMEOUT` (default 30 000 ms). */
   readonly snapshotTimeoutMs?: number | undefined;
-  /** Entries' bytes per snapshot page before splitting at the server's `max_payload` (default 512 KiB). */
-  readonly pageBytes?: number | undefined;
   readonly timers?: Timers | undefined;
   /** Every failure that is not thrown to a caller (default: one `console.warn` line). */
   readonly onError?: ((error: StatemeshErrorType) => void) | undefined;
@@ -85,7 +83,6 @@ export interface ResolvedNatsOptions {
   readonly ackDelayMs: number;
   readonly connectTimeoutMs: number;
   readonly snapshotTimeoutMs: number;
-  readonly pageBytes: number;
   readonly timers: Timers;
   readonly onError: (error: StatemeshErrorType) => void;
 }
@@ -127,7 +124,6 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     ackDelayMs: positive('ackDelayMs', options.ackDelayMs, 50),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     snapshotTimeoutMs: positive('snapshotTimeoutMs', options.snapshotTimeoutMs, 30_000),
-    pageBytes: positive('pageBytes', options.pageBytes, 512 * 1024),
     timers: options.timers ?? realTimers,
     onError: options.onError ?? ((error) => console.warn(error.message)),
   };
