@@ -71,6 +71,23 @@ describe("transport: 'nats'", () => {
     }
   });
 
+  it('what a node wrote while it was alone is in the log for a node that comes later', async () => {
+    const clusterId = `s${++clusters}`;
+    const lone = await natsNode(clusterId, 'lone', { joinTimeoutMs: 0 });
+    for (let i = 0; i < 100; i++) lone.set(`solo.k${i}`, i);
+    await lone.flush();
+    const digest = lone.digest();
+    await lone.close();
+    const later = await natsNode(clusterId, 'later', { joinTimeoutMs: 0 });
+    try {
+      expect(later.status().peerCount).toBe(0);
+      expect(later.entries('solo').length).toBe(100);
+      expect(later.digest()).toBe(digest);
+    } finally {
+      await later.close();
+    }
+  });
+
   it('when the log was trimmed (stream limits), a returning node still catches up from a live peer', async () => {
     const clusterId = `s${++clusters}`;
     const stream = { storage: 'memory' as const, maxMessages: 3 };
