@@ -180,6 +180,20 @@ describe('NatsTransport', () => {
     }
   });
 
+  it('closes (and lets go of everything) while its NATS server is gone', async () => {
+    const own = await startNatsServer({ jetstream: false });
+    const transport = new NatsTransport({ nodeId: 'a', clusterId: 'gone', servers: [own.url], stream: false, onError: () => undefined });
+    try {
+      await transport.start(new RecordingHost());
+      await own.kill();
+      await transport.close(); // a reconnecting client must not hold close() up
+      expect(transport.publish(writes('a', 1, 1))).toBe(0);
+      await expect(transport.fetchChunk('0'.repeat(64))).rejects.toMatchObject({ code: 'CLOSED' });
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('fails to start with IO_ERROR when no server answers, and refuses bad options', async () => {
     const transport = new NatsTransport({ nodeId: 'x', clusterId: 'c', servers: ['nats://127.0.0.1:1'], connectTimeoutMs: 2_000 });
     await expect(transport.start(new RecordingHost())).rejects.toMatchObject({ code: 'IO_ERROR' });
