@@ -23,7 +23,8 @@ export async function ensureStream(nc: NatsConnection, stream: ResolvedStream, s
       jsm = await jetstreamManager(nc);
       break;
     } catch (error) {
-      if (Date.now() > deadline) {
+      // Not enabled at all is final; anything else (a cluster still electing its leader) is asked again.
+      if (Date.now() > deadline || (error as Error).name === 'JetStreamNotEnabled') {
         throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the NATS server has no JetStream; start nats-server with -js (or set stream: false to go without the log): ${String(error)}`, { cause: error });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

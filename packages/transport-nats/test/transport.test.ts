@@ -44,7 +44,7 @@ describe('NatsTransport', () => {
       const [a] = all;
       const framesBefore = a!.transport.stats().framesSent;
       expect(a!.transport.publish(writes('n0', 1, 50))).toBe(3);
-      await Promise.resolve(); // what is published in one turn goes out at its end
+      await Promise.resolve(); // read before any heartbeat or acknowledgement can go
       expect(a!.transport.stats().framesSent - framesBefore).toBe(1);
       for (const { host } of all.slice(1)) await until(() => host.received.length === 50, 'the batch at every receiver');
       expect(all[1]!.host.from[0]).toBe('n0');
@@ -72,9 +72,9 @@ describe('NatsTransport', () => {
       const batch = writes('n1', 1, 4);
       expect(all[1]!.transport.publish(batch.slice(2), { to: 'n2' })).toBe(1);
       expect(all[1]!.transport.publish(batch, { to: 'n0' })).toBe(1);
-      await Promise.resolve();
-      await until(() => all[2]!.host.received.length === 9, 'the batch at n2');
+      await Promise.resolve(); // the end of the turn: both went out together (read before any heartbeat can go)
       expect(all[1]!.transport.stats().framesSent - before).toBe(1);
+      await until(() => all[2]!.host.received.length === 9, 'the batch at n2');
       expect(all[2]!.host.received.slice(5).map((m) => m.seq)).toEqual([1, 2, 3, 4]); // in order, once each
       await until(() => all[0]!.host.received.length === 4, 'the batch at n0');
     } finally {
@@ -189,6 +189,17 @@ describe('NatsTransport', () => {
       await transport.close(); // a reconnecting client must not hold close() up
       expect(transport.publish(writes('a', 1, 1))).toBe(0);
       await expect(transport.fetchChunk('0'.repeat(64))).rejects.toMatchObject({ code: 'CLOSED' });
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('fails to start with INVALID_CONFIG when the server has no JetStream and the log is asked for', async () => {
+    const own = await startNatsServer({ jetstream: false });
+    const transport = new NatsTransport({ nodeId: 'a', clusterId: 'nojs', servers: [own.url], onError: () => undefined });
+    try {
+      await expect(transport.start(new RecordingHost())).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('JetStream') });
+      await transport.close();
     } finally {
       await own.stop();
     }
