@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages the tests use, when missing: the zstd CLI (interop tests), openssl (throwaway
 // certificates), protoc + Python grpcio (the gRPC interop client), promtool (metrics check), chromium (the
-// dashboard, the session's browser entry and the viewer).
+// dashboard, the session's browser entry and the viewer), nats-server (transport-nats starts its own servers).
 // Only the tools of packages present in this checkout are required. As root with apt-get it installs them;
 // otherwise it prints the apt-get line to run and fails.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ const tools = [
   { debian: ['python3-grpcio', 'python3-protobuf'], needed: has('transport-grpc'), present: () => works('/usr/bin/python3', ['-c', 'import grpc, google.protobuf']) },
   { debian: ['prometheus'], needed: has('cli'), present: () => works('promtool') },
   { debian: ['chromium'], needed: has('cli') || has('viewer') || has('session'), present: () => existsSync('/usr/bin/chromium') },
+  { debian: ['nats-server'], needed: has('transport-nats'), present: () => works('nats-server', ['--version']) },
 ];
 
 const missing = tools.filter((tool) => tool.needed && !tool.present()).flatMap((tool) => tool.debian);

@@ -4,7 +4,7 @@ import { integer } from './admin-commands.js';
 import { tokenFileWarning, tokenFrom } from './admin-token.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { parseHydrate, parseMount, readNodeConfig, type NodeConfig } from './node-config.js';
+import { applyNatsFlag, parseHydrate, parseMount, readNodeConfig, type NodeConfig } from './node-config.js';
 import { startNode } from './running-node.js';
 import type { Terminal } from './terminal.js';
 
@@ -25,7 +25,9 @@ export const nodeCommand: Command = {
   --mount <prefix=mode> authority over a subtree (repeatable; replaces the config file's "mounts"):
                         read-only (this node's writes there are refused with READ_ONLY), authoritative
                         (only this node writes there: peers' writes are refused and counted), read-write
-  --transport <kind>    ipc (default) or grpc
+  --transport <kind>    ipc (default), grpc or nats (with --nats)
+  --nats <url>          a NATS server (repeatable): the node joins the cluster's NATS medium; alone, over NATS
+                        only; beside --listen/--seed, as a gateway between that mesh and NATS
   --data <dir>          keep the replica on disk in this folder: a restart recovers from it with no peer, and
                         writes can wait for "durable" (large values go to <dir>/blobs unless --blob-store)
   --durability <level>  with --data: batched (default: one fdatasync per tick), sync (one per write) or none
@@ -60,6 +62,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     interest: { type: 'string', multiple: true },
     mount: { type: 'string', multiple: true },
     transport: { type: 'string' },
+    nats: { type: 'string', multiple: true },
     'blob-store': { type: 'string' },
     hydrate: { type: 'string' },
     data: { type: 'string' },
@@ -226,6 +229,7 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('interests', list('interest'));
   set('mounts', list('mount')?.map(parseMount));
   set('transport', str('transport'));
+  applyNatsFlag(config, list('nats'));
   set('blobStorePath', str('blob-store'));
   const hydrate = str('hydrate');
   if (hydrate !== undefined) set('hydrate', parseHydrate(hydrate));

@@ -105,6 +105,23 @@ export function parseMount(text: string): NonNullable<SessionConfig['mounts']>[n
   return { prefix, mode };
 }
 
+/**
+ * The `--nats <url>` flags into `config` (a node config being built from flags): the NATS servers, over the
+ * config file's `nats` settings; a node that neither listens nor dials (nor names a transport) then speaks NATS
+ * only, one that does becomes a gateway between its mesh and NATS (a `nats` bridge).
+ */
+export function applyNatsFlag(config: Record<string, unknown>, servers: readonly string[] | undefined): void {
+  if (servers === undefined || servers.length === 0) return;
+  config['nats'] = { ...(config['nats'] as object | undefined), servers: [...servers] };
+  const seeds = config['seeds'] as readonly string[] | undefined;
+  const mesh = config['listen'] !== undefined || (seeds !== undefined && seeds.length > 0);
+  if (config['transport'] === undefined && !mesh) config['transport'] = 'nats';
+  else if (config['transport'] !== 'nats') {
+    const bridges = (config['bridges'] as readonly { transport: string }[] | undefined) ?? [];
+    if (!bridges.some((bridge) => bridge.transport === 'nats')) config['bridges'] = [...bridges, { transport: 'nats' }];
+  }
+}
+
 /** Validates a node config (the session part by `resolveConfig`); throws `INVALID_CONFIG` naming the field. */
 export function resolveNodeConfig(config: NodeConfig): ResolvedNodeConfig {
   const { admin, http, web, allowedHosts, ...session } = config;

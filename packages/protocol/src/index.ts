@@ -16,3 +16,4 @@ export type { DescribedConnection } from './describe-peers.js';
 export { LinkInbox } from './link-inbox.js';
 export { assertListenSafe, isLoopbackHost } from './listen-safety.js';
 export type { ListenSafety } from './listen-safety.js';
+export { TransportUnion } from './transport-union.js';

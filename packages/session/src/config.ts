@@ -2,9 +2,10 @@ import { StatemeshError, assertId, isValidPath } from '@statemesh/contracts';
 import type { HashPartition } from '@statemesh/hash-ring';
 import type { Mount, MountMode } from '@statemesh/shard';
 import type { MemoryNetwork } from '@statemesh/transport-memory';
+import type { NatsCredentials, NatsStreamOptions } from '@statemesh/transport-nats';
 
 /** Which transport a session speaks. */
-export type TransportKind = 'memory' | 'ipc' | 'grpc';
+export type TransportKind = 'memory' | 'ipc' | 'grpc' | 'nats';
 
 /** TLS material, PEM-encoded (strings or buffers). */
 export interface TlsConfig {
@@ -23,9 +24,22 @@ export type HydratePolicy = 'eager' | 'lazy' | readonly string[];
 
 /** A further transport a node speaks besides its main one, e.g. gRPC to other machines beside IPC on its own. */
 export interface BridgeConfig {
-  readonly transport: 'ipc' | 'grpc';
+  /** `nats` joins the NATS medium of `config.nats` beside the main transport (a site gateway). */
+  readonly transport: 'ipc' | 'grpc' | 'nats';
   readonly listen?: string | undefined;
   readonly seeds?: readonly string[] | undefined;
+}
+
+/** The NATS medium (`transport: 'nats'`, or a bridge to it): `@statemesh/transport-nats`, loaded only then. */
+export interface NatsConfig {
+  /** NATS server URLs, e.g. `['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222']`. */
+  readonly servers: readonly string[];
+  /** The JetStream log a starting node reads (retention and limits); `false`: none. */
+  readonly stream?: NatsStreamOptions | false | undefined;
+  /** user/pass, token, nkey seed, creds, TLS: passed to the NATS client as they are. */
+  readonly credentials?: NatsCredentials | undefined;
+  /** First token of every subject (default `statemesh`). */
+  readonly subjectPrefix?: string | undefined;
 }
 
 /** Bearer tokens for the gRPC transport. */
@@ -115,6 +129,8 @@ export interface SessionConfig {
   readonly requirePeers?: number | undefined;
   /** For `transport: 'memory'`: the in-process network to join. */
   readonly network?: MemoryNetwork | undefined;
+  /** For `transport: 'nats'` or a `nats` bridge: the servers and the stream. */
+  readonly nats?: NatsConfig | undefined;
 }
 
 /** A config with every default filled in. */
@@ -149,12 +165,13 @@ export interface ResolvedConfig {
   readonly joinTimeoutMs: number;
   readonly requirePeers: number;
   readonly network: MemoryNetwork | undefined;
+  readonly nats: NatsConfig | undefined;
 }
 
 const KNOWN_FIELDS = new Set([
   'clusterId', 'nodeId', 'transport', 'listen', 'seeds', 'bridges', 'interests', 'mounts', 'resolveConflicts', 'enforcePartition',
   'partition', 'tls', 'requireTls', 'auth', 'insecure', 'maxInlinePayloadBytes', 'blobCodec', 'blobStorePath', 'dataDir', 'durability', 'hydrate', 'snapshotOnJoin',
-  'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'requirePeers', 'network',
+  'pumpIntervalMs', 'heartbeatIntervalMs', 'metricsIntervalMs', 'antiEntropyIntervalMs', 'catchUpPageTimeoutMs', 'joinTimeoutMs', 'requirePeers', 'network', 'nats',
 ]);
 
 /** Validates a config and fills in defaults; throws `INVALID_CONFIG` naming the field at fault. */
@@ -164,13 +181,13 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   const clusterId = id(config.clusterId, 'clusterId');
   const nodeId = id(config.nodeId, 'nodeId');
   const transport = config.transport ?? (config.network === undefined ? 'ipc' : 'memory');
-  if (!['memory', 'ipc', 'grpc'].includes(transport)) fail('transport', `must be 'memory', 'ipc' or 'grpc', not ${JSON.stringify(transport)}`);
+  if (!['memory', 'ipc', 'grpc', 'nats'].includes(transport)) fail('transport', `must be 'memory', 'ipc', 'grpc' or 'nats', not ${JSON.stringify(transport)}`);
   if (transport === 'memory' && config.network === undefined) fail('network', "is required with transport 'memory' (new MemoryNetwork())");
   const seeds = stringList(config.seeds, 'seeds');
   const interests = stringList(config.interests, 'interests');
   for (const prefix of interests) if (!isValidPath(prefix)) fail('interests', `holds ${JSON.stringify(prefix)}, which is not a valid path prefix`);
   if (config.listen !== undefined && (typeof config.listen !== 'string' || config.listen === '')) fail('listen', 'must be a non-empty address string');
-  if (transport !== 'memory' && config.listen === undefined && seeds.length === 0) {
+  if (transport !== 'memory' && transport !== 'nats' && config.listen === undefined && seeds.length === 0) {
     fail('listen', 'or seeds must be given: a node that neither listens nor dials cannot replicate');
   }
   const enforcePartition = bool(config.enforcePartition, 'enforcePartition', false);
@@ -183,6 +200,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   if (requireTls && (config.tls?.cert === undefined || config.tls.key === undefined) && config.listen !== undefined) {
     fail('tls', 'needs cert and key because requireTls is true');
   }
+  const nats = natsConfig(config.nats, transport === 'nats' || bridges.some((b) => b.transport === 'nats'));
   const joinTimeoutMs = count(config.joinTimeoutMs, 'joinTimeoutMs', 5000, 0);
   const requirePeers = count(config.requirePeers, 'requirePeers', 0, 0);
   if (requirePeers > 0 && joinTimeoutMs === 0) fail('requirePeers', 'needs joinTimeoutMs > 0: it is how long join() waits for the peers');
@@ -220,6 +238,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     joinTimeoutMs,
     requirePeers,
     network: config.network,
+    nats,
   };
 }
 
@@ -252,12 +271,25 @@ function bridgeList(value: unknown): readonly BridgeConfig[] {
   if (!Array.isArray(value)) fail('bridges', 'must be an array of { transport, listen?, seeds? }');
   return value.map((bridge: unknown, i: number) => {
     const b = bridge as BridgeConfig;
-    if (typeof b !== 'object' || b === null || (b.transport !== 'ipc' && b.transport !== 'grpc')) fail(`bridges[${i}].transport`, "must be 'ipc' or 'grpc'");
+    if (typeof b !== 'object' || b === null || !['ipc', 'grpc', 'nats'].includes(b.transport)) fail(`bridges[${i}].transport`, "must be 'ipc', 'grpc' or 'nats'");
+    if (b.transport === 'nats') return { transport: b.transport, listen: undefined, seeds: [] };
     if (b.listen !== undefined && (typeof b.listen !== 'string' || b.listen === '')) fail(`bridges[${i}].listen`, 'must be a non-empty address string');
     const seeds = stringList(b.seeds, `bridges[${i}].seeds`);
     if (b.listen === undefined && seeds.length === 0) fail(`bridges[${i}]`, 'needs listen or seeds');
     return { transport: b.transport, listen: b.listen, seeds };
   });
+}
+
+function natsConfig(value: unknown, used: boolean): NatsConfig | undefined {
+  if (value === undefined) {
+    if (used) fail('nats', "is required with transport 'nats' (or a nats bridge): { servers: ['nats://host:4222'] }");
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) fail('nats', 'must be an object { servers, stream?, credentials?, subjectPrefix? }');
+  const n = value as NatsConfig;
+  for (const field of Object.keys(n)) if (!['servers', 'stream', 'credentials', 'subjectPrefix'].includes(field)) fail(`nats.${field}`, 'is not a known option (servers, stream, credentials, subjectPrefix)');
+  if (stringList(n.servers, 'nats.servers').length === 0) fail('nats.servers', "must list at least one server, e.g. ['nats://127.0.0.1:4222']");
+  return n;
 }
 
 const MOUNT_MODES: readonly MountMode[] = ['read-write', 'read-only', 'authoritative'];

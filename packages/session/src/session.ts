@@ -710,7 +710,7 @@ export class Session {
 
   /** Sends a batch to every up peer but `except`, each getting only the writes under its interests. */
   #send(batch: readonly Mutation[], except: string | undefined): void {
-    if (this.#peers.size === 0) return;
+    // Also with no peer up: a broadcast medium takes it anyway (NATS's log keeps it for nodes yet to come).
     let everyoneWantsEverything = true;
     for (const link of this.#peers.values()) if (link.interests.length !== 0) everyoneWantsEverything = false;
     if (everyoneWantsEverything) {

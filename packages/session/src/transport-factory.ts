@@ -1,10 +1,10 @@
 import { StatemeshError, type CodecRegistry, type Dialer, type Listener, type Timers, type Transport } from '@statemesh/contracts';
-import { ProtocolTransport } from '@statemesh/protocol';
+import { ProtocolTransport, TransportUnion } from '@statemesh/protocol';
 import type { ResolvedConfig } from './config.js';
 
 /** One transport of the config: the main one or a bridge. */
 interface Endpoint {
-  readonly kind: 'ipc' | 'grpc';
+  readonly kind: 'ipc' | 'grpc' | 'nats';
   readonly listen: string | undefined;
   readonly seeds: readonly string[];
 }
@@ -33,7 +33,9 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
   ];
   const listeners: Listener[] = [...extraListeners];
   const dialers: Dialer[] = [];
+  const nats = endpoints.some((endpoint) => endpoint.kind === 'nats') ? await natsTransport(config, onError, timers) : undefined;
   for (const endpoint of endpoints) {
+    if (endpoint.kind === 'nats') continue;
     const factory = await linkFactory(endpoint.kind, config, onError);
     if (endpoint.listen !== undefined) listeners.push(factory.listener(endpoint.listen));
     if (endpoint.kind === 'ipc' && endpoint.listen?.startsWith('tcp://') === true && config.auth?.expectedToken === undefined) {
@@ -43,10 +45,29 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
   }
   // Each link has its own frame limit (gRPC's 4 MiB messages), by which the engine splits what it sends on it;
   // listeners' refused tokens are counted in the engine's stats.
-  return new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers });
+  const engine = new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers });
+  if (nats === undefined) return engine;
+  // NATS is a broadcast medium, not a link: beside the engine's links (a site gateway), or alone.
+  return listeners.length + dialers.length === 0 ? nats : new TransportUnion([engine, nats]);
 }
 
-async function linkFactory(kind: 'ipc' | 'grpc', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {
+async function natsTransport(config: ResolvedConfig, onError: (error: Error) => void, timers: Timers | undefined): Promise<Transport> {
+  const nats = await load<typeof import('@statemesh/transport-nats')>('@statemesh/transport-nats', () => import('@statemesh/transport-nats'));
+  const n = config.nats!;
+  return new nats.NatsTransport({
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    servers: n.servers,
+    stream: n.stream,
+    credentials: n.credentials,
+    subjectPrefix: n.subjectPrefix,
+    onError,
+    ...(timers === undefined ? {} : { timers }),
+  });
+}
+
+async function linkFactory(kind: 'ipc' | 'grpc' | 'nats', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {
   if (kind === 'ipc') {
     const ipc = await load<typeof import('@statemesh/transport-ipc')>('@statemesh/transport-ipc', () => import('@statemesh/transport-ipc'));
     // IPC over TCP takes the token (DESIGN section 7); Unix sockets are owner-only files instead.

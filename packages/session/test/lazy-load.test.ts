@@ -6,6 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startNatsServer } from '@statemesh/transport-nats/testing';
 import { freePort } from './cluster.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -48,5 +49,17 @@ describe('optional transports load lazily', () => {
     expect(ipcOnly.length).toBeGreaterThan(0); // protobufjs and friends are CommonJS too: the probe sees modules
     const withGrpc = await loadedModulesAfterJoin(`{ clusterId: 'l', nodeId: 'a', transport: 'grpc', listen: '127.0.0.1:${await freePort()}' }`);
     expect(withGrpc.some((path) => path.includes('@grpc/grpc-js'))).toBe(true);
+  });
+
+  it('an IPC-only join() does not load the NATS client; a NATS one does', { timeout: 60_000 }, async () => {
+    const ipcOnly = await loadedModulesAfterJoin(`{ clusterId: 'l', nodeId: 'a', listen: '$DIR/a.sock' }`);
+    expect(ipcOnly.filter((path) => path.includes('@nats-io'))).toEqual([]);
+    const server = await startNatsServer({ jetstream: false });
+    try {
+      const withNats = await loadedModulesAfterJoin(`{ clusterId: 'l', nodeId: 'a', transport: 'nats', nats: { servers: ['${server.url}'], stream: false } }`);
+      expect(withNats.some((path) => path.includes('@nats-io/transport-node'))).toBe(true);
+    } finally {
+      await server.stop();
+    }
   });
 });

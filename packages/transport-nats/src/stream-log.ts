@@ -1,0 +1,104 @@
+import { StatemeshError } from '@statemesh/contracts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { PACKAGE, type ResolvedStream } from './options.js';
+
+/** Messages asked for per fetch while reading the log. */
+const FETCH_MESSAGES = 2_000;
+/** A fetch that brings nothing within this long ends the read (the log's end moved back: trimmed meanwhile). */
+const FETCH_EXPIRES_MS = 2_000;
+/** How long a node waits for JetStream to be ready (a NATS cluster electing its leader) before it gives up. */
+const READY_WAIT_MS = 15_000;
+
+/**
+ * Makes sure the stream that keeps the cluster's batches exists: created with the configured limits when missing
+ * (and `create`), left as it is when it exists (an operator's limits win). `INVALID_CONFIG` when it is missing
+ * and may not be created, or when JetStream is not enabled on the server.
+ */
+export async function ensureStream(nc: NatsConnection, stream: ResolvedStream, subject: string): Promise<void> {
+  // A NATS cluster that has just started elects its JetStream leader first: asked again for a while.
+  let jsm;
+  for (const deadline = Date.now() + READY_WAIT_MS; ; ) {
+    try {
+      jsm = await jetstreamManager(nc);
+      break;
+    } catch (error) {
+      // Not enabled at all is final; anything else (a cluster still electing its leader) is asked again.
+      if (Date.now() > deadline || (error as Error).name === 'JetStreamNotEnabled') {
+        throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the NATS server has no JetStream; start nats-server with -js (or set stream: false to go without the log): ${String(error)}`, { cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    await jsm.streams.info(stream.name);
+    return;
+  } catch (error) {
+    if (!stream.create) throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the JetStream stream ${stream.name} does not exist and stream.create is false; create it over ${subject}: ${String(error)}`, { cause: error });
+  }
+  for (const deadline = Date.now() + READY_WAIT_MS; ; ) {
+    try {
+      await addStream(jsm, stream, subject);
+      return;
+    } catch (error) {
+      // Another node created it at the same moment: fine if it is there now.
+      if (await jsm.streams.info(stream.name).then(() => true, () => false)) return;
+      if (Date.now() > deadline) throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: could not create the JetStream stream ${stream.name}: ${String(error)}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function addStream(jsm: JetStreamManager, stream: ResolvedStream, subject: string): Promise<void> {
+  await jsm.streams.add({
+    name: stream.name,
+    subjects: [subject],
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    storage: stream.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    num_replicas: stream.replicas,
+    ...(stream.maxMessages === undefined ? {} : { max_msgs: stream.maxMessages }),
+    ...(stream.maxBytes === undefined ? {} : { max_bytes: stream.maxBytes }),
+    ...(stream.maxAgeMs === undefined ? {} : { max_age: stream.maxAgeMs * 1_000_000 }),
+  });
+}
+
+/** What a read of the log found: the stream sequence it reached and how many messages it handed over. */
+export interface LogRead {
+  readonly cursor: number;
+  readonly messages: number;
+  /** The first sequence the stream still held: above `from` + 1 means the log was trimmed past what was asked. */
+  readonly firstSeq: number;
+}
+
+/**
+ * Reads the stream from sequence `from` (1: the start) to its end as it was when the read began, handing each
+ * message's subject and payload to `deliver` in order. Reads by an ordered consumer (ephemeral, no ack).
+ */
+export async function readLog(nc: NatsConnection, name: string, from: number, deliver: (subject: string, data: Uint8Array) => void): Promise<LogRead> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(name);
+  const last = info.state.last_seq;
+  const firstSeq = info.state.first_seq;
+  let cursor = from - 1;
+  let messages = 0;
+  if (info.state.messages === 0 || last < from) return { cursor: Math.max(cursor, last), messages, firstSeq };
+  const consumer = await jetstream(nc).consumers.get(name, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(from, 1) });
+  try {
+    while (cursor < last) {
+      const batch = await consumer.fetch({ max_messages: FETCH_MESSAGES, expires: FETCH_EXPIRES_MS });
+      let got = 0;
+      for await (const msg of batch) {
+        got++;
+        cursor = msg.seq;
+        messages++;
+        deliver(msg.subject, msg.data);
+        if (cursor >= last) break;
+      }
+      if (got === 0) break;
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+  return { cursor, messages, firstSeq };
+}
