@@ -123,6 +123,24 @@ describe("transport: 'nats'", () => {
     }
   });
 
+  it('replicated:N of a large value resolves once the peers hold its chunks (their Acks say so)', { timeout: 60_000 }, async () => {
+    const clusterId = `s${++clusters}`;
+    const [a, b, c] = await Promise.all([natsNode(clusterId, 'a'), natsNode(clusterId, 'b'), natsNode(clusterId, 'c')]);
+    try {
+      await waitFor('peers', () => [a, b, c].every((s) => s.status().peerCount === 2));
+      const big = new Uint8Array(2_500_000).map((_, i) => (i * 13) & 0xff);
+      const version = a.setBytes('volume.held', big, 'bytes');
+      await a.replicated(version, { peers: 2, timeoutMs: 30_000 });
+      for (const peer of [b, c]) {
+        const value = peer.get('volume.held');
+        expect(value?.pending).toBe(false);
+        expect(Buffer.from(value!.value as Uint8Array).equals(Buffer.from(big))).toBe(true);
+      }
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
   it('leaves nothing that keeps the process alive after close()', { timeout: 60_000 }, async () => {
     const dir = joinPath(packageDir, '.tmp', `nats-exit-${process.pid}`);
     mkdirSync(dir, { recursive: true });

@@ -92,6 +92,7 @@ export class NatsTransport implements Transport {
       delayMs: () => this.#o.ackDelayMs * Math.max(1, Math.ceil(this.#presence.nodes().length / 10)),
       vector: () => (this.#state === 'running' ? this.#host?.appliedVector?.() : undefined),
       publish: (payload) => this.#publish(this.#subjects.ack(this.nodeId), payload),
+      held: (mark, max) => this.#host?.heldBlobs?.(mark, max) ?? { mark, digests: [] },
     });
     const report = (error: StatemeshError): void => this.#log.report(error);
     this.#chunks = chunkRequests({
@@ -322,7 +323,9 @@ export class NatsTransport implements Transport {
         if (from !== undefined && !this.#presence.heartbeat(from, frame.sentAtMs, now, this.#o.timers.wallNow?.() ?? Date.now())) this.#askHello(from);
         return;
       case 'ack':
-        if (from !== undefined && !this.#presence.acknowledged(from, frame.vector, now)) this.#askHello(from);
+        if (from === undefined) return;
+        if (!this.#presence.acknowledged(from, frame.vector, now)) this.#askHello(from);
+        else if (frame.held !== undefined) this.#host?.onBlobsHeld?.(frame.held, from);
         return;
       case 'goodbye':
         if (from !== undefined) this.#presence.remove(from, `the peer said goodbye: ${frame.reason}`);
