@@ -6,9 +6,9 @@ import {
   isBlobRef,
   isStatemeshError,
   isSystemPath,
-  isUnder,
   isUnderAny,
   isValidPath,
+  touchesAnySubtree,
   type BlobStore,
   type HelloInfo,
   type Mutation,
@@ -835,7 +835,7 @@ export class Session {
 
 /** Whether a peer replicating `interests` wants `mutation`: a write under one of them, or a delete of a subtree holding one. */
 function wants(interests: readonly string[], mutation: Mutation): boolean {
-  return isUnderAny(mutation.path, interests) || (mutation.op === 'delete' && interests.some((interest) => isUnder(interest, mutation.path)));
+  return touchesAnySubtree(mutation.path, interests, mutation.op === 'delete');
 }
 
 /** Why `durable`/`replicated` cannot wait for `version` within `timeoutMs`, or undefined. */

@@ -141,6 +141,22 @@ describe("transport: 'nats'", () => {
     }
   });
 
+  it('a node with interests gets the delete of a subtree holding them', async () => {
+    const clusterId = `s${++clusters}`;
+    const [a, b] = await Promise.all([natsNode(clusterId, 'a'), natsNode(clusterId, 'b', { interests: ['scene.camera'], antiEntropyIntervalMs: 600_000 })]);
+    try {
+      await waitFor('peers', () => a.status().peerCount === 1 && b.status().peerCount === 1);
+      a.set('scene.camera.fov', 40);
+      a.set('scene.light', 1);
+      await waitFor('the camera on b', () => b.get('scene.camera.fov')?.value === 40);
+      expect(b.get('scene.light')).toBeUndefined();
+      a.delete('scene');
+      await waitFor('the delete on b', () => b.get('scene.camera.fov') === undefined);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('leaves nothing that keeps the process alive after close()', { timeout: 60_000 }, async () => {
     const dir = joinPath(packageDir, '.tmp', `nats-exit-${process.pid}`);
     mkdirSync(dir, { recursive: true });

@@ -1,6 +1,6 @@
 import {
   StatemeshError,
-  isUnderAny,
+  touchesAnySubtree,
   type FetchChunkOptions,
   type Mutation,
   type PeerEvent,
@@ -287,7 +287,7 @@ export class NatsTransport implements Transport {
       this.#frames.bad(from, `sent a ${frame.kind} frame on a batch subject`);
       return;
     }
-    const mutations = this.#interests.length === 0 ? frame.mutations : frame.mutations.filter((m) => isUnderAny(m.path, this.#interests));
+    const mutations = this.#interests.length === 0 ? frame.mutations : frame.mutations.filter((m) => touchesAnySubtree(m.path, this.#interests, m.op === 'delete'));
     for (const m of mutations) this.#fromMedium.add(m);
     if (!fromLog && !this.#presence.seen(from, this.#o.timers.now())) this.#askHello(from);
     if (mutations.length === 0) return;
