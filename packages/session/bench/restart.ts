@@ -15,7 +15,21 @@ import { join } from '../src/index.ts';
 
 // better-sqlite3 is a dev dependency of store-fs (whose bench measures it too): taken from there.
 const storeFsDir = fileURLToPath(new URL('../../store-fs/package.json', import.meta.url));
-const Database = createRequire(storeFsDir)('better-sqlite3') as typeof import('better-sqlite3');
+/** The part of better-sqlite3's API used here (its types live with store-fs too). */
+interface SqliteStatement {
+  run(...values: unknown[]): unknown;
+  safeIntegers(on: boolean): SqliteStatement;
+  iterate(): IterableIterator<unknown>;
+}
+interface SqliteDatabase {
+  pragma(text: string): unknown;
+  exec(sql: string): unknown;
+  prepare(sql: string): SqliteStatement;
+  defaultSafeIntegers(on: boolean): unknown;
+  transaction(fn: () => void): () => void;
+  close(): unknown;
+}
+const Database = createRequire(storeFsDir)('better-sqlite3') as new (file: string) => SqliteDatabase;
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
