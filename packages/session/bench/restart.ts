@@ -88,26 +88,38 @@ async function restartOurs(dataDir: string, cpu: number[]): Promise<number> {
 }
 
 /**
- * The parts of a restart, alone: the store's open, then the shard taking the recovered entries in by `Shard.load`
- * and, in a second shard, by `applyEntries` + `completeCatchUp` (the checked path, what `join()` did before).
+ * The parts of a restart, alone, each on entries of their own open (their strings fresh, as in a restart): the
+ * store's open; the shard taking the entries in by `Shard.load`; by `applyEntries` + `completeCatchUp` (the checked
+ * path, what `join()` did before); and the floor, the same paths put in an empty `Map`.
  */
-async function restartParts(dataDir: string, into: { open: number[]; load: number[]; apply: number[] }): Promise<void> {
+async function restartParts(dataDir: string, into: { open: number[]; load: number[]; apply: number[]; map: number[] }): Promise<void> {
+  const recover = async (): Promise<{ entries: readonly Entry[]; vector: Record<string, number> }> => {
+    const from = process.cpuUsage();
+    const store = new FileReplicaStore({ dir: joinPath(dataDir, 'replica'), snapshotAfterBytes: 0 });
+    const recovered = await store.open(ME);
+    into.open.push(cpuMs(from));
+    await store.close();
+    return recovered;
+  };
+  let { entries, vector } = await recover();
   let from = process.cpuUsage();
-  const store = new FileReplicaStore({ dir: joinPath(dataDir, 'replica'), snapshotAfterBytes: 0 });
-  const { entries, vector } = await store.open(ME);
-  into.open.push(cpuMs(from));
-  await store.close();
-  from = process.cpuUsage();
   const loaded = new Shard({ ...ME, incarnation: 'bench' });
   loaded.load(entries, vector);
   into.load.push(cpuMs(from));
-  const held = loaded.size;
+  if (loaded.size !== ENTRIES) throw new Error(`the loaded shard holds ${loaded.size} entries, not ${ENTRIES}`);
+  ({ entries, vector } = await recover());
   from = process.cpuUsage();
   const applied = new Shard({ ...ME, incarnation: 'bench' });
   applied.applyEntries(entries, 'disk');
   applied.completeCatchUp(vector, 'disk');
   into.apply.push(cpuMs(from));
-  if (held !== ENTRIES || applied.size !== ENTRIES) throw new Error(`the shards hold ${held} and ${applied.size} entries, not ${ENTRIES}`);
+  if (applied.size !== ENTRIES) throw new Error(`the shard applied ${applied.size} entries, not ${ENTRIES}`);
+  ({ entries } = await recover());
+  from = process.cpuUsage();
+  const map = new Map<string, Entry>();
+  for (const entry of entries) map.set(entry.path, entry);
+  into.map.push(cpuMs(from));
+  if (map.size !== ENTRIES) throw new Error(`the map holds ${map.size} paths`);
 }
 
 function restartSqlite(dir: string, cpu: number[]): number {
@@ -154,14 +166,14 @@ try {
   }
   const wall = { ours: [] as number[], sqlite: [] as number[] };
   const cpu = { ours: [] as number[], sqlite: [] as number[] };
-  const parts = { open: [] as number[], load: [] as number[], apply: [] as number[] };
+  const parts = { open: [] as number[], load: [] as number[], apply: [] as number[], map: [] as number[] };
   for (let run = 0; run < RUNS; run++) {
     wall.ours.push(await restartOurs(dataDir, cpu.ours));
     if (out === undefined) {
       wall.sqlite.push(restartSqlite(sqliteDir, cpu.sqlite));
       await restartParts(dataDir, parts);
     }
-    console.log(`  run ${run + 1}: join() ${ms(wall.ours[run]!)} (${ms(cpu.ours[run]!)} CPU)${out === undefined ? `, SQLite ${ms(wall.sqlite[run]!)} (${ms(cpu.sqlite[run]!)} CPU); CPU alone: store open ${ms(parts.open[run]!)}, Shard.load ${ms(parts.load[run]!)}, applyEntries ${ms(parts.apply[run]!)}` : ''}`);
+    console.log(`  run ${run + 1}: join() ${ms(wall.ours[run]!)} (${ms(cpu.ours[run]!)} CPU)${out === undefined ? `, SQLite ${ms(wall.sqlite[run]!)} (${ms(cpu.sqlite[run]!)} CPU); CPU alone: store open ${ms(parts.open[run * 3]!)}, Shard.load ${ms(parts.load[run]!)}, applyEntries ${ms(parts.apply[run]!)}, Map.set ${ms(parts.map[run]!)}` : ''}`);
   }
   if (out !== undefined) {
     const { profile } = await inspector.post('Profiler.stop');
@@ -169,7 +181,7 @@ try {
     inspector.disconnect();
   } else {
     console.log(`join({ dataDir }) until it resolves: ${ms(median(wall.ours))} (${ms(median(cpu.ours))} CPU); SQLite (WAL) loading the same rows: ${ms(median(wall.sqlite))} (${ms(median(cpu.sqlite))} CPU); ratio ${(median(wall.ours) / median(wall.sqlite)).toFixed(2)} wall, ${(median(cpu.ours) / median(cpu.sqlite)).toFixed(2)} CPU`);
-    console.log(`CPU of the parts alone: store open ${ms(median(parts.open))}; the shard taking the entries in: Shard.load ${ms(median(parts.load))}, applyEntries + completeCatchUp ${ms(median(parts.apply))} (ratio ${(median(parts.load) / median(parts.apply)).toFixed(2)})`);
+    console.log(`CPU of the parts alone: store open ${ms(median(parts.open))}; the shard taking the entries in: Shard.load ${ms(median(parts.load))}, applyEntries + completeCatchUp ${ms(median(parts.apply))} (ratio ${(median(parts.load) / median(parts.apply)).toFixed(2)}); the floor, the same paths into an empty Map: ${ms(median(parts.map))} (load / floor ${(median(parts.load) / median(parts.map)).toFixed(2)})`);
     console.log(`disk bytes per entry: store ${(bytesUnder(joinPath(dataDir, 'replica')) / ENTRIES).toFixed(1)}, SQLite ${(bytesUnder(sqliteDir) / ENTRIES).toFixed(1)}`);
   }
   console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
