@@ -171,6 +171,14 @@ describe('Shard.load', () => {
     drifting.load([{ path: 'far', version: { hlc: far, origin: 'n1', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') }, { path: 'near', version: { hlc: BigInt(time.ms) << 16n, origin: 'n2', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('2') }], { n1: 1, n2: 1 });
     expect(drifting.get('far')).toBeUndefined();
     expect(drifting.get('near')?.value).toBe(2);
+    const broken = fresh(time);
+    const bad: Entry = { path: 'bad', version: { hlc: 1n << 70n, origin: 'n1', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') };
+    broken.load([bad], { n1: 1 });
+    const checked = fresh(time);
+    checked.applyEntries([bad], 'disk');
+    checked.completeCatchUp({ n1: 1 }, 'disk');
+    expect(observed(broken)).toEqual(observed(checked));
+    expect(broken.get('bad')).toBeUndefined();
     // While a write refused for drift stands, the vector is not raised (it is all asked for again), as after applyEntries.
     expect(drifting.vector()).toEqual({});
   });
