@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StatemeshError, type RecoveredReplica, type ReplicaStore } from '@statemesh/contracts';
-import { newIncarnation } from '@statemesh/shard';
+import { newIncarnation, type Shard } from '@statemesh/shard';
 import { FileReplicaStore } from '@statemesh/store-fs';
 
 /** A replica store opened and recovered before the node joins. */
@@ -56,6 +56,15 @@ export async function openDurableReplica(
     throw new StatemeshError('IO_ERROR', `@statemesh/session: cannot write ${join(dataDir, INCARNATION_FILE)}; check that dataDir is writable`, { cause });
   }
   return { store, recovered, incarnation, reserved: 0 };
+}
+
+/**
+ * Puts what the store recovered into the node's new, empty shard (its sequence reserved first: the shard takes
+ * back its own writes only below its counter), by the shard's trusted load: the store checksums every record and
+ * keeps folded winners, so they are not checked, merged or announced again (`Shard.load`).
+ */
+export function restoreReplica(shard: Shard, opened: OpenedReplica): void {
+  shard.load(opened.recovered.entries, opened.recovered.vector);
 }
 
 /**

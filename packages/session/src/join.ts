@@ -4,7 +4,7 @@ import { registerZstd } from '@statemesh/codec-zstd';
 import { HybridClock } from '@statemesh/hlc';
 import { Shard } from '@statemesh/shard';
 import { resolveConfig, type SessionConfig } from './config.js';
-import { openDurableReplica, type OpenedReplica } from './durable-replica.js';
+import { openDurableReplica, restoreReplica, type OpenedReplica } from './durable-replica.js';
 import { chooseIncarnation } from './node-incarnation.js';
 import { ReplicaJournal } from './replica-journal.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
@@ -91,9 +91,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   shard.reserveSequence(reserved);
   let journal: ReplicaJournal | undefined;
   if (opened !== undefined) {
-    // Reserved first: the shard takes back its own writes only below its counter.
-    shard.applyEntries(opened.recovered.entries, 'disk');
-    shard.completeCatchUp(opened.recovered.vector, 'disk');
+    restoreReplica(shard, opened); // after reserveSequence: the shard takes back its own writes only below it
     journal = new ReplicaJournal({
       store: opened.store,
       origin: shard.origin,

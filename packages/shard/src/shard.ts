@@ -30,6 +30,7 @@ import type { ShardEntry, ShardValue } from './shard-value.js';
 import { collectTombstones } from './tombstone-collector.js';
 import { digestOf } from './tree-digest.js';
 import { TreeMerge } from './tree-merge.js';
+import { TrustedLoad } from './trusted-load.js';
 import { ValueReader } from './value-reader.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -73,6 +74,7 @@ export class Shard {
   readonly #remote: RemoteApply;
   readonly #reader: CatchUpReader;
   readonly #values: ValueReader;
+  readonly #loader: TrustedLoad;
 
   constructor(options: ShardOptions) {
     if (typeof options !== 'object' || options === null) throw config('options must be an object with clusterId and nodeId');
@@ -111,6 +113,10 @@ export class Shard {
     );
     const merge = (this.#merge = new TreeMerge(tree, this.#index, this.#conflicts, counters, options.resolveConflicts ?? true, this.origin));
     this.#remote = new RemoteApply(this.#admission, merge, this.#seen, this.#interner, this.origin, localSeq);
+    this.#loader = new TrustedLoad({
+      tree, index: this.#index, seen: this.#seen, interner: this.#interner, clock, remote: this.#remote, origin: this.origin, localSeq,
+      gated: (interests.length > 0 && !interests.includes('')) || enforcePartition || mounts !== undefined,
+    });
     this.#reader = new CatchUpReader(tree, this.#index, merge.isLive, log, this.origin, () => this.vector());
     const values = (this.#values = new ValueReader(tree, new BlobValues(options.blobStore, options.offload?.registry, blobCache)));
     this.#writer = new LocalWriter({
@@ -292,6 +298,20 @@ export class Shard {
     const into = this.#batch(from);
     this.#remote.entries(entries, from, into);
     return this.#finish(into);
+  }
+
+  /**
+   * Loads what this node's own checksummed store recovered into this empty replica (`INVALID_ARGUMENT` otherwise),
+   * reading afterwards exactly as `applyEntries(entries, 'disk')` then `completeCatchUp(vector, 'disk')` would,
+   * without re-validating, duplicate checks, conflict detection or watchers (see `TrustedLoad`); it takes that
+   * checked path itself when interests, a partition or mounts are set, or the clock refuses the entries.
+   */
+  load(entries: readonly Entry[], vector: VersionVector): void {
+    if (!Array.isArray(entries)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}load needs an array of entries`);
+    checkVector(vector);
+    if (this.#loader.load(entries, vector)) return;
+    this.applyEntries(entries, 'disk');
+    this.completeCatchUp(vector, 'disk');
   }
 
   /** Applies one snapshot or catch-up page; on the last page, raises the vector to the page's (see `completeCatchUp`). */
