@@ -11,7 +11,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   'transport-memory': ['contracts', 'wire', 'protocol'], 'transport-ipc': ['contracts', 'wire', 'protocol'],
   'transport-grpc': ['contracts', 'wire', 'protocol'], 'store-fs': ['contracts', 'wire'], shard: ['contracts', 'hlc', 'hash-ring', 'blob-store'],
   volume: ['contracts', 'brick-manifest', 'blob-store'],
-  'transport-websocket': ['contracts', 'wire', 'protocol'],
+  'transport-websocket': ['contracts', 'wire', 'protocol'], 'transport-nats': ['contracts', 'wire', 'protocol'],
   session: '*', viewer: ['contracts', 'hlc', 'hash-ring', 'brick-manifest', 'codec-zstd', 'blob-store', 'wire', 'protocol', 'transport-memory', 'transport-ipc', 'transport-grpc', 'transport-websocket', 'transport-nats', 'shard', 'store-fs', 'volume', 'session'], cli: '*',
 };
 const ZERO_RUNTIME_DEPENDENCIES = ['hlc', 'hash-ring', 'brick-manifest', 'contracts'];
