@@ -21,6 +21,7 @@ type Viewer = {
   session: {
     nodeId: string;
     digest(): string;
+    vector(): Record<string, number>;
     set(path: string, value: unknown): unknown;
     get(path: string): { value: unknown } | undefined;
     status(): { peers: { node: string; state: string }[] };
@@ -185,8 +186,11 @@ describe('the viewer in Chromium', () => {
     while (Date.now() < deadline && !((await digest(tab1)) === node.session.digest() && (await digest(tab2)) === node.session.digest())) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(await digest(tab1)).toBe(node.session.digest());
-    expect(await digest(tab2)).toBe(node.session.digest());
+    // On a mismatch, the vectors say which writes are missing where.
+    const vector = (page: Page) => inPage(page, (viewer) => viewer.session.vector(), undefined);
+    const vectors = async () => JSON.stringify({ tab1: await vector(tab1), tab2: await vector(tab2), node: node.session.vector() });
+    expect(await digest(tab1), `tab 1 against the node, vectors ${await vectors()}`).toBe(node.session.digest());
+    expect(await digest(tab2), `tab 2 against the node, vectors ${await vectors()}`).toBe(node.session.digest());
     for (const page of [tab1, tab2]) {
       await until(page, () => document.getElementById('conflicts')?.textContent?.includes('scene.transfer') === true, undefined, 5000);
       expect(await page.locator('#colormap').inputValue()).toBe('bone');
