@@ -26,7 +26,9 @@ import { PACKAGE, resolveNatsOptions, type NatsTransportOptions, type ResolvedNa
 import { MAX_PEERS, Presence } from './presence.js';
 import { SnapshotServer, pullSnapshot } from './snapshot-pages.js';
 import { ensureStream, readLog } from './stream-log.js';
-import { lastToken, subjectsOf, type Subjects } from './subjects.js';
+import { HeldBatches } from './held-batches.js';
+import { interestTokens, splitBySubtree } from './subject-routing.js';
+import { batchSender, lastToken, subjectsOf, type Subjects } from './subjects.js';
 
 /** Header of a Hello that answers another node's Hello (it is not answered again). */
 const ANSWER_HEADER = 'Statemesh-Answer';
@@ -35,6 +37,8 @@ const TO_HEADER = 'Statemesh-To';
 const EXCEPT_HEADER = 'Statemesh-Except';
 /** Room left in a message for headers. */
 const HEADROOM = 1024;
+/** Reads of the log at start before a node goes live though its held batches overflowed (see #readLog). */
+const MAX_LOG_ROUNDS = 10;
 
 
 /**
@@ -62,9 +66,11 @@ export class NatsTransport implements Transport {
   readonly #snapshotServer: SnapshotServer;
   /** Mutations that came over NATS: every node of the medium has them already, so they are never published again. */
   readonly #fromMedium = new WeakSet<Mutation>();
-  /** While the log is read at start, live batches wait here, in order. */
-  #held: Array<{ from: string; mutations: Mutation[] }> | undefined;
-  #cursor = 0;
+  /** While the log is read at start, live batches wait here, in order (bounded: past it, the log is read again). */
+  #held: HeldBatches | undefined;
+  #cursor: number;
+  #logRounds = 0;
+  #liveBatchBytes = 0;
   readonly #outbox = new BatchOutbox((mutations, addressees) => this.#sendBatch(mutations, addressees));
   #logMessages = 0;
   #stopHeartbeats: (() => void) | undefined;
@@ -82,6 +88,7 @@ export class NatsTransport implements Transport {
     this.nodeId = this.#o.nodeId;
     this.clusterId = this.#o.clusterId;
     this.#subjects = subjectsOf(this.#o.subjectPrefix, this.clusterId);
+    this.#cursor = this.#o.logCursor;
     this.#presence = new Presence((event) => this.#emit(event));
     this.#log = new ErrorLog(this.#o.onError);
     this.#frames = new FrameCounter(this.#log);
@@ -131,11 +138,15 @@ export class NatsTransport implements Transport {
     const on = (subject: string, handle: (msg: Msg) => void): void => {
       nc.subscribe(subject, { callback: (error, msg) => (error === null ? this.#log.guard(`handling a message on ${msg.subject}`, () => handle(msg)) : undefined) });
     };
-    this.#held = this.#o.stream === undefined ? undefined : [];
-    on(s.batchAll, (msg) => {
-      if (!this.#addressed(msg)) return;
-      this.#onBatch(lastToken(msg.subject), msg.data);
-    });
+    this.#held = this.#o.stream === undefined ? undefined : new HeldBatches(this.#o.maxHeldMutations);
+    // Interests become subject filters: the server sends this node only the subtrees it replicates.
+    for (const filter of this.#batchFilters()) {
+      on(filter, (msg) => {
+        this.#liveBatchBytes += msg.data.length;
+        if (!this.#addressed(msg)) return;
+        this.#onBatch(batchSender(msg.subject), msg.data);
+      });
+    }
     on(s.presenceAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
     on(s.hello(this.nodeId), (msg) => this.#onPresence(undefined, msg));
     on(s.ackAll, (msg) => this.#onPresence(lastToken(msg.subject), msg));
@@ -188,7 +199,10 @@ export class NatsTransport implements Transport {
       else h.set(EXCEPT_HEADER, addressees.node);
     }
     try {
-      for (const payload of batchPayloads(mutations, this.#maxPayload - HEADROOM)) this.#publish(this.#subjects.batch(this.nodeId), payload, h);
+      for (const part of splitBySubtree(mutations)) {
+        const subject = this.#subjects.batch(this.nodeId, part.token);
+        for (const payload of batchPayloads(part.mutations, this.#maxPayload - HEADROOM)) this.#publish(subject, payload, h);
+      }
     } catch (error) {
       this.#log.report(error instanceof StatemeshError ? error : new StatemeshError('INTERNAL', `${PACKAGE}: publishing a batch failed: ${String(error)}`, { cause: error }));
     }
@@ -217,14 +231,27 @@ export class NatsTransport implements Transport {
     }
   }
 
-  /** The JetStream stream sequence read up to at start (0 without a log): a host may keep it as a cursor. */
+  /**
+   * The JetStream stream sequence read up to at start (the `logCursor` option without a log): a host keeps it with
+   * its durable state, once what it covers is on disk, and passes it as `logCursor` on its next start.
+   */
   get logCursor(): number {
     return this.#cursor;
   }
 
-  /** Messages read from the JetStream log at start. */
+  /** Messages read from the JetStream log at start (those of this node's subject filters only). */
   get logMessages(): number {
     return this.#logMessages;
+  }
+
+  /** Reads of the log at start: 1, plus one per time the live batches held meanwhile passed `maxHeldMutations`. */
+  get logRounds(): number {
+    return this.#logRounds;
+  }
+
+  /** Bytes of live batches that reached this node's subscriptions (the server filters by interests first). */
+  get liveBatchBytes(): number {
+    return this.#liveBatchBytes;
   }
 
   stats(): TransportStats {
@@ -258,11 +285,33 @@ export class NatsTransport implements Transport {
     await nc.closed();
   }
 
+  /**
+   * Reads the log after the cursor; when the live batches held meanwhile passed the limit (and were dropped), reads
+   * again from where it reached: the log has them. Gives up holding after {@link MAX_LOG_ROUNDS} reads (the
+   * writers outpace the read): the batches dropped then come back through peer catch-up (anti-entropy).
+   */
   async #readLog(nc: NatsConnection): Promise<void> {
     const stream = this.#o.stream!;
-    const read = await readLog(nc, stream.name, this.#cursor + 1, (subject, data) => this.#onBatch(lastToken(subject), data, true));
-    this.#cursor = read.cursor;
-    this.#logMessages += read.messages;
+    const filters = this.#batchFilters();
+    const held = this.#held!;
+    for (;;) {
+      this.#logRounds++;
+      const read = await readLog(nc, stream.name, this.#cursor + 1, filters, (subject, data) => this.#onBatch(batchSender(subject), data, true));
+      this.#cursor = read.cursor;
+      this.#logMessages += read.messages;
+      if (!held.overflowed || this.#state !== 'starting') return;
+      held.take(); // dropped: they are in the log after the cursor, read next
+      if (this.#logRounds >= MAX_LOG_ROUNDS) {
+        this.#log.report(new StatemeshError('BACKPRESSURE', `${PACKAGE}: node ${this.nodeId} read the log ${MAX_LOG_ROUNDS} times and the live batches held meanwhile still passed maxHeldMutations (${this.#o.maxHeldMutations}); going live, the rest comes from peer catch-up. Raise maxHeldMutations`));
+        return;
+      }
+    }
+  }
+
+  /** The subjects of the batches this node receives, live and from the log: its interests' subtrees, or all. */
+  #batchFilters(): string[] {
+    const tokens = interestTokens(this.#interests);
+    return tokens === undefined ? [this.#subjects.batchAll] : tokens.map((token) => this.#subjects.batchOf(token));
   }
 
   /** Whether a live batch is for this node: no addressing headers, named in `To`, or not the one in `Except`. */
@@ -274,7 +323,7 @@ export class NatsTransport implements Transport {
 
   /** Hands over the live batches held while the log was read. */
   #release(): void {
-    const held = this.#held ?? [];
+    const held = this.#held?.take() ?? [];
     this.#held = undefined;
     for (const { from, mutations } of held) this.#deliver(mutations, from);
   }
@@ -291,7 +340,7 @@ export class NatsTransport implements Transport {
     for (const m of mutations) this.#fromMedium.add(m);
     if (!fromLog && !this.#presence.seen(from, this.#o.timers.now())) this.#askHello(from);
     if (mutations.length === 0) return;
-    if (this.#held !== undefined && !fromLog) this.#held.push({ from, mutations });
+    if (this.#held !== undefined && !fromLog) this.#held.push(from, mutations);
     else this.#deliver(mutations, from);
   }
 

@@ -42,6 +42,17 @@ export interface NatsTransportOptions {
   /** The JetStream log (default: on, with defaults); `false`: live fan-out and peer catch-up only. */
   readonly stream?: NatsStreamOptions | false | undefined;
   readonly credentials?: NatsCredentials | undefined;
+  /**
+   * The stream sequence this node had applied up to in an earlier run (its `logCursor`, kept with its durable
+   * state): the log is read after it, not from the start (default 0). A cursor the stream has trimmed past reads
+   * what is left; the rest comes from peer catch-up.
+   */
+  readonly logCursor?: number | undefined;
+  /**
+   * Live batches held while the log is read at start, in mutations (default 100 000): past it they are dropped and
+   * the log is read again from where the read reached (the stream has them).
+   */
+  readonly maxHeldMutations?: number | undefined;
   /** First token of every subject (default `statemesh`). */
   readonly subjectPrefix?: string | undefined;
   /** Heartbeats on the presence subject every this many ms (default 1000); silent 3: suspect, 5: down. */
@@ -78,6 +89,8 @@ export interface ResolvedNatsOptions {
   readonly servers: readonly string[];
   readonly stream: ResolvedStream | undefined;
   readonly credentials: NatsCredentials;
+  readonly logCursor: number;
+  readonly maxHeldMutations: number;
   readonly subjectPrefix: string;
   readonly heartbeatIntervalMs: number;
   readonly ackDelayMs: number;
@@ -119,6 +132,8 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     servers: [...servers],
     stream,
     credentials: options.credentials ?? {},
+    logCursor: count('logCursor', options.logCursor, 0, 0),
+    maxHeldMutations: count('maxHeldMutations', options.maxHeldMutations, 100_000, 1),
     subjectPrefix,
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 1_000),
     ackDelayMs: positive('ackDelayMs', options.ackDelayMs, 50),
@@ -132,6 +147,12 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) fail(name, 'must be a positive number');
+  return value;
+}
+
+function count(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) fail(name, min === 0 ? 'must be a non-negative integer' : 'must be a positive integer');
   return value;
 }
 

@@ -30,11 +30,16 @@ export async function ensureStream(nc: NatsConnection, stream: ResolvedStream, s
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+  let existing;
   try {
-    await jsm.streams.info(stream.name);
-    return;
+    existing = await jsm.streams.info(stream.name);
   } catch (error) {
     if (!stream.create) throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the JetStream stream ${stream.name} does not exist and stream.create is false; create it over ${subject}: ${String(error)}`, { cause: error });
+  }
+  if (existing !== undefined) {
+    // A stream over other subjects (such as the `batch.*` of an older binding) would keep none of the batches.
+    if (existing.config.subjects?.includes(subject) === true) return;
+    throw new StatemeshError('INVALID_CONFIG', `${PACKAGE}: the JetStream stream ${stream.name} is over ${JSON.stringify(existing.config.subjects ?? [])}, not ${subject}; set its subjects to [${JSON.stringify(subject)}] (nats stream edit) or name another stream`);
   }
   for (const deadline = Date.now() + READY_WAIT_MS; ; ) {
     try {
@@ -67,38 +72,53 @@ async function addStream(jsm: JetStreamManager, stream: ResolvedStream, subject:
 export interface LogRead {
   readonly cursor: number;
   readonly messages: number;
-  /** The first sequence the stream still held: above `from` + 1 means the log was trimmed past what was asked. */
+  /** The first sequence the stream still held: above `from` means the log was trimmed past what was asked. */
   readonly firstSeq: number;
 }
 
 /**
  * Reads the stream from sequence `from` (1: the start) to its end as it was when the read began, handing each
- * message's subject and payload to `deliver` in order. Reads by an ordered consumer (ephemeral, no ack).
+ * message's subject and payload to `deliver`. With `filters` (subjects of the stream), only their messages are
+ * read, one ordered consumer per filter (nats-server 2.9 takes one filter per consumer): each filter's messages
+ * in order, the filters one after the other (a replica merges in any order). Ordered consumers: ephemeral, no ack.
  */
-export async function readLog(nc: NatsConnection, name: string, from: number, deliver: (subject: string, data: Uint8Array) => void): Promise<LogRead> {
+export async function readLog(nc: NatsConnection, name: string, from: number, filters: readonly string[], deliver: (subject: string, data: Uint8Array) => void): Promise<LogRead> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(name);
   const last = info.state.last_seq;
   const firstSeq = info.state.first_seq;
-  let cursor = from - 1;
   let messages = 0;
-  if (info.state.messages === 0 || last < from) return { cursor: Math.max(cursor, last), messages, firstSeq };
-  const consumer = await jetstream(nc).consumers.get(name, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(from, 1) });
+  if (info.state.messages === 0 || last < from) return { cursor: Math.max(from - 1, last), messages, firstSeq };
+  for (const filter of filters) messages += await readFiltered(nc, name, Math.max(from, 1), last, filter, deliver);
+  return { cursor: last, messages, firstSeq };
+}
+
+/** The messages of `filter` from `from` to `last`, in order; how many there were. */
+async function readFiltered(nc: NatsConnection, name: string, from: number, last: number, filter: string, deliver: (subject: string, data: Uint8Array) => void): Promise<number> {
+  const consumer = await jetstream(nc).consumers.get(name, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from, filter_subjects: filter });
+  let messages = 0;
   try {
-    while (cursor < last) {
+    if ((await consumer.info()).num_pending === 0) return 0;
+    for (let done = false; !done; ) {
       const batch = await consumer.fetch({ max_messages: FETCH_MESSAGES, expires: FETCH_EXPIRES_MS });
       let got = 0;
       for await (const msg of batch) {
         got++;
-        cursor = msg.seq;
+        if (msg.seq > last) {
+          done = true; // live meanwhile: held, or read by the next round
+          break;
+        }
         messages++;
         deliver(msg.subject, msg.data);
-        if (cursor >= last) break;
+        if (msg.seq === last || msg.info.pending === 0) {
+          done = true;
+          break;
+        }
       }
       if (got === 0) break;
     }
   } finally {
     await consumer.delete().catch(() => undefined);
   }
-  return { cursor, messages, firstSeq };
+  return messages;
 }

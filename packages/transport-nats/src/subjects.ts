@@ -3,9 +3,11 @@
  * permission on `statemesh.<cluster>.>` confines a node to its cluster.
  */
 export interface Subjects {
-  /** Live batches of `node` (broadcast); the JetStream stream captures `batchAll`. */
-  batch(node: string): string;
-  /** Every node's live batches: what each node subscribes to and the stream keeps. */
+  /** Live batches of `node` under the top-level subtree `token` (subject-routing.ts), broadcast. */
+  batch(node: string, token: string): string;
+  /** Every node's live batches of the subtree `token` (`batch.*.<token>`). */
+  batchOf(token: string): string;
+  /** Every node's live batches: what a node without interests subscribes to and the stream keeps. */
   readonly batchAll: string;
   /** Hello (join, reconnect), heartbeats and goodbye of `node`, broadcast. */
   presence(node: string): string;
@@ -25,8 +27,9 @@ export interface Subjects {
 export function subjectsOf(prefix: string, cluster: string): Subjects {
   const base = `${prefix}.${cluster}`;
   return {
-    batch: (node) => `${base}.batch.${node}`,
-    batchAll: `${base}.batch.*`,
+    batch: (node, token) => `${base}.batch.${node}.${token}`,
+    batchOf: (token) => `${base}.batch.*.${token}`,
+    batchAll: `${base}.batch.*.*`,
     presence: (node) => `${base}.presence.${node}`,
     presenceAll: `${base}.presence.*`,
     hello: (node) => `${base}.hello.${node}`,
@@ -37,7 +40,13 @@ export function subjectsOf(prefix: string, cluster: string): Subjects {
   };
 }
 
-/** The last token of a subject: the node id a message of `batch.*`, `presence.*` or `ack.*` comes from. */
+/** The last token of a subject: the node id a message of `presence.*` or `ack.*` comes from. */
 export function lastToken(subject: string): string {
   return subject.slice(subject.lastIndexOf('.') + 1);
+}
+
+/** The node a message of `batch.<node>.<token>` comes from: the token before the last. */
+export function batchSender(subject: string): string {
+  const end = subject.lastIndexOf('.');
+  return subject.slice(subject.lastIndexOf('.', end - 1) + 1, end);
 }

@@ -165,10 +165,10 @@ describe('NatsTransport', () => {
       await until(() => all[0]!.transport.peers().length === 1, 'peers');
       const base = `statemesh.t${cluster}`;
       const junk = new Uint8Array([0xff, 0xff, 0xff, 0x0f, 1, 2, 3]);
-      for (const subject of ['batch.evil', 'presence.evil', 'ack.evil', 'hello.n0', 'chunk.n0', 'snapshot.n0']) raw.publish(`${base}.${subject}`, junk);
+      for (const subject of ['batch.evil.scene', 'presence.evil', 'ack.evil', 'hello.n0', 'chunk.n0', 'snapshot.n0']) raw.publish(`${base}.${subject}`, junk);
       // A Hello that names another node on the sender's subject, and a heartbeat frame on a batch subject.
       raw.publish(`${base}.presence.evil`, encodeEnvelope({ kind: 'hello', node: 'n1', cluster: `t${cluster}`, minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [] }));
-      raw.publish(`${base}.batch.evil`, encodeEnvelope({ kind: 'heartbeat', node: 'evil', sentAtMs: 1 }));
+      raw.publish(`${base}.batch.evil.scene`, encodeEnvelope({ kind: 'heartbeat', node: 'evil', sentAtMs: 1 }));
       await raw.flush();
       await until(() => all[0]!.transport.stats().badFrames >= 5, 'the bad frames counted');
       all[1]!.transport.publish(writes('n1', 1, 3));
