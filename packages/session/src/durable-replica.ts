@@ -1,8 +1,9 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StatemeshError, type RecoveredReplica, type ReplicaStore } from '@statemesh/contracts';
 import { newIncarnation, type Shard } from '@statemesh/shard';
 import { FileReplicaStore } from '@statemesh/store-fs';
+import { writeFileDurably } from './durable-file.js';
 
 /** A replica store opened and recovered before the node joins. */
 export interface OpenedReplica {
@@ -88,22 +89,7 @@ function readIncarnation(dataDir: string): string | undefined {
   }
 }
 
-/** Written to a temporary file, fsynced, renamed over the old one, and the directory fsynced. */
+/** Crash-safe: the old incarnation or the new one. */
 function writeIncarnation(dataDir: string, incarnation: string): void {
-  const file = join(dataDir, INCARNATION_FILE);
-  const temp = `${file}.tmp`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, `${incarnation}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
-  const dir = openSync(dataDir, 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileDurably(dataDir, INCARNATION_FILE, `${incarnation}\n`);
 }

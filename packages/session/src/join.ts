@@ -9,7 +9,8 @@ import { chooseIncarnation } from './node-incarnation.js';
 import { ReplicaJournal } from './replica-journal.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
-import { createTransport } from './transport-factory.js';
+import { createTransport, type CreatedTransport } from './transport-factory.js';
+import { saveLogCursor } from './log-cursor.js';
 import type { Listener, Timers } from '@statemesh/contracts';
 import { realTimers } from '@statemesh/protocol';
 
@@ -103,8 +104,10 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     });
   }
   let transport;
+  let natsLog: CreatedTransport['natsLog'];
   try {
-    transport = options.transport ?? (await createTransport(resolved, registry, log, options.timers, options.listeners));
+    if (options.transport !== undefined) transport = options.transport;
+    else ({ transport, natsLog } = await createTransport(resolved, registry, log, options.timers, options.listeners));
   } catch (error) {
     await journal?.close().catch(() => undefined);
     await blobStore.close?.();
@@ -117,5 +120,24 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     await session.close().catch(() => undefined);
     throw error;
   }
+  if (journal !== undefined && natsLog !== undefined) keepLogCursor(journal, resolved.dataDir!, natsLog, log);
   return session;
+}
+
+/**
+ * Once what the start's read of the NATS log delivered is on disk, keeps where the read reached: the next start
+ * reads the log after it. A failure to write it only costs a longer read next time.
+ */
+function keepLogCursor(journal: ReplicaJournal, dataDir: string, natsLog: NonNullable<CreatedTransport['natsLog']>, log: (line: string) => void): void {
+  const cursor = natsLog.cursor();
+  journal.settled().then(
+    () => {
+      try {
+        saveLogCursor(dataDir, natsLog.stream, cursor);
+      } catch (error) {
+        log(`@statemesh/session: could not keep the NATS log cursor in ${dataDir} (the next start reads the whole log): ${String(error)}`);
+      }
+    },
+    () => undefined, // closed or failed: the journal says so itself
+  );
 }

@@ -49,6 +49,9 @@ export class ReplicaJournal {
   /** The highest seq of this origin in a `local` record appended (the vector records never claim more). */
   #appendedOwnSeq: number;
   #replicatedAppended = 0;
+  /** Records pushed so far, and how many of the first of them are known durable (for {@link settled}). */
+  #pushed = 0;
+  #durablePushed = 0;
   #dirty = false;
   #commitTimer: TimerHandle | undefined;
   #retryTimer: TimerHandle | undefined;
@@ -125,6 +128,14 @@ export class ReplicaJournal {
     return this.#wait(done, timeoutMs, `write ${origin}#${seq} to be on disk`);
   }
 
+  /** Resolves once every record appended before this call is on disk; rejects as the store does (or `CLOSED`). */
+  settled(): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new StatemeshError('CLOSED', `${PREFIX}the journal is closed`));
+    const mark = this.#pushed;
+    return this.#wait(() => this.#durablePushed >= mark, undefined);
+  }
+
   /** The vector of what is on disk: what this node acknowledges to its peers. */
   durableVector(): VersionVector {
     return this.#durableVector;
@@ -155,6 +166,7 @@ export class ReplicaJournal {
 
   #push(record: ReplicaRecord): void {
     if (this.#closed || this.#failure !== undefined) return;
+    this.#pushed++;
     this.#dirty = true;
     if (this.#unsaved.length > 0 || !this.#tryAppend(record)) this.#unsaved.push(record);
     this.#scheduleCommit();
@@ -217,6 +229,7 @@ export class ReplicaJournal {
       return;
     }
     const covered = this.#sinceDurable.length;
+    const pushed = this.#pushed; // every record pushed is appended (none unsaved): this commit covers them all
     let ownSeq = this.#durableOwnSeq;
     for (const record of this.#sinceDurable) if (record.kind === 'local') ownSeq = Math.max(ownSeq, record.mutations[record.mutations.length - 1]!.seq);
     this.#committing = this.#store.commit().then(
@@ -224,6 +237,7 @@ export class ReplicaJournal {
         this.#sinceDurable.splice(0, covered);
         this.#durableOwnSeq = ownSeq;
         this.#durableVector = vector;
+        this.#durablePushed = pushed;
         for (const waiter of this.#waiters) if (waiter.done()) this.#settle(waiter, undefined);
       },
       (error: unknown) => {

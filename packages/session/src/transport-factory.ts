@@ -1,6 +1,7 @@
 import { StatemeshError, type CodecRegistry, type Dialer, type Listener, type Timers, type Transport } from '@statemesh/contracts';
 import { ProtocolTransport, TransportUnion } from '@statemesh/protocol';
 import type { ResolvedConfig } from './config.js';
+import { readLogCursor } from './log-cursor.js';
 
 /** One transport of the config: the main one or a bridge. */
 interface Endpoint {
@@ -15,18 +16,25 @@ interface LinkFactory {
   dialer(address: string): Dialer;
 }
 
+/** The transport a config asks for and, on NATS with a log, where its read of the log reached (for a `dataDir`). */
+export interface CreatedTransport {
+  readonly transport: Transport;
+  readonly natsLog?: { readonly stream: string; cursor(): number } | undefined;
+}
+
 /**
  * Builds the ONE protocol engine a config asks for: its listeners and dialers come from the main transport and
  * every bridge, so a peer reachable over two of them is one peer. Transport packages load only when the config
- * uses them, with an error naming the package to install when it is missing. Not started.
+ * uses them, with an error naming the package to install when it is missing. Not started. With a `dataDir`, the NATS medium reads its log after the cursor
+ * kept there (log-cursor.ts).
  */
-export async function createTransport(config: ResolvedConfig, registry: CodecRegistry, log: (line: string) => void, timers?: Timers, extraListeners: readonly Listener[] = []): Promise<Transport> {
+export async function createTransport(config: ResolvedConfig, registry: CodecRegistry, log: (line: string) => void, timers?: Timers, extraListeners: readonly Listener[] = []): Promise<CreatedTransport> {
   const common = { nodeId: config.nodeId, clusterId: config.clusterId, heartbeatIntervalMs: config.heartbeatIntervalMs };
   const onError = (error: Error): void => log(error.message);
   if (config.transport === 'memory' && extraListeners.length > 0) {
     throw new StatemeshError('INVALID_CONFIG', '@statemesh/session: options.listeners need a real transport (ipc or grpc), not memory', { details: { field: 'transport' } });
   }
-  if (config.transport === 'memory') return config.network!.createTransport({ ...common, seeds: config.seeds, registry, onError, ...(timers === undefined ? {} : { timers }) });
+  if (config.transport === 'memory') return { transport: config.network!.createTransport({ ...common, seeds: config.seeds, registry, onError, ...(timers === undefined ? {} : { timers }) }) };
   const endpoints: Endpoint[] = [
     { kind: config.transport, listen: config.listen, seeds: config.seeds },
     ...config.bridges.map((b) => ({ kind: b.transport, listen: b.listen, seeds: b.seeds ?? [] })),
@@ -46,15 +54,18 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
   // Each link has its own frame limit (gRPC's 4 MiB messages), by which the engine splits what it sends on it;
   // listeners' refused tokens are counted in the engine's stats.
   const engine = new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers });
-  if (nats === undefined) return engine;
+  if (nats === undefined) return { transport: engine };
   // NATS is a broadcast medium, not a link: beside the engine's links (a site gateway), or alone.
-  return listeners.length + dialers.length === 0 ? nats : new TransportUnion([engine, nats]);
+  return { transport: listeners.length + dialers.length === 0 ? nats.transport : new TransportUnion([engine, nats.transport]), natsLog: nats.log };
 }
 
-async function natsTransport(config: ResolvedConfig, onError: (error: Error) => void, timers: Timers | undefined): Promise<Transport> {
+async function natsTransport(config: ResolvedConfig, onError: (error: Error) => void, timers: Timers | undefined): Promise<{ transport: Transport; log: CreatedTransport['natsLog'] }> {
   const nats = await load<typeof import('@statemesh/transport-nats')>('@statemesh/transport-nats', () => import('@statemesh/transport-nats'));
   const n = config.nats!;
-  return new nats.NatsTransport({
+  const stream = nats.logStreamName({ clusterId: config.clusterId, subjectPrefix: n.subjectPrefix, stream: n.stream });
+  const dataDir = config.dataDir;
+  const logCursor = stream === undefined || dataDir === undefined ? 0 : readLogCursor(dataDir, stream);
+  const transport = new nats.NatsTransport({
     nodeId: config.nodeId,
     clusterId: config.clusterId,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -62,9 +73,11 @@ async function natsTransport(config: ResolvedConfig, onError: (error: Error) => 
     stream: n.stream,
     credentials: n.credentials,
     subjectPrefix: n.subjectPrefix,
+    logCursor,
     onError,
     ...(timers === undefined ? {} : { timers }),
   });
+  return { transport, log: stream === undefined || dataDir === undefined ? undefined : { stream, cursor: () => transport.logCursor } };
 }
 
 async function linkFactory(kind: 'ipc' | 'grpc' | 'nats', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {

@@ -1,5 +1,5 @@
 export { NatsTransport } from './nats-transport.js';
-export { PACKAGE } from './options.js';
+export { PACKAGE, logStreamName } from './options.js';
 export type { NatsCredentials, NatsStreamOptions, NatsTransportOptions } from './options.js';
 export { subjectsOf } from './subjects.js';
 export type { Subjects } from './subjects.js';

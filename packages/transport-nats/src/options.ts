@@ -121,7 +121,7 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
       const value = given[key];
       if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) fail(`stream.${key}`, 'must be a positive integer');
     }
-    const name = given.name ?? `${subjectPrefix}-${clusterId}`;
+    const name = logStreamName({ clusterId, subjectPrefix, stream: given })!;
     if (!/^[A-Za-z0-9_-]{1,200}$/.test(name)) fail('stream.name', 'must be 1-200 characters of [A-Za-z0-9_-]');
     if (given.storage !== undefined && given.storage !== 'file' && given.storage !== 'memory') fail('stream.storage', "must be 'file' or 'memory'");
     stream = { name, create: given.create ?? true, replicas, storage: given.storage ?? 'file', maxMessages: given.maxMessages, maxBytes: given.maxBytes, maxAgeMs: given.maxAgeMs };
@@ -142,6 +142,12 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     timers: options.timers ?? realTimers,
     onError: options.onError ?? ((error) => console.warn(error.message)),
   };
+}
+
+/** The name of the stream `options` read and write (undefined: `stream: false`); their cluster, prefix and stream. */
+export function logStreamName(options: Pick<NatsTransportOptions, 'clusterId' | 'subjectPrefix' | 'stream'>): string | undefined {
+  if (options.stream === false) return undefined;
+  return options.stream?.name ?? `${options.subjectPrefix ?? 'statemesh'}-${options.clusterId}`;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -88,8 +88,10 @@ export async function readLog(nc: NatsConnection, name: string, from: number, fi
   const last = info.state.last_seq;
   const firstSeq = info.state.first_seq;
   let messages = 0;
-  if (info.state.messages === 0 || last < from) return { cursor: Math.max(from - 1, last), messages, firstSeq };
-  for (const filter of filters) messages += await readFiltered(nc, name, Math.max(from, 1), last, filter, deliver);
+  // A cursor past the stream's end is of a stream deleted and made again: this one is read from its start.
+  const start = from - 1 > last ? 1 : Math.max(from, 1);
+  if (info.state.messages === 0 || last < start) return { cursor: last, messages, firstSeq };
+  for (const filter of filters) messages += await readFiltered(nc, name, start, last, filter, deliver);
   return { cursor: last, messages, firstSeq };
 }
 
