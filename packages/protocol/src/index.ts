@@ -17,3 +17,5 @@ export { LinkInbox } from './link-inbox.js';
 export { assertListenSafe, isLoopbackHost } from './listen-safety.js';
 export type { ListenSafety } from './listen-safety.js';
 export { TransportUnion } from './transport-union.js';
+export { emptyStats } from './stats.js';
+export type { Stats } from './stats.js';

@@ -1,4 +1,5 @@
-import { StatemeshError, type TransportStats } from '@statemesh/contracts';
+import { StatemeshError } from '@statemesh/contracts';
+import { emptyStats, type Stats } from '@statemesh/protocol';
 import { decodeEnvelope, type Frame, type UnknownFrame } from '@statemesh/wire';
 import type { ErrorLog } from './error-log.js';
 import { PACKAGE } from './options.js';
@@ -8,18 +9,7 @@ import { PACKAGE } from './options.js';
  * that does not decode (or a frame where none belongs) is counted and said once per sender, never thrown.
  */
 export class FrameCounter {
-  readonly stats: { -readonly [K in keyof TransportStats]: number } = {
-    published: 0,
-    delivered: 0,
-    framesSent: 0,
-    framesReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    badFrames: 0,
-    unknownFrames: 0,
-    authFailures: 0,
-    slowPeerDisconnects: 0,
-  };
+  readonly stats: Stats = emptyStats();
   readonly #log: ErrorLog;
 
   constructor(log: ErrorLog) {
