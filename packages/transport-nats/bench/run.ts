@@ -4,8 +4,9 @@
 //   1. fan-out to 10 and 50 receivers: one writer publishes BENCH_WRITES writes (batches of 100, 100-byte values);
 //      replicated writes/s per receiver (first publish to the last receiver's last write) and p99 write-to-visible
 //      (batch published to batch delivered, over every receiver). Beside: bare NATS publish/subscribe of the same
-//      payload bytes with the same pacing (the floor), and the gRPC engine with the writer linked to every
-//      receiver (@statemesh/transport-grpc: the mesh's best case, no relay hop).
+//      payload bytes with the same pacing (the floor), and a gRPC mesh with relay (@statemesh/transport-grpc): the
+//      writer and the receivers linked as a tree of fan-out RELAY_FANOUT, each receiver relaying what it gets to
+//      its other links (as a session relays), so no node sends more than RELAY_FANOUT copies of a batch.
 //   2. catch-up of BENCH_ENTRIES entries (default 1 000 000): from the JetStream log at start, beside a catch-up
 //      of the same entries pulled from a peer by request/reply.
 // All receivers run in this one process (as the tests do): per-receiver rates are what one core delivers to all.
@@ -23,6 +24,7 @@ const WRITES = Number(process.env['BENCH_WRITES'] ?? 20_000);
 const ENTRIES = Number(process.env['BENCH_ENTRIES'] ?? 1_000_000);
 const BATCH = 100;
 const PAYLOAD = 100;
+const RELAY_FANOUT = Number(process.env['BENCH_RELAY_FANOUT'] ?? 5);
 
 /** A host that counts deliveries and stamps when each batch (by its first seq) arrived. */
 class CountingHost implements TransportHost {
@@ -122,15 +124,31 @@ async function bareNats(url: string, receivers: number, run: string): Promise<Fa
   }
 }
 
+/** A receiver of the gRPC mesh: counts, then relays what it got to its other links, as a session does. */
+class RelayingHost extends CountingHost {
+  transport: ProtocolTransport | undefined;
+  override onMutations(batch: readonly Mutation[], from?: string): void {
+    super.onMutations(batch);
+    this.transport?.publish(batch, from === undefined ? {} : { except: from });
+  }
+}
+
 async function grpcFanOut(receivers: number): Promise<FanOut> {
-  const port = await freePort();
-  const writer = new ProtocolTransport({ nodeId: 'w', clusterId: 'g', listeners: [grpcListener(`127.0.0.1:${port}`)], onError: () => undefined });
-  const hosts = Array.from({ length: receivers }, () => new CountingHost());
-  const readers = hosts.map((_, i) => new ProtocolTransport({ nodeId: `r${i}`, clusterId: 'g', dialers: [grpcDialer(`127.0.0.1:${port}`)], onError: () => undefined }));
+  // A tree: receivers 0..FANOUT-1 dial the writer, receiver i dials receiver floor(i / FANOUT) - 1.
+  const ports = await Promise.all(Array.from({ length: receivers + 1 }, () => freePort()));
+  const parent = (i: number): number => (i < RELAY_FANOUT ? 0 : Math.floor(i / RELAY_FANOUT)); // index in ports
+  const writer = new ProtocolTransport({ nodeId: 'w', clusterId: 'g', listeners: [grpcListener(`127.0.0.1:${ports[0]}`)], onError: () => undefined });
+  const hosts = Array.from({ length: receivers }, () => new RelayingHost());
+  const readers = hosts.map(
+    (_, i) => new ProtocolTransport({ nodeId: `r${i}`, clusterId: 'g', listeners: [grpcListener(`127.0.0.1:${ports[i + 1]}`)], dialers: [grpcDialer(`127.0.0.1:${ports[parent(i)]}`)], onError: () => undefined }),
+  );
   await writer.start(new CountingHost());
-  for (const [i, r] of readers.entries()) await r.start(hosts[i]!);
+  for (const [i, r] of readers.entries()) {
+    hosts[i]!.transport = r;
+    await r.start(hosts[i]!);
+  }
   try {
-    await until(() => writer.peers().length === receivers, 'gRPC peers');
+    await until(() => readers.reduce((n, r) => n + r.peers().length, 0) === 2 * receivers - Math.min(receivers, RELAY_FANOUT), 'every gRPC link up');
     return await measure((batch) => void writer.publish(batch), hosts, WRITES);
   } finally {
     await Promise.all([writer, ...readers].map((t) => t.close()));
@@ -189,7 +207,7 @@ try {
     console.log(`fan-out to ${receivers} receivers`);
     console.log(row('statemesh over NATS', nats));
     console.log(row('bare NATS pub/sub (floor)', bare));
-    console.log(row('gRPC engine, writer to every peer', grpc));
+    console.log(row(`gRPC mesh, relay tree of fan-out ${RELAY_FANOUT}`, grpc));
     const ratio = (a: FanOut[], b: FanOut[]): string => (median(a.map((x) => x.perReceiver)) / median(b.map((x) => x.perReceiver))).toFixed(2);
     console.log(`  ratio NATS / floor ${ratio(nats, bare)}, NATS / gRPC ${ratio(nats, grpc)}`);
   }
