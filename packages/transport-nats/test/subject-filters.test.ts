@@ -118,6 +118,22 @@ describe('the log at start', () => {
     }
   });
 
+  it('a cursor past the stream end (a stream made again) reads the stream from its start', async () => {
+    const clusterId = `f${++cluster}`;
+    const writer = node(clusterId, 'w', []);
+    await writer.transport.start(writer.host);
+    for (let seq = 1; seq <= 50; seq += 10) writer.transport.publish(writes('w', seq, 10, 'scene'));
+    await writer.transport.close();
+    const back = node(clusterId, 'r', [], { logCursor: 1_000 });
+    await back.transport.start(back.host);
+    try {
+      expect(back.transport.logMessages).toBe(5);
+      expect(back.transport.logCursor).toBe(5);
+    } finally {
+      await back.transport.close();
+    }
+  });
+
   it('drops the live batches held past maxHeldMutations and reads the log again: nothing is lost', async () => {
     const clusterId = `f${++cluster}`;
     const writer = node(clusterId, 'w', []);
