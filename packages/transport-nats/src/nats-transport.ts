@@ -1,3 +1,6 @@
+// Over 400 lines: this is the one place where the medium's pieces (presence, outbox, log read, chunk and snapshot
+// servers, each in its own file) meet the connection's lifecycle; what is left here is their wiring and the
+// per-message dispatch, which share the connection state and read best together.
 import {
   StatemeshError,
   touchesAnySubtree,
