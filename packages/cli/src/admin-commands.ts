@@ -58,6 +58,8 @@ export const statusCommand: Command = {
     const { status, metrics } = view;
     terminal.out(`node        ${status.nodeId} (cluster ${status.clusterId}) ${status.running ? 'running' : 'closed'}`);
     terminal.out(`peers       ${status.peerCount} up: ${status.peers.map((p) => `${p.node} ${p.state}${p.clockSkewMs === undefined ? '' : ` (clock ${formatSkew(p.clockSkewMs)})`}`).join(', ') || 'none'}`);
+    const announcing = status.peers.filter((p) => p.links !== undefined);
+    if (announcing.length > 0) terminal.out(`links       ${announcing.map((p) => `${p.node} to ${describeLinks(p)}`).join('; ')}`);
     terminal.out(`local seq   ${status.localSequence}`);
     terminal.out(`entries     ${metrics.entries} (${metrics.tombstones} tombstone${metrics.tombstones === 1 ? '' : 's'})`);
     terminal.out(`remote      ${metrics.remote.applied} applied, ${metrics.remote.duplicates} duplicates, ${metrics.remote.rejected} rejected`);
@@ -67,7 +69,7 @@ export const statusCommand: Command = {
     terminal.out(`vector      ${Object.entries(view.vector).map(([origin, seq]) => `${origin}:${seq}`).join(' ') || '(empty)'}`);
     terminal.out(`digest      ${view.digest}`);
     if (view.store !== undefined) terminal.out(`store       ${describeStore(view.store)}`);
-    const others = view.cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed');
+    const others = view.cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed' || m.state === 'announced');
     if (others.length > 0) terminal.out(`also known  ${others.map(describeMember).join(', ')}`);
     return EXIT_CODES.ok;
   },
@@ -79,9 +81,11 @@ export const peersCommand: Command = {
   summary: "list a node's peers, their states and replication lag",
   usage: 'statemesh peers [--json]',
   help: `Columns: node, state (up, suspect, connecting, down), milliseconds since last heard, local writes the peer is not known to have,
-the peer's clock minus this node's (from its heartbeats; "-" until three have come; beyond the drift bound its writes are refused).
+the peer's clock minus this node's (from its heartbeats; "-" until three have come; beyond the drift bound its writes are refused),
+the nodes the peer announced it is linked to (from its heartbeats; "none announced" for an older version).
 Below them, nodes this one knows of but is not linked to: peers that left (dead, with when they were last heard)
-and nodes whose writes reach it through a relay (relayed, via that peer). --json lists the linked peers only.`,
+and nodes whose writes reach it through a relay (relayed, via that peer) or that a peer announced a link to (announced).
+--json lists the linked peers only.`,
   options: CONNECTION_OPTIONS,
   positionals: [0, 0],
   async run(values, _positionals, terminal) {
@@ -93,13 +97,13 @@ and nodes whose writes reach it through a relay (relayed, via that peer). --json
     }
     const { cluster } = await client.status();
     const now = Date.now();
-    const others = cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed');
+    const others = cluster.members.filter((m) => m.state === 'dead' || m.state === 'relayed' || m.state === 'announced');
     if (peers.length === 0 && others.length === 0) terminal.out('no peers');
     else {
       terminal.out(table([
-        ['NODE', 'STATE', 'LAST HEARD', 'LAG', 'CLOCK SKEW'],
-        ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq), p.clockSkewMs === undefined ? '-' : formatSkew(p.clockSkewMs)]),
-        ...others.map((m) => [m.node, m.state === 'relayed' && m.via !== undefined ? `relayed via ${m.via}` : m.state, m.lastHeardAt === undefined ? '-' : `${now - m.lastHeardAt} ms`, '-', '-']),
+        ['NODE', 'STATE', 'LAST HEARD', 'LAG', 'CLOCK SKEW', 'LINKS'],
+        ...peers.map((p) => [p.node, p.state, `${p.lastSeenMs} ms`, String(p.lagSeq), p.clockSkewMs === undefined ? '-' : formatSkew(p.clockSkewMs), p.links === undefined ? 'none announced' : describeLinks(p)]),
+        ...others.map((m) => [m.node, m.state === 'relayed' && m.via !== undefined ? `relayed via ${m.via}` : m.state, m.lastHeardAt === undefined ? '-' : `${now - m.lastHeardAt} ms`, '-', '-', '-']),
       ]));
     }
     return EXIT_CODES.ok;
@@ -277,6 +281,7 @@ export const conflictsCommand: Command = {
 };
 
 function describeMember(member: ClusterMember): string {
+  if (member.state === 'announced') return `${member.node} (a peer announced a link to it)`;
   const heard = member.lastHeardAt === undefined ? '' : `, last heard ${((Date.now() - member.lastHeardAt) / 1000).toFixed(1)} s ago`;
   return `${member.node} ${member.state}${member.via === undefined ? '' : ` via ${member.via}`}${heard}`;
 }
@@ -303,4 +308,9 @@ function describeStore(store: ReplicaStoreStats): string {
   const snapshot = store.snapshotAtMs === undefined ? 'no snapshot yet' : `last snapshot ${new Date(store.snapshotAtMs).toISOString()} (${store.snapshotEntries} entries)`;
   const full = store.fullErrors > 0 ? `, disk full ${store.fullErrors} time${store.fullErrors === 1 ? '' : 's'}` : '';
   return `${mebibytes(store.bytes)} on disk (${store.durability}), log ${store.logRecords} records (${mebibytes(store.logBytes)}), ${snapshot}${full}`;
+}
+
+/** A peer's announced links, "a,c" (and "of N" when it has more than it listed). */
+function describeLinks(peer: { readonly links?: readonly string[] | undefined; readonly linkCount?: number | undefined }): string {
+  return (peer.links ?? []).join(',') + (peer.linkCount === undefined ? '' : ` (of ${peer.linkCount})`);
 }

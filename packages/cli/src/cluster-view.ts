@@ -5,7 +5,8 @@ export interface ClusterMember {
   readonly node: string;
   /**
    * `self`; a peer's link state (`up`, `suspect`, `connecting`, `down`); `dead` for a peer that left the peer
-   * table; `relayed` for a node known only from the version vector (its writes reach this node through others).
+   * table; `relayed` for a node known only from the version vector (its writes reach this node through others);
+   * `announced` for a node known only because a peer announced a link to it.
    */
   readonly state: string;
   /** Epoch milliseconds when it was last heard from (a peer) or when its writes last advanced (relayed). */
@@ -16,12 +17,22 @@ export interface ClusterMember {
   readonly seq: number;
   /** The peer its latest write arrived from, when that was not the node itself: a link this node knows of. */
   readonly via: string | undefined;
+  /**
+   * The nodes a peer (not dead) announced it is linked to, in its latest heartbeat, this node among them; `[]`
+   * when it announces none (an older version); undefined for this node and nodes that are not peers.
+   */
+  readonly links: readonly string[] | undefined;
+  /** How many links it announced, when more than `links` lists. */
+  readonly linkCount: number | undefined;
 }
 
 /** The cluster as one node knows it: the nodes and the links between them that it can see. */
 export interface ClusterSnapshot {
   readonly members: readonly ClusterMember[];
-  /** Links this node knows of: its own to each peer that is not dead, and `from -> origin` learnt from relays. */
+  /**
+   * Links this node knows of: its own to each peer that is not dead (the peer's state), those its peers announced
+   * between themselves and others (`announced`, once per pair), and `from -> origin` learnt from relays (`relays`).
+   */
   readonly links: ReadonlyArray<{ readonly from: string; readonly to: string; readonly state: string }>;
 }
 
@@ -32,6 +43,8 @@ interface Known {
   seq: number;
   via: string | undefined;
   peer: boolean;
+  links: readonly string[] | undefined;
+  linkCount: number | undefined;
 }
 
 /** The most nodes remembered: a bound on memory when ids churn. The least recently heard are forgotten first. */
@@ -59,11 +72,15 @@ export class ClusterView {
       known.state = peer.state;
       known.lastHeardAt = now - peer.lastSeenMs;
       known.lagSeq = peer.lagSeq;
+      known.links = peer.links ?? [];
+      known.linkCount = peer.linkCount;
     }
     for (const [node, known] of this.#known) {
       if (known.peer && !present.has(node)) {
         known.state = 'dead';
         known.lagSeq = undefined;
+        known.links = undefined; // what it was linked to is no longer news
+        known.linkCount = undefined;
       }
     }
     // An origin is a node id, or `<node id>~<incarnation>`: every incarnation of a node is that node.
@@ -92,22 +109,46 @@ export class ClusterView {
   /** This node first, then the others by id. */
   snapshot(status: SessionStatus): ClusterSnapshot {
     const members: ClusterMember[] = [
-      { node: this.#self, state: 'self', lastHeardAt: undefined, lagSeq: undefined, seq: status.localSequence, via: undefined },
+      { node: this.#self, state: 'self', lastHeardAt: undefined, lagSeq: undefined, seq: status.localSequence, via: undefined, links: undefined, linkCount: undefined },
     ];
     const links: Array<{ from: string; to: string; state: string }> = [];
-    for (const node of [...this.#known.keys()].sort()) {
-      const known = this.#known.get(node)!;
-      members.push({ node, state: known.peer ? known.state : 'relayed', lastHeardAt: known.lastHeardAt, lagSeq: known.lagSeq, seq: known.seq, via: known.via });
+    const announced = this.#announcedLinks();
+    for (const node of [...new Set([...this.#known.keys(), ...announced.ends])].sort()) {
+      const known = this.#known.get(node);
+      if (known === undefined) {
+        members.push({ node, state: 'announced', lastHeardAt: undefined, lagSeq: undefined, seq: 0, via: undefined, links: undefined, linkCount: undefined });
+        continue;
+      }
+      const state = known.peer ? known.state : 'relayed';
+      members.push({ node, state, lastHeardAt: known.lastHeardAt, lagSeq: known.lagSeq, seq: known.seq, via: known.via, links: known.links, linkCount: known.linkCount });
       if (known.peer && known.state !== 'dead') links.push({ from: this.#self, to: node, state: known.state });
       if (known.via !== undefined) links.push({ from: known.via, to: node, state: 'relays' });
     }
-    return { members, links };
+    return { members, links: [...links, ...announced.links] };
+  }
+
+  /** The links between other nodes that peers announced, once per pair, and the nodes at their ends. */
+  #announcedLinks(): { links: Array<{ from: string; to: string; state: string }>; ends: Set<string> } {
+    const links: Array<{ from: string; to: string; state: string }> = [];
+    const pairs = new Set<string>();
+    const ends = new Set<string>();
+    for (const [node, known] of [...this.#known].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      for (const to of known.links ?? []) {
+        if (to === this.#self || to === node) continue;
+        const pair = node < to ? `${node} ${to}` : `${to} ${node}`;
+        if (pairs.has(pair)) continue;
+        pairs.add(pair);
+        ends.add(to);
+        links.push({ from: node, to, state: 'announced' });
+      }
+    }
+    return { links, ends };
   }
 
   #entry(node: string): Known {
     let known = this.#known.get(node);
     if (known === undefined) {
-      known = { state: 'relayed', lastHeardAt: undefined, lagSeq: undefined, seq: 0, via: undefined, peer: false };
+      known = { state: 'relayed', lastHeardAt: undefined, lagSeq: undefined, seq: 0, via: undefined, peer: false, links: undefined, linkCount: undefined };
       this.#known.set(node, known);
     }
     return known;

@@ -38,9 +38,10 @@ const PAGE = `<!doctype html>
   .state-up, .state-self { color: #116329; font-weight: 600; }
   .state-suspect, .state-connecting { color: #9a6700; font-weight: 600; }
   .state-down, .state-dead, .state-closed { color: #cf222e; font-weight: 600; }
-  .state-relayed { color: #8250df; font-weight: 600; }
+  .state-relayed, .state-announced { color: #8250df; font-weight: 600; }
   #graph line { stroke: #8c959f; stroke-width: 1.5; }
   #graph line.relays { stroke-dasharray: 4 3; }
+  #graph line.announced { stroke: #0969da; }
   #graph circle { fill: #fff; stroke: #57606a; stroke-width: 1.5; }
   #graph circle.state-up, #graph circle.state-self { stroke: #116329; }
   #graph circle.state-dead, #graph circle.state-down { stroke: #cf222e; }
@@ -66,7 +67,7 @@ const PAGE = `<!doctype html>
 <div class="grid">
   <section>
     <h2>Cluster, as this node knows it</h2>
-    <table><thead><tr><th>node</th><th>state</th><th>last heard</th><th>lag (writes)</th><th>seq held</th><th>via</th></tr></thead><tbody id="peers"></tbody></table>
+    <table><thead><tr><th>node</th><th>state</th><th>last heard</th><th>lag (writes)</th><th>seq held</th><th>via</th><th>links it announced</th></tr></thead><tbody id="peers"></tbody></table>
     <p class="muted" id="peer-count"></p>
     <svg id="graph" width="360" height="220" role="img" aria-label="links between the nodes this node knows of"></svg>
     <ul id="links" class="muted"></ul>
@@ -128,7 +129,7 @@ function renderStatus(snap) {
     tr.dataset.state = p.state;
     const heard = p.lastHeardAt === undefined || p.lastHeardAt === null ? "-" : ago(Math.max(0, snap.time - p.lastHeardAt)) + " ago";
     tr.append(el("td", p.node + (p.state === "self" ? " (this node)" : "")), el("td", p.state, "state-" + p.state), el("td", heard, p.state === "dead" ? "last-heard" : ""),
-      el("td", p.lagSeq === undefined || p.lagSeq === null ? "-" : p.lagSeq), el("td", p.seq), el("td", p.via || "-"));
+      el("td", p.lagSeq === undefined || p.lagSeq === null ? "-" : p.lagSeq), el("td", p.seq), el("td", p.via || "-"), el("td", announcedText(p), "links"));
     return tr;
   });
   $("peers").replaceChildren(...rows);
@@ -156,6 +157,12 @@ function svg(tag, attrs, text) {
   if (text !== undefined) node.textContent = text;
   return node;
 }
+function announcedText(p) {
+  if (p.state === "self") return "-";
+  if (p.links === undefined || p.links === null) return "unknown (not a peer)";
+  if (p.links.length === 0) return "announced none";
+  return p.links.join(", ") + (p.linkCount ? " (of " + p.linkCount + ")" : "");
+}
 function renderGraph(cluster) {
   const g = $("graph"), n = cluster.members.length, at = new Map();
   cluster.members.forEach((p, i) => {
@@ -165,14 +172,14 @@ function renderGraph(cluster) {
   const parts = [];
   for (const l of cluster.links) {
     const [x1, y1] = at.get(l.from) || [0, 0], [x2, y2] = at.get(l.to) || [0, 0];
-    if (at.has(l.from) && at.has(l.to)) parts.push(svg("line", { x1, y1, x2, y2, class: l.state === "relays" ? "relays" : "link" }));
+    if (at.has(l.from) && at.has(l.to)) parts.push(svg("line", { x1, y1, x2, y2, class: l.state === "relays" ? "relays" : l.state === "announced" ? "link announced" : "link", "data-from": l.from, "data-to": l.to, "data-state": l.state }));
   }
   for (const p of cluster.members) {
     const [x, y] = at.get(p.node);
     parts.push(svg("circle", { cx: x, cy: y, r: 9, class: "state-" + p.state }), svg("text", { x: x + 12, y: y + 4 }, p.node + " " + p.state));
   }
   g.replaceChildren(...parts);
-  $("links").replaceChildren(...cluster.links.map((l) => el("li", l.state === "relays" ? l.from + " relays " + l.to + "'s writes" : l.from + " — " + l.to + " (" + l.state + ")")));
+  $("links").replaceChildren(...cluster.links.map((l) => el("li", l.state === "relays" ? l.from + " relays " + l.to + "'s writes" : l.state === "announced" ? l.from + " — " + l.to + " (announced by " + l.from + ")" : l.from + " — " + l.to + " (" + l.state + ")")));
 }
 
 function renderChanges(items) {

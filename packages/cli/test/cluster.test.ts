@@ -342,7 +342,7 @@ describe('HTTP endpoint', () => {
     } finally {
       await browser.close();
     }
-  });
+  }, 90_000); // a browser, a dozen page steps and a screenshot: past the default 30 s at a load average of 40
 });
 
 describe('the dashboard as a cluster view', () => {
@@ -356,6 +356,32 @@ describe('the dashboard as a cluster view', () => {
       expect(result.stdout).toMatch(/<span id="connection" class="muted">live<\/span>/);
     } finally {
       rmSync(profile, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('shows the links between other nodes that peers announce: a, linked to b only, sees b linked to c', async () => {
+    // The line a - b - c (b dials both): b's heartbeats tell a whom b is linked to.
+    type View = { members: Array<{ node: string; links?: string[] }>; links: Array<{ from: string; to: string; state: string }> };
+    const aView = async () => ((await (await fetch(`${nodes['a']!.httpUrl}/status`)).json()) as { cluster: View }).cluster;
+    await until('a to see the b - c link', async () => (await aView()).links.some((l) => l.from === 'b' && l.to === 'c' && l.state === 'announced'));
+    expect((await aView()).members.find((m) => m.node === 'b')?.links).toEqual(['a', 'c']);
+    const json = JSON.parse((await statemesh(['status', '--json', ...as('a')])).stdout) as { status: { peers: Array<{ node: string; links?: string[] }> } };
+    expect(json.status.peers).toEqual([expect.objectContaining({ node: 'b', links: ['a', 'c'] })]);
+    expect((await statemesh(['status', ...as('a')])).stdout).toMatch(/^links\s+b to a,c$/m);
+    expect((await statemesh(['peers', ...as('a')])).stdout).toMatch(/^b\s+up\s.*\sa,c$/m);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(15_000);
+      await page.goto(`${nodes['a']!.httpUrl}/`);
+      await page.locator('#graph line[data-from="b"][data-to="c"][data-state="announced"]').waitFor({ state: 'attached' });
+      expect(await page.locator('#peers tr[data-node="b"] td.links').textContent()).toBe('a, c');
+      expect(await page.locator('#peers tr[data-node="c"] td.links').textContent()).toBe('unknown (not a peer)');
+      expect(await page.locator('#links li', { hasText: 'b — c (announced by b)' }).count()).toBe(1);
+      mkdirSync(OUTPUT, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT, 'dashboard-announced-links.png'), fullPage: true, timeout: 30_000 });
+    } finally {
+      await browser.close();
     }
   }, 90_000);
 
@@ -381,7 +407,7 @@ describe('the dashboard as a cluster view', () => {
       expect(await dead.locator('td.last-heard').textContent()).toMatch(/^\d+(\.\d)? m?s ago$/);
       await page.locator('#peer-count', { hasText: '1 dead' }).waitFor();
       const peers = await statemesh(['peers', ...as('b')]);
-      expect(peers.stdout).toMatch(/^e\s+dead\s+\d+ ms\s+-\s+-$/m); // lag and clock skew: unknown
+      expect(peers.stdout).toMatch(/^e\s+dead\s+\d+ ms\s+-\s+-\s+-$/m); // lag, clock skew and links: unknown
       expect(peers.stdout).toMatch(/^a\s+up\s/m);
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'dashboard-dead-peer.png'), fullPage: true, timeout: 30_000 });

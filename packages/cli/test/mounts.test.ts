@@ -95,7 +95,8 @@ describe('clock skew per peer', () => {
     const peers = await statemesh(['peers', ...as('owner')]);
     expect(peers.code).toBe(0);
     expect(peers.stdout).toMatch(/CLOCK SKEW/);
-    expect(peers.stdout).toMatch(/^other\s+up\s+\d+ ms\s+\d+\s+(0 ms|[+-]\d+ ms (ahead|behind))\s*$/m);
+    // Then LINKS: whom the peer announced it is linked to, this node among them.
+    expect(peers.stdout).toMatch(/^other\s+up\s+\d+ ms\s+\d+\s+(0 ms|[+-]\d+ ms (ahead|behind))\s+(\S+,)?owner(,\S+)?$/m);
     const status = await statemesh(['status', ...as('owner')]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^peers\s+2 up: .*other up \(clock (0 ms|[+-]\d+ ms (ahead|behind))\)/m);

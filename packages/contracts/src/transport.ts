@@ -19,6 +19,10 @@ export interface PeerInfo {
   readonly acknowledged?: VersionVector | undefined;
   /** The peer's wall clock minus ours, from its latest heartbeat (transit time included); undefined before one. */
   readonly clockSkewMs?: number | undefined;
+  /** The peers this peer announced it is linked to, up, in its latest heartbeat (by id); undefined: it announces none. */
+  readonly links?: readonly string[] | undefined;
+  /** How many up peers it announced having, when more than `links` lists. */
+  readonly linkCount?: number | undefined;
 }
 
 /** What a node announces in its Hello, besides its id and protocol range. */

@@ -1,5 +1,6 @@
 import type { ErrorCode, HelloInfo, Link, LinkFrame, StatemeshError, TimerHandle, Timers, VersionVector } from '@statemesh/contracts';
 import { FRAME_KIND_OF, decodeFrameBody, encodeFrameBody, type Frame, type UnknownFrame } from '@statemesh/wire';
+import type { AnnouncedLinks } from './announced-links.js';
 import type { Liveness } from './liveness.js';
 import type { SeedDialer } from './seed-dialer.js';
 import type { Stats } from './stats.js';
@@ -51,6 +52,8 @@ export class Conversation {
   instance = '';
   /** The peer's wall clock minus ours, from its latest heartbeat. */
   clockSkewMs: number | undefined;
+  /** The peer's own links, from its latest heartbeat; undefined when it announces none. */
+  announced: AnnouncedLinks | undefined;
   /** What the peer said in its Goodbye, if anything. */
   peerGoodbye: string | undefined;
   /** True while this link counts against its listener's cap on links without a Hello. */

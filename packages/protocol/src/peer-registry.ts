@@ -131,6 +131,8 @@ export class PeerRegistry {
         address: c.address,
         acknowledged: c.acknowledged === undefined ? undefined : { ...c.acknowledged },
         clockSkewMs: c.clockSkewMs,
+        links: c.announced?.links,
+        linkCount: c.announced?.linkCount,
       });
     }
     return out;

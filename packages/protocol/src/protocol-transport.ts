@@ -15,6 +15,7 @@ import {
 } from '@statemesh/contracts';
 import { type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
 import { AckSchedule } from './ack-schedule.js';
+import { announcedBy } from './announced-links.js';
 import { Backoff } from './backoff.js';
 import { fanOut, type FanOutContext } from './batch-fanout.js';
 import { ChunkRequests } from './chunk-requests.js';
@@ -289,6 +290,7 @@ export class ProtocolTransport implements Transport {
         return;
       case 'heartbeat':
         this.#skew.observe(conversation, frame.sentAtMs);
+        conversation.announced = announcedBy(frame);
         return;
       case 'ack':
         conversation.acknowledged = frame.vector;
@@ -356,7 +358,7 @@ export class ProtocolTransport implements Transport {
   }
 
   #tick(): void {
-    heartbeatTick(this.#conversations, { nodeId: this.nodeId, timers: this.#options.timers }, (event) => this.#emit(event));
+    heartbeatTick(this.#conversations, this.#registry.active, { nodeId: this.nodeId, timers: this.#options.timers }, (event) => this.#emit(event));
     this.#acks.now();
   }
 

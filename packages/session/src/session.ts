@@ -44,6 +44,10 @@ export interface PeerStatus {
   readonly lagSeq: number;
   /** The peer's wall clock minus ours, from its heartbeats; undefined before the first. */
   readonly clockSkewMs?: number | undefined;
+  /** Whom the peer announced it is linked to (its up peers, this node among them); undefined: it announces none. */
+  readonly links?: readonly string[] | undefined;
+  /** How many up peers it announced, when more than `links` lists. */
+  readonly linkCount?: number | undefined;
 }
 
 /** What the session keeps of an up peer beyond what the transport reports. */
@@ -432,6 +436,8 @@ export class Session {
         lastSeenMs: peer.lastSeenMs,
         lagSeq: Math.max(0, localSequence - (peer.acknowledged?.[this.#shard.origin] ?? 0)),
         clockSkewMs: peer.clockSkewMs,
+        links: peer.links,
+        linkCount: peer.linkCount,
       })),
       localSequence,
       pumpCycles: this.#pumpCycles,

@@ -30,7 +30,7 @@ type Viewer = {
   app: {
     view: { stats(): { bricksLoaded: number; bricksVisible: number; bricksTotal: number; bytesFetched: number; bytesInFlight: number }; visible(): { level: number; index: number; loaded: boolean }[] } | undefined;
   };
-  counters(): { frames: number; bricksDrawn: number; cameraLatenciesMs: number[] };
+  counters(): { frames: number; bricksDrawn: number; cameraLatenciesMs: number[]; conflictsShared: number; conflictsUnshared: number };
 };
 
 let node: ViewerNode;
@@ -182,10 +182,23 @@ describe('the viewer in Chromium', () => {
     await tab2.evaluate(() => (globalThis as unknown as { network: { restore(): void } }).network.restore());
 
     const digest = (page: Page) => inPage(page, (viewer) => viewer.session.digest(), undefined);
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !((await digest(tab1)) === node.session.digest() && (await digest(tab2)) === node.session.digest())) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // A tab that records the conflict (one that received both writes live, or held the winner when the loser came)
+    // writes it under scene.conflicts on its next panel tick, and that write changes every digest again. So
+    // converged is: one digest everywhere at one moment (the node's, read before and after both tabs', unchanged),
+    // no tab writing a conflict meanwhile, and none left to write. (The wait that compared each tab with a fresh
+    // read of the node ended early: tab 1 matched, then tab 2 wrote its conflict, and tab 1 was one write behind.)
+    const sharing = async () => JSON.stringify(await Promise.all([tab1, tab2].map((page) => inPage(page, (viewer) => viewer.counters(), undefined).then((c) => [c.conflictsShared, c.conflictsUnshared]))));
+    const converged = async (): Promise<boolean> => {
+      const shared = await sharing();
+      const before = node.session.digest();
+      const tabs = [await digest(tab1), await digest(tab2)];
+      if (node.session.digest() !== before || !tabs.every((d) => d === before)) return false;
+      return (await sharing()) === shared && (JSON.parse(shared) as Array<[number, number]>).every(([, unshared]) => unshared === 0);
+    };
+    const restored = Date.now();
+    const deadline = restored + 20_000;
+    while (Date.now() < deadline && !(await converged())) await new Promise((resolve) => setTimeout(resolve, 100));
+    console.log(`one digest everywhere ${Date.now() - restored} ms after the network came back`);
     // On a mismatch, the vectors say which writes are missing where.
     const vector = (page: Page) => inPage(page, (viewer) => viewer.session.vector(), undefined);
     const vectors = async () => JSON.stringify({ tab1: await vector(tab1), tab2: await vector(tab2), node: node.session.vector() });

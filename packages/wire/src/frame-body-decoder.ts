@@ -5,8 +5,8 @@ import { isStatemeshError } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Op, Payload, Version, VersionVector } from '@statemesh/contracts';
 import { malformedFrame } from './frame-error.js';
 import { frameProblem } from './frame-validation.js';
-import { FRAME_KIND, MAX_ACK_HELD } from './frame.js';
-import type { Frame, MutationsFrame, UnknownFrame } from './frame.js';
+import { FRAME_KIND, MAX_ACK_HELD, MAX_HEARTBEAT_LINKS } from './frame.js';
+import type { Frame, HeartbeatFrame, MutationsFrame, UnknownFrame } from './frame.js';
 
 type Reader = protobuf.Reader;
 
@@ -171,17 +171,26 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
       return { kind: 'chunk-response', requestId, digest, found, data };
     }
     case FRAME_KIND.heartbeat: {
-      let node = '', sentAtMs = 0;
+      let node = '', sentAtMs = 0, linkCount = 0;
+      const links: string[] = [];
       while (r.pos < end) {
         const t = r.uint32();
         switch (t) {
           case (1 << 3) | LEN: node = readString(r); break;
           case (2 << 3) | VARINT: sentAtMs = readUint(r); break;
+          case (3 << 3) | LEN:
+            if (links.length >= MAX_HEARTBEAT_LINKS) throw malformedFrame(`heartbeat.links lists more than ${MAX_HEARTBEAT_LINKS} peers`);
+            links.push(readString(r));
+            break;
+          case (4 << 3) | VARINT: linkCount = readUint(r); break;
           default: skip(r, t);
         }
       }
       checkEnd(r, end);
-      return { kind: 'heartbeat', node, sentAtMs };
+      const heartbeat: HeartbeatFrame = { kind: 'heartbeat', node, sentAtMs };
+      if (links.length > 0) heartbeat.links = links;
+      if (linkCount !== 0) heartbeat.linkCount = linkCount;
+      return heartbeat;
     }
     case FRAME_KIND.ack: {
       let vector: VersionVector = {};

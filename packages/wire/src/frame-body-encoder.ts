@@ -77,6 +77,8 @@ export function writeFrameBody(writer: Writer, frame: Frame): void {
     case 'heartbeat':
       writeString(writer, 1, frame.node);
       writeUint(writer, 2, frame.sentAtMs);
+      for (const link of frame.links ?? []) writeAlwaysString(writer, 3, link);
+      if (frame.linkCount !== undefined) writeUint(writer, 4, frame.linkCount);
       return;
     case 'goodbye':
       writeString(writer, 1, frame.reason);

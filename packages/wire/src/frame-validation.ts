@@ -1,6 +1,6 @@
 import { isBlobRef, isDigest, isValidId, isValidOrigin as isOriginId, isValidPath } from '@statemesh/contracts';
 import type { BlobRef, Entry, Mutation, Payload, Version, VersionVector } from '@statemesh/contracts';
-import { MAX_ACK_HELD } from './frame.js';
+import { MAX_ACK_HELD, MAX_HEARTBEAT_LINKS } from './frame.js';
 import type { Frame } from './frame.js';
 
 /** Highest protocol version the 16-bit IPC header field can carry. */
@@ -67,7 +67,8 @@ export function frameProblem(frame: Frame): string | undefined {
       return !frame.found && frame.data.length > 0 ? 'chunk-response carries data but found is false' : undefined;
     case 'heartbeat':
       if (!isValidId(frame.node)) return `heartbeat.node ${show(frame.node)} is not a valid node id`;
-      return isCount(frame.sentAtMs) ? undefined : `heartbeat.sentAtMs ${show(frame.sentAtMs)} is not a non-negative integer`;
+      if (!isCount(frame.sentAtMs)) return `heartbeat.sentAtMs ${show(frame.sentAtMs)} is not a non-negative integer`;
+      return linksProblem(frame.links, frame.linkCount);
     case 'goodbye':
       return typeof frame.reason === 'string' ? undefined : 'goodbye.reason is not a string';
     case 'ack':
@@ -205,4 +206,15 @@ function show(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
   return `(${typeof value})`;
+}
+
+function linksProblem(links: readonly string[] | undefined, linkCount: number | undefined): string | undefined {
+  if (links !== undefined) {
+    if (!Array.isArray(links)) return 'heartbeat.links is not an array';
+    if (links.length > MAX_HEARTBEAT_LINKS) return `heartbeat.links lists ${links.length} peers, over ${MAX_HEARTBEAT_LINKS}`;
+    for (let i = 0; i < links.length; i++) if (!isValidId(links[i]!)) return `heartbeat.links[${i}] ${show(links[i])} is not a valid node id`;
+  }
+  if (linkCount === undefined) return undefined;
+  if (!isCount(linkCount) || linkCount > 0xffffffff) return `heartbeat.linkCount ${show(linkCount)} is not an integer in 0-4294967295`;
+  return linkCount < (links?.length ?? 0) ? `heartbeat.linkCount ${linkCount} is below the ${links!.length} links listed` : undefined;
 }

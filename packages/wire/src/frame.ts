@@ -81,7 +81,17 @@ export interface HeartbeatFrame {
   kind: 'heartbeat';
   node: string;
   sentAtMs: number;
+  /**
+   * The sender's up peers, the receiver among them, by id in ascending order, at most {@link MAX_HEARTBEAT_LINKS}:
+   * the links of the cluster a node cannot see itself. Absent: the sender does not announce its links.
+   */
+  links?: string[];
+  /** How many up peers the sender has, when more than `links` lists (absent: `links` is all of them). */
+  linkCount?: number;
 }
+
+/** The most peer ids one `Heartbeat` may list in `links`. */
+export const MAX_HEARTBEAT_LINKS = 64;
 
 /** The sender is closing the connection on purpose. */
 export interface GoodbyeFrame {

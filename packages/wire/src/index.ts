@@ -1,4 +1,4 @@
-export { FRAME_KIND, FRAME_KIND_OF, MAX_ACK_HELD, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './frame.js';
+export { FRAME_KIND, FRAME_KIND_OF, MAX_ACK_HELD, MAX_HEARTBEAT_LINKS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './frame.js';
 export type {
   AckFrame,
   ChunkRequestFrame,

@@ -6,6 +6,7 @@ import {
   FRAME_KIND_OF,
   IPC_HEADER_BYTES,
   MAX_ACK_HELD,
+  MAX_HEARTBEAT_LINKS,
   IpcFrameDecoder,
   REPLICATION_PROTO_PATH,
   decodeEnvelope,
@@ -230,5 +231,23 @@ describe('an Ack listing held large values', () => {
     expect(codeOf(() => decodeFrameBody(FRAME_KIND.ack, ackBytes(Array.from({ length: MAX_ACK_HELD + 1 }, () => DIGEST))))).toBe('MALFORMED_FRAME');
     expect(codeOf(() => decodeFrameBody(FRAME_KIND.ack, ackBytes(Array.from({ length: MAX_ACK_HELD }, () => DIGEST))))).toBe('none');
     expect(codeOf(() => encodeFrameBody({ kind: 'ack', vector: {}, held: ['A'.repeat(64)] }))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('a Heartbeat announcing the sender\'s links', () => {
+  const Heartbeat = root.lookupType('statemesh.v1.Heartbeat');
+  const heartbeatBytes = (links: string[], linkCount = 0): Uint8Array => Heartbeat.encode(Heartbeat.fromObject({ node: 'n', sentAtMs: 5, links, linkCount })).finish();
+
+  it('decodes the links as the schema encodes them; an old peer\'s heartbeat has none', () => {
+    expect(decodeFrameBody(FRAME_KIND.heartbeat, heartbeatBytes(['a', 'b'], 3))).toEqual({ kind: 'heartbeat', node: 'n', sentAtMs: 5, links: ['a', 'b'], linkCount: 3 });
+    expect(decodeFrameBody(FRAME_KIND.heartbeat, heartbeatBytes([]))).toStrictEqual({ kind: 'heartbeat', node: 'n', sentAtMs: 5 });
+  });
+
+  it('refuses a bad id, a list over MAX_HEARTBEAT_LINKS and a count below the list with MALFORMED_FRAME', () => {
+    expect(codeOf(() => decodeFrameBody(FRAME_KIND.heartbeat, heartbeatBytes(['not an id'])))).toBe('MALFORMED_FRAME');
+    expect(codeOf(() => decodeFrameBody(FRAME_KIND.heartbeat, heartbeatBytes(Array.from({ length: MAX_HEARTBEAT_LINKS + 1 }, (_, i) => `n${i}`))))).toBe('MALFORMED_FRAME');
+    expect(codeOf(() => decodeFrameBody(FRAME_KIND.heartbeat, heartbeatBytes(Array.from({ length: MAX_HEARTBEAT_LINKS }, (_, i) => `n${i}`))))).toBe('none');
+    expect(codeOf(() => decodeFrameBody(FRAME_KIND.heartbeat, heartbeatBytes(['a', 'b'], 1)))).toBe('MALFORMED_FRAME');
+    expect(codeOf(() => encodeFrameBody({ kind: 'heartbeat', node: 'n', sentAtMs: 5, links: ['a b'] }))).toBe('INVALID_ARGUMENT');
   });
 });

@@ -55,6 +55,8 @@ export const sampleFrames: Frame[] = [
   { kind: 'chunk-response', requestId: 11, digest: DIGEST, found: true, data: new Uint8Array([9, 8, 7]) },
   { kind: 'chunk-response', requestId: 12, digest: DIGEST, found: false, data: new Uint8Array(0) },
   { kind: 'heartbeat', node: 'node-a', sentAtMs: 1_732_000_000_123 },
+  { kind: 'heartbeat', node: 'node-a', sentAtMs: 1_732_000_000_124, links: ['node-b', 'node-c'] },
+  { kind: 'heartbeat', node: 'node-a', sentAtMs: 1_732_000_000_125, links: ['node-b'], linkCount: 70 },
   { kind: 'goodbye', reason: 'shutting down — bye' },
   { kind: 'goodbye', reason: '' },
   { kind: 'ack', vector: {} },

@@ -27,10 +27,8 @@ export class SharedConflicts {
 
   /** Writes the conflicts recorded here since the last call; returns the newest `max` of every viewer's. */
   update(max: number): SharedConflict[] {
-    for (const conflict of this.#session.recentConflicts(16)) {
-      if (conflict.path === this.#prefix || conflict.path.startsWith(`${this.#prefix}.`)) continue;
-      const shared = fromConflict(conflict, this.#session.nodeId);
-      if (this.#written.has(shared.key)) continue;
+    for (const shared of this.#unwritten()) {
+      if (this.#written.has(shared.key)) continue; // the same pair recorded twice
       this.#written.add(shared.key);
       const { key, ...value } = shared;
       this.#session.set(`${this.#prefix}.${key}`, value);
@@ -40,6 +38,24 @@ export class SharedConflicts {
       return c === undefined ? [] : [c];
     });
     return listed.sort((a, b) => b.at - a.at).slice(0, max);
+  }
+
+  /** How many conflicts this replica has written to the tree. */
+  shared(): number {
+    return this.#written.size;
+  }
+
+  /** How many conflicts recorded here are not written to the tree yet (the next `update` writes them). */
+  unshared(): number {
+    return this.#unwritten().length;
+  }
+
+  #unwritten(): SharedConflict[] {
+    return this.#session.recentConflicts(16).flatMap((conflict) => {
+      if (conflict.path === this.#prefix || conflict.path.startsWith(`${this.#prefix}.`)) return [];
+      const shared = fromConflict(conflict, this.#session.nodeId);
+      return this.#written.has(shared.key) ? [] : [shared];
+    });
   }
 }
 

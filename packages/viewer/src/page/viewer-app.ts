@@ -30,6 +30,10 @@ export interface ViewerCounters {
   readonly cameraMoves: number;
   /** Milliseconds from another viewer's camera write to its arrival here, one per move received. */
   readonly cameraLatenciesMs: readonly number[];
+  /** Conflicts this replica recorded and wrote under `<scene>.conflicts`, for every viewer to show. */
+  readonly conflictsShared: number;
+  /** Conflicts it recorded and has not written there yet (it does a few times a second). */
+  readonly conflictsUnshared: number;
 }
 
 /** The viewer of one page. */
@@ -106,7 +110,7 @@ export class ViewerApp {
 
   /** The counters of this viewer. */
   counters(): ViewerCounters {
-    return { volume: this.#volumePath, frames: this.#frames, bricksDrawn: this.#bricksDrawn, cameraMoves: this.#moves, cameraLatenciesMs: [...this.#latencies] };
+    return { volume: this.#volumePath, frames: this.#frames, bricksDrawn: this.#bricksDrawn, cameraMoves: this.#moves, cameraLatenciesMs: [...this.#latencies], conflictsShared: this.#conflicts.shared(), conflictsUnshared: this.#conflicts.unshared() };
   }
 
   /** The volume's view, once a volume is shown. */
