@@ -9,7 +9,7 @@ import type { HashPartition } from '@statemesh/hash-ring';
  * old one (docs/adr/0004-no-reused-sequence.md).
  */
 export function scopeOf(config: { readonly nodeId: string; readonly interests: readonly string[]; readonly enforcePartition: boolean; readonly partition: HashPartition | undefined }): ReplicaScope {
-  const interests = config.interests.includes('') ? [] : [...new Set(config.interests)].sort();
+  const interests = interestScope(config.interests);
   if (!config.enforcePartition || config.partition === undefined) return { interests, spans: undefined };
   return { interests, spans: mergeSpans(config.partition.ranges().filter((range) => range.node === config.nodeId)) };
 }
@@ -35,6 +35,29 @@ export function ownClaims(vector: VersionVector, nodeId: string): VersionVector 
   const kept: Record<string, number> = {};
   for (const [origin, seq] of Object.entries(vector)) if (nodeOfOrigin(origin) === nodeId) kept[origin] = seq;
   return kept;
+}
+
+/** The Hello capability of a node whose partition gate turns writes away: its vector claims them. */
+const PARTITIONED = 'scope:partitioned';
+
+/** The capabilities this node announces about its scope. */
+export function scopeCapabilities(config: { readonly enforcePartition: boolean }): string[] {
+  return config.enforcePartition ? [PARTITIONED] : [];
+}
+
+/**
+ * Whether a catch-up from a peer (its Hello's interests and capabilities) may raise this node's vector to the
+ * peer's: only when the peer's gates let in every write this node's do. A peer with narrower interests, or one
+ * that enforces a partition, claims writes it turned away and never holds; its entries are still applied.
+ */
+export function vouchesFor(peerInterests: readonly string[], peerCapabilities: readonly string[], interests: readonly string[]): boolean {
+  if (peerCapabilities.includes(PARTITIONED)) return false;
+  return scopeContains({ interests: interestScope(peerInterests), spans: undefined }, { interests: interestScope(interests), spans: undefined });
+}
+
+/** Interests as a scope holds them: sorted, each once, empty for everything. */
+function interestScope(interests: readonly string[]): string[] {
+  return interests.includes('') ? [] : [...new Set(interests)].sort();
 }
 
 /** Spans sorted by begin, adjacent and overlapping ones joined. */

@@ -44,3 +44,20 @@ it('wider interests re-fetch what the old ones turned away, even after a start t
   await waitFor('x to fetch b.k2', () => again.get('b.k2')?.value === 2);
   expect(again.digest()).toBe(p.digest());
 });
+
+it('a catch-up from a peer with narrower interests does not raise the vector over what that peer turned away', async () => {
+  cluster = testCluster();
+  const p = await cluster.start('p');
+  const q = await cluster.start('q', ['p'], { interests: ['a'] });
+  p.set('b.k1', 1);
+  const last = p.set('a.k1', 1);
+  await waitFor('q to count both writes of p', () => (q.vector()[last.origin] ?? 0) >= last.seq);
+  // x takes a and b; its only peer at first is q, whose vector claims b.k1 without holding it.
+  const x = await cluster.start('x', ['q', 'r'], { interests: ['a', 'b'], joinTimeoutMs: 500, antiEntropyIntervalMs: 300 });
+  await waitFor('x to catch up from q', () => x.get('a.k1')?.value === 1 && x.metrics().catchUps.completed >= 1);
+  expect(x.vector()[last.origin]).toBeUndefined();
+  // r, which holds everything, comes up: x's catch-up from it brings b.k1.
+  await cluster.start('r', ['p']);
+  await waitFor('x to link to r', () => x.status().peers.some((peer) => peer.node === 'r' && peer.state === 'up'), 30_000);
+  await waitFor('x to get b.k1 from r', () => x.get('b.k1')?.value === 1, 30_000);
+});
