@@ -97,8 +97,10 @@ export interface ReplicaStoreStats {
  * A replica's durable home (DESIGN section 8): implementations are `@statemesh/store-fs` (files) and its memory
  * store (a virtual disk for simulators). A session calls, in order:
  *
- * 1. `open(identity)` before it joins: rebuild the shard from the result (`applyEntries(entries)`,
- *    `completeCatchUp(vector)`, `reserveSequence(lastSequence)`), then publish `outbox` once peers are up.
+ * 1. `open(identity)` before it joins: when its scope (interests, partition) is not the recorded `scope`, append
+ *    and commit a `scope` record (its vector: the recovered one, or only its own origins when the scope grew);
+ *    rebuild the shard from the result (`applyEntries(entries)`, `completeCatchUp(vector)`,
+ *    `reserveSequence(lastSequence)`), then publish `outbox` once peers are up.
  * 2. On every tick, `append` what the shard did (`local` with each drained batch, `applied` with each remote
  *    batch, `entries` with each catch-up page, then `vector`), then `commit()`; `session.durable(version)`
  *    resolves when the commit covering the write resolves. Before sending a write whose seq is above its last
