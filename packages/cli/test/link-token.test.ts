@@ -1,48 +1,19 @@
 // IPC over TCP takes a token (DESIGN section 7, issue 13 finding 7), with real node processes: a node listening on
 // loopback TCP without one refuses to start and says how to give one; with one (a file or the environment) nodes
 // link, and a node with another token is refused.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AdminClient } from '@statemesh/cli';
-import { NodeProcess, statemesh } from './statemesh-process.ts';
+import { freePort, nodeFolder, until } from './node-folder.ts';
+import { statemesh, type NodeProcess } from './statemesh-process.ts';
 
 const TOKEN = 'token-link-admin';
-let dir: string;
-const running = new Set<NodeProcess>();
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'statemesh-link-token-'));
-});
-
-afterEach(async () => {
-  await Promise.all([...running].map((node) => node.stop('SIGKILL')));
-  running.clear();
-  rmSync(dir, { recursive: true, force: true });
-}, 30_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const folder = nodeFolder('statemesh-link-token-');
 
 async function start(args: readonly string[], env: Record<string, string>): Promise<{ node: NodeProcess; client: AdminClient }> {
-  const node = await NodeProcess.start(['--cluster', 'lt', '--admin', '127.0.0.1:0', '--heartbeat-ms', '100', ...args], { STATEMESH_TOKEN: TOKEN, ...env });
-  running.add(node);
+  const node = await folder.start(['--cluster', 'lt', '--admin', '127.0.0.1:0', '--heartbeat-ms', '100', ...args], { STATEMESH_TOKEN: TOKEN, ...env });
   return { node, client: new AdminClient(node.adminUrl, TOKEN) };
-}
-
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 it('a node listening on loopback TCP without a link token refuses to start, and says how to give one', async () => {
@@ -55,13 +26,13 @@ it('a node listening on loopback TCP without a link token refuses to start, and 
 
 it('nodes with the token from a file or the environment link over TCP; a node with another token is refused', async () => {
   const listen = `tcp://127.0.0.1:${await freePort()}`;
-  const tokenFile = join(dir, 'link.token');
+  const tokenFile = join(folder.dir(), 'link.token');
   writeFileSync(tokenFile, 'link-token-0123456789\n', { mode: 0o600 });
   const a = await start(['--id', 'a', '--listen', listen, '--link-token-file', tokenFile], {});
-  const b = await start(['--id', 'b', '--listen', join(dir, 'b.sock'), '--seed', listen], { STATEMESH_LINK_TOKEN: 'link-token-0123456789' });
+  const b = await start(['--id', 'b', '--listen', join(folder.dir(), 'b.sock'), '--seed', listen], { STATEMESH_LINK_TOKEN: 'link-token-0123456789' });
   await b.client.set('scene.ok', 1);
   await until('a to get b’s write', async () => (await a.client.get('scene.ok'))?.value === 1);
-  const intruder = await start(['--id', 'x', '--listen', join(dir, 'x.sock'), '--seed', listen], { STATEMESH_LINK_TOKEN: 'another-token-987654' });
+  const intruder = await start(['--id', 'x', '--listen', join(folder.dir(), 'x.sock'), '--seed', listen], { STATEMESH_LINK_TOKEN: 'another-token-987654' });
   await intruder.client.set('scene.forged', 1);
   await until('a to refuse the intruder', async () => (await a.client.status()).metrics.transport.authFailures >= 1);
   expect(await a.client.get('scene.forged')).toBeUndefined();

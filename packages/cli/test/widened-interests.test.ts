@@ -2,43 +2,21 @@
 // data dir that took only `a` counted the `b` writes its interest gate turned away as seen; restarted with
 // interests `a,b`, it must not trust that vector, or catch-up never brings the `b` writes made before.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AdminClient } from '@statemesh/cli';
-import { NodeProcess } from './statemesh-process.ts';
+import { nodeFolder, until } from './node-folder.ts';
+import type { NodeProcess } from './statemesh-process.ts';
 
 const TOKEN = 'token-widened';
 const ENV = { STATEMESH_TOKEN: TOKEN };
-let dir: string;
-const running = new Set<NodeProcess>();
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'statemesh-widened-'));
-});
-
-afterEach(async () => {
-  await Promise.all([...running].map((node) => node.stop('SIGKILL')));
-  running.clear();
-  rmSync(dir, { recursive: true, force: true });
-}, 30_000);
-
-const socket = (name: string) => join(dir, `${name}.sock`);
+const folder = nodeFolder('statemesh-widened-');
+const socket = (name: string) => join(folder.dir(), `${name}.sock`);
 
 async function start(name: string, seeds: readonly string[], extra: readonly string[] = []): Promise<{ node: NodeProcess; client: AdminClient }> {
   const args = ['--cluster', 'w', '--id', name, '--listen', socket(name), '--admin', '127.0.0.1:0', '--heartbeat-ms', '100', ...seeds.flatMap((s) => ['--seed', socket(s)]), ...extra];
-  const node = await NodeProcess.start(args, ENV);
-  running.add(node);
+  const node = await folder.start(args, ENV);
   return { node, client: new AdminClient(node.adminUrl, TOKEN) };
-}
-
-async function until(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** SHA-256 of every value under `prefix` with its path, version and value: equal on replicas holding the same subtree. */
@@ -58,7 +36,7 @@ async function writeBoth(client: AdminClient, from: number, to: number): Promise
 it('a node restarted from its data dir with wider interests gets every write its old interests turned away', async () => {
   const p = await start('p', []);
   const q = await start('q', ['p']);
-  const data = join(dir, 'data-x');
+  const data = join(folder.dir(), 'data-x');
   let x = await start('x', ['p', 'q'], ['--data', data, '--interest', 'a']);
   await until('x linked to both', async () => (await x.client.peers()).filter((peer) => peer.state === 'up').length === 2);
   await writeBoth(p.client, 1, 10);
@@ -71,8 +49,7 @@ it('a node restarted from its data dir with wider interests gets every write its
     return vector.some(([origin, seq]) => origin.startsWith('p') && seq >= 20) && vector.some(([origin, seq]) => origin.startsWith('q') && seq >= 10);
   });
   expect(await x.client.entries('b')).toEqual([]);
-  await x.node.stop('SIGTERM');
-  running.delete(x.node);
+  await folder.stop(x.node, 'SIGTERM');
 
   await writeBoth(p.client, 11, 15);
   x = await start('x', ['p', 'q'], ['--data', data, '--interest', 'a', '--interest', 'b']);
