@@ -16,14 +16,21 @@ export function tokenFrom(values: OptionValues, env: Readonly<Record<string, str
       `${PREFIX}--token is refused: a token on the command line is visible to every user of this machine (ps, shell history). Put it in a file readable only by you and pass --token-file <file>, or set $STATEMESH_TOKEN`,
     );
   }
-  const file = typeof values['token-file'] === 'string' ? values['token-file'] : nonEmpty(env['STATEMESH_TOKEN_FILE']);
-  if (file !== undefined) {
-    const token = readTokenFile(file);
-    const warning = tokenFileWarning(file);
-    if (warning !== undefined) warn?.(warning);
-    return token;
-  }
-  return nonEmpty(env['STATEMESH_TOKEN']);
+  const file = typeof values['token-file'] === 'string' ? values['token-file'] : env['STATEMESH_TOKEN_FILE'];
+  return secretFrom(file, env['STATEMESH_TOKEN'], warn);
+}
+
+/**
+ * The token in `file` (read with {@link readTokenFile}, and a warning when others can read it), else `value`;
+ * an empty string counts as none.
+ */
+export function secretFrom(file: string | undefined, value: string | undefined, warn?: (line: string) => void): string | undefined {
+  const path = nonEmpty(file);
+  if (path === undefined) return nonEmpty(value);
+  const token = readTokenFile(path);
+  const warning = tokenFileWarning(path);
+  if (warning !== undefined) warn?.(warning);
+  return token;
 }
 
 /** The token in `file`: its first line, without surrounding white space. */

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { StatemeshError, type Session, type SessionProgress } from '@statemesh/session';
+import { StatemeshError, isStatemeshError, type Session, type SessionProgress } from '@statemesh/session';
 import { integer } from './admin-commands.js';
-import { tokenFileWarning, tokenFrom } from './admin-token.js';
+import { secretFrom, tokenFileWarning, tokenFrom } from './admin-token.js';
 import type { Command, OptionValues } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { applyNatsFlag, parseHydrate, parseMount, readNodeConfig, type NodeConfig } from './node-config.js';
@@ -36,6 +36,8 @@ export const nodeCommand: Command = {
                         asked for: get, or a VolumeView's bricks), or prefixes fetched eagerly (scene,app.meshes)
   --heartbeat-ms <n>    heartbeat interval (default 1000)
   --admin <host:port>   admin API address (default 127.0.0.1:7700; port 0: any free port; "off": none)
+  --link-token-file <f> a file holding the token every link to and from peers presents (IPC over TCP needs
+                        one; default: $STATEMESH_LINK_TOKEN_FILE, $STATEMESH_LINK_TOKEN, else config "auth")
   --token-file <file>   a file holding the admin token (default: config admin.token or admin.tokenFile,
                         $STATEMESH_TOKEN_FILE, $STATEMESH_TOKEN, else a random one, printed). Never --token:
                         a token on the command line is visible to every user of the machine.
@@ -71,6 +73,7 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
     admin: { type: 'string' },
     token: { type: 'string' },
     'token-file': { type: 'string' },
+    'link-token-file': { type: 'string' },
     'allow-host': { type: 'string', multiple: true },
     'http-port': { type: 'string' },
     'http-host': { type: 'string' },
@@ -103,6 +106,8 @@ Prints peers coming up and going down, catch-ups and hydrations as they happen.`
       let node;
       try {
         node = await startNode(config, { log: (line) => say('log', line, { line }) });
+      } catch (error) {
+        throw linkTokenHint(error, config);
       } finally {
         clearInterval(ticker);
       }
@@ -237,6 +242,9 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
   set('durability', str('durability'));
   if (values['heartbeat-ms'] !== undefined) set('heartbeatIntervalMs', integer(values['heartbeat-ms'], 'heartbeat-ms', 1000));
   set('allowedHosts', list('allow-host'));
+  // The links' token: --link-token-file, else $STATEMESH_LINK_TOKEN_FILE, else $STATEMESH_LINK_TOKEN.
+  const linkToken = secretFrom(str('link-token-file') ?? terminal.env['STATEMESH_LINK_TOKEN_FILE'], terminal.env['STATEMESH_LINK_TOKEN'], (line) => terminal.err(line));
+  if (linkToken !== undefined) config['auth'] = { ...file?.auth, expectedToken: linkToken, outboundToken: linkToken };
   const admin = str('admin');
   const fileAdmin = file?.admin === false ? undefined : file?.admin;
   // --token is refused here (it would show in ps); --token-file beats the config file, which beats the environment.
@@ -276,4 +284,15 @@ function nodeConfigFrom(values: OptionValues, terminal: Terminal): NodeConfig {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.');
+}
+
+/** A listener refused for want of a token, said in this command's terms (its flags and environment). */
+function linkTokenHint(error: unknown, config: NodeConfig): unknown {
+  const address = isStatemeshError(error, 'INVALID_CONFIG') ? (error.details as { address?: unknown } | undefined)?.address : undefined;
+  if (typeof address !== 'string' || !address.startsWith('tcp://') || config.auth?.expectedToken !== undefined) return error;
+  return new StatemeshError(
+    'INVALID_CONFIG',
+    `${PREFIX}refusing to listen on ${address} without a token (any user of this machine could link and write as any node): give one in a file readable only by you, --link-token-file <file> or $STATEMESH_LINK_TOKEN_FILE (or the token in $STATEMESH_LINK_TOKEN), the same on its peers; or listen on a Unix socket path (owner-only); or set "insecure": true in the config`,
+    { cause: error, details: { address } },
+  );
 }

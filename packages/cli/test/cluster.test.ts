@@ -79,7 +79,8 @@ const originOf = (node: string) => expect.stringMatching(new RegExp(`^${node}~[0
 describe('statemesh node', () => {
   it('prints peers coming up and the catch-up', () => {
     const b = nodes['b']!.events;
-    expect(b.filter((e) => e['event'] === 'peer' && e['state'] === 'up').map((e) => e['peer']).sort(byName)).toEqual(['a', 'c']);
+    // A link that a loaded machine let go silent for five heartbeats is dropped and dialled again: a second 'up'.
+    expect([...new Set(b.filter((e) => e['event'] === 'peer' && e['state'] === 'up').map((e) => e['peer']))].sort(byName)).toEqual(['a', 'c']);
     expect(b.find((e) => e['event'] === 'ready')).toMatchObject({ node: 'b', cluster: 't' });
   });
 

@@ -51,9 +51,11 @@ export type { Dialer, Link, LinkEvents, LinkFrame, Listener } from './link.js';
 export type { TimerHandle, Timers } from './timers.js';
 export type {
   Durability,
+  HashSpan,
   RecoveredReplica,
   ReplicaIdentity,
   ReplicaRecord,
+  ReplicaScope,
   ReplicaStore,
   ReplicaStoreStats,
 } from './replica-store.js';

@@ -23,6 +23,8 @@ export interface ReplicaIdentity {
  * - `sequence`: this node's sequence numbers up to `seq` are taken (a reservation ahead of use).
  * - `replicated`: this node's writes up to `seq` are known to have reached a peer; the outbox drops them.
  * - `collected`: tombstones the shard dropped (`Shard.compactTombstones`), so that the store drops them too.
+ * - `scope`: the replica's scope from here on, and the vector that replaces every vector recorded before it
+ *   (a vector claims writes only within the scope it was built under: a wider scope starts from a smaller one).
  */
 export type ReplicaRecord =
   | { readonly kind: 'local'; readonly mutations: readonly Mutation[] }
@@ -31,14 +33,32 @@ export type ReplicaRecord =
   | { readonly kind: 'vector'; readonly vector: VersionVector }
   | { readonly kind: 'sequence'; readonly seq: number }
   | { readonly kind: 'replicated'; readonly seq: number }
-  | { readonly kind: 'collected'; readonly tombstones: readonly Entry[] };
+  | { readonly kind: 'collected'; readonly tombstones: readonly Entry[] }
+  | { readonly kind: 'scope'; readonly scope: ReplicaScope; readonly vector: VersionVector };
+
+/** A half-open range `[begin, end)` of 32-bit path hashes (`end` at most 2^32). */
+export interface HashSpan {
+  readonly begin: number;
+  readonly end: number;
+}
+
+/**
+ * Which remote writes a replica takes: those under `interests` (empty: every path) and, with a partition
+ * enforced, whose path hashes into `spans` (undefined: no partition). Its vector claims writes only within it.
+ */
+export interface ReplicaScope {
+  readonly interests: readonly string[];
+  readonly spans: readonly HashSpan[] | undefined;
+}
 
 /** What `open()` hands back: everything needed to rebuild the replica before it joins, so a restart needs no peer. */
 export interface RecoveredReplica {
   /** The winning value at every path and every live tombstone, with their versions (feed to `Shard.applyEntries`). */
   readonly entries: readonly Entry[];
-  /** The highest vector recorded (feed to `Shard.completeCatchUp`). */
+  /** The highest vector recorded since the last `scope` record, starting from that record's (feed to `Shard.completeCatchUp`). */
   readonly vector: VersionVector;
+  /** The scope of the last `scope` record; undefined when none was appended. */
+  readonly scope: ReplicaScope | undefined;
   /** Number of times this store has been opened, this time included (1 for a new store); durable when `open` resolves. */
   readonly incarnation: number;
   /**
@@ -77,8 +97,10 @@ export interface ReplicaStoreStats {
  * A replica's durable home (DESIGN section 8): implementations are `@statemesh/store-fs` (files) and its memory
  * store (a virtual disk for simulators). A session calls, in order:
  *
- * 1. `open(identity)` before it joins: rebuild the shard from the result (`applyEntries(entries)`,
- *    `completeCatchUp(vector)`, `reserveSequence(lastSequence)`), then publish `outbox` once peers are up.
+ * 1. `open(identity)` before it joins: when its scope (interests, partition) is not the recorded `scope`, append
+ *    and commit a `scope` record (its vector: the recovered one, or only its own origins when the scope grew);
+ *    rebuild the shard from the result (`applyEntries(entries)`, `completeCatchUp(vector)`,
+ *    `reserveSequence(lastSequence)`), then publish `outbox` once peers are up.
  * 2. On every tick, `append` what the shard did (`local` with each drained batch, `applied` with each remote
  *    batch, `entries` with each catch-up page, then `vector`), then `commit()`; `session.durable(version)`
  *    resolves when the commit covering the write resolves. Before sending a write whose seq is above its last

@@ -1,13 +1,14 @@
 // Many large values: COUNT values of SIZE bytes written on node `a` (a file blob store) hydrate on node `b` over
 // IPC, each node in its own process. Prints MB/s of the hydration beside the floor (the same bytes through a raw
 // Unix socket between two processes, measured in the same run), slow-peer disconnects on both sides, and both
-// nodes' peak resident memory; medians of several runs. Usage: pnpm --filter @statemesh/session bench:large
+// nodes' peak resident memory beside an idle node's (the same join, no values: the process's own floor); medians
+// of several runs. Usage: pnpm --filter @statemesh/session bench:large
 // [count=64] [MiB=16] [runs=3] (issue 13 finding 5).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { join, type SessionConfig } from '../src/index.ts';
@@ -21,7 +22,7 @@ interface Report {
 }
 
 const role = process.argv[2];
-if (role === 'writer' || role === 'reader') await runNode(role, process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
+if (role === 'writer' || role === 'reader' || role === 'idle') await runNode(role, process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
 else if (role === 'floor-receiver') await floorReceiver(process.argv[3]!, Number(process.argv[4]));
 else await main(Number(process.argv[2] ?? 64), Number(process.argv[3] ?? 16), Number(process.argv[4] ?? 3));
 
@@ -29,14 +30,14 @@ async function main(count: number, mib: number, runs: number): Promise<void> {
   const size = mib * 2 ** 20;
   const total = count * size;
   const mbps = (seconds: number): number => total / 1e6 / seconds;
-  console.log(`statemesh large values (${new Date().toISOString()}): ${count} values of ${mib} MiB over IPC, file blob stores, two processes; ${runs} runs`);
+  console.log(`statemesh large values (${new Date().toISOString()}): ${count} values of ${mib} MiB over IPC, file blob stores, two processes; ${runs} runs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const results: RunResult[] = [];
   for (let run = 1; run <= runs; run++) {
     const result = await oneRun(count, size);
     results.push(result);
     console.log(
       `run ${run}: floor ${mbps(result.floorSeconds).toFixed(0)} MB/s, hydration ${mbps(result.hydrateSeconds).toFixed(0)} MB/s (${result.hydrateSeconds.toFixed(1)} s), ` +
-        `slow-peer disconnects a ${result.disconnects[0]} b ${result.disconnects[1]}, failed ${result.failed}, peak RSS a ${mib2(result.rss[0])} b ${mib2(result.rss[1])} MiB`,
+        `slow-peer disconnects a ${result.disconnects[0]} b ${result.disconnects[1]}, failed ${result.failed}, peak RSS a ${mib2(result.rss[0])} b ${mib2(result.rss[1])} MiB, idle node ${mib2(result.idleRss)} MiB`,
     );
   }
   const floor = median(results.map((r) => mbps(r.floorSeconds)));
@@ -44,7 +45,10 @@ async function main(count: number, mib: number, runs: number): Promise<void> {
   console.log(`median floor (raw Unix socket, 1 MiB frames, same bytes): ${floor.toFixed(0)} MB/s`);
   console.log(`median hydration on b (join to last value ready): ${hydration.toFixed(0)} MB/s, ratio to floor ${(hydration / floor).toFixed(3)}`);
   console.log(`slow-peer disconnects over all runs: ${results.reduce((sum, r) => sum + r.disconnects[0] + r.disconnects[1], 0)}; failed hydrations: ${results.reduce((sum, r) => sum + r.failed, 0)}`);
-  console.log(`median peak resident memory: a ${mib2(median(results.map((r) => r.rss[0])))} MiB, b ${mib2(median(results.map((r) => r.rss[1])))} MiB`);
+  const idle = median(results.map((r) => r.idleRss));
+  const [a, b] = [median(results.map((r) => r.rss[0])), median(results.map((r) => r.rss[1]))];
+  console.log(`median peak resident memory: a ${mib2(a)} MiB, b ${mib2(b)} MiB, an idle node ${mib2(idle)} MiB; above idle: a ${mib2(a - idle)} MiB, b ${mib2(b - idle)} MiB, for ${mib2(total)} MiB of values`);
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
 interface RunResult {
@@ -53,6 +57,8 @@ interface RunResult {
   readonly disconnects: readonly [number, number];
   readonly failed: number;
   readonly rss: readonly [number, number];
+  /** Peak RSS of a node that joined and held nothing. */
+  readonly idleRss: number;
 }
 
 async function oneRun(count: number, size: number): Promise<RunResult> {
@@ -68,7 +74,12 @@ async function oneRun(count: number, size: number): Promise<RunResult> {
     writer.send('stop');
     reader.send('stop');
     const [w, r] = await Promise.all([next(writer, 'stopped'), next(reader, 'stopped')]);
+    const idle = spawnRole(children, 'idle', dir, count, size);
+    await next(idle, 'ready');
+    idle.send('stop');
+    const i = await next(idle, 'stopped');
     return {
+      idleRss: i.peakRssBytes!,
       floorSeconds,
       hydrateSeconds: hydrated.seconds!,
       disconnects: [w.slowPeerDisconnects!, r.slowPeerDisconnects!],
@@ -111,20 +122,21 @@ function next(child: ChildProcess, type: Report['type']): Promise<Report> {
   });
 }
 
-async function runNode(role: 'writer' | 'reader', dir: string, count: number, size: number): Promise<void> {
+async function runNode(role: 'writer' | 'reader' | 'idle', dir: string, count: number, size: number): Promise<void> {
   const send = (report: Report): void => void process.send!(report);
   const config: SessionConfig = {
     clusterId: 'large-bench',
-    nodeId: role === 'writer' ? 'a' : 'b',
+    nodeId: { writer: 'a', reader: 'b', idle: 'c' }[role],
     transport: 'ipc',
-    listen: joinPath(dir, role === 'writer' ? 'a.sock' : 'b.sock'),
-    seeds: role === 'writer' ? [] : [joinPath(dir, 'a.sock')],
-    blobStorePath: joinPath(dir, role === 'writer' ? 'a-blobs' : 'b-blobs'),
+    listen: joinPath(dir, `${role}.sock`),
+    seeds: role === 'reader' ? [joinPath(dir, 'writer.sock')] : [],
+    blobStorePath: joinPath(dir, `${role}-blobs`),
     joinTimeoutMs: 30_000,
   };
   const start = performance.now();
   const session = await join(config, { log: (line) => console.error(`[${role}] ${line}`) });
-  if (role === 'writer') {
+  if (role === 'idle') send({ type: 'ready' });
+  else if (role === 'writer') {
     send({ type: 'ready' });
     const bytes = new Uint8Array(size);
     for (let i = 0; i < count; i++) {

@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StatemeshError, type RecoveredReplica, type ReplicaStore } from '@statemesh/contracts';
+import { StatemeshError, type RecoveredReplica, type ReplicaScope, type ReplicaStore } from '@statemesh/contracts';
 import { newIncarnation, type Shard } from '@statemesh/shard';
 import { FileReplicaStore } from '@statemesh/store-fs';
 import { writeFileDurably } from './durable-file.js';
+import { ownClaims, sameScope, scopeContains } from './replica-scope.js';
 
 /** A replica store opened and recovered before the node joins. */
 export interface OpenedReplica {
@@ -32,6 +33,8 @@ export async function openDurableReplica(
     store: ReplicaStore | undefined;
     clusterId: string;
     nodeId: string;
+    /** The scope this start's gates let in (`scopeOf(config)`). */
+    scope: ReplicaScope;
     wallMs: number;
     log: (line: string) => void;
   },
@@ -43,7 +46,13 @@ export async function openDurableReplica(
     throw new StatemeshError('IO_ERROR', `@statemesh/session: cannot create dataDir ${dataDir}; check that its parent exists and is writable`, { cause });
   }
   const store = options.store ?? new FileReplicaStore({ dir: join(dataDir, 'replica'), durability: options.durability, log: options.log });
-  const recovered = await store.open({ clusterId, nodeId });
+  let recovered = await store.open({ clusterId, nodeId });
+  try {
+    recovered = await rescope(store, recovered, options.scope, nodeId, options.log, dataDir);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   if (recovered.truncatedBytes > 0) options.log(`@statemesh/session: cut a torn tail of ${recovered.truncatedBytes} bytes from the log in ${dataDir} (writes never acknowledged durable)`);
   // With durability 'none' a machine crash can lose what was sent: such a disk cannot prove which sequence
   // numbers its peers hold, so every start is a new incarnation (its data still comes back).
@@ -57,6 +66,25 @@ export async function openDurableReplica(
     throw new StatemeshError('IO_ERROR', `@statemesh/session: cannot write ${join(dataDir, INCARNATION_FILE)}; check that dataDir is writable`, { cause });
   }
   return { store, recovered, incarnation, reserved: 0 };
+}
+
+/**
+ * Records this start's scope when it differs from the stored one. When the new scope lets in writes the old one
+ * turned away (wider interests, other hash ranges; or no scope was recorded), the vector's claims of other nodes'
+ * origins are dropped with it, in one record committed before the node talks to anyone: catch-up then fetches what
+ * the old scope left out. A crash before that commit leaves the old scope recorded, so the next start drops them
+ * again; once it is on disk, later vector records rise only over what this replica applied.
+ */
+async function rescope(store: ReplicaStore, recovered: RecoveredReplica, scope: ReplicaScope, nodeId: string, log: (line: string) => void, dataDir: string): Promise<RecoveredReplica> {
+  const stored = recovered.scope;
+  if (stored !== undefined && sameScope(stored, scope)) return recovered;
+  const widened = stored === undefined || !scopeContains(stored, scope);
+  const vector = widened ? ownClaims(recovered.vector, nodeId) : recovered.vector;
+  store.append({ kind: 'scope', scope, vector });
+  await store.commit();
+  const dropped = Object.keys(recovered.vector).length - Object.keys(vector).length;
+  if (dropped > 0) log(`@statemesh/session: the interests or partition of ${dataDir} now let in writes the old ones did not: its vector no longer claims ${dropped} other origins, so catch-up fetches what the old scope left out`);
+  return { ...recovered, vector, scope };
 }
 
 /**

@@ -7,6 +7,7 @@ import { resolveConfig, type SessionConfig } from './config.js';
 import { openDurableReplica, restoreReplica, type OpenedReplica } from './durable-replica.js';
 import { chooseIncarnation } from './node-incarnation.js';
 import { ReplicaJournal } from './replica-journal.js';
+import { scopeOf } from './replica-scope.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport, type CreatedTransport } from './transport-factory.js';
@@ -62,7 +63,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   let opened: OpenedReplica | undefined;
   if (resolved.dataDir !== undefined) {
     try {
-      opened = await openDurableReplica({ dataDir: resolved.dataDir, durability: resolved.durability, store: options.replicaStore, clusterId: resolved.clusterId, nodeId: resolved.nodeId, wallMs, log });
+      opened = await openDurableReplica({ dataDir: resolved.dataDir, durability: resolved.durability, store: options.replicaStore, clusterId: resolved.clusterId, nodeId: resolved.nodeId, scope: scopeOf(resolved), wallMs, log });
     } catch (error) {
       await blobStore.close?.();
       throw error;

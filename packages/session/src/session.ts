@@ -32,6 +32,7 @@ import type { SequenceStore } from './sequence-mark.js';
 import { every, realTimers } from '@statemesh/protocol';
 import { OnDemandValues, fetchCancelled, notHere } from './on-demand-values.js';
 import type { ReplicaJournal } from './replica-journal.js';
+import { scopeCapabilities, vouchesFor } from './replica-scope.js';
 import { ReplicationWaits, type ReplicatedOptions } from './replication-waits.js';
 
 /** One peer as `status()` reports it. */
@@ -54,6 +55,8 @@ export interface PeerStatus {
 interface RemotePeer {
   /** Prefixes the peer replicates; empty: everything. Writes outside them are not sent to it. */
   readonly interests: readonly string[];
+  /** Whether the peer's vector claims writes only where this node's gates let them in too (see `vouchesFor`). */
+  readonly vouches: boolean;
   /** Set while a catch-up from this peer is running. */
   catchUp: Promise<void> | undefined;
 }
@@ -534,7 +537,7 @@ export class Session {
 
   readonly #host: TransportHost = {
     // The Hello's vector is a peer's first acknowledgement from us: with a dataDir, only what is on disk too.
-    hello: (): HelloInfo => ({ vector: this.#journal?.durableVector() ?? this.#shard.vector(), interests: this.#config.interests, capabilities: [] }),
+    hello: (): HelloInfo => ({ vector: this.#journal?.durableVector() ?? this.#shard.vector(), interests: this.#config.interests, capabilities: scopeCapabilities(this.#config) }),
     // With a dataDir, a node acknowledges only what is on its disk (`replicated:N` is durable there).
     appliedVector: () => this.#journal?.durableVector() ?? this.#shard.vector(),
     // Large values stored whole here, listed in the Acks: `replicated:N` of a large value waits for its chunks.
@@ -559,7 +562,8 @@ export class Session {
 
   #onPeerEvent(event: PeerEvent): void {
     if (event.type === 'up') {
-      const link: RemotePeer = { interests: event.hello.interests ?? [], catchUp: undefined };
+      const interests = event.hello.interests ?? [];
+      const link: RemotePeer = { interests, vouches: vouchesFor(interests, event.hello.capabilities ?? [], this.#config.interests), catchUp: undefined };
       this.#peers.set(event.peer, link);
       if (this.#config.snapshotOnJoin) link.catchUp = this.#catchUp(event.peer);
       else this.#firstCatchUp.resolve();
@@ -585,8 +589,10 @@ export class Session {
       for (;;) {
         const next = await this.#within(pages.next(), this.#config.catchUpPageTimeoutMs, `the next catch-up page from '${peer}'`);
         if (next.done === true) break;
-        // The vector is raised only with the last page: a catch-up cut off half-way is asked for again.
-        this.#shard.applyPage(next.value, peer);
+        // The vector is raised only with the last page (a catch-up cut off half-way is asked for again), and only
+        // to the vector of a peer whose gates let in all this node's do (it claims what it turned away).
+        const vouches = this.#peers.get(peer)?.vouches === true;
+        this.#shard.applyPage(vouches ? next.value : { ...next.value, vector: undefined }, peer);
         if (this.#journal !== undefined) this.#journal.appendEntries(next.value.entries.filter((e) => this.#notForged(e.version)));
         progress.pages++;
         progress.entries += next.value.entries.length;

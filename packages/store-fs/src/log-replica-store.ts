@@ -142,7 +142,7 @@ export class LogReplicaStore implements ReplicaStore {
     this.#checkWritable();
     if (typeof record !== 'object' || record === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}append needs a record object`);
     if (['identity', 'incarnation', 'end', 'packed'].includes(record.kind as string)) {
-      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}'${record.kind}' records are the store's own; append local, applied, entries, vector, sequence, replicated or collected`);
+      throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}'${record.kind}' records are the store's own; append local, applied, entries, vector, sequence, replicated, collected or scope`);
     }
     // The records of every write are framed in place, without the wire encoder, when they can be.
     const fast = record.kind === 'local' || record.kind === 'applied' ? mutationsBodySize(record.mutations) : undefined;

@@ -1,5 +1,6 @@
 import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
 import type { Entry, Mutation, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
+import { decodeScope, encodeScope } from './scope-body.js';
 import { FRAME_KIND, decodeFrameBody, encodeFrameBody } from '@statemesh/wire';
 import type { MutationsFrame, SnapshotPageFrame } from '@statemesh/wire';
 import { decodePacked, encodePacked } from './packed-entries.js';
@@ -17,6 +18,7 @@ export const RECORD_KIND = {
   incarnation: 9,
   end: 10,
   packed: 11,
+  scope: 12,
 } as const;
 
 /** Records only the store writes: who it belongs to, how often it was opened, and a snapshot's last record. */
@@ -43,6 +45,8 @@ export function encodeRecord(record: StoreRecord): [number, Uint8Array] {
       return [RECORD_KIND.collected, page(record.tombstones, undefined)];
     case 'vector':
       return [RECORD_KIND.vector, page([], record.vector)];
+    case 'scope':
+      return [RECORD_KIND.scope, encodeScope(record.scope, page([], record.vector))];
     case 'sequence':
     case 'replicated':
       return [RECORD_KIND[record.kind], u64(record.seq, record.kind)];
@@ -64,7 +68,7 @@ export function encodeRecord(record: StoreRecord): [number, Uint8Array] {
       return [RECORD_KIND.identity, body];
     }
     default:
-      throw new StatemeshError('INVALID_ARGUMENT', `@statemesh/store-fs: unknown record kind ${JSON.stringify((record as { kind?: unknown }).kind)}; use one of local, applied, entries, vector, sequence, replicated, collected`);
+      throw new StatemeshError('INVALID_ARGUMENT', `@statemesh/store-fs: unknown record kind ${JSON.stringify((record as { kind?: unknown }).kind)}; use one of local, applied, entries, vector, sequence, replicated, collected, scope`);
   }
 }
 
@@ -85,6 +89,10 @@ export function decodeRecord(kind: number, body: Uint8Array): StoreRecord {
         return { kind: 'collected', tombstones: decodePage(body).entries };
       case RECORD_KIND.vector:
         return { kind: 'vector', vector: decodePage(body).vector ?? {} };
+      case RECORD_KIND.scope: {
+        const { scope, rest } = decodeScope(body);
+        return { kind: 'scope', scope, vector: decodePage(rest).vector ?? {} };
+      }
       case RECORD_KIND.sequence:
         return { kind: 'sequence', seq: readU64(body) };
       case RECORD_KIND.replicated:

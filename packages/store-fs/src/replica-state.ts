@@ -1,11 +1,11 @@
 import { compareVersions, isUnder } from '@statemesh/contracts';
-import type { Entry, Mutation, RecoveredReplica, ReplicaIdentity, Version } from '@statemesh/contracts';
+import type { Entry, Mutation, RecoveredReplica, ReplicaIdentity, ReplicaScope, Version } from '@statemesh/contracts';
 import type { StoreRecord } from './record-codec.js';
 
 /**
  * The replica a log describes, folded record by record the way the shard applies them: last-writer-wins per
- * path, a tombstone removes every older entry under it, the vector only rises. What recovery returns and what a
- * snapshot writes.
+ * path, a tombstone removes every older entry under it, the vector only rises (a `scope` record sets it anew).
+ * What recovery returns and what a snapshot writes.
  *
  * A snapshot's entries (winners at distinct paths, most of a restart) are kept as they were read, in `#base`,
  * never put in a map: the records after the snapshot fold into `values` and `tombstones`, and {@link entries}
@@ -17,6 +17,8 @@ export class ReplicaState {
   sequence = 0;
   replicated = 0;
   readonly vector: Record<string, number> = {};
+  /** The scope of the last `scope` record. */
+  scope: ReplicaScope | undefined;
   /** Values and tombstones of the records after the snapshot (all of them when there is none). */
   readonly values = new Map<string, Entry>();
   readonly tombstones = new Map<string, Entry>();
@@ -59,6 +61,12 @@ export class ReplicaState {
         return;
       case 'vector':
         for (const [origin, seq] of Object.entries(record.vector)) if ((this.vector[origin] ?? 0) < seq) this.vector[origin] = seq;
+        return;
+      case 'scope':
+        // The vector recorded so far was built under the old scope: the record's replaces it.
+        for (const origin of Object.keys(this.vector)) delete this.vector[origin];
+        Object.assign(this.vector, record.vector);
+        this.scope = record.scope;
         return;
       case 'sequence':
         if (record.seq > this.sequence) this.sequence = record.seq;
@@ -121,6 +129,7 @@ export class ReplicaState {
     return {
       entries: this.entries(),
       vector: { ...this.vector },
+      scope: this.scope,
       incarnation: this.incarnation,
       lastSequence: this.lastSequence(nodeId),
       outbox: this.outbox(),

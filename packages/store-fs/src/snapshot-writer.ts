@@ -52,7 +52,7 @@ export async function writeSnapshot(disk: Disk, segment: number, state: ReplicaS
     // Superseded writes of this node are not among the entries: the highest seq it used is kept as a reservation.
     await put({ kind: 'sequence', seq: state.identity === undefined ? state.sequence : state.lastSequence(state.identity.nodeId) });
     await put({ kind: 'replicated', seq: state.replicated });
-    await put({ kind: 'vector', vector: state.vector });
+    await put(state.scope === undefined ? { kind: 'vector', vector: state.vector } : { kind: 'scope', scope: state.scope, vector: state.vector });
     let page: Entry[] = [];
     let pageBytes = 0;
     for (const entry of entries) {

@@ -152,6 +152,32 @@ export function runReplicaStoreConformance<Place>(harness: ReplicaStoreHarness<P
       await stop(again);
     });
 
+    it('a scope record replaces the vector recorded before it, and is kept across a snapshot and a reopen', async () => {
+      const place = await newPlace();
+      const [store, fresh] = await start(place);
+      expect(fresh.scope).toBeUndefined();
+      store.append({ kind: 'vector', vector: { me: 3, p: 40, q: 7 } });
+      const scope = { interests: ['a', 'b'], spans: [{ begin: 0, end: 2 ** 31 }, { begin: 2 ** 31 + 5, end: 2 ** 32 }] };
+      store.append({ kind: 'scope', scope, vector: { me: 3 } });
+      store.append({ kind: 'vector', vector: { me: 4, p: 2 } });
+      await store.commit();
+      await stop(store);
+      const [second, recovered] = await start(place);
+      expect(recovered.vector).toEqual({ me: 4, p: 2 }); // not p: 40 nor q: 7, claimed under the old scope
+      expect(recovered.scope).toEqual(scope);
+      await second.snapshot();
+      await stop(second);
+      const [third, again] = await start(place);
+      expect(again.vector).toEqual({ me: 4, p: 2 });
+      expect(again.scope).toEqual(scope);
+      third.append({ kind: 'scope', scope: { interests: [], spans: undefined }, vector: again.vector });
+      await stop(third);
+      const [fourth, last] = await start(place);
+      expect(last.scope).toEqual({ interests: [], spans: undefined });
+      expect(last.vector).toEqual({ me: 4, p: 2 });
+      await stop(fourth);
+    });
+
     it('cuts a torn tail and keeps every record before it', async () => {
       const place = await newPlace();
       const [store] = await start(place);
