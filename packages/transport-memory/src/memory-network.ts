@@ -5,9 +5,7 @@
 import { StatemeshError, assertId, type Dialer, type Link, type Listener, type TimerHandle, type Timers } from '@statemesh/contracts';
 import { resolveLinkFaults, type LinkFaults, type ResolvedLinkFaults } from './link-faults.js';
 import { MemoryLink, type LinkCarrier } from './memory-link.js';
-import { ProtocolTransport, realTimers, type ProtocolTransportOptions } from '@statemesh/protocol';
-import { SeededRandom } from './seeded-random.js';
-import { TimerHeap } from './timer-heap.js';
+import { ProtocolTransport, SeededRandom, TimerHeap, realTimers, type ProtocolTransportOptions } from '@statemesh/protocol';
 
 /** Options for {@link MemoryNetwork}. */
 export interface MemoryNetworkOptions {
