@@ -27,3 +27,4 @@ export { tokensMatch } from './link-token.js';
 export { certificateNames } from './certificate-names.js';
 export type { NamedCertificate } from './certificate-names.js';
 export { SendBacklog } from './send-backlog.js';
+export { positiveOption } from './positive-option.js';
