@@ -1,5 +1,5 @@
-// Size: this package is ~560 code lines, above the ~300 of a link factory, and honestly so: besides the link it
-// carries what only gRPC has — the Envelope mapping (a frame kind as a field number, no version per message), the
+// Size: this package is ~500 code lines, above the ~300 of a link factory, and honestly so: besides the link it
+// carries what only gRPC has — no version per message (the Envelope bytes are @statemesh/wire's), the
 // status + `statemesh-code` trailer of every refusal (refusal-status.ts), TLS and mutual-TLS credentials with the
 // certificate names a Hello is checked against (security.ts), bearer tokens, keepalive and message-size channel
 // options (link-options.ts), and the served side's wait for the dialler's half-close (a status ends a call both
