@@ -2,6 +2,7 @@ import { CodecRegistry, StatemeshError, isValidId, type Dialer, type Listener, t
 import { DEFAULT_MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@statemesh/wire';
 import type { ReconnectOptions } from './backoff.js';
 import { DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER } from './chunk-requests.js';
+import { positiveOption } from './positive-option.js';
 import { realTimers } from './real-timers.js';
 
 /** The protocol versions a node speaks, inclusive. */
@@ -127,11 +128,7 @@ export function resolveOptions(options: ProtocolTransportOptions): ResolvedOptio
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw invalid(`${name} must be a positive number of ${name.endsWith('Bytes') ? 'bytes' : 'milliseconds'}, got ${String(value)}`);
-  }
-  return value;
+  return positiveOption(PACKAGE, name, value, fallback);
 }
 
 function invalid(why: string): StatemeshError {

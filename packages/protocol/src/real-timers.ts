@@ -3,7 +3,7 @@ export type TimerHandle = object;
 
 /**
  * The clock and timers a session runs on: real ones by default; a simulator passes virtual ones (the
- * `VirtualScheduler` of `@statemesh/transport-memory` fits) so a whole cluster runs on virtual time.
+ * `VirtualScheduler` of this package fits) so a whole cluster runs on virtual time.
  */
 export interface Timers {
   /** Milliseconds on a monotonic clock (any origin). */

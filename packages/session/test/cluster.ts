@@ -60,12 +60,5 @@ export async function converged(sessions: readonly Session[], timeoutMs = 10_000
   return sessions[0]!.digest();
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A TCP port on 127.0.0.1 free when asked, below the ephemeral range (no `listen(0)` takes it meanwhile). */
+export { freePort } from '@statemesh/contracts/testing';

@@ -8,7 +8,8 @@ import { MemoryBlobStore } from '@statemesh/blob-store';
 import { compareVersions, isUnder, type Version } from '@statemesh/contracts';
 import { join, type Session } from '@statemesh/session';
 import { MemoryDisk, MemoryReplicaStore } from '@statemesh/store-fs';
-import { MemoryNetwork, SeededRandom, VirtualScheduler } from '@statemesh/transport-memory';
+import { SeededRandom, VirtualScheduler } from '@statemesh/protocol';
+import { MemoryNetwork } from '@statemesh/transport-memory';
 
 const EPOCH_MS = 1_750_000_000_000;
 const PATHS = ['scene.camera.fov', 'scene.light', 'scene.objects.a', 'scene.objects.b', 'scene.objects', 'meta.title'];

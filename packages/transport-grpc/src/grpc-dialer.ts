@@ -1,11 +1,12 @@
 import { Client, Metadata, status as Status, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { StatemeshError, type Dialer, type Link } from '@statemesh/contracts';
-import { formatHostPort, parseHostPort } from './address.js';
+import { certificateNames, formatHostPort } from '@statemesh/protocol';
+import { parseHostPort } from './address.js';
 import { GrpcLink } from './grpc-link.js';
 import { checkToken, resolveLinkOptions, type GrpcLinkOptions } from './link-options.js';
 import { CHANNEL_PATH } from './replication-service.js';
 import { errorOfStatus } from './refusal-status.js';
-import { certificateNames, channelCredentials, channelOptions } from './security.js';
+import { channelCredentials, channelOptions } from './security.js';
 
 /** Options of {@link grpcDialer}. */
 export type GrpcDialerOptions = GrpcLinkOptions;

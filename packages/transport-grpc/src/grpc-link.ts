@@ -1,14 +1,13 @@
-// Size: this package is ~560 code lines, above the ~300 of a link factory, and honestly so: besides the link it
-// carries what only gRPC has — the Envelope mapping (a frame kind as a field number, no version per message), the
+// Size: this package is ~500 code lines, above the ~300 of a link factory, and honestly so: besides the link it
+// carries what only gRPC has — no version per message (the Envelope bytes are @statemesh/wire's), the
 // status + `statemesh-code` trailer of every refusal (refusal-status.ts), TLS and mutual-TLS credentials with the
 // certificate names a Hello is checked against (security.ts), bearer tokens, keepalive and message-size channel
 // options (link-options.ts), and the served side's wait for the dialler's half-close (a status ends a call both
 // ways). No protocol logic is here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { status as Status, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
-import { LinkInbox } from '@statemesh/protocol';
-import { PROTOCOL_VERSION } from '@statemesh/wire';
-import { envelopeOf, frameOf } from './envelope-framing.js';
+import { LinkInbox, SendBacklog } from '@statemesh/protocol';
+import { PROTOCOL_VERSION, decodeRawEnvelope, encodeRawEnvelope } from '@statemesh/wire';
 import { errorOfStatus, refusalStatus } from './refusal-status.js';
 
 /** Frame kind 8, `Goodbye`: the only kind a link acts on (see {@link GrpcLink.end}). */
@@ -41,8 +40,7 @@ export class GrpcLink implements Link {
   readonly #call: ChannelCall;
   readonly #setup: GrpcLinkSetup;
   readonly #inbox = new LinkInbox();
-  #buffered = 0;
-  #wantDrain = false;
+  readonly #backlog: SendBacklog;
   /** gRPC has no version per message: frames are stamped with the version this side last sent at. */
   #version = PROTOCOL_VERSION;
   /** Set when this side ended or failed the link, or the call ended. */
@@ -60,6 +58,9 @@ export class GrpcLink implements Link {
     this.remoteAddress = setup.remoteAddress;
     this.dialed = setup.dialed;
     this.authenticatedIds = setup.authenticatedIds;
+    this.#backlog = new SendBacklog(setup.highWaterMarkBytes, () => {
+      if (this.#closed === undefined) this.#inbox.drain();
+    });
     call.on('data', (bytes: Buffer) => this.#receive(bytes));
     call.on('error', () => {}); // the status (client) or the close below (server) says what happened
     if ('cancel' in call) {
@@ -88,7 +89,7 @@ export class GrpcLink implements Link {
 
   /** Bytes handed to grpc-js and not yet written to the HTTP/2 stream. */
   get bufferedBytes(): number {
-    return this.#buffered;
+    return this.#backlog.bytes;
   }
 
   open(events: LinkEvents): void {
@@ -103,18 +104,11 @@ export class GrpcLink implements Link {
       return false;
     }
     this.#version = frame.version;
-    const bytes = envelopeOf(frame);
-    this.#buffered += bytes.byteLength;
-    this.#call.write(bytes, () => {
-      this.#buffered -= bytes.byteLength;
-      if (this.#wantDrain && this.#buffered <= this.#setup.highWaterMarkBytes && this.#closed === undefined) {
-        this.#wantDrain = false;
-        this.#inbox.drain();
-      }
-    });
-    if (this.#buffered <= this.#setup.highWaterMarkBytes) return true;
-    this.#wantDrain = true;
-    return false;
+    const envelope = encodeRawEnvelope(frame);
+    const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength); // grpc-js copies Buffers
+    this.#backlog.add(bytes.byteLength);
+    this.#call.write(bytes, () => this.#backlog.taken(bytes.byteLength));
+    return this.#backlog.withinMark();
   }
 
   /**
@@ -145,7 +139,7 @@ export class GrpcLink implements Link {
     if (this.#finished) return;
     let frame: LinkFrame;
     try {
-      frame = frameOf(bytes, this.#version);
+      frame = decodeRawEnvelope(bytes, this.#version);
     } catch (error) {
       this.#fail('MALFORMED_FRAME', (error as Error).message, error as StatemeshError);
       return;

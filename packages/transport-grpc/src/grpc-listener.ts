@@ -1,12 +1,12 @@
 import { Metadata, Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
-import { assertListenSafe } from '@statemesh/protocol';
-import { formatHostPort, parseListenAddress, type HostPort } from './address.js';
+import { assertListenSafe, certificateNames, formatHostPort, type HostPort } from '@statemesh/protocol';
+import { parseListenAddress } from './address.js';
 import { GrpcLink } from './grpc-link.js';
 import { checkToken, resolveLinkOptions, type GrpcLinkOptions, type ResolvedLinkOptions } from './link-options.js';
 import { replicationService } from './replication-service.js';
 import { refusalStatus } from './refusal-status.js';
-import { authFailure, certificateNames, channelOptions, serverCredentials } from './security.js';
+import { authFailure, channelOptions, serverCredentials } from './security.js';
 
 const PACKAGE = '@statemesh/transport-grpc';
 

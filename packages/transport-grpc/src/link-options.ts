@@ -1,4 +1,5 @@
 import { StatemeshError } from '@statemesh/contracts';
+import { positiveOption } from '@statemesh/protocol';
 
 /** PEM text or bytes of a certificate or key. */
 export type Pem = string | Uint8Array;
@@ -82,9 +83,7 @@ export function checkToken(name: string, token: string | undefined): string | un
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidConfig(`${name} must be a positive number, got ${String(value)}`);
-  return value;
+  return positiveOption('@statemesh/transport-grpc', name, value, fallback);
 }
 
 /** An `INVALID_CONFIG` error of this package. */

@@ -1,12 +1,11 @@
 // Across real processes: a peer that closes exits by itself, a killed peer's stream is a gap-free prefix, and
 // HTTP/2 keepalive notices a frozen peer when heartbeats are far apart.
 import type { Mutation } from '@statemesh/contracts';
-import { RecordingHost, waitFor } from '@statemesh/contracts/testing';
+import { RecordingHost, freePort, waitFor } from '@statemesh/contracts/testing';
 import { ProtocolTransport } from '@statemesh/protocol';
 import { grpcDialer, grpcListener, type GrpcLinkOptions } from '@statemesh/transport-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChildPeer } from './fixtures/child-peer.ts';
-import { freePort } from './fixtures/grpc-harness.ts';
 
 const children: ChildPeer[] = [];
 const engines: ProtocolTransport[] = [];

@@ -1,5 +1,5 @@
 import { StatemeshError } from '@statemesh/contracts';
-import { isLoopbackHost } from '@statemesh/protocol';
+import { formatHostPort, isLoopbackHost, splitHostPort } from '@statemesh/protocol';
 
 /** Where a transport listens or dials: a Unix-domain socket path, or a TCP port on the loopback interface. */
 export type IpcAddress =
@@ -17,17 +17,13 @@ const MAX_UNIX_PATH_BYTES = 103;
 export function parseAddress(text: string, options: { allowPortZero?: boolean } = {}): IpcAddress {
   if (typeof text !== 'string' || text.trim() === '') throw invalid(text, 'it is empty');
   if (text.startsWith('tcp://')) {
-    const match = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(text);
-    if (match === null) throw invalid(text, 'write it as tcp://127.0.0.1:<port>');
-    const host = match[1]!.startsWith('[') ? match[1]!.slice(1, -1) : match[1]!;
-    if (!isLoopbackHost(host)) {
+    const address = splitHostPort(text.slice('tcp://'.length));
+    if (address === undefined) throw invalid(text, 'write it as tcp://127.0.0.1:<port> (a port of 1-65535; 0 when listening, for any free port)');
+    if (!isLoopbackHost(address.host)) {
       throw invalid(text, 'TCP is allowed on the loopback interface only (127.0.0.1, localhost or [::1]); use @statemesh/transport-grpc across machines');
     }
-    const port = Number(match[2]);
-    if (port > 65_535 || (port === 0 && options.allowPortZero !== true)) {
-      throw invalid(text, options.allowPortZero === true ? 'the port must be 0-65535' : 'the port must be 1-65535 (0 is for listening only)');
-    }
-    return { kind: 'tcp', host, port };
+    if (address.port === 0 && options.allowPortZero !== true) throw invalid(text, 'the port must be 1-65535 (0 is for listening only)');
+    return { kind: 'tcp', ...address };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw invalid(text, 'the only schemes are unix: and tcp://');
   const path = text.startsWith('unix:') ? text.slice('unix:'.length) : text;
@@ -41,9 +37,7 @@ export function parseAddress(text: string, options: { allowPortZero?: boolean } 
 
 /** The canonical text of an address: `unix:<path>` or `tcp://<host>:<port>` (IPv6 hosts in brackets). */
 export function formatAddress(address: IpcAddress): string {
-  if (address.kind === 'unix') return `unix:${address.path}`;
-  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return `tcp://${host}:${address.port}`;
+  return address.kind === 'unix' ? `unix:${address.path}` : `tcp://${formatHostPort(address)}`;
 }
 
 function invalid(text: unknown, why: string): StatemeshError {

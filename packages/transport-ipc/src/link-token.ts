@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { tokensMatch } from '@statemesh/protocol';
 import { IPC_HEADER_BYTES, IPC_MAGIC, encodeIpcHeader } from '@statemesh/wire';
 
 /** The IPC frame kind of the token a dialer presents on TCP before its Hello (PROTOCOL.md of this package). */
@@ -20,7 +20,6 @@ export function linkTokenFrame(token: string): Buffer {
  * than one token frame's worth.
  */
 export function readLinkToken(socket: Socket, expected: string, timeoutMs: number): Promise<boolean> {
-  const want = digest(Buffer.from(expected, 'utf8'));
   return new Promise((resolve) => {
     let held = Buffer.alloc(0);
     const finish = (ok: boolean, rest?: Buffer): void => {
@@ -37,8 +36,7 @@ export function readLinkToken(socket: Socket, expected: string, timeoutMs: numbe
       const length = held.readUInt32LE(8);
       if (held.readUInt32LE(0) !== IPC_MAGIC || held.readUInt16LE(6) !== LINK_TOKEN_KIND || length > MAX_LINK_TOKEN_BYTES) return finish(false);
       if (held.byteLength < IPC_HEADER_BYTES + length) return;
-      const presented = digest(held.subarray(IPC_HEADER_BYTES, IPC_HEADER_BYTES + length));
-      finish(timingSafeEqual(presented, want), held.subarray(IPC_HEADER_BYTES + length));
+      finish(tokensMatch(held.subarray(IPC_HEADER_BYTES, IPC_HEADER_BYTES + length), expected), held.subarray(IPC_HEADER_BYTES + length));
     };
     const onClose = (): void => finish(false);
     const timer = setTimeout(() => finish(false), timeoutMs);
@@ -46,8 +44,4 @@ export function readLinkToken(socket: Socket, expected: string, timeoutMs: numbe
     socket.on('data', onData);
     socket.once('close', onClose);
   });
-}
-
-function digest(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest();
 }

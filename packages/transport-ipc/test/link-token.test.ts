@@ -1,8 +1,9 @@
 // IPC over TCP takes a token (DESIGN section 7, issue 13 finding 7); Unix sockets are owner-only files.
 import { statSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '@statemesh/contracts';
+import { freePort } from '@statemesh/contracts/testing';
 import { ipcListener, ipcTransport } from '@statemesh/transport-ipc';
 import { encodeIpcFrame } from '@statemesh/wire';
 import { TestNodes } from './fixtures/nodes.ts';
@@ -31,15 +32,6 @@ async function node(nodeId: string, options: { listen?: string; seeds?: string[]
   const host = new SimpleHost();
   await transport.start(host);
   return { transport, host };
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('IPC link token', () => {

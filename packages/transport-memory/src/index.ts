@@ -2,5 +2,3 @@ export { MemoryNetwork } from './memory-network.js';
 export type { MemoryNetworkOptions, MemoryTransportOptions, NetworkFaultStats } from './memory-network.js';
 export { MemoryLink } from './memory-link.js';
 export type { LinkFaults } from './link-faults.js';
-export { VirtualScheduler } from './virtual-scheduler.js';
-export { SeededRandom } from './seeded-random.js';

@@ -1,6 +1,6 @@
 import type { Link, LinkEvents, LinkFrame, StatemeshError, TimerHandle, Timers } from '@statemesh/contracts';
-import { LinkInbox } from '@statemesh/protocol';
-import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
+import { LinkInbox, SendBacklog } from '@statemesh/protocol';
+import { IpcFrameReader, encodeRawIpcFrame } from '@statemesh/wire';
 
 /** What a link end needs of its network (internal). */
 export interface LinkCarrier {
@@ -25,11 +25,9 @@ export class MemoryLink implements Link {
   /** The other end. */
   peer!: MemoryLink;
   readonly #carrier: LinkCarrier;
-  readonly #highWaterMarkBytes: number;
   readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
   readonly #inbox = new LinkInbox();
-  #buffered = 0;
-  #wantDrain = false;
+  readonly #backlog: SendBacklog;
   #ending = false;
   /** Why this end ended the link, when it did. */
   #closedReason: string | undefined;
@@ -42,7 +40,9 @@ export class MemoryLink implements Link {
     this.remote = ends.remote;
     this.dialed = ends.dialed;
     this.remoteAddress = `memory://${ends.remote}`;
-    this.#highWaterMarkBytes = ends.highWaterMarkBytes;
+    this.#backlog = new SendBacklog(ends.highWaterMarkBytes, () => {
+      if (this.#closed === undefined) this.#inbox.drain();
+    });
   }
 
   get maxFrameBytes(): number {
@@ -54,7 +54,7 @@ export class MemoryLink implements Link {
   }
 
   get bufferedBytes(): number {
-    return this.#buffered;
+    return this.#backlog.bytes;
   }
 
   /** True once this end was reset: what it had in flight is lost. */
@@ -71,14 +71,10 @@ export class MemoryLink implements Link {
 
   send(frame: LinkFrame): boolean {
     if (this.#closed !== undefined || this.#ending) return false;
-    const bytes = new Uint8Array(12 + frame.body.byteLength);
-    bytes.set(encodeIpcHeader(frame.kind, frame.version, frame.body.byteLength), 0);
-    bytes.set(frame.body, 12);
-    this.#buffered += bytes.byteLength;
+    const bytes = encodeRawIpcFrame(frame);
+    this.#backlog.add(bytes.byteLength);
     this.#carrier.carry(this, bytes, frame.kind);
-    if (this.#buffered <= this.#highWaterMarkBytes) return true;
-    this.#wantDrain = true;
-    return false;
+    return this.#backlog.withinMark();
   }
 
   end(reason: string, graceMs = 1_000): void {
@@ -98,11 +94,7 @@ export class MemoryLink implements Link {
 
   /** The network took `bytes` of this end's backlog (delivered, lost or dropped). */
   taken(bytes: number): void {
-    this.#buffered -= bytes;
-    if (this.#wantDrain && this.#buffered <= this.#highWaterMarkBytes && this.#closed === undefined) {
-      this.#wantDrain = false;
-      this.#inbox.drain();
-    }
+    this.#backlog.taken(bytes);
   }
 
   /** Bytes of one frame arrived from the other end. */

@@ -1,13 +1,11 @@
-// Size: this package is ~520 code lines, above the ~300 of a link factory, because besides its links it is the
+// Size: this package is ~380 code lines, above the ~300 of a link factory, because besides its links it is the
 // simulator's network: seeded fault injection (drop, delay, duplicate, reorder, partition, crash) in
-// link-faults.ts, and virtual time (virtual-scheduler.ts, timer-heap.ts) on which whole clusters run. No protocol
-// logic is here: the engine, codec and framing are the shipped ones.
+// link-faults.ts, with its own delivery queue in (time, send order). Virtual time and the seeded generator are
+// @statemesh/protocol's. No protocol logic is here: the engine, codec and framing are the shipped ones.
 import { StatemeshError, assertId, type Dialer, type Link, type Listener, type TimerHandle, type Timers } from '@statemesh/contracts';
 import { resolveLinkFaults, type LinkFaults, type ResolvedLinkFaults } from './link-faults.js';
 import { MemoryLink, type LinkCarrier } from './memory-link.js';
-import { ProtocolTransport, realTimers, type ProtocolTransportOptions } from '@statemesh/protocol';
-import { SeededRandom } from './seeded-random.js';
-import { TimerHeap } from './timer-heap.js';
+import { ProtocolTransport, SeededRandom, TimerHeap, realTimers, type ProtocolTransportOptions } from '@statemesh/protocol';
 
 /** Options for {@link MemoryNetwork}. */
 export interface MemoryNetworkOptions {

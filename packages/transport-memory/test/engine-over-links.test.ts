@@ -2,7 +2,8 @@
 // same seed gives the same run of the whole engine.
 import type { Mutation, PeerEvent } from '@statemesh/contracts';
 import { RecordingHost } from '@statemesh/contracts/testing';
-import { MemoryNetwork, VirtualScheduler } from '@statemesh/transport-memory';
+import { VirtualScheduler } from '@statemesh/protocol';
+import { MemoryNetwork } from '@statemesh/transport-memory';
 import { describe, expect, it } from 'vitest';
 
 const mutation = (seq: number): Mutation => ({ origin: 'a', seq, hlc: BigInt(seq) << 16n, path: `s.k${seq}`, op: 'set', type: 'json', payload: Uint8Array.of(seq & 255) });

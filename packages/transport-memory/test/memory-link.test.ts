@@ -1,7 +1,8 @@
 // Memory links on virtual time, without an engine: framing, back-pressure, closing, faults, partitions, crashes.
 import type { Link, LinkFrame, StatemeshError } from '@statemesh/contracts';
 import { isStatemeshError } from '@statemesh/contracts';
-import { MemoryNetwork, VirtualScheduler, type LinkFaults } from '@statemesh/transport-memory';
+import { VirtualScheduler } from '@statemesh/protocol';
+import { MemoryNetwork, type LinkFaults } from '@statemesh/transport-memory';
 import { describe, expect, it } from 'vitest';
 
 interface End {

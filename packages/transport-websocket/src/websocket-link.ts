@@ -1,6 +1,6 @@
 import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
 import { LinkInbox } from '@statemesh/protocol';
-import { IPC_HEADER_BYTES, IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
+import { IPC_HEADER_BYTES, IpcFrameReader, encodeRawIpcFrame } from '@statemesh/wire';
 import { CLOSE_CODE, closeCodeOf, closeReason } from './close-codes.js';
 import { OPEN, type CloseEventLike, type MessageEventLike, type NodeSocketHooks, type WebSocketLike } from './websocket-like.js';
 
@@ -79,9 +79,7 @@ export class WebSocketLink implements Link {
 
   send(frame: LinkFrame): boolean {
     if (this.#closed || this.#reason !== undefined || this.#socket.readyState !== OPEN) return false;
-    const message = new Uint8Array(IPC_HEADER_BYTES + frame.body.byteLength);
-    message.set(encodeIpcHeader(frame.kind, frame.version, frame.body.byteLength), 0);
-    message.set(frame.body, IPC_HEADER_BYTES);
+    const message = encodeRawIpcFrame(frame);
     if (this.#node === undefined) this.#socket.send(message);
     else this.#node.send(message, () => this.#checkDrain());
     if (this.#socket.bufferedAmount < this.#highWaterMarkBytes) return true;

@@ -1,15 +1,14 @@
-// Size: this package is ~680 code lines, above the ~300 of a link factory, because a WebSocket listener is also
+// Size: this package is ~670 code lines (what several links share is @statemesh/protocol's), above the ~300 of a link factory, because a WebSocket listener is also
 // an HTTP(S) server and an auth gate: the upgrade and its Origin check, the token in the first message (bounded
 // in size, time and number of waiting sockets), attaching to a user's server, mutual TLS, and a browser entry
 // with its own dialer over the standard WebSocket (no `ws` hooks, polled back-pressure). No protocol logic is
 // here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
-import { assertListenSafe } from '@statemesh/protocol';
+import { assertListenSafe, certificateNames, tokensMatch } from '@statemesh/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE, closeReason } from './close-codes.js';
@@ -79,7 +78,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
   const path = options.path ?? '/statemesh';
   const host = options.host ?? '127.0.0.1';
   const secure = options.server !== undefined ? options.server instanceof HttpsServer : options.tls !== undefined;
-  const expected = options.token === undefined ? undefined : digest(options.token);
+  const expected = options.token;
   const maxPending = options.maxPendingAuth ?? 64;
   const authTimeoutMs = options.authTimeoutMs ?? 5_000;
   const stats: WebsocketListenerStats = { accepted: 0, refusedOrigin: 0, refusedToken: 0, refusedFirstMessage: 0, refusedBusy: 0, authTimeouts: 0, pendingAuth: 0 };
@@ -121,7 +120,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
         stats.refusedFirstMessage++;
         return settle(false, CLOSE_CODE.badFirstMessage, (error as Error).message);
       }
-      if (expected !== undefined && (token === undefined || !timingSafeEqual(digest(token), expected))) {
+      if (expected !== undefined && (token === undefined || !tokensMatch(token, expected))) {
         stats.refusedToken++;
         return settle(false, CLOSE_CODE.unauthorized, `${PACKAGE}: wrong or missing token; set the token this node expects`);
       }
@@ -133,7 +132,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
         remoteAddress: remote,
         highWaterMarkBytes: options.highWaterMarkBytes,
         node: wsHooks(ws),
-        authenticatedIds: certificateNames(request.socket),
+        authenticatedIds: verifiedNames(request.socket),
       });
       ws.send(READY_MESSAGE);
       accept!(link);
@@ -219,20 +218,11 @@ function reject(socket: Duplex, status: number, text: string): void {
   unref(setTimeout(() => socket.destroy(), 1_000));
 }
 
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
-
 function pem(value: string | Uint8Array | undefined): string | Buffer | undefined {
   return value instanceof Uint8Array ? Buffer.from(value) : value;
 }
 
 /** The names a verified client certificate proves (its CN, its DNS alternative names); undefined without one. */
-function certificateNames(socket: IncomingMessage['socket']): string[] | undefined {
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
-  const certificate = socket.getPeerCertificate();
-  if (certificate === null || Object.keys(certificate).length === 0) return undefined;
-  const names = (certificate.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4));
-  const cn = certificate.subject?.CN;
-  return [...new Set([...(typeof cn === 'string' ? [cn] : []), ...names])];
+function verifiedNames(socket: IncomingMessage['socket']): readonly string[] | undefined {
+  return socket instanceof TLSSocket && socket.authorized ? certificateNames(socket.getPeerCertificate()) : undefined;
 }

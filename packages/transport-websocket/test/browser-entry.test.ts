@@ -3,11 +3,10 @@
 // never imports `ws` (bundle.test.ts proves it).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Link } from '@statemesh/contracts';
-import { RecordingHost, waitFor } from '@statemesh/contracts/testing';
+import { RecordingHost, freePort, waitFor } from '@statemesh/contracts/testing';
 import { websocketDialer, websocketTransport, type WebSocketConstructor } from '@statemesh/transport-websocket/browser';
 import { websocketListener } from '@statemesh/transport-websocket';
 import { WebSocket as WsWebSocket } from 'ws';
-import { freePort } from './fixtures/free-port.ts';
 import { Nodes, mutation } from './fixtures/nodes.ts';
 
 const StandardWebSocket = WsWebSocket as unknown as WebSocketConstructor;

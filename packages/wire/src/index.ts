@@ -25,3 +25,4 @@ export { negotiateVersion } from './version-negotiation.js';
 export type { VersionRange } from './version-negotiation.js';
 export { IpcFrameReader, encodeIpcHeader } from './ipc-frame-reader.js';
 export type { IpcRawFrame } from './ipc-frame-reader.js';
+export { decodeRawEnvelope, encodeRawEnvelope, encodeRawIpcFrame } from './raw-frame-bytes.js';

@@ -10,3 +10,4 @@ export { SilencingRelay } from './silencing-relay.js';
 export type { RelayEndpoint } from './silencing-relay.js';
 export { runReplicaStoreConformance } from './replica-store-conformance.js';
 export type { ReplicaStoreHarness } from './replica-store-harness.js';
+export { freePort } from './free-port.js';

@@ -5,7 +5,8 @@
 import type { Mutation, TransportHost } from '@statemesh/contracts';
 import { pack } from '@statemesh/hlc';
 import type { ProtocolTransport } from '@statemesh/protocol';
-import type { MemoryNetwork, SeededRandom } from '@statemesh/transport-memory';
+import type { SeededRandom } from '@statemesh/protocol';
+import type { MemoryNetwork } from '@statemesh/transport-memory';
 
 const KEPT = 200;
 

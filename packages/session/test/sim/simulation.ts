@@ -10,7 +10,8 @@
 import { MemoryBlobStore } from '@statemesh/blob-store';
 import { compareVersions, isUnder, type Version } from '@statemesh/contracts';
 import { join, type Session, type SequenceStore } from '@statemesh/session';
-import { MemoryNetwork, SeededRandom, VirtualScheduler } from '@statemesh/transport-memory';
+import { SeededRandom, VirtualScheduler } from '@statemesh/protocol';
+import { MemoryNetwork } from '@statemesh/transport-memory';
 import { ForgingPeer } from './forging-peer.ts';
 
 /** How a simulation is shaped. */

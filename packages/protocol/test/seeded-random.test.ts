@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '@statemesh/transport-memory';
+import { SeededRandom } from '@statemesh/protocol';
 
 describe('SeededRandom', () => {
   it('repeats its sequence for a seed, in [0, 1)', () => {
