@@ -1,5 +1,5 @@
-import { StatemeshError, isValidId, isValidPath } from '@statemesh/contracts';
-import type { BlobRef, Entry, Mutation, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
+import { StatemeshError, isValidId, isValidPath, isValidType } from '@statemesh/contracts';
+import type { BlobRef, CheckedEntry, CheckedMutation, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
 import { HybridClock } from '@statemesh/hlc';
 import { Admission } from './admission.js';
 import type { ApplyResult } from './apply-result.js';
@@ -12,7 +12,6 @@ import { CatchUpReader } from './catch-up-reader.js';
 import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
 import { originOf } from './incarnation.js';
-import { isValidType } from './input-check.js';
 import { Interner } from './interner.js';
 import { jsonText } from './json-text.js';
 import { LocalLog } from './local-log.js';
@@ -108,7 +107,7 @@ export class Shard {
     const log = (this.#local = new LocalLog(this.origin, this.#seen));
     const localSeq = (): number => log.seq;
     this.#admission = new Admission(
-      { nodeId: this.nodeId, origin: this.origin, clock, seen: this.#seen, counters, known: this.#interner, log: warn, localSeq, intern: (origin) => this.#interner.origin(origin) },
+      { nodeId: this.nodeId, origin: this.origin, clock, seen: this.#seen, counters, log: warn, localSeq, intern: (origin) => this.#interner.origin(origin) },
       { interests: interests.includes('') ? [] : [...interests], partition: options.partition, enforcePartition, mounts, maxValue },
     );
     const merge = (this.#merge = new TreeMerge(tree, this.#index, this.#conflicts, counters, options.resolveConflicts ?? true, this.origin));
@@ -219,7 +218,7 @@ export class Shard {
   // ---------------------------------------------------------------- replication API
 
   /** Local writes not yet drained, oldest first, up to `max`; stops before a write whose blob is still being stored. */
-  drain(max = Number.POSITIVE_INFINITY): Mutation[] {
+  drain(max = Number.POSITIVE_INFINITY): CheckedMutation[] {
     return this.#local.drain(max);
   }
 
@@ -239,7 +238,7 @@ export class Shard {
    * only), clock drift, then last-writer-wins. Every mutation is
    * checked before any is applied; a malformed one is rejected whole and the rest still apply.
    */
-  apply(batch: readonly Mutation[], from: string): ApplyResult {
+  apply(batch: readonly CheckedMutation[], from: string): ApplyResult {
     if (!isValidId(from)) throw invalidId('from', from);
     if (!Array.isArray(batch)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}apply needs an array of mutations`);
     const into = this.#batch(from);
@@ -293,7 +292,7 @@ export class Shard {
    * then last-writer-wins. The vector is not raised: call `completeCatchUp` (or use
    * `applyPage`) once the last page is applied.
    */
-  applyEntries(entries: readonly Entry[], from = 'catch-up'): ApplyResult {
+  applyEntries(entries: readonly CheckedEntry[], from = 'catch-up'): ApplyResult {
     if (!Array.isArray(entries)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}applyEntries needs an array of entries`);
     const into = this.#batch(from);
     this.#remote.entries(entries, from, into);
@@ -306,7 +305,7 @@ export class Shard {
    * without re-validating, duplicate checks, conflict detection or watchers (see `TrustedLoad`); it takes that
    * checked path itself when interests, a partition or mounts are set, or the clock refuses the entries.
    */
-  load(entries: readonly Entry[], vector: VersionVector): void {
+  load(entries: readonly CheckedEntry[], vector: VersionVector): void {
     if (!Array.isArray(entries)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}load needs an array of entries`);
     checkVector(vector);
     if (this.#loader.load(entries, vector)) return;

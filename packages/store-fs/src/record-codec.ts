@@ -113,7 +113,7 @@ export function decodeRecord(kind: number, body: Uint8Array): StoreRecord {
 }
 
 function page(entries: readonly Entry[], vector: Record<string, number> | undefined): Uint8Array {
-  const frame: SnapshotPageFrame = { kind: 'snapshot-page', requestId: 0, entries: entries as Entry[], last: true };
+  const frame: SnapshotPageFrame<Entry> = { kind: 'snapshot-page', requestId: 0, entries: entries as Entry[], last: true };
   if (vector !== undefined) frame.vector = vector;
   return encodeFrameBody(frame);
 }

@@ -2,6 +2,7 @@ import {
   StatemeshError,
   touchesAnySubtree,
   type FetchChunkOptions,
+  type CheckedMutation,
   type Mutation,
   type PeerEvent,
   type PeerInfo,
@@ -63,7 +64,7 @@ export class NatsTransport implements Transport {
   /** Mutations that came over NATS: every node of the medium has them already, so they are never published again. */
   readonly #fromMedium = new WeakSet<Mutation>();
   /** While the log is read at start, live batches wait here, in order. */
-  #held: Array<{ from: string; mutations: Mutation[] }> | undefined;
+  #held: Array<{ from: string; mutations: CheckedMutation[] }> | undefined;
   #cursor = 0;
   readonly #outbox = new BatchOutbox((mutations, addressees) => this.#sendBatch(mutations, addressees));
   #logMessages = 0;
@@ -295,7 +296,7 @@ export class NatsTransport implements Transport {
     else this.#deliver(mutations, from);
   }
 
-  #deliver(mutations: Mutation[], from: string): void {
+  #deliver(mutations: CheckedMutation[], from: string): void {
     this.#stats.delivered += mutations.length;
     try {
       this.#host!.onMutations(mutations, from);
