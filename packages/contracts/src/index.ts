@@ -27,7 +27,7 @@ export {
   versionToJSON,
 } from './version.js';
 export type { Version, VersionJSON, VersionVector } from './version.js';
-export { touchesAnySubtree, touchesSubtree } from './interest.js';
+export { mostSpecificPrefix, touchesAnySubtree, touchesSubtree } from './interest.js';
 export { VALUE_TYPES, isBlobRef } from './mutation.js';
 export type { BlobRef, Entry, Mutation, Op, Payload } from './mutation.js';
 export { checkEntries, checkEntry, checkMutation, checkMutations, entryProblem, isValidType, mutationProblem } from './checked-mutation.js';

@@ -27,7 +27,7 @@ describe('the structural rule of a write (what the wire decoder checks once)', (
       { origin: 'a', seq: 13, hlc: 1n, path: 'x', op: 'delete', type: '', payload: bytes('1') },
       null,
     ];
-    for (const m of bad) expect(mutationProblem(m as Mutation), JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBeDefined();
+    expect(bad.filter((m) => mutationProblem(m as Mutation) === undefined)).toEqual([]);
     const entry: Entry = { path: 'ok', version: { origin: 'a', seq: 1, hlc: 1n }, tombstone: false, type: 'json', payload: bytes('1'), prev: null };
     expect(entryProblem(entry)).toBeUndefined();
     expect(entryProblem({ ...entry, path: '' })).toBe(' is a value at the root path');

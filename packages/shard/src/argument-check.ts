@@ -18,7 +18,7 @@ export function pageSizeOf(pageSize: number | undefined): number {
 export function checkVector(vector: VersionVector): void {
   if (typeof vector !== 'object' || vector === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a version vector must be an object of node id -> seq`);
   for (const [origin, seq] of Object.entries(vector)) {
-    if (!isValidOrigin(origin)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}vector entry '${origin}' origin is not a valid origin`);
+    if (!isValidOrigin(origin)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}vector entry ${JSON.stringify(String(origin))} is not a valid origin`);
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}vector entry '${origin}' seq ${String(seq)} is not a non-negative integer`);
   }
 }

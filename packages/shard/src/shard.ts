@@ -1,9 +1,8 @@
 import { StatemeshError, isValidId, isValidPath, isValidType } from '@statemesh/contracts';
 import type { BlobRef, CheckedEntry, CheckedMutation, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
-import { HybridClock } from '@statemesh/hlc';
 import { Admission } from './admission.js';
 import type { ApplyResult } from './apply-result.js';
-import { checkPeers, checkPrefixes, checkVector, pageSizeOf, positiveInteger } from './argument-check.js';
+import { checkPeers, checkPrefixes, checkVector, pageSizeOf } from './argument-check.js';
 import { Batch } from './batch.js';
 import { BlobValues } from './blob-values.js';
 import { AppliedChange } from './change.js';
@@ -16,14 +15,14 @@ import { Interner } from './interner.js';
 import { jsonText } from './json-text.js';
 import { LocalLog } from './local-log.js';
 import { LocalWriter } from './local-writer.js';
-import { Mounts } from './mounts.js';
 import { OriginIndex } from './origin-index.js';
 import { PathTree } from './path-tree.js';
 import { RemoteApply } from './remote-apply.js';
 import { RetiredIncarnations } from './retired-incarnations.js';
 import { SeenSet } from './seen-set.js';
+import { shardConfig } from './shard-config.js';
 import { ShardCounters } from './shard-counters.js';
-import { config, invalidId, invalidPath, invalidType } from './shard-errors.js';
+import { invalidId, invalidPath, invalidType } from './shard-errors.js';
 import type { PageOptions, ShardClock, ShardOptions, WriteOptions } from './shard-options.js';
 import type { ShardEntry, ShardValue } from './shard-value.js';
 import { collectTombstones } from './tombstone-collector.js';
@@ -33,9 +32,6 @@ import { TrustedLoad } from './trusted-load.js';
 import { ValueReader } from './value-reader.js';
 import { WatchHub } from './watch-hub.js';
 
-const DEFAULT_MAX_INLINE = 65_536;
-const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
-const DEFAULT_BLOB_CACHE = 64 * 1024 * 1024;
 const PREFIX = '@statemesh/shard: ';
 
 /**
@@ -76,29 +72,14 @@ export class Shard {
   readonly #loader: TrustedLoad;
 
   constructor(options: ShardOptions) {
-    if (typeof options !== 'object' || options === null) throw config('options must be an object with clusterId and nodeId');
-    if (!isValidId(options.clusterId)) throw invalidId('clusterId', options.clusterId);
-    if (!isValidId(options.nodeId)) throw invalidId('nodeId', options.nodeId);
-    this.clusterId = options.clusterId;
-    this.nodeId = options.nodeId;
+    const { clock, interests, partition, enforcePartition, mounts, maxInline, maxValue, blobCache, warn, ...rest } = shardConfig(options);
+    this.clusterId = rest.clusterId;
+    this.nodeId = rest.nodeId;
+    this.#clock = clock;
+    this.#tombstoneTtlMs = rest.tombstoneTtlMs;
     const tree = this.#tree;
     this.#interner = new Interner((origin) => this.#incarnations.saw(origin));
-    this.origin = this.#interner.origin(originOf(options.nodeId, options.incarnation));
-    const clock = (this.#clock = options.clock ?? new HybridClock());
-    const enforcePartition = options.enforcePartition ?? false;
-    if (enforcePartition && options.partition === undefined) {
-      throw config('enforcePartition needs a partition: pass partition: HashPartition.uniform([...nodes])');
-    }
-    const interests = options.interests ?? [];
-    for (const prefix of interests) {
-      if (!isValidPath(prefix)) throw new StatemeshError('INVALID_PATH', `${PREFIX}interest ${JSON.stringify(prefix)} is not a valid path prefix; use dot-separated segments of [A-Za-z0-9_-]`);
-    }
-    const mounts = Mounts.of(options.mounts);
-    const maxInline = positiveInteger(options.maxInlinePayloadBytes, DEFAULT_MAX_INLINE, 'maxInlinePayloadBytes', 0);
-    const maxValue = positiveInteger(options.maxValueBytes, DEFAULT_MAX_VALUE, 'maxValueBytes', 1);
-    this.#tombstoneTtlMs = options.tombstoneTtlMs === undefined ? undefined : positiveInteger(options.tombstoneTtlMs, 0, 'tombstoneTtlMs', 0);
-    const blobCache = positiveInteger(options.blobCacheBytes, DEFAULT_BLOB_CACHE, 'blobCacheBytes', 0);
-    const warn = options.logger ?? ((line: string) => console.warn(line));
+    this.origin = this.#interner.origin(originOf(rest.nodeId, options.incarnation));
     const counters = this.#counters;
     this.#watch = new WatchHub((error) => {
       counters.watchErrors++;
@@ -108,13 +89,13 @@ export class Shard {
     const localSeq = (): number => log.seq;
     this.#admission = new Admission(
       { nodeId: this.nodeId, origin: this.origin, clock, seen: this.#seen, counters, log: warn, localSeq, intern: (origin) => this.#interner.origin(origin) },
-      { interests: interests.includes('') ? [] : [...interests], partition: options.partition, enforcePartition, mounts, maxValue },
+      { interests, partition, enforcePartition, mounts, maxValue },
     );
-    const merge = (this.#merge = new TreeMerge(tree, this.#index, this.#conflicts, counters, options.resolveConflicts ?? true, this.origin));
+    const merge = (this.#merge = new TreeMerge(tree, this.#index, this.#conflicts, counters, rest.resolveConflicts, this.origin));
     this.#remote = new RemoteApply(this.#admission, merge, this.#seen, this.#interner, this.origin, localSeq);
     this.#loader = new TrustedLoad({
       tree, index: this.#index, seen: this.#seen, interner: this.#interner, clock, remote: this.#remote, origin: this.origin, localSeq,
-      gated: (interests.length > 0 && !interests.includes('')) || enforcePartition || mounts !== undefined,
+      gated: interests.length > 0 || enforcePartition || mounts !== undefined,
     });
     this.#reader = new CatchUpReader(tree, this.#index, merge.isLive, log, this.origin, () => this.vector());
     const values = (this.#values = new ValueReader(tree, new BlobValues(options.blobStore, options.offload?.registry, blobCache)));
