@@ -214,10 +214,10 @@ export class Shard {
   }
 
   /**
-   * Applies a batch of remote mutations received from peer `from`. Gates, in order: well-formed, duplicate (by
-   * `(origin, seq)`), own origin (a seq this node never used), authority (mounts), interests, partition (sets
-   * only), clock drift, then last-writer-wins. Every mutation is
-   * checked before any is applied; a malformed one is rejected whole and the rest still apply.
+   * Applies a batch of remote mutations received from peer `from`: checked mutations (the wire decoder's, another
+   * replica's `drain()`, or contracts' `checkMutations`), whose shape is not checked again here. Gates, in order:
+   * duplicate (by `(origin, seq)`), size, own origin (a seq this node never used), authority (mounts), interests,
+   * partition (sets only), clock drift, then last-writer-wins. Every mutation is admitted before any is applied.
    */
   apply(batch: readonly CheckedMutation[], from: string): ApplyResult {
     if (!isValidId(from)) throw invalidId('from', from);
