@@ -1,5 +1,5 @@
 import { StatemeshError, checkEntries, checkMutations, isStatemeshError } from '@statemesh/contracts';
-import type { Entry, Mutation, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
+import type { Entry, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
 import { FRAME_KIND, decodeFrameBody, encodeFrameBody } from '@statemesh/wire';
 import type { MutationsFrame, SnapshotPageFrame } from '@statemesh/wire';
 import { decodePacked, encodePacked } from './packed-entries.js';
