@@ -27,9 +27,11 @@ export {
   versionToJSON,
 } from './version.js';
 export type { Version, VersionJSON, VersionVector } from './version.js';
-export { touchesAnySubtree, touchesSubtree } from './interest.js';
+export { mostSpecificPrefix, touchesAnySubtree, touchesSubtree } from './interest.js';
 export { VALUE_TYPES, isBlobRef } from './mutation.js';
 export type { BlobRef, Entry, Mutation, Op, Payload } from './mutation.js';
+export { checkEntries, checkEntry, checkMutation, checkMutations, entryProblem, isValidType, mutationProblem } from './checked-mutation.js';
+export type { CheckedEntry, CheckedMutation } from './checked-mutation.js';
 export { CodecRegistry, DEFAULT_MAX_DECODED_BYTES, rawCodec, rleCodec } from './codec.js';
 export type { Codec, DecodeOptions } from './codec.js';
 export { isDigest } from './blob-store.js';

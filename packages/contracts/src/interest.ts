@@ -20,3 +20,13 @@ export function touchesAnySubtree(path: string, prefixes: readonly string[], rem
   for (const prefix of prefixes) if (touchesSubtree(path, prefix, removesSubtree)) return true;
   return false;
 }
+
+/**
+ * The most specific of `prefixes` that `path` is in (the longest one it is under, segment-aware), or undefined
+ * when it is in none: the authority rule, where a path takes the mode of the most specific mount above it.
+ */
+export function mostSpecificPrefix(path: string, prefixes: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const prefix of prefixes) if ((best === undefined || prefix.length > best.length) && isUnder(path, prefix)) best = prefix;
+  return best;
+}

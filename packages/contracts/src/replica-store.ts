@@ -1,3 +1,4 @@
+import type { CheckedEntry, CheckedMutation } from './checked-mutation.js';
 import type { Entry, Mutation } from './mutation.js';
 import type { VersionVector } from './version.js';
 
@@ -54,7 +55,7 @@ export interface ReplicaScope {
 /** What `open()` hands back: everything needed to rebuild the replica before it joins, so a restart needs no peer. */
 export interface RecoveredReplica {
   /** The winning value at every path and every live tombstone, with their versions (feed to `Shard.applyEntries`). */
-  readonly entries: readonly Entry[];
+  readonly entries: readonly CheckedEntry[];
   /** The highest vector recorded since the last `scope` record, starting from that record's (feed to `Shard.completeCatchUp`). */
   readonly vector: VersionVector;
   /** The scope of the last `scope` record; undefined when none was appended. */
@@ -67,7 +68,7 @@ export interface RecoveredReplica {
    */
   readonly lastSequence: number;
   /** This node's writes not yet covered by a `replicated` record whose value still wins at its path, in seq order. */
-  readonly outbox: readonly Mutation[];
+  readonly outbox: readonly CheckedMutation[];
   /** Bytes cut from a torn tail on open (0 when the last close or commit was clean). */
   readonly truncatedBytes: number;
 }

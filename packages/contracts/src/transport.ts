@@ -1,4 +1,5 @@
-import type { Entry, Mutation } from './mutation.js';
+import type { CheckedEntry, CheckedMutation } from './checked-mutation.js';
+import type { Mutation } from './mutation.js';
 import type { VersionVector } from './version.js';
 
 /** Liveness of a peer, per DESIGN.md: silent for 3 heartbeat intervals is `suspect`, 5 is `dead`. */
@@ -53,7 +54,7 @@ export interface SnapshotRequest {
 
 /** One page of a snapshot or catch-up. */
 export interface SnapshotPage {
-  readonly entries: readonly Entry[];
+  readonly entries: readonly CheckedEntry[];
   /** True on the final page. */
   readonly last: boolean;
   /** On the final page: the sender's vector when the snapshot was taken; the receiver raises its own to it. */
@@ -81,7 +82,7 @@ export interface TransportHost {
   /** `from` says it stored these large values whole (its `Ack`): `replicated:N` of a large value waits for it. Optional. */
   onBlobsHeld?(digests: readonly string[], from: string): void;
   /** Mutations arrived from `from`. Called in the order that peer sent them. */
-  onMutations(batch: readonly Mutation[], from: string): void;
+  onMutations(batch: readonly CheckedMutation[], from: string): void;
   /** A peer came up, became suspect, or went down. */
   onPeerEvent(event: PeerEvent): void;
   /** The bytes of a chunk a peer asked for, or undefined when this node does not hold it. */

@@ -4,6 +4,7 @@ import {
   type FetchChunkOptions,
   type Link,
   type LinkFrame,
+  type CheckedMutation,
   type Mutation,
   type PeerEvent,
   type PeerInfo,
@@ -345,7 +346,7 @@ export class ProtocolTransport implements Transport {
     else if (admission.kind === 'active') for (const old of admission.ended) old.end('replaced by a newer link', END_GRACE_MS);
   }
 
-  #deliver(mutations: readonly Mutation[], from: string, raw: LinkFrame): void {
+  #deliver(mutations: readonly CheckedMutation[], from: string, raw: LinkFrame): void {
     if (mutations.length === 0) return;
     this.#stats.delivered += mutations.length;
     this.#received.set(mutations, raw);

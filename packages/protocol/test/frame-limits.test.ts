@@ -1,7 +1,7 @@
 // Frames are split by each link's own limit: a node bridging a link of large frames (IPC) and one of small
 // frames (gRPC's 4 MiB, here 100 kB) sends whole batches on the first and split ones on the second.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Entry, Mutation } from '@statemesh/contracts';
+import { checkEntry, type CheckedEntry, type Mutation } from '@statemesh/contracts';
 import { RecordingHost, waitFor } from '@statemesh/contracts/testing';
 import { ProtocolTransport } from '@statemesh/protocol';
 import { pairEndpoint, type PairLink } from './fixtures/pair-link.ts';
@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 const mutation = (seq: number): Mutation => ({ origin: 'a', seq, hlc: BigInt(seq) << 16n, path: `scene.item${seq}`, op: 'set', type: 'bytes', payload: new Uint8Array(200).fill(seq % 256) });
-const entry = (seq: number): Entry => ({ path: `scene.item${seq}`, version: { hlc: BigInt(seq) << 16n, origin: 'a', seq }, tombstone: false, type: 'bytes', payload: new Uint8Array(200) });
+const entry = (seq: number): CheckedEntry => checkEntry({ path: `scene.item${seq}`, version: { hlc: BigInt(seq) << 16n, origin: 'a', seq }, tombstone: false, type: 'bytes', payload: new Uint8Array(200) });
 
 async function bridge() {
   const big = pairEndpoint('pair://big');

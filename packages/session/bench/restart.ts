@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Entry } from '@statemesh/contracts';
+import type { CheckedEntry, Entry } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import { FileReplicaStore } from '@statemesh/store-fs';
 import { join } from '../src/index.ts';
@@ -93,7 +93,7 @@ async function restartOurs(dataDir: string, cpu: number[]): Promise<number> {
  * path, what `join()` did before); and the floor, the same paths put in an empty `Map`.
  */
 async function restartParts(dataDir: string, into: { open: number[]; load: number[]; apply: number[]; map: number[] }): Promise<void> {
-  const recover = async (): Promise<{ entries: readonly Entry[]; vector: Record<string, number> }> => {
+  const recover = async (): Promise<{ entries: readonly CheckedEntry[]; vector: Record<string, number> }> => {
     const from = process.cpuUsage();
     const store = new FileReplicaStore({ dir: joinPath(dataDir, 'replica'), snapshotAfterBytes: 0 });
     const recovered = await store.open(ME);

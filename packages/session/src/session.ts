@@ -10,6 +10,7 @@ import {
   isValidPath,
   touchesAnySubtree,
   type BlobStore,
+  type CheckedMutation,
   type HelloInfo,
   type Mutation,
   type ReplicaStoreStats,
@@ -549,7 +550,7 @@ export class Session {
     snapshot: (request) => this.#serveSnapshot(request),
   };
 
-  #receive(batch: readonly Mutation[], from: string): void {
+  #receive(batch: readonly CheckedMutation[], from: string): void {
     const result = this.#shard.apply(batch, from);
     if (this.#journal !== undefined && result.relay.length > 0) this.#journal.appendApplied(result.relay.filter((m) => this.#notForged(m)));
     if (result.rejected > 0) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { MemoryBlobStore } from '@statemesh/blob-store';
-import type { SnapshotPage, TransportHost } from '@statemesh/contracts';
+import { checkEntry, type SnapshotPage, type TransportHost } from '@statemesh/contracts';
 import { ipcTransport } from '@statemesh/transport-ipc';
 import { isStatemeshError, join, type PeerState, type PeerStatus, type Session, type SessionConfig } from '@statemesh/session';
 import { waitFor } from './cluster.ts';
@@ -196,7 +196,7 @@ describe('hydration retries', () => {
 async function gatedPeer(): Promise<{ peer: ReturnType<typeof ipcTransport>; release: () => void }> {
   let open!: () => void;
   let gate = new Promise<void>((resolve) => (open = resolve));
-  const entry = { path: 'scene.title', version: { hlc: 1n << 16n, origin: 'p', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') };
+  const entry = checkEntry({ path: 'scene.title', version: { hlc: 1n << 16n, origin: 'p', seq: 1 }, tombstone: false, type: 'json', payload: new TextEncoder().encode('1') });
   const pages: SnapshotPage[] = [{ entries: [entry], last: false }, { entries: [], last: true, vector: { p: 1 } }];
   const host: TransportHost = {
     hello: () => ({ vector: { p: 1 } }),

@@ -2,7 +2,7 @@
 // Run: `pnpm bench` (node --expose-gc, so heap per entry can be measured). BENCH_N and BENCH_RUNS scale it,
 // BENCH_ONLY picks sections. Each series runs once untimed first (warm-up); no forced GC between timed runs, as
 // that shrinks V8's young generation and penalises whatever runs next.
-import type { Mutation, SnapshotPage } from '@statemesh/contracts';
+import type { CheckedMutation, SnapshotPage } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import * as Y from 'yjs';
 import { benchApply, benchGet, benchTree } from './tree.ts';
@@ -75,7 +75,7 @@ function benchLocalSet(): void {
 function benchRemoteApply(): void {
   // Ours: the source's drained mutations in batches of 1000. Yjs: one update per 1000-key transaction.
   // Only the inputs stay alive while timing (the source replica and document are dropped).
-  const batches: Mutation[][] = [];
+  const batches: CheckedMutation[][] = [];
   {
     const source = new Shard({ clusterId: 'bench', nodeId: 'a' });
     for (let i = 0; i < N; i++) {

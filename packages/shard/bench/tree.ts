@@ -3,7 +3,7 @@
 // floor; get against Map.get; remote apply against Yjs applyUpdate of the same keys in one update, and against a
 // plain Map<string, {value, hlc, origin}> last-writer-wins loop over the same mutations. Medians of RUNS runs.
 import { isUnder } from '@statemesh/contracts';
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import * as Y from 'yjs';
 
@@ -163,7 +163,7 @@ interface Plain {
 
 export function benchApply(): void {
   const BATCH = 1000;
-  const batches: Mutation[][] = [];
+  const batches: CheckedMutation[][] = [];
   {
     const source = new Shard({ clusterId: 'bench', nodeId: 'a' });
     for (let i = 0; i < N; i++) {

@@ -1,12 +1,10 @@
 import { isStatemeshError, nodeOfOrigin, touchesAnySubtree } from '@statemesh/contracts';
-import type { Entry, Mutation } from '@statemesh/contracts';
+import type { CheckedEntry, CheckedMutation, Payload } from '@statemesh/contracts';
 import { unpack } from '@statemesh/hlc';
 import type { RejectGate } from './apply-result.js';
 import type { Batch } from './batch.js';
 import { CatchUpRefusals } from './catch-up-refusals.js';
 import { ClockSkew } from './clock-skew.js';
-import { entryProblem, mutationProblem } from './input-check.js';
-import type { KnownValid } from './input-check.js';
 import type { Mounts } from './mounts.js';
 import type { SeenSet } from './seen-set.js';
 import type { ShardCounters } from './shard-counters.js';
@@ -23,7 +21,6 @@ export interface AdmissionHost {
   readonly clock: ShardClock;
   readonly seen: SeenSet;
   readonly counters: ShardCounters;
-  readonly known: KnownValid;
   readonly log: (line: string) => void;
   /** This node's highest local seq so far. */
   localSeq(): number;
@@ -41,9 +38,11 @@ export interface AdmissionRules {
 }
 
 /**
- * The gates of remote writes, in order: well-formed, duplicate (by `(origin, seq)`), own origin (a seq this node
- * never used), authority (mounts), interests, partition (sets only), then the clock: the writes' hybrid times are
- * merged into this node's clock, and a write too far ahead is refused. Each refusal is counted and explained.
+ * The gates of remote writes, in order: duplicate (by `(origin, seq)`), size (an inline value over
+ * `maxValueBytes`), own origin (a seq this node never used), authority (mounts), interests, partition (sets
+ * only), then the clock: the writes' hybrid times are merged into this node's clock, and a write too far ahead is
+ * refused. Each refusal is counted and explained. The writes' shape is not checked here: they are
+ * `CheckedMutation`s and `CheckedEntry`s, checked once by the wire decoder that turned a peer's bytes into them.
  */
 export class Admission {
   readonly #host: AdmissionHost;
@@ -64,20 +63,20 @@ export class Admission {
    * The mutations of `batch` that pass every gate, in order (the batch itself when all do), and those turned away
    * by the interest or partition gate yet seen here for the first time (still relayed to peers).
    */
-  mutations(batch: readonly Mutation[], from: string, into: Batch): { accepted: Mutation[]; relayGated: Mutation[] | undefined } {
+  mutations(batch: readonly CheckedMutation[], from: string, into: Batch): { accepted: CheckedMutation[]; relayGated: CheckedMutation[] | undefined } {
     const host = this.#host;
     const seen = host.seen;
     const mounts = this.#rules.mounts;
-    let candidates: Mutation[] | undefined;
-    let relayGated: Mutation[] | undefined;
+    const maxValue = this.#rules.maxValue;
+    let candidates: CheckedMutation[] | undefined;
+    let relayGated: CheckedMutation[] | undefined;
     for (let i = 0; i < batch.length; i++) {
       const mutation = batch[i]!;
       let keep = false;
-      const problem = mutationProblem(mutation, this.#rules.maxValue, host.known);
-      if (problem !== undefined) {
-        this.reject(into, 'malformed', mutation, `malformed mutation from '${from}': ${problem}`);
-      } else if (seen.has(mutation.origin, mutation.seq)) {
+      if (seen.has(mutation.origin, mutation.seq)) {
         into.duplicate++;
+      } else if (inlineBytes(mutation.payload) > maxValue) {
+        this.#refuseSize(into, mutation, mutation.path, mutation.payload as Uint8Array, from);
       } else if (mutation.origin === host.origin && mutation.seq > host.localSeq()) {
         this.#refuseOwnOrigin(into, mutation, mutation.path, from);
       } else if (mounts !== undefined && this.#refuseUnderAuthority(into, mutation, mutation.path, mutation.op === 'delete', from)) {
@@ -93,23 +92,23 @@ export class Admission {
       if (keep) candidates?.push(mutation);
       else candidates ??= batch.slice(0, i);
     }
-    const list = candidates ?? (batch as Mutation[]);
+    const list = candidates ?? (batch as CheckedMutation[]);
     return { accepted: this.#mergeClock(list, into, hlcOfMutation, describeMutation, from, false), relayGated };
   }
 
   /** The snapshot or catch-up entries that pass every gate; refusals that matter to the catch-up are recorded. */
-  entries(entries: readonly Entry[], from: string, into: Batch): Entry[] {
+  entries(entries: readonly CheckedEntry[], from: string, into: Batch): CheckedEntry[] {
     const host = this.#host;
-    const candidates: Entry[] = [];
+    const candidates: CheckedEntry[] = [];
     for (const entry of entries) {
-      const problem = entryProblem(entry, this.#rules.maxValue, host.known);
-      if (problem !== undefined) {
-        this.reject(into, 'malformed', entry?.version, `malformed entry from '${from}': ${problem}`, entry?.path);
-        continue;
-      }
       const { origin, seq } = entry.version;
       if (host.seen.has(origin, seq)) {
         into.duplicate++; // already applied live, or claimed by an earlier catch-up
+        continue;
+      }
+      if (inlineBytes(entry.payload) > this.#rules.maxValue) {
+        this.#refuseSize(into, entry.version, entry.path, entry.payload as Uint8Array, from);
+        this.catchUpRefusals.record(from, origin, seq);
         continue;
       }
       if (origin === host.origin && seq > host.localSeq()) {
@@ -215,6 +214,11 @@ export class Admission {
     }
   }
 
+  /** Refuses (and counts) a remote write whose inline value is longer than this replica accepts. */
+  #refuseSize(into: Batch, version: { origin: string; seq: number }, path: string, payload: Uint8Array, from: string): void {
+    this.reject(into, 'size', version, `write ${version.origin}:${version.seq} at '${path}' from '${from}' refused: its inline value of ${payload.byteLength} bytes is over maxValueBytes ${this.#rules.maxValue}`, path);
+  }
+
   /** Refuses (and counts) a remote write touching a subtree this node is authoritative for; true when refused. */
   #refuseUnderAuthority(into: Batch, version: { origin: string; seq: number }, path: string, isDelete: boolean, from: string): boolean {
     const mount = this.#rules.mounts!.touched(path, 'authoritative', isDelete);
@@ -224,7 +228,9 @@ export class Admission {
   }
 }
 
-const hlcOfMutation = (mutation: Mutation): bigint => mutation.hlc;
-const describeMutation = (mutation: Mutation): { origin: string; seq: number; path: string } => mutation;
-const hlcOfEntry = (entry: Entry): bigint => entry.version.hlc;
-const describeEntry = (entry: Entry): { origin: string; seq: number; path: string } => ({ ...entry.version, path: entry.path });
+/** Bytes of an inline payload (0 for a blob reference or none). */
+const inlineBytes = (payload: Payload | undefined): number => (payload instanceof Uint8Array ? payload.byteLength : 0);
+const hlcOfMutation = (mutation: CheckedMutation): bigint => mutation.hlc;
+const describeMutation = (mutation: CheckedMutation): { origin: string; seq: number; path: string } => mutation;
+const hlcOfEntry = (entry: CheckedEntry): bigint => entry.version.hlc;
+const describeEntry = (entry: CheckedEntry): { origin: string; seq: number; path: string } => ({ ...entry.version, path: entry.path });

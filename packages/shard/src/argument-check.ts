@@ -1,6 +1,5 @@
 import { StatemeshError, isValidId, isValidOrigin, isValidPath } from '@statemesh/contracts';
 import type { VersionVector } from '@statemesh/contracts';
-import { versionProblem } from './input-check.js';
 import { config, invalidId, invalidPath } from './shard-errors.js';
 
 const PREFIX = '@statemesh/shard: ';
@@ -19,8 +18,8 @@ export function pageSizeOf(pageSize: number | undefined): number {
 export function checkVector(vector: VersionVector): void {
   if (typeof vector !== 'object' || vector === null) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}a version vector must be an object of node id -> seq`);
   for (const [origin, seq] of Object.entries(vector)) {
-    const problem = versionProblem({ origin, seq, hlc: 0n }, `vector entry '${origin}'`);
-    if (problem !== undefined && !(seq === 0 && isValidOrigin(origin))) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}${problem}`);
+    if (!isValidOrigin(origin)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}vector entry ${JSON.stringify(String(origin))} is not a valid origin`);
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}vector entry '${origin}' seq ${String(seq)} is not a non-negative integer`);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 import type { ApplyResult, RejectReason } from './apply-result.js';
 import type { Change } from './change.js';
 
@@ -14,7 +14,7 @@ export class Batch implements ApplyResult {
   rejected = 0;
   conflicts = 0;
   readonly reasons: RejectReason[] = [];
-  relay: readonly Mutation[] = [];
+  relay: readonly CheckedMutation[] = [];
   /** The changes made, when someone watches; undefined otherwise (nothing is collected). */
   readonly changes: Change[] | undefined;
 

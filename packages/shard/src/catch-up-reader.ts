@@ -1,5 +1,5 @@
 import { isUnderAny, touchesAnySubtree } from '@statemesh/contracts';
-import type { Entry, SnapshotPage, Version, VersionVector } from '@statemesh/contracts';
+import type { CheckedEntry, SnapshotPage, Version, VersionVector } from '@statemesh/contracts';
 import type { LocalLog } from './local-log.js';
 import type { OriginIndex } from './origin-index.js';
 import type { PathRecord, Tombstone } from './path-record.js';
@@ -36,7 +36,7 @@ export class CatchUpReader {
         if (touchesAnySubtree(path, prefixes, true)) paths.push(path);
       });
     }
-    let page: Entry[] = [];
+    let page: CheckedEntry[] = [];
     const seenPaths = new Set<string>();
     for (const path of paths) {
       if (seenPaths.has(path)) continue; // a value and a tombstone at one path are both emitted below
@@ -59,12 +59,12 @@ export class CatchUpReader {
   *snapshot(prefixes: readonly string[], pageSize: number): Generator<SnapshotPage, void, undefined> {
     const taken = this.#pageVector();
     const tree = this.#tree;
-    let page: Entry[] = [];
+    let page: CheckedEntry[] = [];
     for (const path of tree.tombstonePaths()) {
       const tombstone = tree.get(path)?.tombstone;
       if (tombstone !== undefined && touchesAnySubtree(path, prefixes, true)) page.push(tombstoneEntry(path, tombstone));
     }
-    const wanted = (path: string, record: PathRecord): Entry[] | undefined => {
+    const wanted = (path: string, record: PathRecord): CheckedEntry[] | undefined => {
       if (record.type === '') return undefined;
       page.push(valueEntry(path, record));
       if (page.length < pageSize) return undefined;
@@ -82,7 +82,7 @@ export class CatchUpReader {
       for (const prefix of distinct) {
         // Each prefix's subtree in path order; a prefix inside another one is skipped (its paths are there).
         if (distinct.some((other) => other !== prefix && isUnderAny(prefix, [other]))) continue;
-        const full: Entry[][] = [];
+        const full: CheckedEntry[][] = [];
         tree.forEachUnder(prefix, (path, record) => {
           const filled = wanted(path, record);
           if (filled !== undefined) full.push(filled);
@@ -93,7 +93,7 @@ export class CatchUpReader {
     yield { entries: this.#publishable(page), last: true, vector: taken };
   }
 
-  #entriesAt(path: string, prefixes: readonly string[], out: Entry[]): void {
+  #entriesAt(path: string, prefixes: readonly string[], out: CheckedEntry[]): void {
     const record = this.#tree.get(path);
     if (record === undefined) return;
     if (record.tombstone !== undefined) out.push(tombstoneEntry(path, record.tombstone));
@@ -113,23 +113,25 @@ export class CatchUpReader {
   }
 
   /** `entries` without local writes whose value is still being stored as a blob (see `#pageVector`). */
-  #publishable(entries: Entry[]): Entry[] {
+  #publishable(entries: CheckedEntry[]): CheckedEntry[] {
     if (this.#log.firstOffloading() === undefined) return entries;
     return entries.filter((entry) => entry.version.origin !== this.#origin || !this.#log.isOffloading(entry.version.seq));
   }
 }
 
+// The entries built here are checked: every record was checked when it was written here or decoded from a peer.
+
 /** A value as an entry; `prev` as the record keeps it (absent: overwrote nothing; null: unknown) becomes the entry's. */
-function valueEntry(path: string, record: PathRecord): Entry {
+function valueEntry(path: string, record: PathRecord): CheckedEntry {
   const held = heldPayload(record.payload);
   const payload = typeof held === 'string' ? utf8(held) : held;
   const version = { hlc: record.hlc, origin: record.origin, seq: record.seq };
   const prev: Version | null | undefined = record.prev;
-  if (prev === null) return { path, version, tombstone: false, type: record.type, payload };
-  return { path, version, tombstone: false, type: record.type, payload, prev: prev ?? null };
+  if (prev === null) return { path, version, tombstone: false, type: record.type, payload } as CheckedEntry;
+  return { path, version, tombstone: false, type: record.type, payload, prev: prev ?? null } as CheckedEntry;
 }
 
-function tombstoneEntry(path: string, tombstone: Tombstone): Entry {
+function tombstoneEntry(path: string, tombstone: Tombstone): CheckedEntry {
   const version = { hlc: tombstone.hlc, origin: tombstone.origin, seq: tombstone.seq };
-  return tombstone.prev === undefined ? { path, version, tombstone: true, type: '' } : { path, version, tombstone: true, type: '', prev: tombstone.prev };
+  return (tombstone.prev === undefined ? { path, version, tombstone: true, type: '' } : { path, version, tombstone: true, type: '', prev: tombstone.prev }) as CheckedEntry;
 }

@@ -1,10 +1,5 @@
-import type { KnownValid } from './input-check.js';
-
-/**
- * One string object per origin id and per value type, however many decoded copies arrive (records then share
- * it); what is interned is known valid, so input checks look it up instead of running a regular expression.
- */
-export class Interner implements KnownValid {
+/** One string object per origin id and per value type, however many decoded copies arrive (records then share it). */
+export class Interner {
   readonly origins = new Map<string, string>();
   readonly types = new Map<string, string>();
   readonly #onNewOrigin: (origin: string) => void;

@@ -1,7 +1,7 @@
 import { putChunked } from '@statemesh/blob-store';
 import type { PutChunkedOptions } from '@statemesh/blob-store';
 import { StatemeshError } from '@statemesh/contracts';
-import type { BlobRef, BlobStore, Mutation, Version } from '@statemesh/contracts';
+import type { BlobRef, BlobStore, CheckedMutation, Version } from '@statemesh/contracts';
 import { Outbox } from './outbox.js';
 import type { SeenSet } from './seen-set.js';
 import { utf8 } from './value-decode.js';
@@ -59,7 +59,7 @@ export class LocalLog {
   }
 
   /** Ready writes as mutations, oldest first, up to `max`; stops before a write whose blob is still being stored. */
-  drain(max: number): Mutation[] {
+  drain(max: number): CheckedMutation[] {
     return this.#outbox.drain(max, this.#origin, utf8);
   }
 

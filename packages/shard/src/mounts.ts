@@ -1,4 +1,4 @@
-import { StatemeshError, isUnder, isValidPath } from '@statemesh/contracts';
+import { StatemeshError, isUnder, isValidPath, mostSpecificPrefix } from '@statemesh/contracts';
 
 /**
  * Who may write a subtree here: `read-write` (anyone, the default), `read-only` (this node's own writes refused
@@ -18,10 +18,13 @@ const MODES: readonly MountMode[] = ['read-write', 'read-only', 'authoritative']
 /** The mounts of a replica: a path takes the mode of the most specific mount above it (`read-write` without one). */
 export class Mounts {
   readonly #mounts: readonly Mount[];
+  readonly #prefixes: readonly string[];
+  readonly #modes: ReadonlyMap<string, MountMode>;
 
   private constructor(mounts: readonly Mount[]) {
-    // Longest prefix first: the first match is the most specific.
-    this.#mounts = [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
+    this.#mounts = mounts;
+    this.#prefixes = mounts.map((mount) => mount.prefix);
+    this.#modes = new Map(mounts.map((mount) => [mount.prefix, mount.mode]));
   }
 
   /** Checks `mounts` (from options); undefined when there is nothing but `read-write`. */
@@ -42,8 +45,8 @@ export class Mounts {
 
   /** The mode at `path`. */
   modeAt(path: string): MountMode {
-    for (const mount of this.#mounts) if (isUnder(path, mount.prefix)) return mount.mode;
-    return 'read-write';
+    const prefix = mostSpecificPrefix(path, this.#prefixes);
+    return prefix === undefined ? 'read-write' : this.#modes.get(prefix)!;
   }
 
   /**
@@ -51,15 +54,10 @@ export class Mounts {
    * a subtree) also one under `path`. Undefined when none.
    */
   touched(path: string, mode: MountMode, isDelete: boolean): string | undefined {
-    if (this.modeAt(path) === mode) return this.#mostSpecific(path);
+    if (this.modeAt(path) === mode) return mostSpecificPrefix(path, this.#prefixes) ?? '';
     if (!isDelete) return undefined;
     for (const mount of this.#mounts) if (mount.mode === mode && isUnder(mount.prefix, path) && this.modeAt(mount.prefix) === mode) return mount.prefix;
     return undefined;
-  }
-
-  #mostSpecific(path: string): string {
-    for (const mount of this.#mounts) if (isUnder(path, mount.prefix)) return mount.prefix;
-    return '';
   }
 }
 

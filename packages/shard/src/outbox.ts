@@ -1,4 +1,4 @@
-import type { Mutation, Payload, Version } from '@statemesh/contracts';
+import type { CheckedMutation, Payload, Version } from '@statemesh/contracts';
 
 /**
  * Local writes waiting to be drained, in seq order. Kept as parallel arrays rather than an object per write: a
@@ -44,8 +44,8 @@ export class Outbox {
   }
 
   /** Up to `max` ready writes as mutations of `origin`, oldest first; stops at the first one not ready. */
-  drain(max: number, origin: string, encode: (text: string) => Uint8Array): Mutation[] {
-    const out: Mutation[] = [];
+  drain(max: number, origin: string, encode: (text: string) => Uint8Array): CheckedMutation[] {
+    const out: CheckedMutation[] = [];
     const length = this.#paths.length;
     while (this.#head < length && out.length < max) {
       const i = this.#head;
@@ -53,6 +53,7 @@ export class Outbox {
       const type = this.#types[i]!;
       const payload = this.#payloads[i];
       // One object shape for every drained mutation (absent payload and prev are undefined), for fast readers.
+      // Checked: a local write's path, type and payload were checked when it was made, its version made here.
       out.push({
         origin,
         seq: this.#seqs[i]!,
@@ -62,7 +63,7 @@ export class Outbox {
         type,
         payload: typeof payload === 'string' ? encode(payload) : payload,
         prev: this.#prevs[i],
-      });
+      } as CheckedMutation);
       this.#payloads[i] = undefined;
       this.#prevs[i] = undefined;
       this.#head++;

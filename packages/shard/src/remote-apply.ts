@@ -1,4 +1,4 @@
-import type { Entry, Mutation, VersionVector } from '@statemesh/contracts';
+import type { CheckedEntry, CheckedMutation, VersionVector } from '@statemesh/contracts';
 import type { Admission } from './admission.js';
 import type { Batch } from './batch.js';
 import type { Interner } from './interner.js';
@@ -28,11 +28,11 @@ export class RemoteApply {
   }
 
   /** Applies `mutations` from `from` into `into`, filling its counts and its relay list. */
-  mutations(mutations: readonly Mutation[], from: string, into: Batch): void {
+  mutations(mutations: readonly CheckedMutation[], from: string, into: Batch): void {
     const { accepted, relayGated } = this.#admission.mutations(mutations, from, into);
     const interner = this.#interner;
     // The usual batch passes every gate: then it is its own relay list.
-    let relay: Mutation[] | undefined = accepted === mutations ? undefined : [...(relayGated ?? [])];
+    let relay: CheckedMutation[] | undefined = accepted === mutations ? undefined : [...(relayGated ?? [])];
     for (let i = 0; i < accepted.length; i++) {
       const mutation = accepted[i]!;
       const origin = interner.origin(mutation.origin);
@@ -50,11 +50,11 @@ export class RemoteApply {
       if (applied) into.applied++;
       else into.stale++;
     }
-    into.relay = relay ?? (mutations as Mutation[]);
+    into.relay = relay ?? (mutations as CheckedMutation[]);
   }
 
   /** Merges snapshot or catch-up `entries` from `from` into `into` (not marked seen: the last page's vector claims them). */
-  entries(entries: readonly Entry[], from: string, into: Batch): void {
+  entries(entries: readonly CheckedEntry[], from: string, into: Batch): void {
     const interner = this.#interner;
     for (const entry of this.#admission.entries(entries, from, into)) {
       const { hlc, seq } = entry.version;

@@ -7,7 +7,7 @@ export class ShardCounters {
   duplicate = 0;
   stale = 0;
   rejected = 0;
-  readonly gates: Record<RejectGate, number> = { malformed: 0, interest: 0, partition: 0, clock: 0, origin: 0, authority: 0 };
+  readonly gates: Record<RejectGate, number> = { size: 0, interest: 0, partition: 0, clock: 0, origin: 0, authority: 0 };
   conflictsDetected = 0;
   conflictsLost = 0;
   tombstonesCollected = 0;
@@ -32,7 +32,7 @@ export class ShardCounters {
       'remote.duplicates': this.duplicate,
       'remote.stale': this.stale,
       'remote.rejected': this.rejected,
-      'rejected.malformed': g.malformed,
+      'rejected.size': g.size,
       'rejected.interest': g.interest,
       'rejected.partition': g.partition,
       'rejected.clock': g.clock,

@@ -1,9 +1,8 @@
-import { StatemeshError, isValidId, isValidPath } from '@statemesh/contracts';
-import type { BlobRef, Entry, Mutation, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
-import { HybridClock } from '@statemesh/hlc';
+import { StatemeshError, isValidId, isValidPath, isValidType } from '@statemesh/contracts';
+import type { BlobRef, CheckedEntry, CheckedMutation, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
 import { Admission } from './admission.js';
 import type { ApplyResult } from './apply-result.js';
-import { checkPeers, checkPrefixes, checkVector, pageSizeOf, positiveInteger } from './argument-check.js';
+import { checkPeers, checkPrefixes, checkVector, pageSizeOf } from './argument-check.js';
 import { Batch } from './batch.js';
 import { BlobValues } from './blob-values.js';
 import { AppliedChange } from './change.js';
@@ -12,19 +11,18 @@ import { CatchUpReader } from './catch-up-reader.js';
 import { ConflictRing } from './conflict-ring.js';
 import type { Conflict } from './conflict-ring.js';
 import { originOf } from './incarnation.js';
-import { isValidType } from './input-check.js';
 import { Interner } from './interner.js';
 import { jsonText } from './json-text.js';
 import { LocalLog } from './local-log.js';
 import { LocalWriter } from './local-writer.js';
-import { Mounts } from './mounts.js';
 import { OriginIndex } from './origin-index.js';
 import { PathTree } from './path-tree.js';
 import { RemoteApply } from './remote-apply.js';
 import { RetiredIncarnations } from './retired-incarnations.js';
 import { SeenSet } from './seen-set.js';
+import { shardConfig } from './shard-config.js';
 import { ShardCounters } from './shard-counters.js';
-import { config, invalidId, invalidPath, invalidType } from './shard-errors.js';
+import { invalidId, invalidPath, invalidType } from './shard-errors.js';
 import type { PageOptions, ShardClock, ShardOptions, WriteOptions } from './shard-options.js';
 import type { ShardEntry, ShardValue } from './shard-value.js';
 import { collectTombstones } from './tombstone-collector.js';
@@ -34,9 +32,6 @@ import { TrustedLoad } from './trusted-load.js';
 import { ValueReader } from './value-reader.js';
 import { WatchHub } from './watch-hub.js';
 
-const DEFAULT_MAX_INLINE = 65_536;
-const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
-const DEFAULT_BLOB_CACHE = 64 * 1024 * 1024;
 const PREFIX = '@statemesh/shard: ';
 
 /**
@@ -77,29 +72,14 @@ export class Shard {
   readonly #loader: TrustedLoad;
 
   constructor(options: ShardOptions) {
-    if (typeof options !== 'object' || options === null) throw config('options must be an object with clusterId and nodeId');
-    if (!isValidId(options.clusterId)) throw invalidId('clusterId', options.clusterId);
-    if (!isValidId(options.nodeId)) throw invalidId('nodeId', options.nodeId);
-    this.clusterId = options.clusterId;
-    this.nodeId = options.nodeId;
+    const { clock, interests, partition, enforcePartition, mounts, maxInline, maxValue, blobCache, warn, ...rest } = shardConfig(options);
+    this.clusterId = rest.clusterId;
+    this.nodeId = rest.nodeId;
+    this.#clock = clock;
+    this.#tombstoneTtlMs = rest.tombstoneTtlMs;
     const tree = this.#tree;
     this.#interner = new Interner((origin) => this.#incarnations.saw(origin));
-    this.origin = this.#interner.origin(originOf(options.nodeId, options.incarnation));
-    const clock = (this.#clock = options.clock ?? new HybridClock());
-    const enforcePartition = options.enforcePartition ?? false;
-    if (enforcePartition && options.partition === undefined) {
-      throw config('enforcePartition needs a partition: pass partition: HashPartition.uniform([...nodes])');
-    }
-    const interests = options.interests ?? [];
-    for (const prefix of interests) {
-      if (!isValidPath(prefix)) throw new StatemeshError('INVALID_PATH', `${PREFIX}interest ${JSON.stringify(prefix)} is not a valid path prefix; use dot-separated segments of [A-Za-z0-9_-]`);
-    }
-    const mounts = Mounts.of(options.mounts);
-    const maxInline = positiveInteger(options.maxInlinePayloadBytes, DEFAULT_MAX_INLINE, 'maxInlinePayloadBytes', 0);
-    const maxValue = positiveInteger(options.maxValueBytes, DEFAULT_MAX_VALUE, 'maxValueBytes', 1);
-    this.#tombstoneTtlMs = options.tombstoneTtlMs === undefined ? undefined : positiveInteger(options.tombstoneTtlMs, 0, 'tombstoneTtlMs', 0);
-    const blobCache = positiveInteger(options.blobCacheBytes, DEFAULT_BLOB_CACHE, 'blobCacheBytes', 0);
-    const warn = options.logger ?? ((line: string) => console.warn(line));
+    this.origin = this.#interner.origin(originOf(rest.nodeId, options.incarnation));
     const counters = this.#counters;
     this.#watch = new WatchHub((error) => {
       counters.watchErrors++;
@@ -108,14 +88,14 @@ export class Shard {
     const log = (this.#local = new LocalLog(this.origin, this.#seen));
     const localSeq = (): number => log.seq;
     this.#admission = new Admission(
-      { nodeId: this.nodeId, origin: this.origin, clock, seen: this.#seen, counters, known: this.#interner, log: warn, localSeq, intern: (origin) => this.#interner.origin(origin) },
-      { interests: interests.includes('') ? [] : [...interests], partition: options.partition, enforcePartition, mounts, maxValue },
+      { nodeId: this.nodeId, origin: this.origin, clock, seen: this.#seen, counters, log: warn, localSeq, intern: (origin) => this.#interner.origin(origin) },
+      { interests, partition, enforcePartition, mounts, maxValue },
     );
-    const merge = (this.#merge = new TreeMerge(tree, this.#index, this.#conflicts, counters, options.resolveConflicts ?? true, this.origin));
+    const merge = (this.#merge = new TreeMerge(tree, this.#index, this.#conflicts, counters, rest.resolveConflicts, this.origin));
     this.#remote = new RemoteApply(this.#admission, merge, this.#seen, this.#interner, this.origin, localSeq);
     this.#loader = new TrustedLoad({
       tree, index: this.#index, seen: this.#seen, interner: this.#interner, clock, remote: this.#remote, origin: this.origin, localSeq,
-      gated: (interests.length > 0 && !interests.includes('')) || enforcePartition || mounts !== undefined,
+      gated: interests.length > 0 || enforcePartition || mounts !== undefined,
     });
     this.#reader = new CatchUpReader(tree, this.#index, merge.isLive, log, this.origin, () => this.vector());
     const values = (this.#values = new ValueReader(tree, new BlobValues(options.blobStore, options.offload?.registry, blobCache)));
@@ -219,7 +199,7 @@ export class Shard {
   // ---------------------------------------------------------------- replication API
 
   /** Local writes not yet drained, oldest first, up to `max`; stops before a write whose blob is still being stored. */
-  drain(max = Number.POSITIVE_INFINITY): Mutation[] {
+  drain(max = Number.POSITIVE_INFINITY): CheckedMutation[] {
     return this.#local.drain(max);
   }
 
@@ -234,12 +214,12 @@ export class Shard {
   }
 
   /**
-   * Applies a batch of remote mutations received from peer `from`. Gates, in order: well-formed, duplicate (by
-   * `(origin, seq)`), own origin (a seq this node never used), authority (mounts), interests, partition (sets
-   * only), clock drift, then last-writer-wins. Every mutation is
-   * checked before any is applied; a malformed one is rejected whole and the rest still apply.
+   * Applies a batch of remote mutations received from peer `from`: checked mutations (the wire decoder's, another
+   * replica's `drain()`, or contracts' `checkMutations`), whose shape is not checked again here. Gates, in order:
+   * duplicate (by `(origin, seq)`), size, own origin (a seq this node never used), authority (mounts), interests,
+   * partition (sets only), clock drift, then last-writer-wins. Every mutation is admitted before any is applied.
    */
-  apply(batch: readonly Mutation[], from: string): ApplyResult {
+  apply(batch: readonly CheckedMutation[], from: string): ApplyResult {
     if (!isValidId(from)) throw invalidId('from', from);
     if (!Array.isArray(batch)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}apply needs an array of mutations`);
     const into = this.#batch(from);
@@ -293,7 +273,7 @@ export class Shard {
    * then last-writer-wins. The vector is not raised: call `completeCatchUp` (or use
    * `applyPage`) once the last page is applied.
    */
-  applyEntries(entries: readonly Entry[], from = 'catch-up'): ApplyResult {
+  applyEntries(entries: readonly CheckedEntry[], from = 'catch-up'): ApplyResult {
     if (!Array.isArray(entries)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}applyEntries needs an array of entries`);
     const into = this.#batch(from);
     this.#remote.entries(entries, from, into);
@@ -306,7 +286,7 @@ export class Shard {
    * without re-validating, duplicate checks, conflict detection or watchers (see `TrustedLoad`); it takes that
    * checked path itself when interests, a partition or mounts are set, or the clock refuses the entries.
    */
-  load(entries: readonly Entry[], vector: VersionVector): void {
+  load(entries: readonly CheckedEntry[], vector: VersionVector): void {
     if (!Array.isArray(entries)) throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}load needs an array of entries`);
     checkVector(vector);
     if (this.#loader.load(entries, vector)) return;

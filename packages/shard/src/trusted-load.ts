@@ -1,5 +1,5 @@
 import { StatemeshError } from '@statemesh/contracts';
-import type { Entry, VersionVector } from '@statemesh/contracts';
+import type { CheckedEntry, VersionVector } from '@statemesh/contracts';
 import { unpack } from '@statemesh/hlc';
 import type { Interner } from './interner.js';
 import type { OriginIndex } from './origin-index.js';
@@ -47,7 +47,7 @@ export class TrustedLoad {
    * configured, an entry of this node's origin is above its counter, or the clock refuses the greatest hybrid
    * time (drift, or no valid time). Throws `INVALID_ARGUMENT` when the replica is not empty.
    */
-  load(entries: readonly Entry[], vector: VersionVector): boolean {
+  load(entries: readonly CheckedEntry[], vector: VersionVector): boolean {
     const { tree, index, seen, interner, clock, remote, origin: own } = this.#parts;
     if (tree.size > 0 || tree.tombstoneCount > 0 || Object.keys(seen.vector()).length > 0 || seen.beyondCount() > 0) {
       throw new StatemeshError('INVALID_ARGUMENT', `${PREFIX}load needs an empty replica (this one holds ${tree.size} values and ${tree.tombstoneCount} tombstones, or has applied writes); use applyEntries to merge into one that holds something`);

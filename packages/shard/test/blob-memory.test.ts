@@ -1,3 +1,4 @@
+import { checkMutation } from '@statemesh/contracts';
 import { MemoryBlobStore, getChunked } from '@statemesh/blob-store';
 import type { BlobRef } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
@@ -48,7 +49,7 @@ describe('large values with a blob store are not all kept in memory', () => {
     const reader = new Shard({ clusterId: 'c', nodeId: 'r', clock: new ManualTime().clock(), blobCacheBytes: 0 });
     const bytes = new Uint8Array([1, 2, 3]);
     const ref: BlobRef = { digest: 'a'.repeat(64), size: 3, codec: 'raw' };
-    reader.apply([{ origin: 'w', seq: 1, hlc: 1n << 20n, path: 'big', op: 'set', type: 'bytes', payload: ref }], 'w');
+    reader.apply([checkMutation({ origin: 'w', seq: 1, hlc: 1n << 20n, path: 'big', op: 'set', type: 'bytes', payload: ref })], 'w');
     expect(reader.get('big')?.pending).toBe(true);
     expect(() => reader.markHydrated('big', new Uint8Array(2))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(reader.markHydrated('big', bytes)).toBe(true);

@@ -1,6 +1,6 @@
 // Issue 13, finding 4: after a healed partition both sides see each conflict, once each, whatever the order in
 // which the writes arrive (live or by catch-up) and however often.
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ const scenarioArb = fc.record({
 });
 
 /** Delivers; returns the paths at which the receiver was shown the sender's own write. */
-function deliver(sides: readonly Shard[], live: readonly Mutation[][], d: Delivery): string[] {
+function deliver(sides: readonly Shard[], live: readonly CheckedMutation[][], d: Delivery): string[] {
   const to = sides[d.to]!;
   const fromIndex = 1 - d.to;
   const from = sides[fromIndex]!;

@@ -1,12 +1,13 @@
+import { checkMutation } from '@statemesh/contracts';
 import { pack } from '@statemesh/hlc';
-import type { Mutation, Version } from '@statemesh/contracts';
+import type { CheckedMutation, Mutation, Version } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import { describe, expect, it } from 'vitest';
 import { ManualTime } from './manual-time.ts';
 
-function write(origin: string, seq: number, path: string, wallMs: number, prev?: Version): Mutation {
+function write(origin: string, seq: number, path: string, wallMs: number, prev?: Version): CheckedMutation {
   const m: Mutation = { origin, seq, hlc: pack({ wallMs, logical: 0 }), path, op: 'set', type: 'json', payload: new TextEncoder().encode(String(seq)) };
-  return prev === undefined ? m : { ...m, prev };
+  return checkMutation(prev === undefined ? m : { ...m, prev });
 }
 
 describe('conflicts', () => {
@@ -84,8 +85,8 @@ describe('conflicts', () => {
 
   it('reports a delete racing a set at the same path, and every replica ends the same', () => {
     const base = 1_700_000_000_000;
-    const set: Mutation = write('a', 1, 'scene.x', base + 1);
-    const del: Mutation = { origin: 'b', seq: 1, hlc: pack({ wallMs: base + 2, logical: 0 }), path: 'scene.x', op: 'delete', type: '' };
+    const set: CheckedMutation = write('a', 1, 'scene.x', base + 1);
+    const del = checkMutation({ origin: 'b', seq: 1, hlc: pack({ wallMs: base + 2, logical: 0 }), path: 'scene.x', op: 'delete', type: '' });
     const digests = new Set<string>();
     for (const order of [[set, del], [del, set]]) {
       const s = new Shard({ clusterId: 'c', nodeId: 'n', clock: new ManualTime().clock() });

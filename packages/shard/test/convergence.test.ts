@@ -1,5 +1,5 @@
 import { compareVersions, isUnder } from '@statemesh/contracts';
-import type { Mutation, SnapshotPage, Version } from '@statemesh/contracts';
+import type { CheckedMutation, SnapshotPage, Version } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -37,9 +37,9 @@ const scenarioArb = fc.record({
 });
 
 /** Runs the ops on one replica per origin; returns the replicas and every mutation made, in the order made. */
-function run(origins: number, ops: readonly Op[], time: ManualTime): { shards: Shard[]; log: Mutation[] } {
+function run(origins: number, ops: readonly Op[], time: ManualTime): { shards: Shard[]; log: CheckedMutation[] } {
   const shards = ORIGINS.slice(0, origins).map((nodeId) => new Shard({ clusterId: 'c', nodeId, clock: time.clock() }));
-  const log: Mutation[] = [];
+  const log: CheckedMutation[] = [];
   for (const op of ops) {
     const shard = shards[op.origin % origins]!;
     time.ms += op.tick;
@@ -53,8 +53,8 @@ function run(origins: number, ops: readonly Op[], time: ManualTime): { shards: S
 }
 
 /** What every replica must hold: per path the greatest set, kept only if it beats every delete at or above it. */
-function model(log: readonly Mutation[]): Map<string, Version> {
-  const best = new Map<string, Mutation>();
+function model(log: readonly CheckedMutation[]): Map<string, Version> {
+  const best = new Map<string, CheckedMutation>();
   for (const m of log) {
     if (m.op !== 'set') continue;
     const current = best.get(m.path);

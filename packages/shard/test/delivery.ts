@@ -1,4 +1,4 @@
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 
 // Random delivery of a log of mutations, replayable from a seed: shared by the property tests.
 
@@ -24,11 +24,11 @@ export function shuffled<T>(items: readonly T[], next: () => number): T[] {
 }
 
 /** The mutations in a random order, some duplicated, cut into batches at random points. */
-export function deliveries(log: readonly Mutation[], next: () => number): Mutation[][] {
+export function deliveries(log: readonly CheckedMutation[], next: () => number): CheckedMutation[][] {
   const withDuplicates = [...log, ...log.filter(() => next() < 0.3)];
   const order = shuffled(withDuplicates, next);
-  const batches: Mutation[][] = [];
-  let batch: Mutation[] = [];
+  const batches: CheckedMutation[][] = [];
+  let batch: CheckedMutation[] = [];
   for (const mutation of order) {
     batch.push(mutation);
     if (next() < 0.4) {

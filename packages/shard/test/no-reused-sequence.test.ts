@@ -2,15 +2,15 @@
 // node's own counter.
 import { MemoryBlobStore } from '@statemesh/blob-store';
 import { pack } from '@statemesh/hlc';
-import { isValidOrigin, nodeOfOrigin, type Mutation } from '@statemesh/contracts';
+import { checkEntry, checkMutation, isValidOrigin, nodeOfOrigin, type CheckedMutation } from '@statemesh/contracts';
 import { Shard, isValidIncarnation, newIncarnation, originOf } from '@statemesh/shard';
 import { describe, expect, it } from 'vitest';
 import { ManualTime } from './manual-time.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-function write(origin: string, seq: number, path: string, wallMs = 1_700_000_000_000): Mutation {
-  return { origin, seq, hlc: pack({ wallMs, logical: 0 }), path, op: 'set', type: 'json', payload: bytes(String(seq)) };
+function write(origin: string, seq: number, path: string, wallMs = 1_700_000_000_000): CheckedMutation {
+  return checkMutation({ origin, seq, hlc: pack({ wallMs, logical: 0 }), path, op: 'set', type: 'json', payload: bytes(String(seq)) });
 }
 
 describe('incarnations', () => {
@@ -61,7 +61,7 @@ describe('vectors across many restarts without state', () => {
   it('leave out incarnations that are over and of which nothing is held, yet still drop their duplicates', () => {
     const time = new ManualTime();
     const observer = new Shard({ clusterId: 'c', nodeId: 'o', clock: time.clock() });
-    const batches: Mutation[][] = [];
+    const batches: CheckedMutation[][] = [];
     let last: Shard | undefined;
     for (let run = 0; run < 50; run++) {
       time.ms += 10;
@@ -108,7 +108,7 @@ describe('a forged write under this node\'s own origin', () => {
   it('is refused from a catch-up page too, and a page vector cannot raise the own counter or claim it', () => {
     const victim = new Shard({ clusterId: 'c', nodeId: 'v', clock: new ManualTime().clock(), logger: () => undefined });
     victim.set('mine', 1);
-    const entry = { path: 'x', version: { hlc: pack({ wallMs: 1_700_000_000_000, logical: 0 }), origin: 'v', seq: 2 ** 53 - 1 }, tombstone: false, type: 'json', payload: bytes('1') };
+    const entry = checkEntry({ path: 'x', version: { hlc: pack({ wallMs: 1_700_000_000_000, logical: 0 }), origin: 'v', seq: 2 ** 53 - 1 }, tombstone: false, type: 'json', payload: bytes('1') });
     const result = victim.applyPage({ entries: [entry], last: true, vector: { v: 2 ** 53 - 1, p: 4 } }, 'mallory');
     expect(result).toMatchObject({ applied: 0, rejected: 1 });
     expect(victim.localSeq).toBe(1);

@@ -1,6 +1,6 @@
-import { isUnder } from '@statemesh/contracts';
+import { checkMutation, isUnder } from '@statemesh/contracts';
 import { pack } from '@statemesh/hlc';
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import { describe, expect, it } from 'vitest';
 import { PathTree } from '../src/path-tree.ts';
@@ -19,7 +19,7 @@ function under(tree: PathTree, prefix: string): string[] {
   return out;
 }
 
-const remoteDelete = (seq: number, path: string, wallMs: number): Mutation => ({ origin: 'r', seq, hlc: pack({ wallMs, logical: 0 }), path, op: 'delete', type: '' });
+const remoteDelete = (seq: number, path: string, wallMs: number): CheckedMutation => checkMutation({ origin: 'r', seq, hlc: pack({ wallMs, logical: 0 }), path, op: 'delete', type: '' });
 
 describe('the path tree', () => {
   it('walks a subtree in path order, segment-aware: scene never takes scenery or scene-x', () => {

@@ -1,5 +1,5 @@
 import { compareVersions, isUnder } from '@statemesh/contracts';
-import type { Mutation, Version } from '@statemesh/contracts';
+import type { CheckedMutation, Version } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -22,9 +22,9 @@ const opArb = fc.record({
 });
 
 /** Each origin writes on its own replica (syncing now and then); returns every mutation made, in order. */
-function run(ops: readonly { origin: number; remove: boolean; path: number; value: number; sync: boolean; tick: number }[], time: ManualTime): Mutation[] {
+function run(ops: readonly { origin: number; remove: boolean; path: number; value: number; sync: boolean; tick: number }[], time: ManualTime): CheckedMutation[] {
   const shards = ORIGINS.map((nodeId) => new Shard({ clusterId: 'c', nodeId, clock: time.clock() }));
-  const log: Mutation[] = [];
+  const log: CheckedMutation[] = [];
   for (const op of ops) {
     const shard = shards[op.origin]!;
     time.ms += op.tick;
@@ -38,8 +38,8 @@ function run(ops: readonly { origin: number; remove: boolean; path: number; valu
 }
 
 /** Per path the greatest set, kept only when it beats every delete at or above its path. */
-function model(log: readonly Mutation[]): Map<string, Version> {
-  const best = new Map<string, Mutation>();
+function model(log: readonly CheckedMutation[]): Map<string, Version> {
+  const best = new Map<string, CheckedMutation>();
   for (const m of log) if (m.op === 'set' && (best.get(m.path) === undefined || compareVersions(m, best.get(m.path)!) > 0)) best.set(m.path, m);
   const out = new Map<string, Version>();
   for (const [path, m] of best) {

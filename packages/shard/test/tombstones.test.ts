@@ -1,14 +1,15 @@
+import { checkMutation } from '@statemesh/contracts';
 import { pack } from '@statemesh/hlc';
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import { describe, expect, it } from 'vitest';
 import { ManualTime } from './manual-time.ts';
 
 const base = 1_700_000_000_000;
-const set = (origin: string, seq: number, path: string, wallMs: number): Mutation => ({
+const set = (origin: string, seq: number, path: string, wallMs: number): CheckedMutation => checkMutation({
   origin, seq, hlc: pack({ wallMs, logical: 0 }), path, op: 'set', type: 'json', payload: new TextEncoder().encode(String(wallMs - base)),
 });
-const del = (origin: string, seq: number, path: string, wallMs: number): Mutation => ({
+const del = (origin: string, seq: number, path: string, wallMs: number): CheckedMutation => checkMutation({
   origin, seq, hlc: pack({ wallMs, logical: 0 }), path, op: 'delete', type: '',
 });
 

@@ -1,11 +1,12 @@
+import { checkMutation } from '@statemesh/contracts';
 import { pack } from '@statemesh/hlc';
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 import { Shard } from '@statemesh/shard';
 import type { Change } from '@statemesh/shard';
 import { describe, expect, it } from 'vitest';
 import { ManualTime } from './manual-time.ts';
 
-const remote = (seq: number, path: string): Mutation => ({
+const remote = (seq: number, path: string): CheckedMutation => checkMutation({
   origin: 'r', seq, hlc: pack({ wallMs: 1_700_000_000_000, logical: seq }), path, op: 'set', type: 'json', payload: new Uint8Array([49]),
 });
 

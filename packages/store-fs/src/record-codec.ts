@@ -1,5 +1,5 @@
-import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
-import type { Entry, Mutation, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
+import { StatemeshError, checkEntries, checkMutations, isStatemeshError } from '@statemesh/contracts';
+import type { Entry, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
 import { decodeScope, encodeScope } from './scope-body.js';
 import { FRAME_KIND, decodeFrameBody, encodeFrameBody } from '@statemesh/wire';
 import type { MutationsFrame, SnapshotPageFrame } from '@statemesh/wire';
@@ -38,11 +38,12 @@ export function encodeRecord(record: StoreRecord): [number, Uint8Array] {
   switch (record.kind) {
     case 'local':
     case 'applied':
-      return [RECORD_KIND[record.kind], encodeFrameBody({ kind: 'mutations', mutations: record.mutations as Mutation[] })];
+      // The wire encoder trusts the writes it carries; a record a caller appends is checked here, once.
+      return [RECORD_KIND[record.kind], encodeFrameBody({ kind: 'mutations', mutations: checkMutations(record.mutations) })];
     case 'entries':
-      return [RECORD_KIND.entries, page(record.entries, undefined)];
+      return [RECORD_KIND.entries, page(checkEntries(record.entries), undefined)];
     case 'collected':
-      return [RECORD_KIND.collected, page(record.tombstones, undefined)];
+      return [RECORD_KIND.collected, page(checkEntries(record.tombstones), undefined)];
     case 'vector':
       return [RECORD_KIND.vector, page([], record.vector)];
     case 'scope':
@@ -121,7 +122,7 @@ export function decodeRecord(kind: number, body: Uint8Array): StoreRecord {
 }
 
 function page(entries: readonly Entry[], vector: Record<string, number> | undefined): Uint8Array {
-  const frame: SnapshotPageFrame = { kind: 'snapshot-page', requestId: 0, entries: entries as Entry[], last: true };
+  const frame: SnapshotPageFrame<Entry> = { kind: 'snapshot-page', requestId: 0, entries: entries as Entry[], last: true };
   if (vector !== undefined) frame.vector = vector;
   return encodeFrameBody(frame);
 }

@@ -1,5 +1,5 @@
 import { compareVersions, isUnder } from '@statemesh/contracts';
-import type { Entry, Mutation, RecoveredReplica, ReplicaIdentity, ReplicaScope, Version } from '@statemesh/contracts';
+import type { CheckedEntry, CheckedMutation, Entry, Mutation, RecoveredReplica, ReplicaIdentity, ReplicaScope, Version } from '@statemesh/contracts';
 import type { StoreRecord } from './record-codec.js';
 
 /**
@@ -124,15 +124,19 @@ export class ReplicaState {
     return Math.max(this.sequence, this.vector[nodeId] ?? 0, this.#ownSeqs.get(nodeId) ?? 0);
   }
 
-  /** Everything recovery hands back. */
+  /**
+   * Everything recovery hands back. Its entries and outbox are checked writes: folded from this node's own
+   * records (checksummed on disk, decoded by the wire decoder or the packed layout's; or, in memory, appended by
+   * the session from its shard's checked writes), never from a peer's bytes that the wire decoder did not check.
+   */
   recovered(nodeId: string, truncatedBytes: number): RecoveredReplica {
     return {
-      entries: this.entries(),
+      entries: this.entries() as CheckedEntry[],
       vector: { ...this.vector },
       scope: this.scope,
       incarnation: this.incarnation,
       lastSequence: this.lastSequence(nodeId),
-      outbox: this.outbox(),
+      outbox: this.outbox() as CheckedMutation[],
       truncatedBytes,
     };
   }

@@ -89,8 +89,8 @@ describe('local and applied records', () => {
     });
     expect(codes).toEqual(bad.map(() => 'INVALID_ARGUMENT'));
     const ref: Mutation = { ...good, seq: 2, path: 'big', type: 'bytes', payload: { digest: 'ef'.repeat(32), size: 1 << 20, codec: 'raw' } };
-    const unicodeType: Mutation = { ...good, seq: 3, path: 'c', type: 'text/é' };
-    store.append({ kind: 'local', mutations: [good, ref, unicodeType] });
+    const slowType: Mutation = { ...good, seq: 3, path: 'c', type: 'text/plain' };
+    store.append({ kind: 'local', mutations: [good, ref, slowType] });
     await store.commit();
     await store.close();
     const again = new FileReplicaStore({ dir, snapshotAfterBytes: 0 });
@@ -99,7 +99,7 @@ describe('local and applied records', () => {
     expect(recovered.entries.map((e) => [e.path, e.type, e.payload]).sort((a, b) => (a[0] as string).localeCompare(b[0] as string))).toEqual([
       ['a.b', 'json', new Uint8Array([1])],
       ['big', 'bytes', { digest: 'ef'.repeat(32), size: 1 << 20, codec: 'raw' }],
-      ['c', 'text/é', new Uint8Array([1])],
+      ['c', 'text/plain', new Uint8Array([1])],
     ]);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Entry } from '@statemesh/contracts';
+import { checkEntries, type Entry } from '@statemesh/contracts';
 import { RecordingHost, waitFor, type RecordingHostOptions } from '@statemesh/contracts/testing';
 import { ProtocolTransport } from '@statemesh/protocol';
 import { grpcListener, type GrpcListener, type GrpcListenerOptions } from '@statemesh/transport-grpc';
@@ -52,7 +52,7 @@ describe('interop with Python grpcio', () => {
       { path: 'scene.title', version: { origin: 'other', seq: 9, hlc: 2n ** 60n + 3n }, tombstone: false, type: 'text', payload: new TextEncoder().encode('hello') },
       { path: 'tools.x', version: { origin: 'node', seq: 3, hlc: 5n }, tombstone: false, type: 'text', payload: new TextEncoder().encode('no') },
     ];
-    const server = await serve('node', {}, { entries, vector: { node: 3, other: 9 }, interests: ['scene'] });
+    const server = await serve('node', {}, { entries: checkEntries(entries), vector: { node: 3, other: 9 }, interests: ['scene'] });
     const workdir = mkdtempSync(join(tmpdir(), 'smgrpc-py-'));
     try {
       const out = JSON.parse(await run([server.listener.address, REPLICATION_PROTO_PATH, workdir, 'test', 'scene'])) as {

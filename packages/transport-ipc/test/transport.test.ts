@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isStatemeshError, type Entry } from '@statemesh/contracts';
+import { checkEntries, isStatemeshError, type Entry } from '@statemesh/contracts';
 import { TestIpcTransport as IpcTransport } from './fixtures/test-transport.ts';
 import { TestNodes } from './fixtures/nodes.ts';
 import { mutation } from './fixtures/simple-host.ts';
@@ -340,7 +340,7 @@ describe('IpcTransport chunk fetch and snapshots', () => {
       type: 'json',
       payload: new TextEncoder().encode(String(i)),
     }));
-    a.host.entries = entries;
+    a.host.entries = checkEntries(entries);
     a.host.vector = { a: 250 };
     await b.host.until(() => b.host.upPeers().includes('a'));
     const pages = [];

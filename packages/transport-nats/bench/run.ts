@@ -11,7 +11,8 @@
 //      of the same entries pulled from a peer by request/reply.
 // All receivers run in this one process (as the tests do): per-receiver rates are what one core delivers to all.
 import { cpus, loadavg } from 'node:os';
-import type { Entry, HelloInfo, Mutation, PeerEvent, SnapshotPage, TransportHost } from '@statemesh/contracts';
+import { checkEntries } from '@statemesh/contracts';
+import type { CheckedEntry, Entry, HelloInfo, Mutation, PeerEvent, SnapshotPage, TransportHost } from '@statemesh/contracts';
 import { connect } from '@nats-io/transport-node';
 import { ProtocolTransport } from '@statemesh/protocol';
 import { grpcDialer, grpcListener } from '@statemesh/transport-grpc';
@@ -30,7 +31,7 @@ const RELAY_FANOUT = Number(process.env['BENCH_RELAY_FANOUT'] ?? 5);
 class CountingHost implements TransportHost {
   count = 0;
   readonly arrivals = new Map<number, number>();
-  entries: Entry[] = [];
+  entries: CheckedEntry[] = [];
   hello(): HelloInfo {
     return { vector: {} };
   }
@@ -177,7 +178,7 @@ async function catchUp(url: string, run: string): Promise<{ fromLog: number; fro
     const fromLog = late.count / ((performance.now() - t) / 1000);
     if (late.count !== ENTRIES) throw new Error(`bench: the log gave ${late.count} entries, not ${ENTRIES}`);
     // From a peer: the same entries, pulled page by page from the writer by request/reply.
-    writerHost.entries = batches('w', ENTRIES).flat().map((m) => ({ path: `${m.path}.${m.seq}`, version: { hlc: m.hlc, origin: m.origin, seq: m.seq }, tombstone: false, type: m.type, payload: m.payload }));
+    writerHost.entries = checkEntries(batches('w', ENTRIES).flat().map((m) => ({ path: `${m.path}.${m.seq}`, version: { hlc: m.hlc, origin: m.origin, seq: m.seq }, tombstone: false, type: m.type, payload: m.payload })));
     await until(() => reader.peers().some((p) => p.node === 'w'), 'the writer as a peer');
     let pulled = 0;
     t = performance.now();

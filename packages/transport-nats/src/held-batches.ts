@@ -1,4 +1,4 @@
-import type { Mutation } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 
 /**
  * The live batches a starting node holds, in order, while it reads the log: at most `limit` mutations. Past the
@@ -6,7 +6,7 @@ import type { Mutation } from '@statemesh/contracts';
  * in the stream), so the node reads the log again from where it reached instead of holding without bound.
  */
 export class HeldBatches {
-  #batches: Array<{ from: string; mutations: Mutation[] }> = [];
+  #batches: Array<{ from: string; mutations: CheckedMutation[] }> = [];
   #count = 0;
   #overflowed = false;
   readonly #limit: number;
@@ -20,7 +20,7 @@ export class HeldBatches {
     return this.#overflowed;
   }
 
-  push(from: string, mutations: Mutation[]): void {
+  push(from: string, mutations: CheckedMutation[]): void {
     if (this.#overflowed) return;
     this.#count += mutations.length;
     if (this.#count > this.#limit) {
@@ -33,7 +33,7 @@ export class HeldBatches {
   }
 
   /** What is held, in order, and a fresh start. */
-  take(): Array<{ from: string; mutations: Mutation[] }> {
+  take(): Array<{ from: string; mutations: CheckedMutation[] }> {
     const batches = this.#batches;
     this.#batches = [];
     this.#count = 0;

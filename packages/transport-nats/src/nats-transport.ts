@@ -5,6 +5,7 @@ import {
   StatemeshError,
   touchesAnySubtree,
   type FetchChunkOptions,
+  type CheckedMutation,
   type Mutation,
   type PeerEvent,
   type PeerInfo,
@@ -360,7 +361,7 @@ export class NatsTransport implements Transport {
     else this.#deliver(mutations, from);
   }
 
-  #deliver(mutations: Mutation[], from: string): void {
+  #deliver(mutations: CheckedMutation[], from: string): void {
     this.#stats.delivered += mutations.length;
     const outer = this.#delivering;
     this.#delivering = { mutations, members: undefined };

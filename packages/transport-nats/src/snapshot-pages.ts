@@ -13,7 +13,7 @@ const HEADROOM = 4096;
 
 interface Served {
   readonly pages: AsyncIterator<SnapshotPage>;
-  readonly parts: SnapshotPageFrame[];
+  readonly parts: SnapshotPageFrame<Entry>[];
   timer: TimerHandle | undefined;
 }
 
@@ -62,7 +62,7 @@ export class SnapshotServer {
       this.#served.set(id, served);
     }
     if (served.timer !== undefined) this.#timers.clearTimeout(served.timer);
-    let part: SnapshotPageFrame;
+    let part: SnapshotPageFrame<Entry>;
     try {
       part = served.parts.shift() ?? (await this.#nextParts(served, requestId));
     } catch (error) {
@@ -80,14 +80,14 @@ export class SnapshotServer {
     for (const id of this.#served.keys()) this.#end(id);
   }
 
-  async #nextParts(served: Served, requestId: number): Promise<SnapshotPageFrame> {
+  async #nextParts(served: Served, requestId: number): Promise<SnapshotPageFrame<Entry>> {
     const next = await served.pages.next();
     const page: SnapshotPage = next.done === true ? { entries: [], last: true } : next.value;
     const encode = (entries: Entry[]): Uint8Array => encodeEnvelope({ kind: 'snapshot-page', requestId, entries, last: page.last, ...(page.vector === undefined ? {} : { vector: page.vector }) });
     const runs = pageRuns(page.entries, this.#maxPayload() - HEADROOM, encode);
     runs.forEach((run, i) => {
       const final = i === runs.length - 1;
-      const frame: SnapshotPageFrame = { kind: 'snapshot-page', requestId, entries: run.entries, last: final && page.last };
+      const frame: SnapshotPageFrame<Entry> = { kind: 'snapshot-page', requestId, entries: run.entries, last: final && page.last };
       if (final && page.vector !== undefined) frame.vector = page.vector;
       served.parts.push(frame);
     });

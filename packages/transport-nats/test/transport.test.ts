@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
+import { checkEntries } from '@statemesh/contracts';
 import { NatsTransport } from '@statemesh/transport-nats';
 import { encodeEnvelope } from '@statemesh/wire';
 import { startNatsServer, type NatsServer } from '@statemesh/transport-nats/testing';
@@ -128,7 +129,7 @@ describe('NatsTransport', () => {
     for (const { transport, host } of all) await transport.start(host);
     try {
       await until(() => all[1]!.transport.peers().length === 1, 'peers');
-      all[0]!.host.entries = writes('n0', 1, 1000).map((m) => ({ path: m.path, type: m.type, payload: m.payload, version: { hlc: m.hlc, origin: m.origin, seq: m.seq }, tombstone: false }));
+      all[0]!.host.entries = checkEntries(writes('n0', 1, 1000).map((m) => ({ path: m.path, type: m.type, payload: m.payload, version: { hlc: m.hlc, origin: m.origin, seq: m.seq }, tombstone: false })));
       all[0]!.host.vector = { n0: 1000 };
       const pages = [];
       for await (const page of all[1]!.transport.requestSnapshot('n0', { prefixes: [], pageSize: 300 })) pages.push(page);

@@ -72,7 +72,7 @@ function measure(contenders: Record<string, () => unknown>): Record<string, numb
 }
 
 const mutations = typicalBatch();
-const frame: MutationsFrame = { kind: 'mutations', mutations };
+const frame: MutationsFrame<Mutation> = { kind: 'mutations', mutations };
 const body = encodeFrameBody(frame);
 const ipc = encodeIpcFrame(frame);
 const friendly = jsonFriendly(mutations);

@@ -4,12 +4,12 @@ import { decodeFrom, isKnownKind, readerOf } from './frame-body-decoder.js';
 import { writeFrameBody } from './frame-body-encoder.js';
 import { malformedFrame } from './frame-error.js';
 import { FRAME_KIND_OF } from './frame.js';
-import type { Frame, UnknownFrame } from './frame.js';
+import type { Frame, OutgoingFrame, UnknownFrame } from './frame.js';
 
 const LEN = 2;
 
 /** The protobuf `Envelope` carrying `frame` (oneof field number = frame kind): one gRPC stream message. */
-export function encodeEnvelope(frame: Frame): Uint8Array {
+export function encodeEnvelope(frame: OutgoingFrame): Uint8Array {
   const writer = protobuf.Writer.create();
   const kind = typeof frame === 'object' && frame !== null ? FRAME_KIND_OF[frame.kind] : undefined;
   writer.uint32(((kind ?? 0) << 3) | LEN);

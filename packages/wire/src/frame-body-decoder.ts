@@ -2,11 +2,11 @@
 // splitting them apart would scatter the shared reader helpers they all use.
 import protobuf from 'protobufjs/minimal.js';
 import { isStatemeshError } from '@statemesh/contracts';
-import type { BlobRef, Entry, Mutation, Op, Payload, Version, VersionVector } from '@statemesh/contracts';
+import type { BlobRef, CheckedEntry, CheckedMutation, Entry, Mutation, Op, Payload, Version, VersionVector } from '@statemesh/contracts';
 import { malformedFrame } from './frame-error.js';
 import { frameProblem } from './frame-validation.js';
 import { FRAME_KIND, MAX_ACK_HELD, MAX_HEARTBEAT_LINKS } from './frame.js';
-import type { Frame, HeartbeatFrame, MutationsFrame, UnknownFrame } from './frame.js';
+import type { Frame, HeartbeatFrame, MutationsFrame, SnapshotPageFrame, UnknownFrame } from './frame.js';
 
 type Reader = protobuf.Reader;
 
@@ -42,7 +42,7 @@ export function decodeFrom(kind: number, reader: Reader, end: number): Frame {
     if (isStatemeshError(error)) throw error;
     throw malformedFrame(`kind ${kind} body does not parse as protobuf (${(error as Error)?.message ?? String(error)})`, error);
   }
-  const problem = frameProblem(frame);
+  const problem = frameProblem(frame, 'check');
   if (problem !== undefined) throw malformedFrame(problem);
   return frame;
 }
@@ -137,7 +137,8 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
         }
       }
       checkEnd(r, end);
-      const frame: Frame = { kind: 'snapshot-page', requestId, entries, last };
+      // Checked (entryProblem) by decodeFrom before the frame leaves this module.
+      const frame: SnapshotPageFrame = { kind: 'snapshot-page', requestId, entries: entries as CheckedEntry[], last };
       if (vector !== undefined) frame.vector = vector;
       if (error !== undefined) frame.error = error;
       return frame;
@@ -244,7 +245,9 @@ function readMutations(r: Reader, end: number): MutationsFrame {
     } else skip(r, t);
   }
   checkEnd(r, end);
-  return compressed === undefined ? { kind: 'mutations', mutations } : { kind: 'mutations', mutations, compressed };
+  // Checked (mutationProblem) by decodeFrom before the frame leaves this module.
+  const checked = mutations as CheckedMutation[];
+  return compressed === undefined ? { kind: 'mutations', mutations: checked } : { kind: 'mutations', mutations: checked, compressed };
 }
 
 function readMutation(r: Reader): Mutation {

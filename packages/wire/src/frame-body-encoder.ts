@@ -2,7 +2,7 @@ import protobuf from 'protobufjs/minimal.js';
 import type { Entry, Mutation, Payload, Version, VersionVector } from '@statemesh/contracts';
 import { invalidFrame } from './frame-error.js';
 import { frameProblem } from './frame-validation.js';
-import type { Frame, MutationsFrame } from './frame.js';
+import type { MutationsFrame, OutgoingFrame } from './frame.js';
 
 type Writer = protobuf.Writer;
 
@@ -13,17 +13,17 @@ const LEN = 2;
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 const SCRATCH = new DataView(new ArrayBuffer(8));
 
-/** The protobuf body of `frame` (its kind's message in replication.proto). Throws `INVALID_ARGUMENT` for an invalid frame. */
-export function encodeFrameBody(frame: Frame): Uint8Array {
+/** The protobuf body of `frame` (its kind's message in replication.proto). Throws `INVALID_ARGUMENT` for an invalid frame; trusts the checked mutations and entries it carries. */
+export function encodeFrameBody(frame: OutgoingFrame): Uint8Array {
   const writer = protobuf.Writer.create();
   writeFrameBody(writer, frame);
   return writer.finish();
 }
 
-/** Validates `frame` and appends its body to `writer`; shared by the body, envelope and IPC encoders. */
-export function writeFrameBody(writer: Writer, frame: Frame): void {
+/** Validates `frame` (trusting the checked mutations and entries it carries) and appends its body to `writer`; shared by the body, envelope and IPC encoders. */
+export function writeFrameBody(writer: Writer, frame: OutgoingFrame): void {
   if (typeof frame !== 'object' || frame === null) throw invalidFrame(`expected a frame object, got ${frame === null ? 'null' : typeof frame}`);
-  const problem = frameProblem(frame);
+  const problem = frameProblem(frame, 'trust');
   if (problem !== undefined) throw invalidFrame(problem);
   switch (frame.kind) {
     case 'hello':
@@ -92,13 +92,13 @@ export function writeFrameBody(writer: Writer, frame: Frame): void {
 
 /**
  * The bytes of a `MutationBatch` carrying `mutations` and nothing else: what a compressed batch compresses.
- * Validates like {@link encodeFrameBody}.
+ * Trusts the (checked) mutations like {@link encodeFrameBody}.
  */
 export function encodeMutationList(mutations: Mutation[]): Uint8Array {
   return encodeFrameBody({ kind: 'mutations', mutations });
 }
 
-function writeMutationsFrame(writer: Writer, frame: MutationsFrame): void {
+function writeMutationsFrame(writer: Writer, frame: MutationsFrame<Mutation>): void {
   for (const m of frame.mutations) {
     writer.uint32(tag(1, LEN));
     writer.fork();

@@ -1,17 +1,18 @@
-import { isBlobRef, isDigest, isValidId, isValidOrigin as isOriginId, isValidPath } from '@statemesh/contracts';
-import type { BlobRef, Entry, Mutation, Payload, Version, VersionVector } from '@statemesh/contracts';
+import { entryProblem, isDigest, isValidId, isValidOrigin, isValidPath, mutationProblem } from '@statemesh/contracts';
+import type { Entry, Mutation, VersionVector } from '@statemesh/contracts';
 import { MAX_ACK_HELD, MAX_HEARTBEAT_LINKS } from './frame.js';
-import type { Frame } from './frame.js';
+import type { OutgoingFrame } from './frame.js';
 
 /** Highest protocol version the 16-bit IPC header field can carry. */
 const MAX_VERSION_NUMBER = 0xffff;
-const MAX_UINT64 = (1n << 64n) - 1n;
 
 /**
  * What is wrong with a frame's content, or `undefined` when it is valid. Shared by the encoder (which refuses to
- * send it) and the decoder (which refuses to accept it), so that both sides enforce one rule set.
+ * send it) and the decoder (which refuses to accept it), so that both sides enforce one rule set. The mutations
+ * and entries a frame carries are checked by the decoder only (`writes: 'check'`): the encoder's are typed
+ * `CheckedMutation`/`CheckedEntry`, made by a shard or decoded here, and it trusts them (`'trust'`).
  */
-export function frameProblem(frame: Frame): string | undefined {
+export function frameProblem(frame: OutgoingFrame, writes: 'check' | 'trust'): string | undefined {
   switch (frame.kind) {
     case 'hello':
       if (!isValidId(frame.node)) return `hello.node ${show(frame.node)} is not a valid node id`;
@@ -35,11 +36,7 @@ export function frameProblem(frame: Frame): string | undefined {
         if (!(c.data instanceof Uint8Array)) return 'mutations.compressed.data is not a Uint8Array';
         return undefined;
       }
-      for (let i = 0; i < frame.mutations.length; i++) {
-        const problem = mutationProblem(frame.mutations[i]!, i);
-        if (problem !== undefined) return problem;
-      }
-      return undefined;
+      return writes === 'check' ? mutationsProblem(frame.mutations) : undefined;
     case 'snapshot-request':
       if (!isCount(frame.requestId)) return `snapshot-request.requestId ${show(frame.requestId)} is not a non-negative integer`;
       if (frame.pageSize !== undefined && !(isCount(frame.pageSize) && frame.pageSize >= 1 && frame.pageSize <= 0xffffffff)) {
@@ -51,8 +48,8 @@ export function frameProblem(frame: Frame): string | undefined {
       if (typeof frame.last !== 'boolean') return 'snapshot-page.last is not a boolean';
       if (frame.error !== undefined && typeof frame.error !== 'string') return 'snapshot-page.error is not a string';
       if (!Array.isArray(frame.entries)) return 'snapshot-page.entries is not an array';
-      for (let i = 0; i < frame.entries.length; i++) {
-        const problem = entryProblem(frame.entries[i]!, i);
+      if (writes === 'check') {
+        const problem = entriesProblem(frame.entries);
         if (problem !== undefined) return problem;
       }
       return frame.vector === undefined ? undefined : vectorProblem(frame.vector, 'snapshot-page.vector');
@@ -78,75 +75,22 @@ export function frameProblem(frame: Frame): string | undefined {
   }
 }
 
-// The problems of one element are phrased relative to it (".path ... is not a valid path"); the caller prefixes
-// "mutations[i]" only when there is one, so that checking a valid batch builds no strings.
+// The problems of one element are phrased relative to it (contracts' `mutationProblem`, ".path ... is not a
+// valid path"); "mutations[i]" is prefixed only when there is one, so that checking a valid batch builds no strings.
 
-function mutationProblem(m: Mutation, i: number): string | undefined {
-  const problem = mutationProblemOf(m);
-  return problem === undefined ? undefined : `mutations[${i}]${problem}`;
-}
-
-function mutationProblemOf(m: Mutation): string | undefined {
-  if (typeof m !== 'object' || m === null) return ' is not an object';
-  const version = versionProblem(m, '');
-  if (version !== undefined) return version;
-  if (!isValidPath(m.path)) return `.path ${show(m.path)} is not a valid path`;
-  if (typeof m.type !== 'string') return '.type is not a string';
-  if (m.op === 'set') {
-    if (m.type === '') return ' is a set with an empty type';
-    if (m.payload === undefined) return ' is a set without a payload';
-    const payload = payloadProblem(m.payload);
-    if (payload !== undefined) return payload;
-  } else if (m.op === 'delete') {
-    if (m.payload !== undefined) return ' is a delete with a payload';
-  } else {
-    return `.op ${show(m.op)} is neither "set" nor "delete"`;
+function mutationsProblem(mutations: readonly Mutation[]): string | undefined {
+  for (let i = 0; i < mutations.length; i++) {
+    const problem = mutationProblem(mutations[i]!);
+    if (problem !== undefined) return `mutations[${i}]${problem}`;
   }
-  return m.prev === undefined ? undefined : versionProblem(m.prev, '.prev');
-}
-
-function entryProblem(e: Entry, i: number): string | undefined {
-  const problem = entryProblemOf(e);
-  return problem === undefined ? undefined : `entries[${i}]${problem}`;
-}
-
-function entryProblemOf(e: Entry): string | undefined {
-  if (typeof e !== 'object' || e === null) return ' is not an object';
-  if (!isValidPath(e.path)) return `.path ${show(e.path)} is not a valid path`;
-  if (typeof e.version !== 'object' || e.version === null) return '.version is missing';
-  const version = versionProblem(e.version, '.version');
-  if (version !== undefined) return version;
-  if (typeof e.type !== 'string') return '.type is not a string';
-  if (e.prev !== undefined && e.prev !== null) {
-    if (typeof e.prev !== 'object') return '.prev is not a version';
-    const prev = versionProblem(e.prev, '.prev');
-    if (prev !== undefined) return prev;
-  }
-  if (e.tombstone === true) return e.payload === undefined ? undefined : ' is a tombstone with a payload';
-  if (e.tombstone !== false) return '.tombstone is not a boolean';
-  if (e.type === '') return ' is a value with an empty type';
-  if (e.payload === undefined) return ' is a value without a payload';
-  return payloadProblem(e.payload);
-}
-
-/** `at`: where the version sits in its element ("", ".version", ".prev"). */
-function versionProblem(v: Version, at: string): string | undefined {
-  if (typeof v.hlc !== 'bigint' || v.hlc < 0n || v.hlc > MAX_UINT64) return `${at}.hlc ${show(v.hlc)} is not a bigint in 0-2^64-1`;
-  if (!isValidOrigin(v.origin)) return `${at}.origin ${show(v.origin)} is not a valid origin`;
-  if (!isCount(v.seq) || v.seq < 1) return `${at}.seq ${show(v.seq)} is not a positive integer`;
   return undefined;
 }
 
-function payloadProblem(payload: Payload): string | undefined {
-  if (payload instanceof Uint8Array) return undefined;
-  if (typeof payload !== 'object' || payload === null || !isBlobRef(payload)) return '.payload is neither bytes nor a blob ref';
-  return blobRefProblem(payload);
-}
-
-function blobRefProblem(ref: BlobRef): string | undefined {
-  if (!isDigest(ref.digest)) return `.payload.digest ${show(ref.digest)} is not a SHA-256 digest (64 lowercase hex characters)`;
-  if (!isCount(ref.size)) return `.payload.size ${show(ref.size)} is not a non-negative integer`;
-  if (typeof ref.codec !== 'string' || ref.codec === '') return '.payload.codec is empty';
+function entriesProblem(entries: readonly Entry[]): string | undefined {
+  for (let i = 0; i < entries.length; i++) {
+    const problem = entryProblem(entries[i]!);
+    if (problem !== undefined) return `entries[${i}]${problem}`;
+  }
   return undefined;
 }
 
@@ -161,7 +105,7 @@ function heldProblem(held: readonly string[] | undefined): string | undefined {
 function vectorProblem(vector: VersionVector, at: string): string | undefined {
   if (typeof vector !== 'object' || vector === null) return `${at} is not an object`;
   for (const origin in vector) {
-    if (!isOriginId(origin)) return `${at} key ${show(origin)} is not a valid origin`;
+    if (!isValidOrigin(origin)) return `${at} key ${show(origin)} is not a valid origin`;
     if (!isCount(vector[origin])) return `${at}[${origin}] ${show(vector[origin])} is not a non-negative integer`;
   }
   return undefined;
@@ -177,20 +121,6 @@ function stringsProblem(strings: readonly string[], at: string): string | undefi
   if (!Array.isArray(strings)) return `${at} is not an array`;
   for (let i = 0; i < strings.length; i++) if (typeof strings[i] !== 'string') return `${at}[${i}] is not a string`;
   return undefined;
-}
-
-// Batches repeat a few origins many times: remember the ids already found valid (a bounded set) and skip
-// re-checking them.
-const validOrigins = new Set<string>();
-const MAX_REMEMBERED_ORIGINS = 1024;
-
-function isValidOrigin(origin: unknown): boolean {
-  if (typeof origin !== 'string') return false;
-  if (validOrigins.has(origin)) return true;
-  if (!isOriginId(origin)) return false;
-  if (validOrigins.size >= MAX_REMEMBERED_ORIGINS) validOrigins.clear();
-  validOrigins.add(origin);
-  return true;
 }
 
 function isCount(value: unknown): value is number {

@@ -1,4 +1,4 @@
-import type { Entry, Mutation, VersionVector } from '@statemesh/contracts';
+import type { CheckedEntry, CheckedMutation, Entry, Mutation, VersionVector } from '@statemesh/contracts';
 
 /** The protocol version this package speaks best; a connection runs at the highest version both sides speak. */
 export const PROTOCOL_VERSION = 1;
@@ -34,10 +34,14 @@ export interface HelloFrame {
   instance?: string;
 }
 
-/** A batch of mutations; when `compressed` is set, `mutations` is empty until {@link decompressMutations}. */
-export interface MutationsFrame {
+/**
+ * A batch of mutations; when `compressed` is set, `mutations` is empty until {@link decompressMutations}. As the
+ * decoder returns it, its mutations are checked (`CheckedMutation`); as an encoder takes it
+ * (`MutationsFrame<Mutation>`, see {@link OutgoingFrame}), they are trusted.
+ */
+export interface MutationsFrame<M extends Mutation = CheckedMutation> {
   kind: 'mutations';
-  mutations: Mutation[];
+  mutations: M[];
   compressed?: { codec: string; rawSize: number; data: Uint8Array };
 }
 
@@ -50,11 +54,11 @@ export interface SnapshotRequestFrame {
   pageSize?: number;
 }
 
-/** One page of the answer to the snapshot request with the same `requestId`. */
-export interface SnapshotPageFrame {
+/** One page of the answer to the snapshot request with the same `requestId`; its entries as {@link MutationsFrame}'s mutations. */
+export interface SnapshotPageFrame<E extends Entry = CheckedEntry> {
   kind: 'snapshot-page';
   requestId: number;
-  entries: Entry[];
+  entries: E[];
   last: boolean;
   vector?: VersionVector;
   error?: string;
@@ -131,8 +135,15 @@ export type Frame =
   | GoodbyeFrame
   | AckFrame;
 
+/**
+ * A frame to encode. The mutations and entries it carries are not checked by the encoder: they were made by a
+ * shard (checked at the local write) or decoded (checked by the decoder), and a peer's decoder checks them again
+ * on the other side of the link, the one place a peer's bytes are trusted or refused.
+ */
+export type OutgoingFrame = Exclude<Frame, MutationsFrame | SnapshotPageFrame> | MutationsFrame<Mutation> | SnapshotPageFrame<Entry>;
+
 /** The kind number of each frame's `kind` string. */
-export const FRAME_KIND_OF: Readonly<Record<Frame['kind'], number>> = {
+export const FRAME_KIND_OF: Readonly<Record<OutgoingFrame['kind'], number>> = {
   hello: FRAME_KIND.hello,
   mutations: FRAME_KIND.mutations,
   'snapshot-request': FRAME_KIND.snapshotRequest,

@@ -8,6 +8,7 @@ export type {
   HeartbeatFrame,
   HelloFrame,
   MutationsFrame,
+  OutgoingFrame,
   SnapshotPageFrame,
   SnapshotRequestFrame,
   UnknownFrame,

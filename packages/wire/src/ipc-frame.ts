@@ -3,7 +3,7 @@ import { StatemeshError } from '@statemesh/contracts';
 import { writeFrameBody } from './frame-body-encoder.js';
 import { invalidFrame } from './frame-error.js';
 import { FRAME_KIND_OF, PROTOCOL_VERSION } from './frame.js';
-import type { Frame } from './frame.js';
+import type { OutgoingFrame } from './frame.js';
 
 /** Bytes of the IPC frame header: magic u32, version u16, kind u16, body length u32, all little-endian. */
 export const IPC_HEADER_BYTES = 12;
@@ -15,7 +15,7 @@ export const IPC_MAGIC = 0x48534d53;
 const HEADER_PLACEHOLDER = new Uint8Array(IPC_HEADER_BYTES);
 
 /** One IPC frame: the 12-byte header, then the protobuf body. `version` (default 1) is the header's protocol version. */
-export function encodeIpcFrame(frame: Frame, options?: { version?: number }): Uint8Array {
+export function encodeIpcFrame(frame: OutgoingFrame, options?: { version?: number }): Uint8Array {
   const version = options?.version ?? PROTOCOL_VERSION;
   if (!Number.isInteger(version) || version < 1 || version > 0xffff) {
     throw new StatemeshError('INVALID_ARGUMENT', `@statemesh/wire: IPC frame version ${String(version)} is not an integer in 1-65535`, {

@@ -1,5 +1,5 @@
 import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
-import type { CodecRegistry } from '@statemesh/contracts';
+import type { CodecRegistry, Mutation } from '@statemesh/contracts';
 import { decodeFrameBody } from './frame-body-decoder.js';
 import { encodeMutationList } from './frame-body-encoder.js';
 import { malformedFrame } from './frame-error.js';
@@ -32,7 +32,7 @@ export interface DecompressMutationsOptions {
  * The same batch, codec-encoded as a whole (`compressed` set, `mutations` empty) when that pays: a batch smaller
  * than `minBytes`, one that does not shrink, or one already compressed comes back unchanged.
  */
-export async function compressMutations(frame: MutationsFrame, options: CompressMutationsOptions): Promise<MutationsFrame> {
+export async function compressMutations<M extends Mutation>(frame: MutationsFrame<M>, options: CompressMutationsOptions): Promise<MutationsFrame<M>> {
   const { registry } = options;
   const minBytes = options.minBytes ?? DEFAULT_MIN_COMPRESS_BYTES;
   if (!Number.isSafeInteger(minBytes) || minBytes < 0) {

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { CodecRegistry, StatemeshError, isStatemeshError } from '@statemesh/contracts';
+import { CodecRegistry, StatemeshError, checkMutations, isStatemeshError } from '@statemesh/contracts';
 import type { Codec, Mutation } from '@statemesh/contracts';
 import { IpcFrameDecoder, compressMutations, decompressMutations, encodeFrameBody, encodeIpcFrame } from '@statemesh/wire';
 import type { MutationsFrame } from '@statemesh/wire';
@@ -25,7 +25,7 @@ function batch(count: number, payload: (i: number) => Uint8Array = (i) => new Te
   for (let i = 0; i < count; i++) {
     mutations.push({ hlc: (1_732_000_000_000n << 16n) + BigInt(i), origin: 'node-a', seq: i + 1, path: `scene.objects.item${i}.value`, op: 'set', type: 'json', payload: payload(i) });
   }
-  return { kind: 'mutations', mutations };
+  return { kind: 'mutations', mutations: checkMutations(mutations) };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -10,7 +10,7 @@ import {
   encodeFrameBody,
   encodeIpcFrame,
 } from '@statemesh/wire';
-import type { Frame } from '@statemesh/wire';
+import type { Frame, OutgoingFrame } from '@statemesh/wire';
 import { describe, expect, it } from 'vitest';
 import { HLC_ABOVE_2_53, sampleFrames, setMutation } from './sample-frames.ts';
 
@@ -22,7 +22,7 @@ describe('frame bodies', () => {
 
   it('keeps a 64-bit hlc exact above 2^53', () => {
     for (const hlc of [2n ** 53n + 1n, 2n ** 63n + 12345n, 2n ** 64n - 1n, HLC_ABOVE_2_53]) {
-      const frame: Frame = { kind: 'mutations', mutations: [{ ...setMutation, hlc, prev: { hlc: hlc - 1n, origin: 'p', seq: 1 } }] };
+      const frame: OutgoingFrame = { kind: 'mutations', mutations: [{ ...setMutation, hlc, prev: { hlc: hlc - 1n, origin: 'p', seq: 1 } }] };
       const decoded = decodeFrameBody(FRAME_KIND.mutations, encodeFrameBody(frame));
       expect(decoded.kind === 'mutations' && decoded.mutations[0]!.hlc).toBe(hlc);
       expect(decoded.kind === 'mutations' && decoded.mutations[0]!.prev!.hlc).toBe(hlc - 1n);

@@ -1,4 +1,4 @@
-import type { Mutation } from '@statemesh/contracts';
+import { checkEntries, checkMutations, type Mutation } from '@statemesh/contracts';
 import type { Frame } from '@statemesh/wire';
 
 /** A well-formed SHA-256 digest. */
@@ -24,12 +24,12 @@ export const sampleFrames: Frame[] = [
   { kind: 'hello', node: 'node-b', cluster: 'c1', minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [], heartbeatIntervalMs: 250, instance: 'f3a9c1' },
   {
     kind: 'mutations',
-    mutations: [
+    mutations: checkMutations([
       setMutation,
       { hlc: 1n, origin: 'n', seq: 1, path: 'a', op: 'delete', type: '' },
-      { hlc: 0xffff_ffff_ffff_ffffn, origin: 'n', seq: Number.MAX_SAFE_INTEGER, path: '', op: 'set', type: 'bytes', payload: new Uint8Array(0) },
+      { hlc: 0xffff_ffff_ffff_ffffn, origin: 'n', seq: Number.MAX_SAFE_INTEGER, path: 'max', op: 'set', type: 'bytes', payload: new Uint8Array(0) },
       { hlc: 9n, origin: 'n', seq: 2, path: 'big.volume', op: 'set', type: 'volume/f32', payload: { digest: DIGEST, size: 1 << 30, codec: 'zstd' } },
-    ],
+    ]),
   },
   { kind: 'mutations', mutations: [] },
   { kind: 'mutations', mutations: [], compressed: { codec: 'zstd', rawSize: 1000, data: new Uint8Array([1, 2, 3]) } },
@@ -38,14 +38,14 @@ export const sampleFrames: Frame[] = [
   {
     kind: 'snapshot-page',
     requestId: 4,
-    entries: [
+    entries: checkEntries([
       { path: 'a.b', version: { hlc: HLC_ABOVE_2_53, origin: 'x', seq: 1 }, tombstone: false, type: 'text', payload: new Uint8Array([104, 105]) },
       { path: 'a.c', version: { hlc: 5n, origin: 'y', seq: 9 }, tombstone: true, type: '' },
       { path: 'a.d', version: { hlc: 6n, origin: 'y', seq: 10 }, tombstone: false, type: 'bytes', payload: { digest: DIGEST, size: 0, codec: 'raw' } },
       { path: 'a.e', version: { hlc: 7n, origin: 'y~0mx56dhn8b01f', seq: 1 }, tombstone: false, type: 'json', payload: new Uint8Array([49]), prev: { hlc: 6n, origin: 'x', seq: 1 } },
       { path: 'a.f', version: { hlc: 8n, origin: 'y', seq: 11 }, tombstone: false, type: 'json', payload: new Uint8Array([50]), prev: null },
       { path: 'a.g', version: { hlc: 9n, origin: 'y', seq: 12 }, tombstone: true, type: '', prev: { hlc: 8n, origin: 'y', seq: 11 } },
-    ],
+    ]),
     last: true,
     vector: { x: 1, y: 10 },
   },

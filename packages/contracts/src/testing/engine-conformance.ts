@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StatemeshError } from '../error.js';
 import { isStatemeshError } from '../error.js';
 import type { LinkEvents } from '../link.js';
-import type { Mutation } from '../mutation.js';
+import { checkMutation, type CheckedMutation } from '../checked-mutation.js';
 import type { PeerInfo, Transport } from '../transport.js';
 import { RecordingHost, type RecordingHostOptions } from './recording-host.js';
 import type { HarnessTransportOptions, TransportHarness } from './transport-harness.js';
@@ -21,8 +21,8 @@ interface EngineNode {
   readonly errors: StatemeshError[];
 }
 
-function mutation(origin: string, seq: number, payloadBytes = 8): Mutation {
-  return { origin, seq, hlc: BigInt(seq) << 16n, path: `scene.item${seq}`, op: 'set', type: 'bytes', payload: new Uint8Array(payloadBytes).fill(seq & 0xff) };
+function mutation(origin: string, seq: number, payloadBytes = 8): CheckedMutation {
+  return checkMutation({ origin, seq, hlc: BigInt(seq) << 16n, path: `scene.item${seq}`, op: 'set', type: 'bytes', payload: new Uint8Array(payloadBytes).fill(seq & 0xff) });
 }
 
 function peerOf(node: EngineNode, other: string): PeerInfo | undefined {

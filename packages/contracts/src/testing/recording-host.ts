@@ -1,4 +1,4 @@
-import type { Entry, Mutation } from '../mutation.js';
+import type { CheckedEntry, CheckedMutation } from '../checked-mutation.js';
 import { isUnderAny } from '../path.js';
 import type { HelloInfo, PeerEvent, SnapshotPage, SnapshotRequest, TransportHost } from '../transport.js';
 import { vectorCovers } from '../version.js';
@@ -15,7 +15,7 @@ export interface RecordingHostOptions {
   /** Chunks this host serves, by digest. */
   readonly chunks?: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>;
   /** Entries this host's snapshots are made of, in the order pages carry them. */
-  readonly entries?: readonly Entry[];
+  readonly entries?: readonly CheckedEntry[];
   /** Sequence numbers above this are received but not applied: {@link RecordingHost.appliedVector} stays below. */
   readonly applyUpTo?: number;
 }
@@ -23,7 +23,7 @@ export interface RecordingHostOptions {
 /** One batch a {@link RecordingHost} received. */
 export interface ReceivedBatch {
   readonly from: string;
-  readonly batch: readonly Mutation[];
+  readonly batch: readonly CheckedMutation[];
 }
 
 /**
@@ -36,7 +36,7 @@ export class RecordingHost implements TransportHost {
   /** Chunks served by {@link readChunk}. */
   readonly chunks: Map<string, Uint8Array>;
   /** Entries served by {@link snapshot}, filtered by the request's prefixes and vector. */
-  entries: Entry[];
+  entries: CheckedEntry[];
   /** Every batch received, in arrival order. */
   readonly batches: ReceivedBatch[] = [];
   /** Every peer event, in order. */
@@ -79,7 +79,7 @@ export class RecordingHost implements TransportHost {
   }
 
   /** Records the batch. */
-  onMutations(batch: readonly Mutation[], from: string): void {
+  onMutations(batch: readonly CheckedMutation[], from: string): void {
     this.batches.push({ from, batch });
   }
 
@@ -119,7 +119,7 @@ export class RecordingHost implements TransportHost {
   }
 
   /** Every mutation received from `peer` (all peers when absent), flattened, in arrival order. */
-  mutations(peer?: string): Mutation[] {
+  mutations(peer?: string): CheckedMutation[] {
     return this.batches.filter((received) => peer === undefined || received.from === peer).flatMap((r) => r.batch);
   }
 

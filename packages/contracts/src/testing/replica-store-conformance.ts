@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '../error.js';
-import type { Entry, Mutation } from '../mutation.js';
+import { checkEntry, checkMutation, type CheckedEntry, type CheckedMutation } from '../checked-mutation.js';
 import type { Durability, RecoveredReplica, ReplicaIdentity, ReplicaStore } from '../replica-store.js';
 import type { ReplicaStoreHarness } from './replica-store-harness.js';
 
@@ -11,12 +11,12 @@ const ME: ReplicaIdentity = { clusterId: 'conformance', nodeId: 'me' };
 const BIG_HLC = 2n ** 60n + 7n; // above 2^53: must survive exactly
 const encoder = new TextEncoder();
 
-function set(origin: string, seq: number, path: string, hlc: bigint, value = `${origin}${seq}`): Mutation {
-  return { origin, seq, hlc, path, op: 'set', type: 'json', payload: encoder.encode(JSON.stringify(value)) };
+function set(origin: string, seq: number, path: string, hlc: bigint, value = `${origin}${seq}`): CheckedMutation {
+  return checkMutation({ origin, seq, hlc, path, op: 'set', type: 'json', payload: encoder.encode(JSON.stringify(value)) });
 }
 
-function del(origin: string, seq: number, path: string, hlc: bigint): Mutation {
-  return { origin, seq, hlc, path, op: 'delete', type: '' };
+function del(origin: string, seq: number, path: string, hlc: bigint): CheckedMutation {
+  return checkMutation({ origin, seq, hlc, path, op: 'delete', type: '' });
 }
 
 /** The recovered entries as `path -> 'origin:seq'` (tombstones marked `~`), for readable assertions. */
@@ -289,8 +289,8 @@ export function runReplicaStoreConformance<Place>(harness: ReplicaStoreHarness<P
   });
 }
 
-function entry(path: string, origin: string, seq: number, hlc: bigint): Entry {
-  return { path, version: { origin, seq, hlc }, tombstone: false, type: 'text', payload: encoder.encode(path) };
+function entry(path: string, origin: string, seq: number, hlc: bigint): CheckedEntry {
+  return checkEntry({ path, version: { origin, seq, hlc }, tombstone: false, type: 'text', payload: encoder.encode(path) });
 }
 
 function catching(run: () => void): unknown {

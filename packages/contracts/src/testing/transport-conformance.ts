@@ -2,6 +2,7 @@
 // the suite's table of contents. The engine-level checks are in their own file.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '../error.js';
+import { checkEntry, checkMutation, checkMutations, type CheckedEntry, type CheckedMutation } from '../checked-mutation.js';
 import type { Entry, Mutation, Payload } from '../mutation.js';
 import type { PeerEvent, SnapshotPage, Transport } from '../transport.js';
 import { runEngineConformance } from './engine-conformance.js';
@@ -45,13 +46,13 @@ function bytes(text: string): Uint8Array {
 }
 
 /** A set mutation of `origin` with sequence `seq`. */
-function mutation(origin: string, seq: number, path = `scene.item${seq}`): Mutation {
-  return { origin, seq, hlc: BIG_HLC + BigInt(seq), path, op: 'set', type: 'json', payload: bytes(`{"v":${seq}}`) };
+function mutation(origin: string, seq: number, path = `scene.item${seq}`): CheckedMutation {
+  return checkMutation({ origin, seq, hlc: BIG_HLC + BigInt(seq), path, op: 'set', type: 'json', payload: bytes(`{"v":${seq}}`) });
 }
 
 /** A batch that exercises every field a mutation can carry. */
-function richBatch(origin: string): Mutation[] {
-  return [
+function richBatch(origin: string): CheckedMutation[] {
+  return checkMutations([
     mutation(origin, 1),
     {
       origin,
@@ -65,7 +66,7 @@ function richBatch(origin: string): Mutation[] {
     },
     { origin, seq: 3, hlc: BIG_HLC + 3n, path: 'scene.old', op: 'delete', type: '' },
     { origin, seq: 4, hlc: BIG_HLC + 4n, path: 'scene.empty', op: 'set', type: 'bytes', payload: new Uint8Array(0) },
-  ];
+  ]);
 }
 
 function plainPayload(payload: Payload | undefined): unknown {
@@ -381,21 +382,25 @@ export function runTransportConformance(harness: TransportHarness): void {
     });
 
     describe('snapshots', () => {
-      const entry = (origin: string, seq: number, path: string, tombstone = false): Entry =>
-        tombstone
-          ? { path, version: { origin, seq, hlc: BIG_HLC + BigInt(seq) }, tombstone, type: '' }
-          : { path, version: { origin, seq, hlc: BIG_HLC + BigInt(seq) }, tombstone, type: 'json', payload: bytes(`${seq}`) };
+      const entry = (origin: string, seq: number, path: string, tombstone = false): CheckedEntry =>
+        checkEntry(
+          tombstone
+            ? { path, version: { origin, seq, hlc: BIG_HLC + BigInt(seq) }, tombstone, type: '' }
+            : { path, version: { origin, seq, hlc: BIG_HLC + BigInt(seq) }, tombstone, type: 'json', payload: bytes(`${seq}`) },
+        );
 
-      function entriesOf(origin: string): Entry[] {
-        const out: Entry[] = [];
+      function entriesOf(origin: string): CheckedEntry[] {
+        const out: CheckedEntry[] = [];
         for (let seq = 1; seq <= 25; seq++) out.push(entry(origin, seq, `scene.e${seq}`, seq === 7));
-        out.push({
-          path: 'scene.blob',
-          version: { origin, seq: 26, hlc: BIG_HLC + 26n },
-          tombstone: false,
-          type: 'volume/f32',
-          payload: { digest: digestOf('cd'), size: 4096, codec: 'raw' },
-        });
+        out.push(
+          checkEntry({
+            path: 'scene.blob',
+            version: { origin, seq: 26, hlc: BIG_HLC + 26n },
+            tombstone: false,
+            type: 'volume/f32',
+            payload: { digest: digestOf('cd'), size: 4096, codec: 'raw' },
+          }),
+        );
         for (let seq = 27; seq <= 29; seq++) out.push(entry(origin, seq, `other.e${seq}`));
         return out;
       }
