@@ -14,6 +14,8 @@ export { peerUnavailable } from './peer-unavailable.js';
 export { describePeers } from './describe-peers.js';
 export type { DescribedConnection } from './describe-peers.js';
 export { LinkInbox } from './link-inbox.js';
+export { LinkLifecycle } from './link-lifecycle.js';
+export type { LinkLifecycleOptions, LinkMedium } from './link-lifecycle.js';
 export { assertListenSafe, isLoopbackHost } from './listen-safety.js';
 export type { ListenSafety } from './listen-safety.js';
 export { TransportUnion } from './transport-union.js';

@@ -6,7 +6,7 @@
 // ways). No protocol logic is here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { status as Status, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
-import { LinkInbox, SendBacklog } from '@statemesh/protocol';
+import { LinkLifecycle, MAX_HELLO_BYTES, SendBacklog } from '@statemesh/protocol';
 import { PROTOCOL_VERSION, decodeRawEnvelope, encodeRawEnvelope } from '@statemesh/wire';
 import { errorOfStatus, refusalStatus } from './refusal-status.js';
 
@@ -30,27 +30,24 @@ export interface GrpcLinkSetup {
 
 /**
  * One `statemesh.v1.Replication/Channel` call as a {@link Link}: each gRPC message is one Envelope, its field
- * number the frame kind. Back-pressure counts the bytes grpc-js has been given and not yet written to HTTP/2.
+ * number the frame kind. Back-pressure counts the bytes grpc-js has been given and not yet written to HTTP/2. Its
+ * close is the protocol's {@link LinkLifecycle}: `end` half-closes (or, served, sends a status), a cut cancels.
  */
 export class GrpcLink implements Link {
   readonly remoteAddress: string;
   readonly dialed: boolean;
   authenticatedIds: readonly string[] | undefined;
-  #maxFrameBytes = 64 * 1024;
+  #maxFrameBytes = MAX_HELLO_BYTES;
   readonly #call: ChannelCall;
   readonly #setup: GrpcLinkSetup;
-  readonly #inbox = new LinkInbox();
+  readonly #life: LinkLifecycle;
   readonly #backlog: SendBacklog;
   /** gRPC has no version per message: frames are stamped with the version this side last sent at. */
   #version = PROTOCOL_VERSION;
-  /** Set when this side ended or failed the link, or the call ended. */
-  #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
-  #finished = false;
   /** Served side: the client half-closed its side of the call. */
   #peerEnded = false;
   /** Served side: `end()` waits for the client's half-close before it sends the status. */
   #awaitingPeerEnd = false;
-  #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(call: ChannelCall, setup: GrpcLinkSetup) {
     this.#call = call;
@@ -58,21 +55,24 @@ export class GrpcLink implements Link {
     this.remoteAddress = setup.remoteAddress;
     this.dialed = setup.dialed;
     this.authenticatedIds = setup.authenticatedIds;
-    this.#backlog = new SendBacklog(setup.highWaterMarkBytes, () => {
-      if (this.#closed === undefined) this.#inbox.drain();
+    this.#life = new LinkLifecycle({
+      close: (reason, code) => this.#endCall(reason, code),
+      cut: (reason, code) => this.#cancel(reason, code),
+      finished: () => this.#setup.onClosed?.(),
     });
+    this.#backlog = new SendBacklog(setup.highWaterMarkBytes, () => this.#life.drain());
     call.on('data', (bytes: Buffer) => this.#receive(bytes));
     call.on('error', () => {}); // the status (client) or the close below (server) says what happened
     if ('cancel' in call) {
       // A status is how the other side ended the call, not bytes this link could not frame: it goes in the reason.
-      call.on('status', (status: StatusObject) => this.#finish(status.code === Status.OK ? 'the other side ended the call' : errorOfStatus(status, this.remoteAddress).message));
+      call.on('status', (status: StatusObject) => this.#life.finish(status.code === Status.OK ? 'the other side ended the call' : errorOfStatus(status, this.remoteAddress).message));
     } else {
-      call.on('cancelled', () => this.#finish('the other side cancelled the call, or its connection was lost'));
-      call.on('finish', () => this.#finish(this.#closed?.reason ?? 'the call ended'));
+      call.on('cancelled', () => this.#life.finish('the other side cancelled the call, or its connection was lost'));
+      call.on('finish', () => this.#life.finish('the call ended'));
       // The client half-closed: end our side too (at once if we were waiting for it), once what is queued has gone.
       call.on('end', () => {
         this.#peerEnded = true;
-        if (this.#closed === undefined) this.end('the other side ended the call');
+        if (!this.#life.isClosing) this.end('the other side ended the call');
         else if (this.#awaitingPeerEnd) this.#call.end();
       });
     }
@@ -93,11 +93,11 @@ export class GrpcLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    this.#inbox.open(events);
+    this.#life.open(events);
   }
 
   send(frame: LinkFrame): boolean {
-    if (this.#closed !== undefined) return false;
+    if (this.#life.isClosing) return false;
     if (frame.body.byteLength > this.#setup.maxSendBytes) {
       // The sender's mistake, not bad input: closed without an error, the reason says why.
       this.destroy(`FRAME_TOO_LARGE: a frame of kind ${frame.kind} has ${frame.body.byteLength} bytes, over the ${this.#setup.maxSendBytes} a gRPC message may carry here`, 'FRAME_TOO_LARGE');
@@ -117,53 +117,34 @@ export class GrpcLink implements Link {
    * follows its Goodbye) before it sends status OK, and what the dialler sent meanwhile still arrives; with
    * `code`, a refusal, it sends that code's status at once (PROTOCOL.md).
    */
-  end(reason: string, graceMs = 1_000, code?: ErrorCode): void {
-    if (this.#closed !== undefined) return;
-    this.#closed = { reason };
-    this.#graceTimer = setTimeout(() => this.destroy(reason), graceMs).unref();
+  end(reason: string, graceMs?: number, code?: ErrorCode): void {
+    this.#life.end(reason, graceMs, code);
+  }
+
+  destroy(reason: string, code?: ErrorCode): void {
+    this.#life.destroy(reason, code);
+  }
+
+  #endCall(reason: string, code: ErrorCode | undefined): void {
     if ('cancel' in this.#call || this.#peerEnded) this.#call.end();
     else if (code !== undefined) this.#call.emit('error', refusalStatus(code, reason));
     else this.#awaitingPeerEnd = true;
   }
 
-  destroy(reason: string, code: ErrorCode = 'CLOSED'): void {
-    if (this.#finished) return;
-    this.#closed ??= { reason };
-    this.#inbox.discard();
+  #cancel(reason: string, code: ErrorCode = 'CLOSED'): void {
     if ('cancel' in this.#call) this.#call.cancel();
     else this.#call.emit('error', refusalStatus(code, reason));
-    this.#finish(reason);
+    this.#life.finish(reason);
   }
 
   #receive(bytes: Buffer): void {
-    if (this.#finished) return;
-    let frame: LinkFrame;
-    try {
-      frame = decodeRawEnvelope(bytes, this.#version);
-    } catch (error) {
-      this.#fail('MALFORMED_FRAME', (error as Error).message, error as StatemeshError);
-      return;
-    }
-    if (frame.body.byteLength > this.maxFrameBytes) {
-      this.#fail('FRAME_TOO_LARGE', `${this.remoteAddress} sent a frame of kind ${frame.kind} with ${frame.body.byteLength} bytes, over this link's limit of ${this.maxFrameBytes}`);
-      return;
-    }
-    this.#inbox.frame(frame);
+    const [frame] = this.#life.receive(() => {
+      const frame = decodeRawEnvelope(bytes, this.#version);
+      if (frame.body.byteLength <= this.maxFrameBytes) return [frame];
+      const why = `${this.remoteAddress} sent a frame of kind ${frame.kind} with ${frame.body.byteLength} bytes, over this link's limit of ${this.maxFrameBytes}`;
+      throw new StatemeshError('FRAME_TOO_LARGE', `@statemesh/transport-grpc: ${why}; the link is closed`);
+    });
     // The served side said goodbye and waits for our half-close (a dialler's answer to it, as to a FIN on a socket).
-    if (frame.kind === GOODBYE_KIND && 'cancel' in this.#call) this.end('the other side said goodbye');
-  }
-
-  #fail(code: ErrorCode, why: string, error = new StatemeshError(code, `@statemesh/transport-grpc: ${why}; the link is closed`)): void {
-    this.#closed = { reason: why, error };
-    this.destroy(why, code);
-  }
-
-  #finish(reason: string, error?: StatemeshError): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    if (this.#closed?.error === undefined) this.#closed = { reason: this.#closed?.reason ?? reason, error };
-    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
-    this.#setup.onClosed?.();
-    this.#inbox.closed(this.#closed.reason, this.#closed.error);
+    if (frame?.kind === GOODBYE_KIND && 'cancel' in this.#call) this.end('the other side said goodbye');
   }
 }

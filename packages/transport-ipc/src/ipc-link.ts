@@ -3,8 +3,8 @@
 // file made 0600 and removed at close) and the token frame of TCP links (link-token.ts). No protocol logic is
 // here; host:port and the token comparison are @statemesh/protocol's.
 import type { Socket } from 'node:net';
-import { StatemeshError, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
-import { LinkInbox } from '@statemesh/protocol';
+import type { Link, LinkEvents, LinkFrame } from '@statemesh/contracts';
+import { LinkLifecycle, MAX_HELLO_BYTES } from '@statemesh/protocol';
 import { IpcFrameReader, encodeIpcHeader } from '@statemesh/wire';
 
 /** Default bytes queued on a socket past which `send` returns false (the socket's own buffer). */
@@ -15,38 +15,34 @@ const CORK_BELOW_BYTES = 4096;
 /**
  * One Unix-socket or TCP connection as a {@link Link}: the 12-byte IPC header on every frame, a reader that
  * refuses a frame longer than `maxFrameBytes` from its header alone (before buffering its body), back-pressure
- * from the socket's write buffer, and small frames of one tick corked into one write.
+ * from the socket's write buffer, and small frames of one tick corked into one write. Its close is the
+ * protocol's {@link LinkLifecycle}: `end` is a FIN, a cut is `socket.destroy()`.
  */
 export class IpcLink implements Link {
   readonly remoteAddress: string;
   readonly dialed: boolean;
   readonly #socket: Socket;
-  readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
+  readonly #reader = new IpcFrameReader({ maxFrameBytes: MAX_HELLO_BYTES });
   readonly #highWaterMarkBytes: number;
-  readonly #inbox = new LinkInbox();
-  #reason: string | undefined;
-  #error: StatemeshError | undefined;
-  #closed = false;
+  readonly #life: LinkLifecycle;
   #corked = false;
-  #endTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(socket: Socket, options: { dialed: boolean; remoteAddress: string; highWaterMarkBytes?: number | undefined }) {
     this.#socket = socket;
     this.dialed = options.dialed;
     this.remoteAddress = options.remoteAddress;
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_LINK_HIGH_WATER_MARK_BYTES;
+    this.#life = new LinkLifecycle({ close: () => socket.end(), cut: () => socket.destroy() });
     if (socket.remoteFamily !== undefined) socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('drain', () => this.#inbox.drain());
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.#reason ??= `socket error ${error.code ?? error.message}`;
-    });
+    socket.on('data', (chunk: Buffer) => this.#life.receive(() => this.#reader.push(chunk)));
+    socket.on('drain', () => this.#life.drain());
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#life.note(`socket error ${error.code ?? error.message}`));
     socket.on('end', () => {
       // The other side half-closed: finish ours too, after what is queued has gone.
-      this.#reason ??= 'the peer closed the connection';
+      this.#life.note('the peer closed the connection');
       socket.end();
     });
-    socket.on('close', () => this.#finish());
+    socket.on('close', () => this.#life.finish('the connection closed'));
   }
 
   get maxFrameBytes(): number {
@@ -62,12 +58,12 @@ export class IpcLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    this.#inbox.open(events);
+    this.#life.open(events);
   }
 
   send(frame: LinkFrame): boolean {
     const socket = this.#socket;
-    if (this.#closed || socket.destroyed || socket.writableEnded) return false;
+    if (this.#life.isClosing || socket.destroyed || socket.writableEnded) return false;
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
@@ -86,39 +82,11 @@ export class IpcLink implements Link {
     return socket.writableLength < this.#highWaterMarkBytes;
   }
 
-  end(reason: string, graceMs = 1_000): void {
-    if (this.#closed || this.#endTimer !== undefined) return;
-    this.#reason ??= reason;
-    this.#socket.end();
-    this.#endTimer = setTimeout(() => this.#socket.destroy(), graceMs);
-    this.#endTimer.unref();
+  end(reason: string, graceMs?: number): void {
+    this.#life.end(reason, graceMs);
   }
 
   destroy(reason: string): void {
-    if (this.#closed) return;
-    this.#reason ??= reason;
-    this.#inbox.discard();
-    this.#socket.destroy();
-  }
-
-  #receive(chunk: Buffer): void {
-    if (this.#closed || this.#socket.destroyed) return;
-    let frames: LinkFrame[];
-    try {
-      frames = this.#reader.push(chunk);
-    } catch (error) {
-      this.#error = error as StatemeshError;
-      this.#reason ??= `bad input: ${(error as Error).message}`;
-      this.#socket.destroy();
-      return;
-    }
-    for (const frame of frames) this.#inbox.frame(frame); // dropped once the engine destroyed the link
-  }
-
-  #finish(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#endTimer !== undefined) clearTimeout(this.#endTimer);
-    this.#inbox.closed(this.#reason ?? 'the connection closed', this.#error);
+    this.#life.destroy(reason);
   }
 }

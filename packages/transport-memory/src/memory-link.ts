@@ -1,5 +1,5 @@
-import type { Link, LinkEvents, LinkFrame, StatemeshError, TimerHandle, Timers } from '@statemesh/contracts';
-import { LinkInbox, SendBacklog } from '@statemesh/protocol';
+import type { Link, LinkEvents, LinkFrame, StatemeshError, Timers } from '@statemesh/contracts';
+import { LinkLifecycle, MAX_HELLO_BYTES, SendBacklog } from '@statemesh/protocol';
 import { IpcFrameReader, encodeRawIpcFrame } from '@statemesh/wire';
 
 /** What a link end needs of its network (internal). */
@@ -25,14 +25,11 @@ export class MemoryLink implements Link {
   /** The other end. */
   peer!: MemoryLink;
   readonly #carrier: LinkCarrier;
-  readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
-  readonly #inbox = new LinkInbox();
+  readonly #reader = new IpcFrameReader({ maxFrameBytes: MAX_HELLO_BYTES });
+  readonly #life: LinkLifecycle;
   readonly #backlog: SendBacklog;
-  #ending = false;
-  /** Why this end ended the link, when it did. */
-  #closedReason: string | undefined;
-  #closed: { reason: string; error?: StatemeshError | undefined } | undefined;
-  #grace: TimerHandle | undefined;
+  /** This end sent its close marker. */
+  #markerSent = false;
 
   constructor(carrier: LinkCarrier, ends: { local: string; remote: string; dialed: boolean; highWaterMarkBytes: number }) {
     this.#carrier = carrier;
@@ -40,9 +37,9 @@ export class MemoryLink implements Link {
     this.remote = ends.remote;
     this.dialed = ends.dialed;
     this.remoteAddress = `memory://${ends.remote}`;
-    this.#backlog = new SendBacklog(ends.highWaterMarkBytes, () => {
-      if (this.#closed === undefined) this.#inbox.drain();
-    });
+    // The close is reported on the next turn of the timers, as a socket's would be, never inside the engine's call.
+    this.#life = new LinkLifecycle({ close: () => this.#sendMarker(), cut: (reason) => this.#reset(reason) }, { timers: carrier.timers, reportLater: true });
+    this.#backlog = new SendBacklog(ends.highWaterMarkBytes, () => this.#life.drain());
   }
 
   get maxFrameBytes(): number {
@@ -62,34 +59,27 @@ export class MemoryLink implements Link {
 
   /** True once this end is closed. */
   get isClosed(): boolean {
-    return this.#closed !== undefined;
+    return this.#life.isClosed;
   }
 
   open(events: LinkEvents): void {
-    this.#inbox.open(events);
+    this.#life.open(events);
   }
 
   send(frame: LinkFrame): boolean {
-    if (this.#closed !== undefined || this.#ending) return false;
+    if (this.#life.isClosing) return false;
     const bytes = encodeRawIpcFrame(frame);
     this.#backlog.add(bytes.byteLength);
     this.#carrier.carry(this, bytes, frame.kind);
     return this.#backlog.withinMark();
   }
 
-  end(reason: string, graceMs = 1_000): void {
-    if (this.#closed !== undefined || this.#ending) return;
-    this.#ending = true;
-    this.#closedReason = reason;
-    this.#carrier.carry(this, 'close', 0);
-    this.#grace = this.#carrier.timers.setTimeout(() => this.destroy(reason), graceMs);
+  end(reason: string, graceMs?: number): void {
+    this.#life.end(reason, graceMs);
   }
 
   destroy(reason: string): void {
-    if (this.#closed !== undefined) return;
-    this.#inbox.discard();
-    this.close(this.#closedReason ?? reason, undefined, true);
-    this.peer.close('the other side reset the link', undefined, true);
+    this.#life.destroy(reason);
   }
 
   /** The network took `bytes` of this end's backlog (delivered, lost or dropped). */
@@ -99,16 +89,7 @@ export class MemoryLink implements Link {
 
   /** Bytes of one frame arrived from the other end. */
   receive(bytes: Uint8Array): void {
-    if (this.#closed !== undefined) return;
-    let frames: LinkFrame[];
-    try {
-      frames = this.#reader.push(bytes);
-    } catch (error) {
-      this.close(`bad input: ${(error as Error).message}`, error as StatemeshError, true);
-      this.peer.close('the other side reset the link', undefined, true);
-      return;
-    }
-    for (const frame of frames) this.#inbox.frame(frame);
+    this.#life.receive(() => this.#reader.push(bytes));
   }
 
   /**
@@ -116,12 +97,9 @@ export class MemoryLink implements Link {
    * marker (behind what it queued, which still arrives) unless it sent one already, and is done.
    */
   ended(): void {
-    if (this.#closed !== undefined) return;
-    if (!this.#ending) {
-      this.#ending = true;
-      this.#carrier.carry(this, 'close', 0);
-    }
-    this.close(this.#closedReason ?? 'the other side closed the link');
+    if (this.#life.isClosed) return;
+    this.#sendMarker();
+    this.close('the other side closed the link');
   }
 
   /**
@@ -129,12 +107,21 @@ export class MemoryLink implements Link {
    * `reset`: what this end had in flight is lost too (a reset or crash, not an orderly close).
    */
   close(reason: string, error?: StatemeshError, reset = false): void {
-    if (this.#closed !== undefined) return;
-    this.#closed = { reason, error };
+    if (this.#life.isClosed) return;
     this.isReset = reset;
-    if (this.#grace !== undefined) this.#carrier.timers.clearTimeout(this.#grace);
     this.#carrier.forget(this);
-    const closed = this.#closed;
-    this.#carrier.timers.setTimeout(() => this.#inbox.closed(closed.reason, closed.error), 0);
+    this.#life.finish(reason, error);
+  }
+
+  #sendMarker(): void {
+    if (this.#markerSent) return;
+    this.#markerSent = true;
+    this.#carrier.carry(this, 'close', 0);
+  }
+
+  /** A cut resets both ends. */
+  #reset(reason: string): void {
+    this.close(reason, undefined, true);
+    this.peer.close('the other side reset the link', undefined, true);
   }
 }

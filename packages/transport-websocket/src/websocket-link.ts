@@ -1,5 +1,5 @@
 import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
-import { LinkInbox } from '@statemesh/protocol';
+import { LinkLifecycle, MAX_HELLO_BYTES } from '@statemesh/protocol';
 import { IPC_HEADER_BYTES, IpcFrameReader, encodeRawIpcFrame } from '@statemesh/wire';
 import { CLOSE_CODE, closeCodeOf, closeReason } from './close-codes.js';
 import { OPEN, type CloseEventLike, type MessageEventLike, type NodeSocketHooks, type WebSocketLike } from './websocket-like.js';
@@ -23,7 +23,8 @@ export interface WebSocketLinkOptions {
 /**
  * One open, authenticated WebSocket as a {@link Link}: one binary message per frame, the 12-byte IPC header of
  * `@statemesh/wire` then the body; a message that is not exactly one frame, or a text message, closes the link.
- * Back-pressure from `bufferedAmount`.
+ * Back-pressure from `bufferedAmount`. Its close is the protocol's {@link LinkLifecycle}: `end` sends a close
+ * frame, a cut terminates the socket; a refusal or bad input sends its close code first and cuts after 1 s.
  */
 export class WebSocketLink implements Link {
   readonly remoteAddress: string;
@@ -31,16 +32,11 @@ export class WebSocketLink implements Link {
   readonly authenticatedIds: readonly string[] | undefined;
   readonly #socket: WebSocketLike;
   readonly #node: NodeSocketHooks | undefined;
-  readonly #reader = new IpcFrameReader({ maxFrameBytes: 64 * 1024 });
+  readonly #reader = new IpcFrameReader({ maxFrameBytes: MAX_HELLO_BYTES });
   readonly #highWaterMarkBytes: number;
-  readonly #inbox = new LinkInbox();
-  #reason: string | undefined;
-  #error: StatemeshError | undefined;
-  #closed = false;
-  #refused = false;
+  readonly #life: LinkLifecycle;
   #blocked = false;
   #poll: ReturnType<typeof setInterval> | undefined;
-  #endTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(socket: WebSocketLike, options: WebSocketLinkOptions) {
     this.#socket = socket;
@@ -49,13 +45,17 @@ export class WebSocketLink implements Link {
     this.remoteAddress = options.remoteAddress;
     this.authenticatedIds = options.authenticatedIds;
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_LINK_HIGH_WATER_MARK_BYTES;
-    this.maxFrameBytes = 64 * 1024;
+    this.#life = new LinkLifecycle({
+      close: (reason, code) => this.#closeFrame(reason, code),
+      cut: (reason, code, badInput) => this.#cut(reason, code, badInput),
+      finished: () => clearInterval(this.#poll),
+    });
+    this.maxFrameBytes = MAX_HELLO_BYTES;
     socket.binaryType = options.node === undefined ? 'arraybuffer' : 'nodebuffer';
-    socket.addEventListener('message', (event: MessageEventLike) => this.#receive(event.data));
+    socket.addEventListener('message', (event: MessageEventLike) => this.#life.receive(() => this.#read(event.data)));
     socket.addEventListener('error', (event: { error?: { code?: string; message?: string } }) => this.#failed(event.error));
     socket.addEventListener('close', (event: CloseEventLike) => {
-      this.#reason ??= `the other side closed the WebSocket (code ${event.code}${String(event.reason) === '' ? '' : `: ${String(event.reason)}`})`;
-      this.#finish();
+      this.#life.finish(`the other side closed the WebSocket (code ${event.code}${String(event.reason) === '' ? '' : `: ${String(event.reason)}`})`);
     });
   }
 
@@ -74,11 +74,11 @@ export class WebSocketLink implements Link {
   }
 
   open(events: LinkEvents): void {
-    this.#inbox.open(events);
+    this.#life.open(events);
   }
 
   send(frame: LinkFrame): boolean {
-    if (this.#closed || this.#reason !== undefined || this.#socket.readyState !== OPEN) return false;
+    if (this.#life.isClosing || this.#socket.readyState !== OPEN) return false;
     const message = encodeRawIpcFrame(frame);
     if (this.#node === undefined) this.#socket.send(message);
     else this.#node.send(message, () => this.#checkDrain());
@@ -92,81 +92,60 @@ export class WebSocketLink implements Link {
   }
 
   /** `code`, a refusal: the close frame carries its close code and a reason starting with it (PROTOCOL.md). */
-  end(reason: string, graceMs = 1_000, code?: ErrorCode): void {
-    if (this.#closed || this.#endTimer !== undefined) return;
-    this.#reason ??= reason;
-    // A close frame follows what is queued; the other side answers it and the socket closes.
-    if (code === undefined) this.#close(CLOSE_CODE.normal, reason);
-    else this.#close(closeCodeOf(code), `${code}: ${reason}`);
-    this.#endTimer = unref(setTimeout(() => this.#hardClose(), graceMs));
+  end(reason: string, graceMs?: number, code?: ErrorCode): void {
+    this.#life.end(reason, graceMs, code);
   }
 
   /** Without `code`, cuts the socket; with one, sends its close frame first and cuts after 1 s without an answer. */
   destroy(reason: string, code?: ErrorCode): void {
-    if (this.#closed) return;
-    this.#reason ??= reason;
-    this.#inbox.discard();
-    if (code === undefined || this.#endTimer !== undefined) {
-      this.#hardClose();
-      return;
-    }
-    this.#refused = true;
-    this.#close(closeCodeOf(code), `${code}: ${reason}`);
-    this.#endTimer = unref(setTimeout(() => this.#hardClose(), 1_000));
+    this.#life.destroy(reason, code);
   }
 
-  #receive(data: unknown): void {
-    if (this.#closed || this.#refused) return;
-    if (typeof data === 'string') {
-      this.#refuse(CLOSE_CODE.badFrame, badFrame('a text message came after the auth message; frames are binary messages'));
-      return;
-    }
+  /** One message: exactly one whole frame, or bad input. */
+  #read(data: unknown): readonly LinkFrame[] {
+    if (typeof data === 'string') throw badFrame('a text message came after the auth message; frames are binary messages');
     const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
-    if (bytes === undefined) {
-      this.#refuse(CLOSE_CODE.badFrame, badFrame('a message is neither text nor binary'));
-      return;
-    }
-    let frame: LinkFrame;
-    try {
-      const frames = this.#reader.push(bytes);
-      if (frames.length !== 1 || this.#reader.bufferedBytes !== 0) throw badFrame(`a message of ${bytes.byteLength} bytes is not exactly one frame (header and body)`);
-      frame = frames[0]!;
-    } catch (error) {
-      const failure = error as StatemeshError;
-      this.#refuse(failure.code === 'FRAME_TOO_LARGE' ? CLOSE_CODE.frameTooLarge : CLOSE_CODE.badFrame, failure);
-      return;
-    }
-    this.#inbox.frame(frame);
+    if (bytes === undefined) throw badFrame('a message is neither text nor binary');
+    const frames = this.#reader.push(bytes);
+    if (frames.length !== 1 || this.#reader.bufferedBytes !== 0) throw badFrame(`a message of ${bytes.byteLength} bytes is not exactly one frame (header and body)`);
+    return frames;
   }
 
   #failed(cause: { code?: string; message?: string } | undefined): void {
-    if (this.#closed) return;
+    let error: StatemeshError | undefined;
     if (cause?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.#error ??= new StatemeshError(
+      error = new StatemeshError(
         'FRAME_TOO_LARGE',
         `@statemesh/transport-websocket: the other side sent a message over the limit of ${this.maxFrameBytes + IPC_HEADER_BYTES} bytes; raise maxFrameBytes if such frames are legitimate`,
         { cause, details: { max: this.maxFrameBytes } },
       );
     } else if (cause?.code?.startsWith('WS_ERR_') === true) {
-      this.#error ??= badFrame(`the WebSocket framing is broken (${cause.message ?? cause.code})`);
+      error = badFrame(`the WebSocket framing is broken (${cause.message ?? cause.code})`);
     }
-    this.#reason ??= `WebSocket error${cause?.message === undefined ? '' : `: ${cause.message}`}`;
+    this.#life.note(`WebSocket error${cause?.message === undefined ? '' : `: ${cause.message}`}`, error);
   }
 
-  #refuse(code: number, error: StatemeshError): void {
-    this.#refused = true;
-    this.#inbox.discard();
-    this.#error ??= error;
-    this.#reason ??= `bad input: ${error.message}`;
-    this.#close(code, error.message);
-    this.#endTimer ??= unref(setTimeout(() => this.#hardClose(), 1_000));
+  #closeFrame(reason: string, code: ErrorCode | undefined): void {
+    // A close frame follows what is queued; the other side answers it and the socket closes.
+    if (code === undefined) this.#close(CLOSE_CODE.normal, reason);
+    else this.#close(closeCodeOf(code), `${code}: ${reason}`);
+  }
+
+  #cut(reason: string, code: ErrorCode | undefined, badInput: StatemeshError | undefined): void {
+    if (badInput === undefined && (code === undefined || this.#life.isCutScheduled)) {
+      this.#hardClose();
+      return;
+    }
+    if (badInput === undefined) this.#closeFrame(reason, code);
+    else this.#close(badInput.code === 'FRAME_TOO_LARGE' ? CLOSE_CODE.frameTooLarge : CLOSE_CODE.badFrame, badInput.message);
+    this.#life.cutAfter(1_000); // the other side's answer to the close frame, or a cut
   }
 
   #checkDrain(): void {
-    if (!this.#blocked || this.#closed || this.#socket.bufferedAmount >= this.#highWaterMarkBytes) return;
+    if (!this.#blocked || this.#life.isClosed || this.#socket.bufferedAmount >= this.#highWaterMarkBytes) return;
     this.#blocked = false;
     clearInterval(this.#poll);
-    this.#inbox.drain();
+    this.#life.drain();
   }
 
   #close(code: number, reason: string): void {
@@ -188,15 +167,7 @@ export class WebSocketLink implements Link {
     } catch {
       // Already closing.
     }
-    this.#finish();
-  }
-
-  #finish(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#endTimer);
-    clearInterval(this.#poll);
-    this.#inbox.closed(this.#reason ?? 'the WebSocket closed', this.#error);
+    this.#life.finish('the WebSocket closed');
   }
 }
 
