@@ -1,4 +1,4 @@
-// Size: this package is ~380 code lines, above the ~300 of a link factory, because besides its links it is the
+// Size: this package is ~360 code lines, above the ~300 of a link factory, because besides its links it is the
 // simulator's network: seeded fault injection (drop, delay, duplicate, reorder, partition, crash) in
 // link-faults.ts, with its own delivery queue in (time, send order). Virtual time and the seeded generator are
 // @statemesh/protocol's. No protocol logic is here: the engine, codec and framing are the shipped ones.
