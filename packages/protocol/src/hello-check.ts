@@ -1,4 +1,4 @@
-import { StatemeshError, isStatemeshError, type HelloInfo } from '@statemesh/contracts';
+import { StatemeshError, isStatemeshError, type HelloInfo, type Link } from '@statemesh/contracts';
 import { negotiateVersion, type HelloFrame } from '@statemesh/wire';
 import type { Conversation } from './conversation.js';
 import { PACKAGE, type ProtocolVersions, type ResolvedOptions } from './options.js';
@@ -8,14 +8,17 @@ export type HelloVerdict =
   | { readonly version: number; readonly error?: undefined; readonly selfDial?: undefined }
   | { readonly version?: undefined; readonly error: StatemeshError; readonly selfDial: boolean };
 
+/** Where a Hello came from: a conversation, or anything with an address and a link that may prove an identity. */
+export type HelloSource = Pick<Conversation, 'address'> & { readonly link: Pick<Link, 'authenticatedIds'> };
+
 /**
  * Whether a peer's Hello is accepted on `conversation`: same cluster, a protocol version in common (wire's rule:
  * the highest both speak), not this node itself (a self-dial stops its seed), and the node id the link proved,
- * when it proves one.
+ * when it proves one. A broadcast medium (NATS) checks the Hellos it hears with it too.
  */
 export function checkHello(
   frame: HelloFrame,
-  conversation: Conversation,
+  conversation: HelloSource,
   self: { readonly nodeId: string; readonly clusterId: string; readonly instance: string; readonly versions: ProtocolVersions },
 ): HelloVerdict {
   const peer = frame.node;
@@ -67,7 +70,10 @@ export function checkHello(
 }
 
 /** The Hello this node sends on every new link: the host's announcement, our versions, heartbeat interval and instance. */
-export function helloFrame(info: HelloInfo, self: { readonly nodeId: string; readonly clusterId: string; readonly instance: string; readonly options: ResolvedOptions }): HelloFrame {
+export function helloFrame(
+  info: HelloInfo,
+  self: { readonly nodeId: string; readonly clusterId: string; readonly instance: string; readonly options: Pick<ResolvedOptions, 'protocolVersions' | 'heartbeatIntervalMs'> },
+): HelloFrame {
   return {
     kind: 'hello',
     node: self.nodeId,

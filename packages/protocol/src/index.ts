@@ -2,6 +2,8 @@ export { ProtocolTransport } from './protocol-transport.js';
 export { DEFAULT_HIGH_WATER_MARK_BYTES, MAX_HELLO_BYTES } from './options.js';
 export type { ProtocolTransportOptions, ProtocolVersions } from './options.js';
 export { realTimers, every } from './real-timers.js';
+export { checkHello, helloFrame } from './hello-check.js';
+export type { HelloSource, HelloVerdict } from './hello-check.js';
 export { Backoff } from './backoff.js';
 export type { ReconnectOptions } from './backoff.js';
 export { DEAD_AFTER_INTERVALS, Liveness, SUSPECT_AFTER_INTERVALS } from './liveness.js';

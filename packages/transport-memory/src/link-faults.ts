@@ -18,58 +18,29 @@ export interface LinkFaults {
   readonly reorderWindowMs?: number;
 }
 
-/** Faults with every field present, as the network uses them. */
-export interface ResolvedLinkFaults {
-  readonly drop: number;
-  readonly duplicate: number;
-  readonly reorder: number;
-  readonly delayMin: number;
-  readonly delayMax: number;
-  readonly reorderWindowMs: number;
-}
+/** Faults with every field present, as the network uses them: the delay as its `[min, max]` range. */
+export type ResolvedLinkFaults = Required<Omit<LinkFaults, 'delayMs'>> & { readonly delayMs: readonly [number, number] };
 
 /** No faults: a perfect link. */
-export const NO_FAULTS: ResolvedLinkFaults = {
-  drop: 0,
-  duplicate: 0,
-  reorder: 0,
-  delayMin: 0,
-  delayMax: 0,
-  reorderWindowMs: 20,
-};
+export const NO_FAULTS: ResolvedLinkFaults = { drop: 0, duplicate: 0, reorder: 0, delayMs: [0, 0], reorderWindowMs: 20 };
 
-function invalid(what: string, value: unknown): StatemeshError {
-  return new StatemeshError(
-    'INVALID_CONFIG',
-    `@statemesh/transport-memory: faults.${what} is ${String(value)}; pass ${what === 'delayMs' ? 'a number ≥ 0 or [min, max] with 0 ≤ min ≤ max' : what === 'reorderWindowMs' ? 'a number ≥ 0' : 'a probability between 0 and 1'}`,
-  );
-}
-
-function probability(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw invalid(name, value);
-  return value;
+function invalid(what: string, value: unknown, expected: string): StatemeshError {
+  return new StatemeshError('INVALID_CONFIG', `@statemesh/transport-memory: faults.${what} is ${String(value)}; pass ${expected}`);
 }
 
 /** Checks `faults` and fills what it leaves out from `base`; throws `INVALID_CONFIG` on a bad value. */
 export function resolveLinkFaults(faults: LinkFaults, base: ResolvedLinkFaults = NO_FAULTS): ResolvedLinkFaults {
-  let delayMin = base.delayMin;
-  let delayMax = base.delayMax;
+  for (const name of ['drop', 'duplicate', 'reorder'] as const) {
+    const p = faults[name];
+    if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) throw invalid(name, p, 'a probability between 0 and 1');
+  }
   const delay = faults.delayMs;
-  if (delay !== undefined) {
-    const [min, max] = typeof delay === 'number' ? [delay, delay] : [delay[0], delay[1]];
-    if (!(Number.isFinite(min) && Number.isFinite(max) && min >= 0 && max >= min)) throw invalid('delayMs', delay);
-    delayMin = min;
-    delayMax = max;
+  const delayMs = typeof delay === 'number' ? ([delay, delay] as const) : (delay ?? base.delayMs);
+  if (!(Number.isFinite(delayMs[0]) && Number.isFinite(delayMs[1]) && delayMs[0] >= 0 && delayMs[1] >= delayMs[0])) {
+    throw invalid('delayMs', delay, 'a number ≥ 0 or [min, max] with 0 ≤ min ≤ max');
   }
   const window = faults.reorderWindowMs ?? base.reorderWindowMs;
-  if (!(Number.isFinite(window) && window >= 0)) throw invalid('reorderWindowMs', window);
-  return {
-    drop: probability('drop', faults.drop, base.drop),
-    duplicate: probability('duplicate', faults.duplicate, base.duplicate),
-    reorder: probability('reorder', faults.reorder, base.reorder),
-    delayMin,
-    delayMax,
-    reorderWindowMs: window,
-  };
+  if (!(Number.isFinite(window) && window >= 0)) throw invalid('reorderWindowMs', window, 'a number ≥ 0');
+  const { drop = base.drop, duplicate = base.duplicate, reorder = base.reorder } = faults;
+  return { drop, duplicate, reorder, delayMs: [delayMs[0], delayMs[1]], reorderWindowMs: window };
 }

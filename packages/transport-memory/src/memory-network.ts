@@ -1,8 +1,4 @@
-// Size: this package is ~360 code lines, above the ~300 of a link factory, because besides its links it is the
-// simulator's network: seeded fault injection (drop, delay, duplicate, reorder, partition, crash) in
-// link-faults.ts, with its own delivery queue in (time, send order). Virtual time and the seeded generator are
-// @statemesh/protocol's. No protocol logic is here: the engine, codec and framing are the shipped ones.
-import { StatemeshError, assertId, type Dialer, type Link, type Listener, type TimerHandle, type Timers } from '@statemesh/contracts';
+import { StatemeshError, assertId, type Dialer, type Link, type Listener, type Timers } from '@statemesh/contracts';
 import { resolveLinkFaults, type LinkFaults, type ResolvedLinkFaults } from './link-faults.js';
 import { MemoryLink, type LinkCarrier } from './memory-link.js';
 import { ProtocolTransport, SeededRandom, TimerHeap, realTimers, type ProtocolTransportOptions } from '@statemesh/protocol';
@@ -45,7 +41,7 @@ const MUTATION_BATCH_KIND = 2;
 
 /**
  * An in-process network of links between named nodes: listeners and dialers for `@statemesh/protocol`'s engine.
- * Frames travel as IPC-framed bytes through one deterministic queue on the network's timers, and faults (drop,
+ * Frames travel as IPC-framed bytes, leaving in (time, send order) on the network's timers, and faults (drop,
  * delay, duplicate, reorder, partitions, crashes) are drawn from a seeded generator.
  */
 export class MemoryNetwork {
@@ -57,15 +53,16 @@ export class MemoryNetwork {
   readonly random: SeededRandom;
   #faults: ResolvedLinkFaults;
   readonly #highWaterMarkBytes: number;
+  /** Faults of one direction, by `from` NUL `to`. */
   readonly #linkFaults = new Map<string, ResolvedLinkFaults>();
-  readonly #cuts: Array<readonly [ReadonlySet<string>, ReadonlySet<string>]> = [];
-  readonly #isolated = new Set<string>();
+  /** Partitions and isolations: each says whether it separates two nodes. */
+  readonly #cuts: Array<(a: string, b: string) => boolean> = [];
   readonly #listening = new Map<string, (link: Link) => void>();
   readonly #links = new Set<MemoryLink>();
-  readonly #queue = new TimerHeap();
+  /** Frames in flight in (time, send order); each has a timer, and whichever fires takes the earliest. */
+  readonly #inFlight = new TimerHeap();
+  /** Per link end, when its latest in-order frame arrives: later ones arrive after it, as on a stream. */
   readonly #lastAt = new Map<MemoryLink, number>();
-  #timer: TimerHandle | undefined;
-  #timerAt = Infinity;
   readonly #stats = { delivered: 0, dropped: 0, duplicated: 0, reordered: 0, partitioned: 0, crashedLinks: 0 };
   readonly #carrier: LinkCarrier;
 
@@ -91,8 +88,7 @@ export class MemoryNetwork {
         if (this.#listening.has(node)) {
           return Promise.reject(new StatemeshError('IO_ERROR', `@statemesh/transport-memory: memory://${node} is already listening; close its listener first or pick another node id`));
         }
-        mine = (link) => accept(link);
-        this.#listening.set(node, mine);
+        this.#listening.set(node, (mine = (link) => accept(link)));
         return Promise.resolve();
       },
       close: () => {
@@ -107,6 +103,7 @@ export class MemoryNetwork {
   dialer(from: string, to: string): Dialer {
     assertId(from, 'from');
     assertId(to, 'to');
+    const end = (local: string, remote: string, dialed: boolean) => new MemoryLink(this.#carrier, { local, remote, dialed, highWaterMarkBytes: this.#highWaterMarkBytes });
     return {
       address: `memory://${to}`,
       dial: (signal) => {
@@ -115,9 +112,8 @@ export class MemoryNetwork {
         if (accept === undefined || !this.reachable(from, to)) {
           return Promise.reject(new StatemeshError('PEER_UNAVAILABLE', `@statemesh/transport-memory: memory://${to} ${accept === undefined ? 'is not listening' : `cannot be reached from ${from} (partition)`}`));
         }
-        const hwm = this.#highWaterMarkBytes;
-        const near = new MemoryLink(this.#carrier, { local: from, remote: to, dialed: true, highWaterMarkBytes: hwm });
-        const far = new MemoryLink(this.#carrier, { local: to, remote: from, dialed: false, highWaterMarkBytes: hwm });
+        const near = end(from, to, true);
+        const far = end(to, from, false);
         near.peer = far;
         far.peer = near;
         this.#links.add(near).add(far);
@@ -155,25 +151,23 @@ export class MemoryNetwork {
 
   /** Cuts every link between a node of `groupA` and a node of `groupB`, both ways, until {@link heal}. */
   partition(groupA: readonly string[], groupB: readonly string[]): void {
-    this.#cuts.push([new Set(groupA), new Set(groupB)]);
+    const [left, right] = [new Set(groupA), new Set(groupB)];
+    this.#cuts.push((a, b) => (left.has(a) && right.has(b)) || (left.has(b) && right.has(a)));
   }
 
   /** Cuts `node` from every other node until {@link heal}: it goes silent, its links stay open. */
   isolate(node: string): void {
-    this.#isolated.add(node);
+    this.#cuts.push((a, b) => a === node || b === node);
   }
 
   /** Removes every partition and isolation. */
   heal(): void {
     this.#cuts.length = 0;
-    this.#isolated.clear();
   }
 
   /** True when frames can go between `a` and `b`. */
   reachable(a: string, b: string): boolean {
-    if (a === b) return true;
-    if (this.#isolated.has(a) || this.#isolated.has(b)) return false;
-    return !this.#cuts.some(([left, right]) => (left.has(a) && right.has(b)) || (left.has(b) && right.has(a)));
+    return a === b || !this.#cuts.some((cut) => cut(a, b));
   }
 
   /** A crash of `node`: every link it has is cut at once, both ends closed, what was in flight lost; it stops listening. */
@@ -190,10 +184,8 @@ export class MemoryNetwork {
   /** For tests: delivers `bytes` (raw, unframed by the sender) on the open link from `from` to `to`, if any. */
   inject(from: string, to: string, bytes: Uint8Array): boolean {
     const link = [...this.#links].find((l) => l.local === from && l.remote === to && !l.isClosed);
-    if (link === undefined) return false;
-    this.#queue.push(this.scheduler.now(), () => link.peer.receive(bytes));
-    this.#arm();
-    return true;
+    if (link !== undefined) this.#deliverAt(this.scheduler.now(), () => link.peer.receive(bytes));
+    return link !== undefined;
   }
 
   /** What the fault injection did so far. */
@@ -203,78 +195,52 @@ export class MemoryNetwork {
 
   #carry(link: MemoryLink, bytes: Uint8Array | 'close', kind: number): void {
     const size = bytes === 'close' ? 0 : bytes.byteLength;
-    if (!this.reachable(link.local, link.remote)) {
-      this.#stats.partitioned++;
+    const faults = this.#linkFaults.get(`${link.local}\u0000${link.remote}`) ?? this.#faults;
+    const batch = kind === MUTATION_BATCH_KIND;
+    const random = this.random;
+    const lost = !this.reachable(link.local, link.remote) ? 'partitioned' : batch && random.chance(faults.drop) ? 'dropped' : undefined;
+    if (lost !== undefined) {
+      this.#stats[lost]++;
       link.taken(size);
       return;
     }
-    const faults = this.#linkFaults.get(`${link.local}\u0000${link.remote}`) ?? this.#faults;
-    const random = this.random;
-    let copies = 1;
-    let reordered = false;
-    if (kind === MUTATION_BATCH_KIND) {
-      if (random.chance(faults.drop)) {
-        this.#stats.dropped++;
-        link.taken(size);
-        return;
-      }
-      if (random.chance(faults.duplicate)) {
-        copies = 2;
-        this.#stats.duplicated++;
-      }
-      reordered = random.chance(faults.reorder);
-    }
-    let at = this.scheduler.now() + random.between(faults.delayMin, faults.delayMax);
+    const copies = batch && random.chance(faults.duplicate) ? 2 : 1;
+    const reordered = batch && random.chance(faults.reorder);
+    let at = this.scheduler.now() + random.between(...faults.delayMs);
+    if (copies === 2) this.#stats.duplicated++;
     if (reordered) {
       this.#stats.reordered++;
       at += random.between(0, faults.reorderWindowMs);
     } else {
-      // In order with what was sent before on this link, as on a stream, unless a fault says otherwise.
       at = Math.max(at, this.#lastAt.get(link) ?? at);
       this.#lastAt.set(link, at);
     }
     for (let copy = 0; copy < copies; copy++) {
-      this.#queue.push(at, () => {
+      this.#deliverAt(at, () => {
         if (copy === 0) link.taken(size);
         if (link.isReset) return; // what a reset or crashed end had in flight is lost
-        if (!this.reachable(link.local, link.remote)) {
-          this.#stats.partitioned++;
-          return;
+        if (!this.reachable(link.local, link.remote)) this.#stats.partitioned++;
+        else if (bytes === 'close') link.peer.ended();
+        else {
+          this.#stats.delivered++;
+          link.peer.receive(bytes);
         }
-        if (bytes === 'close') {
-          link.peer.ended();
-          return;
-        }
-        this.#stats.delivered++;
-        link.peer.receive(bytes);
       });
     }
-    this.#arm();
+  }
+
+  /**
+   * Runs `deliver` at `at`. One timer per frame, and each takes the earliest frame in flight: on virtual time that
+   * is its own; on real timers, which may fire a longer and a shorter delay due together in either order, it keeps
+   * the (time, send order) a stream needs.
+   */
+  #deliverAt(at: number, deliver: () => void): void {
+    this.#inFlight.push(at, deliver);
+    this.scheduler.setTimeout(() => this.#inFlight.pop()?.run(), at - this.scheduler.now());
   }
 
   #forget(link: MemoryLink): void {
     this.#links.delete(link);
     this.#lastAt.delete(link);
-  }
-
-  #arm(): void {
-    const next = this.#queue.peek();
-    const at = next?.at ?? Infinity;
-    if (at === this.#timerAt) return;
-    if (this.#timer !== undefined) this.scheduler.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = at;
-    if (next !== undefined) this.#timer = this.scheduler.setTimeout(() => this.#fire(), Math.max(0, at - this.scheduler.now()));
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = this.scheduler.now();
-    for (let next = this.#queue.peek(); next !== undefined && next.at <= now; next = this.#queue.peek()) {
-      this.#queue.pop();
-      next.run();
-    }
-    this.#arm();
   }
 }

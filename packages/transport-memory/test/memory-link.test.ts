@@ -1,5 +1,5 @@
 // Memory links on virtual time, without an engine: framing, back-pressure, closing, faults, partitions, crashes.
-import type { Link, LinkFrame, StatemeshError } from '@statemesh/contracts';
+import type { Link, LinkFrame, StatemeshError, Timers } from '@statemesh/contracts';
 import { isStatemeshError } from '@statemesh/contracts';
 import { VirtualScheduler } from '@statemesh/protocol';
 import { MemoryNetwork, type LinkFaults } from '@statemesh/transport-memory';
@@ -141,6 +141,20 @@ describe('memory links', () => {
     await expect(network.dialer('a', 'b').dial()).rejects.toSatisfy((e) => isStatemeshError(e, 'PEER_UNAVAILABLE'));
     await listener.close();
     expect(network.faultStats()).toMatchObject({ partitioned: 1, crashedLinks: 1 });
+  });
+
+  it('frames keep their send order on timers that run callbacks due together in any order', async () => {
+    // The Timers contract does not order callbacks due at the same time; Node's real timers fire a shorter delay
+    // first when its milliseconds truncate lower. These timers run whatever is due last-set first.
+    const due: Array<() => void> = [];
+    const timers: Timers = { now: () => 0, setTimeout: (callback) => (due.push(callback), {}), clearTimeout: () => {} };
+    const network = new MemoryNetwork({ scheduler: timers });
+    const accepted: End[] = [];
+    await network.listener('b').start((link) => accepted.push(record(link)));
+    const a = record(await network.dialer('a', 'b').dial());
+    for (let i = 1; i <= 3; i++) a.link.send(frame(7, 1, i));
+    while (due.length > 0) due.pop()!();
+    expect(accepted[0]!.frames.map((f) => f.body[0])).toEqual([1, 2, 3]);
   });
 
   it('a second listener for the same node is refused until the first closes', async () => {

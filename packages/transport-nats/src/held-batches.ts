@@ -9,10 +9,11 @@ export class HeldBatches {
   #batches: Array<{ from: string; mutations: CheckedMutation[] }> = [];
   #count = 0;
   #overflowed = false;
-  readonly #limit: number;
+  /** Mutations held at most. */
+  readonly limit: number;
 
   constructor(limit: number) {
-    this.#limit = limit;
+    this.limit = limit;
   }
 
   /** Whether the buffer dropped what it held since the last {@link take}. */
@@ -23,7 +24,7 @@ export class HeldBatches {
   push(from: string, mutations: CheckedMutation[]): void {
     if (this.#overflowed) return;
     this.#count += mutations.length;
-    if (this.#count > this.#limit) {
+    if (this.#count > this.limit) {
       this.#batches = [];
       this.#count = 0;
       this.#overflowed = true;

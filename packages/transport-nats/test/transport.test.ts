@@ -188,6 +188,30 @@ describe('NatsTransport', () => {
     }
   });
 
+  it("ignores a Hello of its own id, of another cluster or with no version in common, each said once by the engine's rules", async () => {
+    const said: string[] = [];
+    const clusterId = `t${++cluster}`;
+    const transport = new NatsTransport({ nodeId: 'me', clusterId, servers: [server.url], stream: false, heartbeatIntervalMs: 200, onError: (error) => void said.push(error.code) });
+    await transport.start(new RecordingHost());
+    const raw = await connect({ servers: server.url });
+    try {
+      const hello = (node: string, fields: object) => encodeEnvelope({ kind: 'hello', node, cluster: clusterId, minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [], instance: 'x', ...fields });
+      for (let i = 0; i < 3; i++) {
+        raw.publish(`statemesh.${clusterId}.hello.me`, hello('me', {})); // another process with this node's id
+        raw.publish(`statemesh.${clusterId}.presence.far`, hello('far', { cluster: 'other' }));
+        raw.publish(`statemesh.${clusterId}.presence.new`, hello('new', { minVersion: 99, maxVersion: 99 }));
+      }
+      raw.publish(`statemesh.${clusterId}.presence.ok`, hello('ok', {}));
+      await raw.flush();
+      await until(() => transport.peers().length === 1, 'the good Hello');
+      expect(transport.peers().map((p) => p.node)).toEqual(['ok']);
+      expect(said.sort()).toEqual(['CLUSTER_MISMATCH', 'INVALID_CONFIG', 'VERSION_MISMATCH']);
+    } finally {
+      await raw.close();
+      await transport.close();
+    }
+  });
+
   it('closes (and lets go of everything) while its NATS server is gone', async () => {
     const own = await startNatsServer({ jetstream: false });
     const transport = new NatsTransport({ nodeId: 'a', clusterId: 'gone', servers: [own.url], stream: false, onError: () => undefined });
