@@ -65,7 +65,7 @@ export function dialAttempt<T>(options: DialAttemptOptions, start: (progress: Di
     try {
       drop = start(progress);
     } catch (error) {
-      progress.failed(error as DialFailure);
+      progress.failed(typeof error === 'object' && error !== null ? (error as DialFailure) : { message: String(error) });
     }
     if (dropLater) drop?.();
   });

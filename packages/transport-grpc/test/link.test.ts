@@ -154,14 +154,14 @@ describe('closing', () => {
 
 describe('authentication', () => {
   it('refuses a call without the token or with a wrong one (UNAUTHENTICATED, counted), accepts the right one', async () => {
-    const { listener, accepted } = await pairs.listen({ auth: { expectedToken: 's3cret' } });
+    const { listener, accepted } = await pairs.listen({ auth: { expectedToken: 's3cret-token' } });
     for (const token of [undefined, 'wrong']) {
       await expect(grpcDialer(listener.address, token === undefined ? {} : { auth: { outboundToken: token } }).dial()).rejects.toSatisfy((e) => isStatemeshError(e, 'UNAUTHENTICATED'));
     }
     expect(listener.authFailures).toBe(2);
     const raw = openRaw(listener.address, { token: 'nope' });
     expect((await raw.status).code).toBe(Status.UNAUTHENTICATED);
-    await grpcDialer(listener.address, { auth: { outboundToken: 's3cret' } }).dial().then((link) => link.destroy('ok'));
+    await grpcDialer(listener.address, { auth: { outboundToken: 's3cret-token' } }).dial().then((link) => link.destroy('ok'));
     await waitFor(() => accepted.length === 1, { message: 'accepted with the token' });
   });
 
@@ -198,7 +198,7 @@ describe('safe defaults', () => {
     const { ca, node } = certificates();
     await expect(grpcListener('0.0.0.0:0').start(() => {})).rejects.toSatisfy((e) => isStatemeshError(e, 'TLS_REQUIRED'));
     await expect(grpcListener('0.0.0.0:0', { tls: { ca, ...node } }).start(() => {})).rejects.toSatisfy((e) => isStatemeshError(e, 'TLS_REQUIRED'));
-    for (const options of [{ insecure: true }, { tls: { ca, ...node }, auth: { expectedToken: 't' } }]) {
+    for (const options of [{ insecure: true }, { tls: { ca, ...node }, auth: { expectedToken: 'a-listener-token' } }]) {
       const listener = grpcListener('0.0.0.0:0', options);
       await listener.start(() => {});
       await listener.close();
