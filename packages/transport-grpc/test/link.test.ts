@@ -211,6 +211,9 @@ describe('safe defaults', () => {
     expect(() => grpcDialer('nowhere')).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
     expect(() => grpcListener('127.0.0.1:0', { highWaterMarkBytes: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
     expect(() => grpcDialer('127.0.0.1:1', { auth: { outboundToken: 'has space' } })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    // A listener's token is at least 8 bytes (a shorter one is guessed), every token at most 1024: the rule of every link.
+    expect(() => grpcListener('127.0.0.1:0', { auth: { expectedToken: 'short' } })).toThrow(/auth.expectedToken must be a string of 8 to 1024 bytes of printable ASCII/);
+    expect(() => grpcDialer('127.0.0.1:1', { auth: { outboundToken: 'x'.repeat(1025) } })).toThrow(/auth.outboundToken must be a string of 1 to 1024 bytes/);
   });
 
   it('a dial to a closed port rejects PEER_UNAVAILABLE; an aborted dial rejects CANCELLED', async () => {

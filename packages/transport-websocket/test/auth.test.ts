@@ -167,6 +167,13 @@ describe('origins, paths and the listen address', () => {
     await insecure.close();
   });
 
+  it('refuses a token shorter than 8 bytes to listen with (INVALID_CONFIG), and an empty one or one over 1024 bytes to dial with', () => {
+    expect(() => websocketListener({ token: 'short' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/token must be a string of 8 to 1024 bytes/) }));
+    for (const token of ['', 'x'.repeat(1025)]) {
+      expect(() => websocketDialer('ws://127.0.0.1:1/statemesh', { token })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    }
+  });
+
   it('rejects IO_ERROR when nothing listens, and a busy port', async () => {
     const { port } = await listen();
     expect(isStatemeshError(await rejection(websocketDialer('ws://127.0.0.1:1/statemesh', { token: 'right-token' }).dial()), 'IO_ERROR')).toBe(true);
