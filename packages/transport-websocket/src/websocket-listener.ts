@@ -1,6 +1,6 @@
-// Size: this package is ~670 code lines (what several links share is @statemesh/protocol's), above the ~300 of a link factory, because a WebSocket listener is also
-// an HTTP(S) server and an auth gate: the upgrade and its Origin check, the token in the first message (bounded
-// in size, time and number of waiting sockets), attaching to a user's server, mutual TLS, and a browser entry
+// Size: this package is ~650 code lines (what several links share is @statemesh/protocol's), above the ~300 of a link factory, because a WebSocket listener is also
+// an HTTP(S) server: the upgrade and its Origin check, the token in the first message (its wait, bound and counts
+// are protocol's AdmissionGate), attaching to a user's server, mutual TLS, and a browser entry
 // with its own dialer over the standard WebSocket (no `ws` hooks, polled back-pressure). No protocol logic is
 // here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { Link, Listener } from '@statemesh/contracts';
-import { AdmissionGate, assertListenSafe, bindListener, certificateNames, checkLinkToken, type AdmissionRefusal } from '@statemesh/protocol';
+import { AdmissionGate, assertListenSafe, bindListener, certificateNames, checkLinkToken, formatHostPort, type AdmissionRefusal } from '@statemesh/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE, closeReason } from './close-codes.js';
@@ -147,8 +147,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
 
   return {
     get address() {
-      const shown = host.includes(':') ? `[${host}]` : host;
-      return `${secure ? 'wss' : 'ws'}://${shown}:${port}${path}`;
+      return `${secure ? 'wss' : 'ws'}://${formatHostPort({ host, port })}${path}`;
     },
     stats: () => {
       const gated = gate.stats();
@@ -179,7 +178,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       s.on('request', (_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('statemesh: WebSocket only\n'));
       s.on('upgrade', onUpgrade);
       s.on('clientError', (_error, socket) => socket.destroy());
-      port = await bindListener(PACKAGE, `${host}:${port}`, (done) => {
+      port = await bindListener(PACKAGE, formatHostPort({ host, port }), (done) => {
         s.once('error', done);
         s.listen({ host, port }, () => done(null, portOf(s)));
       });
