@@ -1,15 +1,20 @@
 import { StatemeshError, type TimerHandle, type Timers } from '@statemesh/contracts';
 import { realTimers } from './real-timers.js';
 
-/** Why a medium could not connect: a `StatemeshError` it chose, or the medium's own error (`code` as Node's). */
-export type DialFailure = StatemeshError | { readonly code?: string | undefined; readonly message?: string | undefined };
+/**
+ * Why a medium could not connect: a `StatemeshError` it chose, or the medium's own error (`code` as Node's,
+ * shown in the message; `details` go on the `IO_ERROR`).
+ */
+export type DialFailure =
+  | StatemeshError
+  | { readonly code?: string | undefined; readonly message?: string | undefined; readonly details?: Readonly<Record<string, unknown>> | undefined };
 
 /** What a dialer's medium reports to {@link dialAttempt}; only the first report counts. */
 export interface DialProgress<T> {
   /** The link is there. */
-  connected(link: T): void;
+  readonly connected: (link: T) => void;
   /** It could not connect: a `StatemeshError` rejects as it is, anything else as `IO_ERROR`. */
-  failed(error: DialFailure): void;
+  readonly failed: (error: DialFailure) => void;
 }
 
 /** Options of {@link dialAttempt}. */
@@ -72,6 +77,7 @@ export function dialAttempt<T>(options: DialAttemptOptions, start: (progress: Di
 }
 
 function ioError(source: string, address: string, error: DialFailure): StatemeshError {
-  const why = ('code' in error && error.code !== undefined ? error.code : undefined) ?? error.message ?? String(error);
-  return new StatemeshError('IO_ERROR', `${source}: cannot connect to ${address} (${why}); is the node there running?`, { cause: error });
+  const why = ('code' in error && error.code !== undefined ? error.code : undefined) ?? error.message ?? 'no reason given';
+  const details = 'details' in error ? error.details : undefined;
+  return new StatemeshError('IO_ERROR', `${source}: cannot connect to ${address} (${why}); is the node there running?`, { cause: error, details: { address, ...details } });
 }

@@ -143,6 +143,7 @@ describe('dialAttempt', () => {
     const error = await rejection(refused);
     expect(isStatemeshError(error, 'IO_ERROR')).toBe(true);
     expect((error as Error).message).toBe(`${SOURCE}: cannot connect to tcp://127.0.0.1:1 (ECONNREFUSED); is the node there running?`);
+    expect((error as StatemeshError).details).toEqual({ address: 'tcp://127.0.0.1:1' });
     expect(a.state.dropped).toBe(1);
     const b = medium();
     const unauthenticated = dialAttempt({ source: SOURCE, address: 'y' }, b.start);

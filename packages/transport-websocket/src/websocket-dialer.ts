@@ -2,7 +2,7 @@ import { StatemeshError, type Dialer, type Link } from '@statemesh/contracts';
 import { checkLinkToken, dialAttempt, type DialProgress } from '@statemesh/protocol';
 import { READY_MESSAGE, encodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE } from './close-codes.js';
-import { WebSocketLink, unref } from './websocket-link.js';
+import { WebSocketLink } from './websocket-link.js';
 import type { CloseEventLike, MessageEventLike, NodeSocketHooks, WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 
 /** Options of `websocketDialer`, in Node and in browsers. */
@@ -96,7 +96,7 @@ function handshake(address: string, opened: OpenedSocket, token: string | undefi
       const said = `${event.code}${reason === '' ? '' : `: ${reason}`}`;
       if (event.code === CLOSE_CODE.unauthorized || event.code === CLOSE_CODE.badFirstMessage) {
         progress.failed(new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: ${address} refused this node (${said}); check the token`, { details: { code: event.code } }));
-      } else progress.failed({ message: error ?? said });
+      } else progress.failed({ message: error ?? said, details: { code: event.code } });
     },
   };
   const stop = (): void => {
