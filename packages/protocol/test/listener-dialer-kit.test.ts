@@ -9,7 +9,7 @@ import { ManualTimers } from './fixtures/manual-timers.ts';
 const SOURCE = '@statemesh/test';
 const TOKEN = 'the-expected-token';
 
-function gate(options: { maxPending?: number; expectedToken?: string } = {}) {
+function gate(options: { maxPending?: number; expectedToken?: string | undefined } = {}) {
   const timers = new ManualTimers();
   const refused: AdmissionRefusal[] = [];
   const admission = new AdmissionGate({ expectedToken: TOKEN, timeoutMs: 1000, timers, ...options });
