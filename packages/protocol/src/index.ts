@@ -34,3 +34,12 @@ export { certificateNames } from './certificate-names.js';
 export type { NamedCertificate } from './certificate-names.js';
 export { SendBacklog } from './send-backlog.js';
 export { positiveOption } from './positive-option.js';
+// Listeners and dialers: admission before a link exists, binding, dialling.
+export { MAX_LINK_TOKEN_BYTES, MIN_EXPECTED_TOKEN_BYTES, checkLinkToken } from './link-token.js';
+export type { LinkTokenRule } from './link-token.js';
+export { AdmissionGate } from './admission-gate.js';
+export type { AdmissionGateOptions, AdmissionRefusal, AdmissionStats, PendingAdmission } from './admission-gate.js';
+export { bindListener } from './bind-listener.js';
+export type { BindFailure } from './bind-listener.js';
+export { dialAttempt } from './dial-attempt.js';
+export type { DialAttemptOptions, DialFailure, DialProgress } from './dial-attempt.js';

@@ -1,12 +1,14 @@
 import { Client, Metadata, status as Status, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { StatemeshError, type Dialer, type Link } from '@statemesh/contracts';
-import { certificateNames, formatHostPort } from '@statemesh/protocol';
+import { certificateNames, checkLinkToken, dialAttempt, formatHostPort } from '@statemesh/protocol';
 import { parseHostPort } from './address.js';
 import { GrpcLink } from './grpc-link.js';
-import { checkToken, resolveLinkOptions, type GrpcLinkOptions } from './link-options.js';
+import { resolveLinkOptions, type GrpcLinkOptions } from './link-options.js';
 import { CHANNEL_PATH } from './replication-service.js';
 import { errorOfStatus } from './refusal-status.js';
 import { channelCredentials, channelOptions } from './security.js';
+
+const PACKAGE = '@statemesh/transport-grpc';
 
 /** Options of {@link grpcDialer}. */
 export type GrpcDialerOptions = GrpcLinkOptions;
@@ -18,45 +20,34 @@ export type GrpcDialerOptions = GrpcLinkOptions;
 export function grpcDialer(address: string, options: GrpcDialerOptions = {}): Dialer {
   const target = formatHostPort(parseHostPort(address));
   const resolved = resolveLinkOptions(options);
-  const token = checkToken('auth.outboundToken', options.auth?.outboundToken);
+  const token = checkLinkToken(PACKAGE, 'auth.outboundToken', options.auth?.outboundToken, { expected: false, headerSafe: true });
   const credentials = channelCredentials(resolved, target);
   const identity = (bytes: Buffer): Buffer => bytes;
   return {
     address,
     dial(signal?: AbortSignal): Promise<Link> {
-      if (signal?.aborted === true) return Promise.reject(cancelled(target));
-      const client = new Client(target, credentials, channelOptions(resolved, 'client'));
-      const metadata = new Metadata();
-      if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
-      const call: ClientDuplexStream<Buffer, Buffer> = client.makeBidiStreamRequest(CHANNEL_PATH, identity, identity, metadata);
-      const link = new GrpcLink(call, {
-        remoteAddress: `grpc://${target}`,
-        dialed: true,
-        highWaterMarkBytes: resolved.highWaterMarkBytes,
-        maxSendBytes: resolved.maxFrameBytes,
-        onClosed: () => client.close(),
-      });
-      return new Promise<Link>((resolve, reject) => {
-        const onAbort = (): void => {
-          call.cancel();
-          reject(cancelled(target));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
+      return dialAttempt<Link>({ source: PACKAGE, address: target, signal }, (progress) => {
+        const client = new Client(target, credentials, channelOptions(resolved, 'client'));
+        const metadata = new Metadata();
+        if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+        const call: ClientDuplexStream<Buffer, Buffer> = client.makeBidiStreamRequest(CHANNEL_PATH, identity, identity, metadata);
+        const link = new GrpcLink(call, {
+          remoteAddress: `grpc://${target}`,
+          dialed: true,
+          highWaterMarkBytes: resolved.highWaterMarkBytes,
+          maxSendBytes: resolved.maxFrameBytes,
+          onClosed: () => client.close(),
+        });
         call.once('metadata', () => {
-          signal?.removeEventListener('abort', onAbort);
           if (resolved.tls !== undefined) link.authenticatedIds = certificateNames(call.getAuthContext()?.sslPeerCertificate);
-          resolve(link);
+          progress.connected(link);
         });
         call.once('status', (status: StatusObject) => {
-          signal?.removeEventListener('abort', onAbort);
           client.close();
-          reject(status.code === Status.OK ? new StatemeshError('PEER_UNAVAILABLE', `@statemesh/transport-grpc: ${target} ended the call at once`) : errorOfStatus(status, target));
+          progress.failed(status.code === Status.OK ? new StatemeshError('PEER_UNAVAILABLE', `${PACKAGE}: ${target} ended the call at once`) : errorOfStatus(status, target));
         });
+        return () => call.cancel();
       });
     },
   };
-}
-
-function cancelled(target: string): StatemeshError {
-  return new StatemeshError('CANCELLED', `@statemesh/transport-grpc: dialling ${target} was cancelled`);
 }

@@ -1,12 +1,12 @@
 import { Metadata, Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
-import { assertListenSafe, certificateNames, formatHostPort, type HostPort } from '@statemesh/protocol';
+import { AdmissionGate, assertListenSafe, bindListener, certificateNames, checkLinkToken, formatHostPort, type HostPort } from '@statemesh/protocol';
 import { parseListenAddress } from './address.js';
 import { GrpcLink } from './grpc-link.js';
-import { checkToken, resolveLinkOptions, type GrpcLinkOptions, type ResolvedLinkOptions } from './link-options.js';
+import { resolveLinkOptions, type GrpcLinkOptions, type ResolvedLinkOptions } from './link-options.js';
 import { replicationService } from './replication-service.js';
 import { refusalStatus } from './refusal-status.js';
-import { authFailure, channelOptions, serverCredentials } from './security.js';
+import { bearerToken, channelOptions, serverCredentials } from './security.js';
 
 const PACKAGE = '@statemesh/transport-grpc';
 
@@ -33,10 +33,10 @@ export function grpcListener(address: string, options: GrpcListenerOptions = {})
 }
 
 class ChannelListener implements GrpcListener {
-  authFailures = 0;
   readonly #at: HostPort;
   readonly #options: ResolvedLinkOptions;
   readonly #token: string | undefined;
+  readonly #gate: AdmissionGate;
   readonly #insecure: boolean;
   readonly #onError: (error: StatemeshError) => void;
   #server: Server | undefined;
@@ -48,9 +48,14 @@ class ChannelListener implements GrpcListener {
     this.#at = at;
     this.#port = at.port;
     this.#options = options;
-    this.#token = checkToken('auth.expectedToken', given.auth?.expectedToken);
+    this.#token = checkLinkToken(PACKAGE, 'auth.expectedToken', given.auth?.expectedToken, { expected: true, headerSafe: true });
+    this.#gate = new AdmissionGate({ expectedToken: this.#token });
     this.#insecure = given.insecure === true;
     this.#onError = given.onError ?? ((error) => console.warn(error.message));
+  }
+
+  get authFailures(): number {
+    return this.#gate.stats().refusedToken;
   }
 
   get address(): string {
@@ -65,12 +70,7 @@ class ChannelListener implements GrpcListener {
     const server = new Server(channelOptions(this.#options, 'server'));
     server.addService(replicationService, { Channel: (call: ServerDuplexStream<Buffer, Buffer>) => this.#call(call, accept) });
     this.#server = server;
-    this.#port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(formatHostPort(this.#at), credentials, (error, port) => {
-        if (error === null) resolve(port);
-        else reject(new StatemeshError('IO_ERROR', `${PACKAGE}: cannot listen on ${this.address} (${error.message}); choose another address`, { cause: error }));
-      });
-    }).catch((error: unknown) => {
+    this.#port = await bindListener(PACKAGE, this.address, (done) => server.bindAsync(formatHostPort(this.#at), credentials, done)).catch((error: unknown) => {
       server.forceShutdown();
       throw error;
     });
@@ -91,11 +91,10 @@ class ChannelListener implements GrpcListener {
       call.emit('error', refusalStatus('CLOSED', `${PACKAGE}: the listener at ${this.address} is closing`));
       return;
     }
-    const failure = authFailure(this.#token, call.metadata);
-    if (failure !== undefined) {
-      this.authFailures++;
-      this.#report(new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: refused a call from ${from}: ${failure}; the peer must present the token this listener expects`, { details: { address: from } }));
-      call.emit('error', refusalStatus('UNAUTHENTICATED', `${PACKAGE}: ${failure}`));
+    const bearer = bearerToken(call.metadata);
+    if (!this.#gate.check(bearer.token)) {
+      this.#report(new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: refused a call from ${from}: ${bearer.problem}; the peer must present the token this listener expects`, { details: { address: from } }));
+      call.emit('error', refusalStatus('UNAUTHENTICATED', `${PACKAGE}: ${bearer.problem}`));
       return;
     }
     call.sendMetadata(new Metadata()); // tells the dialler the call is accepted

@@ -76,12 +76,6 @@ export function resolveLinkOptions(options: GrpcLinkOptions): ResolvedLinkOption
   };
 }
 
-/** Checks a bearer token: printable ASCII without spaces. */
-export function checkToken(name: string, token: string | undefined): string | undefined {
-  if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token))) throw invalidConfig(`${name} must be a non-empty string of printable ASCII without spaces`);
-  return token;
-}
-
 function positive(name: string, value: number | undefined, fallback: number): number {
   return positiveOption('@statemesh/transport-grpc', name, value, fallback);
 }

@@ -1,6 +1,5 @@
 import { ChannelCredentials, ServerCredentials, type ChannelOptions, type Metadata } from '@grpc/grpc-js';
 import { StatemeshError } from '@statemesh/contracts';
-import { tokensMatch } from '@statemesh/protocol';
 import { ENVELOPE_OVERHEAD_BYTES, invalidConfig, type Pem, type ResolvedLinkOptions } from './link-options.js';
 
 const PACKAGE = '@statemesh/transport-grpc';
@@ -55,13 +54,12 @@ export function channelOptions(options: ResolvedLinkOptions, side: 'server' | 'c
   return client;
 }
 
-/** Why a call's metadata fails the expected bearer token, or undefined when it passes (or none is expected). */
-export function authFailure(expected: string | undefined, metadata: Metadata): string | undefined {
-  if (expected === undefined) return undefined;
+/** The bearer token of a call's `authorization` metadata, and why it does not pass if it does not. */
+export function bearerToken(metadata: Metadata): { readonly token?: string; readonly problem: string } {
   const value = metadata.get('authorization')[0];
-  if (value === undefined) return 'no authorization metadata';
-  if (typeof value !== 'string' || !value.startsWith('Bearer ')) return 'authorization metadata is not a Bearer token';
-  return tokensMatch(value.slice('Bearer '.length), expected) ? undefined : 'wrong bearer token';
+  if (value === undefined) return { problem: 'no authorization metadata' };
+  if (typeof value !== 'string' || !value.startsWith('Bearer ')) return { problem: 'authorization metadata is not a Bearer token' };
+  return { token: value.slice('Bearer '.length), problem: 'wrong bearer token' };
 }
 
 function toBuffer(pem: Pem): Buffer {

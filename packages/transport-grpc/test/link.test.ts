@@ -154,14 +154,14 @@ describe('closing', () => {
 
 describe('authentication', () => {
   it('refuses a call without the token or with a wrong one (UNAUTHENTICATED, counted), accepts the right one', async () => {
-    const { listener, accepted } = await pairs.listen({ auth: { expectedToken: 's3cret' } });
+    const { listener, accepted } = await pairs.listen({ auth: { expectedToken: 's3cret-token' } });
     for (const token of [undefined, 'wrong']) {
       await expect(grpcDialer(listener.address, token === undefined ? {} : { auth: { outboundToken: token } }).dial()).rejects.toSatisfy((e) => isStatemeshError(e, 'UNAUTHENTICATED'));
     }
     expect(listener.authFailures).toBe(2);
     const raw = openRaw(listener.address, { token: 'nope' });
     expect((await raw.status).code).toBe(Status.UNAUTHENTICATED);
-    await grpcDialer(listener.address, { auth: { outboundToken: 's3cret' } }).dial().then((link) => link.destroy('ok'));
+    await grpcDialer(listener.address, { auth: { outboundToken: 's3cret-token' } }).dial().then((link) => link.destroy('ok'));
     await waitFor(() => accepted.length === 1, { message: 'accepted with the token' });
   });
 
@@ -198,7 +198,7 @@ describe('safe defaults', () => {
     const { ca, node } = certificates();
     await expect(grpcListener('0.0.0.0:0').start(() => {})).rejects.toSatisfy((e) => isStatemeshError(e, 'TLS_REQUIRED'));
     await expect(grpcListener('0.0.0.0:0', { tls: { ca, ...node } }).start(() => {})).rejects.toSatisfy((e) => isStatemeshError(e, 'TLS_REQUIRED'));
-    for (const options of [{ insecure: true }, { tls: { ca, ...node }, auth: { expectedToken: 't' } }]) {
+    for (const options of [{ insecure: true }, { tls: { ca, ...node }, auth: { expectedToken: 'a-listener-token' } }]) {
       const listener = grpcListener('0.0.0.0:0', options);
       await listener.start(() => {});
       await listener.close();
@@ -211,6 +211,9 @@ describe('safe defaults', () => {
     expect(() => grpcDialer('nowhere')).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
     expect(() => grpcListener('127.0.0.1:0', { highWaterMarkBytes: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
     expect(() => grpcDialer('127.0.0.1:1', { auth: { outboundToken: 'has space' } })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    // A listener's token is at least 8 bytes (a shorter one is guessed), every token at most 1024: the rule of every link.
+    expect(() => grpcListener('127.0.0.1:0', { auth: { expectedToken: 'short' } })).toThrow(/auth.expectedToken must be a string of 8 to 1024 bytes of printable ASCII/);
+    expect(() => grpcDialer('127.0.0.1:1', { auth: { outboundToken: 'x'.repeat(1025) } })).toThrow(/auth.outboundToken must be a string of 1 to 1024 bytes/);
   });
 
   it('a dial to a closed port rejects PEER_UNAVAILABLE; an aborted dial rejects CANCELLED', async () => {

@@ -91,14 +91,14 @@ describe('refusals carry a status', () => {
 
 describe('auth refusals are counted by the engine', () => {
   it("counts the listener's token refusals in stats().authFailures", async () => {
-    const { listener, transport } = await node('a', { token: 'right' });
-    for (const token of [undefined, 'wrong']) expect((await raw(listener.address, token).status).code).toBe(Status.UNAUTHENTICATED);
+    const { listener, transport } = await node('a', { token: 'right-token' });
+    for (const token of [undefined, 'wrong-token']) expect((await raw(listener.address, token).status).code).toBe(Status.UNAUTHENTICATED);
     expect(transport.stats().authFailures).toBe(2);
   });
 
   it('counts every refused dial on the dialling side, and reports each distinct reason once', async () => {
-    const server = await node('a', { token: 'right' });
-    const client = await node('b', { seeds: [server.listener.address], outboundToken: 'wrong' });
+    const server = await node('a', { token: 'right-token' });
+    const client = await node('b', { seeds: [server.listener.address], outboundToken: 'wrong-token' });
     await waitFor(() => client.transport.stats().authFailures >= 3, { message: 'three refused dials' });
     expect(server.transport.stats().authFailures).toBeGreaterThanOrEqual(3);
     expect(client.errors.filter((e) => e.code === 'UNAUTHENTICATED')).toHaveLength(1);

@@ -1,7 +1,7 @@
-// Size: this package is ~390 code lines, above the ~300 of a link factory, for the Unix socket file's
+// Size: this package is ~400 code lines, above the ~300 of a link factory, for the Unix socket file's
 // safety (socket-file.ts: a stale socket of a crashed process removed, a live one or a non-socket refused, the
 // file made 0600 and removed at close) and the token frame of TCP links (link-token.ts). No protocol logic is
-// here; host:port and the token comparison are @statemesh/protocol's.
+// here; host:port, the token rule and its admission gate, dialling and binding are @statemesh/protocol's.
 import type { Socket } from 'node:net';
 import type { Link, LinkEvents, LinkFrame } from '@statemesh/contracts';
 import { LinkLifecycle, MAX_HELLO_BYTES } from '@statemesh/protocol';

@@ -1,9 +1,10 @@
 import { chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
+import { AdmissionGate, bindListener, checkLinkToken } from '@statemesh/protocol';
 import { formatAddress, parseAddress, type IpcAddress } from './address.js';
 import { IpcLink } from './ipc-link.js';
-import { MAX_LINK_TOKEN_BYTES, readLinkToken } from './link-token.js';
+import { readLinkToken } from './link-token.js';
 import { clearStaleSocket, removeOwnSocket, socketInode } from './socket-file.js';
 
 /** Options of {@link ipcListener} and {@link ipcDialer}. */
@@ -28,12 +29,13 @@ export interface IpcLinkOptions {
 export interface IpcListener extends Listener {
   /** The parsed address (with the real port once started). */
   readonly ipcAddress: IpcAddress;
-  /** TCP connections refused for a missing or wrong token. */
+  /** TCP connections refused for a missing or wrong token, or none in time (or too many waiting at once). */
   readonly authFailures: number;
 }
 
 /** The write buffer asked of our sockets. */
-const SOCKET_BUFFER_BYTES = 1024 * 1024;
+export const SOCKET_BUFFER_BYTES = 1024 * 1024;
+const PACKAGE = '@statemesh/transport-ipc';
 
 /**
  * Accepts IPC links at `address`: `/tmp/x.sock`, `unix:/tmp/x.sock` or `tcp://127.0.0.1:<port>` (port 0: any free
@@ -42,18 +44,15 @@ const SOCKET_BUFFER_BYTES = 1024 * 1024;
  */
 export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcListener {
   const parsed = parseAddress(address, { allowPortZero: true });
-  const token = options.token;
-  if (token !== undefined && (typeof token !== 'string' || token.length < 8 || Buffer.byteLength(token) > MAX_LINK_TOKEN_BYTES)) {
-    throw new StatemeshError('INVALID_CONFIG', `@statemesh/transport-ipc: the link token must be a string of 8 to ${MAX_LINK_TOKEN_BYTES} bytes; choose a longer random one`);
-  }
+  const token = checkLinkToken(PACKAGE, 'the link token', options.token, { expected: true });
   if (parsed.kind === 'tcp' && token === undefined && options.insecure !== true) {
     throw new StatemeshError(
       'INVALID_CONFIG',
-      `@statemesh/transport-ipc: refusing to listen on ${formatAddress(parsed)} without a token: any user of this machine could link to it and write as any node; give the listener a token (link option token, session auth.expectedToken, and the same to its peers), listen on a Unix socket (owner-only), or pass insecure: true`,
+      `${PACKAGE}: refusing to listen on ${formatAddress(parsed)} without a token: any user of this machine could link to it and write as any node; give the listener a token (link option token, session auth.expectedToken, and the same to its peers), listen on a Unix socket (owner-only), or pass insecure: true`,
       { details: { address: formatAddress(parsed) } },
     );
   }
-  let authFailures = 0;
+  const gate = new AdmissionGate({ expectedToken: token, timeoutMs: options.tokenTimeoutMs });
   let bound: IpcAddress = parsed;
   let server: Server | undefined;
   let inode: number | undefined;
@@ -66,7 +65,8 @@ export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcL
       return bound;
     },
     get authFailures() {
-      return authFailures;
+      const refused = gate.stats();
+      return refused.refusedToken + refused.refusedMalformed + refused.refusedBusy + refused.timeouts;
     },
     async start(accept: (link: Link) => void): Promise<void> {
       if (parsed.kind === 'unix') await clearStaleSocket(parsed.path);
@@ -82,42 +82,41 @@ export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcL
           return;
         }
         socket.on('error', () => undefined); // a refused connection's errors are nobody's concern
-        void readLinkToken(socket, token, options.tokenTimeoutMs ?? 10_000).then((ok) => {
-          if (!ok || closed) {
-            if (!ok) authFailures++;
-            socket.destroy();
-            return;
-          }
+        let stop = (): void => undefined;
+        const admission = gate.wait(() => {
+          stop();
+          socket.destroy();
+        });
+        if (admission === undefined) return;
+        stop = readLinkToken(socket, (given) => {
+          if (given === undefined) return admission.malformed();
+          if (!admission.present(given)) return;
           accept(link());
           socket.resume();
         });
+        socket.once('close', () => admission.abandon());
       });
       server = s;
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', (error: NodeJS.ErrnoException) => {
-          server = undefined;
-          reject(
-            new StatemeshError('IO_ERROR', `@statemesh/transport-ipc: cannot listen on ${formatAddress(parsed)} (${error.code ?? error.message}); choose another address`, {
-              cause: error,
-              details: { address: formatAddress(parsed) },
-            }),
-          );
-        });
-        if (parsed.kind === 'unix') s.listen({ path: parsed.path, backlog: 64 }, resolve);
-        else s.listen({ host: parsed.host, port: parsed.port, backlog: 64 }, resolve);
+      const at = formatAddress(parsed);
+      const port = await bindListener(PACKAGE, at, (done) => {
+        s.once('error', done);
+        const bound = (): void => done(null, portOf(s));
+        if (parsed.kind === 'unix') s.listen({ path: parsed.path, backlog: 64 }, bound);
+        else s.listen({ host: parsed.host, port: parsed.port, backlog: 64 }, bound);
+      }).catch((error: unknown) => {
+        server = undefined;
+        throw error;
       });
       s.on('error', () => undefined); // after listening, errors concern single connections, which report their own
       if (parsed.kind === 'unix') {
         await chmod(parsed.path, 0o600);
         inode = await socketInode(parsed.path);
-      } else {
-        const info = s.address();
-        bound = { kind: 'tcp', host: parsed.host, port: typeof info === 'object' && info !== null ? info.port : parsed.port };
-      }
+      } else bound = { kind: 'tcp', host: parsed.host, port };
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      gate.close();
       const s = server;
       server = undefined;
       // Stops accepting at once; accepted links are their owner's to close.
@@ -125,4 +124,9 @@ export function ipcListener(address: string, options: IpcLinkOptions = {}): IpcL
       if (parsed.kind === 'unix' && s !== undefined) await removeOwnSocket(parsed.path, inode);
     },
   };
+}
+
+function portOf(server: Server): number {
+  const info = server.address();
+  return typeof info === 'object' && info !== null ? info.port : 0;
 }

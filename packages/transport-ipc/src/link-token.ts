@@ -1,11 +1,9 @@
 import type { Socket } from 'node:net';
-import { tokensMatch } from '@statemesh/protocol';
+import { MAX_LINK_TOKEN_BYTES } from '@statemesh/protocol';
 import { IPC_HEADER_BYTES, IPC_MAGIC, encodeIpcHeader } from '@statemesh/wire';
 
 /** The IPC frame kind of the token a dialer presents on TCP before its Hello (PROTOCOL.md of this package). */
 export const LINK_TOKEN_KIND = 64;
-/** Longest token accepted, in UTF-8 bytes. */
-export const MAX_LINK_TOKEN_BYTES = 1024;
 
 /** The token frame: the IPC header (version 1, kind 64), then the token's UTF-8 bytes. */
 export function linkTokenFrame(token: string): Buffer {
@@ -14,34 +12,29 @@ export function linkTokenFrame(token: string): Buffer {
 }
 
 /**
- * Reads the first frame of an accepted connection and resolves true when it is the token frame carrying
- * `expected` (compared in constant time). Bytes after it are handed back to the socket for the link to read.
- * Resolves false on anything else, on a connection that closes first, or after `timeoutMs`; never reads more
- * than one token frame's worth.
+ * Reads the first frame of an accepted connection: `done` gets the body of the token frame (the bytes after it
+ * handed back to the socket, paused, for the link to read), or undefined when the frame is anything else. Never
+ * reads more than one token frame's worth. Returns a function that stops reading (the socket closed first).
  */
-export function readLinkToken(socket: Socket, expected: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let held = Buffer.alloc(0);
-    const finish = (ok: boolean, rest?: Buffer): void => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('close', onClose);
-      socket.pause();
-      if (ok && rest !== undefined && rest.byteLength > 0) socket.unshift(rest);
-      resolve(ok);
-    };
-    const onData = (chunk: Buffer): void => {
-      held = Buffer.concat([held, chunk]);
-      if (held.byteLength < IPC_HEADER_BYTES) return;
-      const length = held.readUInt32LE(8);
-      if (held.readUInt32LE(0) !== IPC_MAGIC || held.readUInt16LE(6) !== LINK_TOKEN_KIND || length > MAX_LINK_TOKEN_BYTES) return finish(false);
-      if (held.byteLength < IPC_HEADER_BYTES + length) return;
-      finish(tokensMatch(held.subarray(IPC_HEADER_BYTES, IPC_HEADER_BYTES + length), expected), held.subarray(IPC_HEADER_BYTES + length));
-    };
-    const onClose = (): void => finish(false);
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    timer.unref();
-    socket.on('data', onData);
-    socket.once('close', onClose);
-  });
+export function readLinkToken(socket: Socket, done: (token: Uint8Array | undefined) => void): () => void {
+  let held = Buffer.alloc(0);
+  const finish = (token: Uint8Array | undefined, rest?: Buffer): void => {
+    stop();
+    socket.pause();
+    if (rest !== undefined && rest.byteLength > 0) socket.unshift(rest);
+    done(token);
+  };
+  const onData = (chunk: Buffer): void => {
+    held = Buffer.concat([held, chunk]);
+    if (held.byteLength < IPC_HEADER_BYTES) return;
+    const length = held.readUInt32LE(8);
+    if (held.readUInt32LE(0) !== IPC_MAGIC || held.readUInt16LE(6) !== LINK_TOKEN_KIND || length > MAX_LINK_TOKEN_BYTES) return finish(undefined);
+    if (held.byteLength < IPC_HEADER_BYTES + length) return;
+    finish(held.subarray(IPC_HEADER_BYTES, IPC_HEADER_BYTES + length), held.subarray(IPC_HEADER_BYTES + length));
+  };
+  const stop = (): void => {
+    socket.off('data', onData);
+  };
+  socket.on('data', onData);
+  return stop;
 }

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStatemeshError } from '@statemesh/contracts';
 import { freePort } from '@statemesh/contracts/testing';
-import { ipcListener, ipcTransport } from '@statemesh/transport-ipc';
+import { ipcDialer, ipcListener, ipcTransport } from '@statemesh/transport-ipc';
 import { encodeIpcFrame } from '@statemesh/wire';
 import { TestNodes } from './fixtures/nodes.ts';
 import { SimpleHost } from './fixtures/simple-host.ts';
@@ -93,9 +93,33 @@ describe('IPC link token', () => {
     expect(() => ipcListener(nodes.path('unix'))).not.toThrow();
   });
 
-  it('refuses a token shorter than 8 characters', () => {
+  it('closes the connections still waiting for their token when the listener closes, and holds at most 64 waiting', async () => {
+    nodes = new TestNodes();
+    const port = await freePort();
+    const listener = ipcListener(`tcp://127.0.0.1:${port}`, { token: TOKEN, tokenTimeoutMs: 60_000 });
+    await listener.start(() => undefined);
+    const silent = (): Promise<{ closed: Promise<void> }> =>
+      new Promise((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port }, () => resolve({ closed }));
+        const closed = new Promise<void>((done) => socket.on('close', () => done()));
+        socket.on('error', () => undefined);
+      });
+    const waiting = [];
+    for (let i = 0; i < 64; i++) waiting.push(await silent());
+    const extra = await silent(); // the 65th is refused at once, long before its time limit
+    await extra.closed;
+    expect(listener.authFailures).toBe(1);
+    await listener.close();
+    await Promise.all(waiting.map((connection) => connection.closed)); // not left open until the time limit
+    expect(listener.authFailures).toBe(1);
+  });
+
+  it('refuses a token shorter than 8 bytes when listening, and an empty one or one over 1024 bytes when dialling', () => {
     nodes = new TestNodes();
     expect(() => ipcListener('tcp://127.0.0.1:0', { token: 'short' })).toThrow(expect.toSatisfy((e: unknown) => isStatemeshError(e, 'INVALID_CONFIG')));
+    for (const token of ['', 'x'.repeat(1025)]) {
+      expect(() => ipcDialer('tcp://127.0.0.1:1', { token })).toThrow(/the link token must be a string of 1 to 1024 bytes/);
+    }
   });
 
   it('creates its Unix socket file owner-only (0600), whatever the umask', async () => {

@@ -1,7 +1,8 @@
 import { StatemeshError, type Dialer, type Link } from '@statemesh/contracts';
+import { checkLinkToken, dialAttempt, type DialProgress } from '@statemesh/protocol';
 import { READY_MESSAGE, encodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE } from './close-codes.js';
-import { WebSocketLink, unref } from './websocket-link.js';
+import { WebSocketLink } from './websocket-link.js';
 import type { CloseEventLike, MessageEventLike, NodeSocketHooks, WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 
 /** Options of `websocketDialer`, in Node and in browsers. */
@@ -47,74 +48,61 @@ export function checkUrl(url: string): string {
  */
 export function dialerOver(url: string, options: WebsocketDialerOptions, open: (url: string) => Promise<OpenedSocket>): Dialer {
   const address = checkUrl(url);
+  const token = checkLinkToken(PACKAGE, 'token', options.token, { expected: false });
   const timeoutMs = options.handshakeTimeoutMs ?? 10_000;
   return {
     address,
-    async dial(signal?: AbortSignal): Promise<Link> {
-      if (signal?.aborted === true) throw new StatemeshError('CANCELLED', `${PACKAGE}: dialling ${address} was cancelled`);
-      let opened: OpenedSocket;
-      try {
-        opened = await open(address);
-      } catch (error) {
-        if (error instanceof StatemeshError) throw error;
-        throw new StatemeshError('IO_ERROR', `${PACKAGE}: cannot open a WebSocket to ${address} (${(error as Error).message})`, { cause: error });
-      }
-      return handshake(address, opened, options, timeoutMs, signal);
+    dial(signal?: AbortSignal): Promise<Link> {
+      return dialAttempt<Link>({ source: PACKAGE, address, signal, timeoutMs }, (progress) => {
+        let opened: OpenedSocket | undefined;
+        let dropped = false;
+        const drop = (): void => {
+          dropped = true;
+          if (opened?.node !== undefined) opened.node.terminate();
+          else opened?.socket.close(CLOSE_CODE.normal);
+        };
+        open(address).then((socket) => {
+          opened = socket;
+          if (dropped) drop();
+          else handshake(address, socket, token, options, progress);
+        }, progress.failed);
+        return drop;
+      });
     },
   };
 }
 
-function handshake(address: string, opened: OpenedSocket, options: WebsocketDialerOptions, timeoutMs: number, signal: AbortSignal | undefined): Promise<Link> {
+/** Sends the auth message once the socket opens, and reports the listener's answer (or its close) to `progress`. */
+function handshake(address: string, opened: OpenedSocket, token: string | undefined, options: WebsocketDialerOptions, progress: DialProgress<Link>): void {
   const { socket, node } = opened;
-  return new Promise<Link>((resolve, reject) => {
-    let error: string | undefined;
-    const done = (outcome: Link | StatemeshError): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.removeEventListener('open', onOpen);
-      socket.removeEventListener('message', onMessage);
-      socket.removeEventListener('error', onError);
-      socket.removeEventListener('close', onClose);
-      if (outcome instanceof StatemeshError) {
-        drop();
-        reject(outcome);
-      } else resolve(outcome);
-    };
-    const drop = (): void => {
-      if (node !== undefined) node.terminate();
-      else socket.close(CLOSE_CODE.normal);
-    };
-    const onAbort = (): void => done(new StatemeshError('CANCELLED', `${PACKAGE}: dialling ${address} was cancelled`));
-    const onOpen = (): void => socket.send(encodeAuthMessage(options.token));
-    const onMessage = (event: MessageEventLike): void => {
+  let error: string | undefined;
+  const listeners = {
+    open: (): void => socket.send(encodeAuthMessage(token)),
+    message: (event: MessageEventLike): void => {
+      stop();
       if (event.data !== READY_MESSAGE) {
-        done(new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: ${address} answered the auth message with something else than statemesh-ready; is it a statemesh node?`));
+        progress.failed(new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: ${address} answered the auth message with something else than statemesh-ready; is it a statemesh node?`));
         return;
       }
       // The link listens from here on, so the frames that follow the answer reach it.
-      done(new WebSocketLink(socket, { dialed: true, remoteAddress: address, highWaterMarkBytes: options.highWaterMarkBytes, node }));
-    };
-    const onError = (event: { message?: string; error?: { message?: string } }): void => {
+      progress.connected(new WebSocketLink(socket, { dialed: true, remoteAddress: address, highWaterMarkBytes: options.highWaterMarkBytes, node }));
+    },
+    error: (event: { message?: string; error?: { message?: string } }): void => {
       error ??= event.error?.message ?? event.message;
-    };
-    const onClose = (event: CloseEventLike): void => {
+    },
+    close: (event: CloseEventLike): void => {
+      stop();
       const reason = String(event.reason);
       const said = `${event.code}${reason === '' ? '' : `: ${reason}`}`;
       if (event.code === CLOSE_CODE.unauthorized || event.code === CLOSE_CODE.badFirstMessage) {
-        done(new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: ${address} refused this node (${said}); check the token`, { details: { code: event.code } }));
-      } else {
-        done(new StatemeshError('IO_ERROR', `${PACKAGE}: cannot connect to ${address} (${error ?? said}); is the node there running?`, { details: { code: event.code } }));
-      }
-    };
-    const timer = unref(
-      setTimeout(() => done(new StatemeshError('TIMEOUT', `${PACKAGE}: ${address} did not accept the connection within ${timeoutMs} ms`)), timeoutMs),
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.addEventListener('open', onOpen);
-    socket.addEventListener('message', onMessage);
-    socket.addEventListener('error', onError);
-    socket.addEventListener('close', onClose);
-  });
+        progress.failed(new StatemeshError('UNAUTHENTICATED', `${PACKAGE}: ${address} refused this node (${said}); check the token`, { details: { code: event.code } }));
+      } else progress.failed({ message: error ?? said, details: { code: event.code } });
+    },
+  };
+  const stop = (): void => {
+    for (const [name, listener] of Object.entries(listeners)) socket.removeEventListener(name, listener);
+  };
+  for (const [name, listener] of Object.entries(listeners)) socket.addEventListener(name, listener);
 }
 
 /** Opens a standard WebSocket (browser, Node 22+, or the one given in the options). */

@@ -1,14 +1,14 @@
-// Size: this package is ~640 code lines (what several links share is @statemesh/protocol's), above the ~300 of a link factory, because a WebSocket listener is also
-// an HTTP(S) server and an auth gate: the upgrade and its Origin check, the token in the first message (bounded
-// in size, time and number of waiting sockets), attaching to a user's server, mutual TLS, and a browser entry
+// Size: this package is ~650 code lines (what several links share is @statemesh/protocol's), above the ~300 of a link factory, because a WebSocket listener is also
+// an HTTP(S) server: the upgrade and its Origin check, the token in the first message (its wait, bound and counts
+// are protocol's AdmissionGate), attaching to a user's server, mutual TLS, and a browser entry
 // with its own dialer over the standard WebSocket (no `ws` hooks, polled back-pressure). No protocol logic is
 // here: the Hello, dispatch, liveness and splitting are @statemesh/protocol's.
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
-import { StatemeshError, type Link, type Listener } from '@statemesh/contracts';
-import { assertListenSafe, certificateNames, tokensMatch } from '@statemesh/protocol';
+import type { Link, Listener } from '@statemesh/contracts';
+import { AdmissionGate, assertListenSafe, bindListener, certificateNames, checkLinkToken, formatHostPort, type AdmissionRefusal } from '@statemesh/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE, closeReason } from './close-codes.js';
@@ -78,54 +78,45 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
   const path = options.path ?? '/statemesh';
   const host = options.host ?? '127.0.0.1';
   const secure = options.server !== undefined ? options.server instanceof HttpsServer : options.tls !== undefined;
-  const expected = options.token;
-  const maxPending = options.maxPendingAuth ?? 64;
+  const expected = checkLinkToken(PACKAGE, 'token', options.token, { expected: true });
   const authTimeoutMs = options.authTimeoutMs ?? 5_000;
-  const stats: WebsocketListenerStats = { accepted: 0, refusedOrigin: 0, refusedToken: 0, refusedFirstMessage: 0, refusedBusy: 0, authTimeouts: 0, pendingAuth: 0 };
-  const pending = new Set<WebSocket>();
+  const gate = new AdmissionGate({ expectedToken: expected, timeoutMs: authTimeoutMs, maxPending: options.maxPendingAuth });
+  let refusedOrigin = 0;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_AUTH_MESSAGE_BYTES, clientTracking: false });
   let server: HttpServer | HttpsServer | undefined;
   let port = options.port ?? 0;
   let accept: ((link: Link) => void) | undefined;
   let closed = false;
 
-  const refuse = (ws: WebSocket, code: number, reason: string): void => {
-    ws.close(code, closeReason(reason));
+  // The close code and reason of each refusal before a link exists.
+  const refusals: Record<Exclude<AdmissionRefusal, 'closing'>, readonly [number, string]> = {
+    busy: [CLOSE_CODE.busy, `${PACKAGE}: too many connections waiting to authenticate; try again later`],
+    token: [CLOSE_CODE.unauthorized, `${PACKAGE}: wrong or missing token; set the token this node expects`],
+    malformed: [CLOSE_CODE.badFirstMessage, `${PACKAGE}: the first message is not a statemesh auth message`],
+    timeout: [CLOSE_CODE.authTimeout, `${PACKAGE}: no auth message within ${authTimeoutMs} ms`],
+  };
+  const refuse = (ws: WebSocket, why: AdmissionRefusal, detail: string | undefined): void => {
+    if (why === 'closing') return ws.terminate();
+    const [code, reason] = refusals[why];
+    ws.close(code, closeReason(detail ?? reason));
     unref(setTimeout(() => ws.terminate(), 1_000)); // a client that never answers the close frame
   };
   const admit = (ws: WebSocket, request: IncomingMessage): void => {
     ws.on('error', () => undefined); // a broken socket closes; its link reports the close
-    if (pending.size >= maxPending) {
-      stats.refusedBusy++;
-      refuse(ws, CLOSE_CODE.busy, `${PACKAGE}: too many connections waiting to authenticate; try again later`);
-      return;
-    }
-    pending.add(ws);
-    stats.pendingAuth = pending.size;
-    const timer = unref(setTimeout(() => settle(false, CLOSE_CODE.authTimeout, `${PACKAGE}: no auth message within ${authTimeoutMs} ms`), authTimeoutMs));
-    const settle = (ok: boolean, code: number, reason: string): void => {
-      clearTimeout(timer);
-      pending.delete(ws);
-      stats.pendingAuth = pending.size;
-      if (code === CLOSE_CODE.authTimeout) stats.authTimeouts++;
-      if (!ok) refuse(ws, code, reason);
-    };
-    ws.once('close', () => settle(true, 0, ''));
+    if (closed) return ws.terminate();
+    let detail: string | undefined;
+    const admission = gate.wait((why) => refuse(ws, why, detail));
+    if (admission === undefined) return;
+    ws.once('close', () => admission.abandon());
     ws.once('message', (data, isBinary) => {
-      if (closed) return settle(false, CLOSE_CODE.goingAway, `${PACKAGE}: the listener is closing`);
       let token: string | undefined;
       try {
         token = decodeAuthMessage(isBinary || !Buffer.isBuffer(data) ? data : data.toString('utf8')).token;
       } catch (error) {
-        stats.refusedFirstMessage++;
-        return settle(false, CLOSE_CODE.badFirstMessage, (error as Error).message);
+        detail = (error as Error).message;
+        return admission.malformed();
       }
-      if (expected !== undefined && (token === undefined || !tokensMatch(token, expected))) {
-        stats.refusedToken++;
-        return settle(false, CLOSE_CODE.unauthorized, `${PACKAGE}: wrong or missing token; set the token this node expects`);
-      }
-      settle(true, 0, '');
-      stats.accepted++;
+      if (!admission.present(token)) return;
       const remote = `${secure ? 'wss' : 'ws'}://${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
       const link = new WebSocketLink(ws as unknown as WebSocketLike, {
         dialed: false,
@@ -148,7 +139,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
     if (closed) return reject(socket, 503, 'Service Unavailable');
     const origin = request.headers.origin;
     if (options.allowedOrigins !== undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
-      stats.refusedOrigin++;
+      refusedOrigin++;
       return reject(socket, 403, 'Forbidden');
     }
     wss.handleUpgrade(request, socket, head, (ws) => admit(ws, request));
@@ -156,19 +147,22 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
 
   return {
     get address() {
-      const shown = host.includes(':') ? `[${host}]` : host;
-      return `${secure ? 'wss' : 'ws'}://${shown}:${port}${path}`;
+      return `${secure ? 'wss' : 'ws'}://${formatHostPort({ host, port })}${path}`;
     },
-    stats: () => ({ ...stats }),
+    stats: () => {
+      const gated = gate.stats();
+      const { admitted: accepted, refusedToken, refusedMalformed: refusedFirstMessage, refusedBusy, timeouts: authTimeouts, pending: pendingAuth } = gated;
+      return { accepted, refusedOrigin, refusedToken, refusedFirstMessage, refusedBusy, authTimeouts, pendingAuth };
+    },
     get authFailures() {
-      return stats.refusedToken;
+      return gate.stats().refusedToken;
     },
     async start(onLink: (link: Link) => void): Promise<void> {
       accept = onLink;
       const attached = options.server;
       const bound = attached?.address();
       const where = attached === undefined ? host : typeof bound === 'object' && bound !== null ? bound.address : undefined;
-      const authenticated = options.token !== undefined || options.tls?.requireClientAuth === true;
+      const authenticated = expected !== undefined || options.tls?.requireClientAuth === true;
       assertListenSafe({ source: PACKAGE, address: where ?? 'a server not yet listening', host: where, tls: secure, authenticated, insecure: options.insecure === true });
       if (attached !== undefined) {
         server = attached;
@@ -184,21 +178,16 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       s.on('request', (_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('statemesh: WebSocket only\n'));
       s.on('upgrade', onUpgrade);
       s.on('clientError', (_error, socket) => socket.destroy());
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', (error: NodeJS.ErrnoException) =>
-          reject(new StatemeshError('IO_ERROR', `${PACKAGE}: cannot listen on ${host}:${port} (${error.code ?? error.message}); choose another port`, { cause: error })),
-        );
-        s.listen({ host, port }, resolve);
+      port = await bindListener(PACKAGE, formatHostPort({ host, port }), (done) => {
+        s.once('error', done);
+        s.listen({ host, port }, () => done(null, portOf(s)));
       });
-      const info = s.address();
-      if (typeof info === 'object' && info !== null) port = info.port;
       server = s;
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      for (const ws of pending) ws.terminate();
-      pending.clear();
+      gate.close();
       const s = server;
       server = undefined;
       if (s === undefined) return;
@@ -211,6 +200,11 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       await Promise.resolve();
     },
   };
+}
+
+function portOf(server: HttpServer | HttpsServer): number {
+  const info = server.address();
+  return typeof info === 'object' && info !== null ? info.port : 0;
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

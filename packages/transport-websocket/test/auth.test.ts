@@ -14,7 +14,7 @@ afterEach(async () => {
 
 /** A started listener whose accepted links are collected (and destroyed at the end). */
 async function listen(options: WebsocketListenerOptions = {}): Promise<{ listener: WebsocketListener; links: Link[]; port: number }> {
-  const listener = websocketListener({ token: 'right', ...options });
+  const listener = websocketListener({ token: 'right-token', ...options });
   const links: Link[] = [];
   await listener.start((link) => links.push(link));
   cleanups.push(async () => {
@@ -42,7 +42,7 @@ function record(link: Link): { frames: LinkFrame[]; closed: string[] } {
 describe('the token in the first message', () => {
   it('accepts the right token: frames flow both ways, one message each', async () => {
     const { listener, links } = await listen();
-    const client = await websocketDialer(listener.address, { token: 'right' }).dial();
+    const client = await websocketDialer(listener.address, { token: 'right-token' }).dial();
     cleanups.push(() => client.destroy('test done'));
     const atClient = record(client);
     await waitFor(() => links.length === 1);
@@ -61,7 +61,7 @@ describe('the token in the first message', () => {
 
   it('refuses a wrong token with UNAUTHENTICATED and close code 4401; no link is made, no data flows', async () => {
     const { listener, links, port } = await listen();
-    const error = await rejection(websocketDialer(listener.address, { token: 'wrong' }).dial());
+    const error = await rejection(websocketDialer(listener.address, { token: 'wrong-token' }).dial());
     expect(isStatemeshError(error, 'UNAUTHENTICATED')).toBe(true);
     expect((error as Error).message).toContain('4401');
     // By hand: a wrong auth message followed at once by a statemesh frame.
@@ -78,7 +78,7 @@ describe('the token in the first message', () => {
   it('refuses a missing token, and a first message that is not the auth message (4400)', async () => {
     const { listener, links, port } = await listen();
     expect(isStatemeshError(await rejection(websocketDialer(listener.address).dial()), 'UNAUTHENTICATED')).toBe(true);
-    for (const first of [new Uint8Array(12), 'not json', '{"type":"hello"}', '{"type":"statemesh-auth","version":2,"token":"right"}']) {
+    for (const first of [new Uint8Array(12), 'not json', '{"type":"hello"}', '{"type":"statemesh-auth","version":2,"token":"right-token"}']) {
       const raw = await RawWebSocket.open(port);
       raw.send(first);
       await raw.whenEnded();
@@ -101,14 +101,14 @@ describe('the token in the first message', () => {
   it('a node with the wrong token never becomes a peer, and its writes never arrive', async () => {
     const nodes = new Nodes();
     cleanups.push(() => nodes.closeAll());
-    const listener = websocketListener({ token: 'right' });
+    const listener = websocketListener({ token: 'right-token' });
     const a = { host: new RecordingHost(), transport: new ProtocolTransport({ nodeId: 'a', clusterId: 'test', listeners: [listener], onError: () => undefined }) };
     cleanups.push(() => a.transport.close());
     await a.transport.start(a.host);
-    const b = await nodes.start('b', { seeds: [listener.address], dial: { token: 'wrong' } });
+    const b = await nodes.start('b', { seeds: [listener.address], dial: { token: 'wrong-token' } });
     await waitFor(() => listener.stats().refusedToken >= 2, { message: 'two dials refused' });
     b.transport.publish([mutation('b', 1)]);
-    const c = await nodes.start('c', { seeds: [listener.address], dial: { token: 'right' } });
+    const c = await nodes.start('c', { seeds: [listener.address], dial: { token: 'right-token' } });
     await waitFor(() => a.host.upPeers().includes('c'));
     c.transport.publish([mutation('c', 1)]);
     await waitFor(() => a.host.mutations('c').length === 1);
@@ -137,7 +137,7 @@ describe('origins, paths and the listen address', () => {
     const port = (server.address() as { port: number }).port;
     const { listener, links } = await listen({ server, path: '/sync' });
     expect(listener.address).toBe(`ws://127.0.0.1:${port}/sync`);
-    const client = await websocketDialer(listener.address, { token: 'right' }).dial();
+    const client = await websocketDialer(listener.address, { token: 'right-token' }).dial();
     cleanups.push(() => client.destroy('test done'));
     await waitFor(() => links.length === 1);
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('app');
@@ -149,7 +149,7 @@ describe('origins, paths and the listen address', () => {
   });
 
   it('refuses to start on a non-loopback interface without TLS and a token, unless insecure', async () => {
-    for (const options of [{ host: '0.0.0.0' }, { host: '0.0.0.0', token: 'x' }]) {
+    for (const options of [{ host: '0.0.0.0' }, { host: '0.0.0.0', token: 'a-listener-token' }]) {
       const listener = websocketListener(options);
       let thrown: unknown;
       try {
@@ -167,9 +167,16 @@ describe('origins, paths and the listen address', () => {
     await insecure.close();
   });
 
+  it('refuses a token shorter than 8 bytes to listen with (INVALID_CONFIG), and an empty one or one over 1024 bytes to dial with', () => {
+    expect(() => websocketListener({ token: 'short' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/token must be a string of 8 to 1024 bytes/) }));
+    for (const token of ['', 'x'.repeat(1025)]) {
+      expect(() => websocketDialer('ws://127.0.0.1:1/statemesh', { token })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    }
+  });
+
   it('rejects IO_ERROR when nothing listens, and a busy port', async () => {
     const { port } = await listen();
-    expect(isStatemeshError(await rejection(websocketDialer('ws://127.0.0.1:1/statemesh', { token: 'right' }).dial()), 'IO_ERROR')).toBe(true);
+    expect(isStatemeshError(await rejection(websocketDialer('ws://127.0.0.1:1/statemesh', { token: 'right-token' }).dial()), 'IO_ERROR')).toBe(true);
     const second = websocketListener({ port });
     expect(isStatemeshError(await rejection(second.start(() => undefined)), 'IO_ERROR')).toBe(true);
     await second.close();

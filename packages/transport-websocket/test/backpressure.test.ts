@@ -16,7 +16,7 @@ afterEach(async () => {
 describe('a client that never reads', () => {
   it('gets back-pressure at the high-water mark (send returns false, the queue stops growing), then drain', async () => {
     const highWaterMarkBytes = 512 * 1024;
-    const listener = websocketListener({ token: 't', highWaterMarkBytes });
+    const listener = websocketListener({ token: 'backpressure-token', highWaterMarkBytes });
     const links: Link[] = [];
     await listener.start((link) => links.push(link));
     cleanups.push(async () => {
@@ -25,7 +25,7 @@ describe('a client that never reads', () => {
     });
     const raw = await RawWebSocket.open(Number(new URL(listener.address).port));
     cleanups.push(() => raw.destroy());
-    raw.send(encodeAuthMessage('t'));
+    raw.send(encodeAuthMessage('backpressure-token'));
     await waitFor(() => links.length === 1 && raw.messages.length === 1, { message: 'authenticated' });
     raw.socket.pause(); // reads nothing more: the kernel buffers fill, then the link's queue
 
@@ -48,14 +48,14 @@ describe('a client that never reads', () => {
   });
 
   it('a peer that stops reading after its Hello is dropped by the engine at its high-water mark, and the writer goes on', async () => {
-    const listener = websocketListener({ token: 't', highWaterMarkBytes: 256 * 1024 });
+    const listener = websocketListener({ token: 'backpressure-token', highWaterMarkBytes: 256 * 1024 });
     const host = new RecordingHost();
     const node = new ProtocolTransport({ nodeId: 'a', clusterId: 'test', listeners: [listener], highWaterMarkBytes: 2 * 1024 * 1024, onError: () => undefined });
     cleanups.push(() => node.close());
     await node.start(host);
     const raw = await RawWebSocket.open(Number(new URL(listener.address).port));
     cleanups.push(() => raw.destroy());
-    raw.send(encodeAuthMessage('t'));
+    raw.send(encodeAuthMessage('backpressure-token'));
     raw.send(encodeIpcFrame({ kind: 'hello', node: 'reader', cluster: 'test', minVersion: 1, maxVersion: 1, vector: {}, interests: [], capabilities: [] }));
     await waitFor(() => host.upPeers().includes('reader'), { message: 'the raw peer up' });
     raw.socket.pause();

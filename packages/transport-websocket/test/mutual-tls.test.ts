@@ -17,7 +17,7 @@ describe('mutual TLS', () => {
   it('refuses a client without a certificate, and a Hello naming a node its certificate does not prove', async () => {
     const server = selfSigned();
     const b = selfSigned('b');
-    const listener = websocketListener({ port: 0, token: 't', tls: { cert: server.cert, key: server.key, ca: b.cert, requireClientAuth: true } });
+    const listener = websocketListener({ port: 0, token: 'mutual-tls-token', tls: { cert: server.cert, key: server.key, ca: b.cert, requireClientAuth: true } });
     const errors: StatemeshError[] = [];
     const host = new RecordingHost();
     const a = new ProtocolTransport({ nodeId: 'a', clusterId: 'test', listeners: [listener], onError: (error) => errors.push(error) });
@@ -28,7 +28,7 @@ describe('mutual TLS', () => {
 
     let thrown: unknown;
     try {
-      const link = await websocketDialer(url, { token: 't', tls: { ca: server.cert } }).dial();
+      const link = await websocketDialer(url, { token: 'mutual-tls-token', tls: { ca: server.cert } }).dial();
       link.destroy('unexpected');
     } catch (error) {
       thrown = error;
@@ -37,7 +37,7 @@ describe('mutual TLS', () => {
 
     const nodes = new Nodes();
     cleanups.push(() => nodes.closeAll());
-    const withCert = { token: 't', tls: { ca: server.cert, cert: b.cert, key: b.key } };
+    const withCert = { token: 'mutual-tls-token', tls: { ca: server.cert, cert: b.cert, key: b.key } };
     // Node c borrows b's certificate: the TLS handshake passes, the Hello does not.
     const c = await nodes.start('c', { seeds: [url], dial: withCert });
     await waitFor(() => errors.some((e) => isStatemeshError(e, 'UNAUTHENTICATED')), { message: 'c refused' });
