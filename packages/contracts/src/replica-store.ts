@@ -1,5 +1,4 @@
 import type { CheckedEntry, CheckedMutation } from './checked-mutation.js';
-import type { Entry, Mutation } from './mutation.js';
 import type { VersionVector } from './version.js';
 
 /** How much `commit()` waits for: nothing past the OS (`none`), one flush to disk per tick (`batched`), or per append (`sync`). */
