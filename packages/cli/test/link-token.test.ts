@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AdminClient } from '@statemesh/cli';
-import { freePort, nodeFolder, until } from './node-folder.ts';
+import { freePort } from '@statemesh/contracts/testing';
+import { nodeFolder, until } from './node-folder.ts';
 import { statemesh, type NodeProcess } from './statemesh-process.ts';
 
 const TOKEN = 'token-link-admin';

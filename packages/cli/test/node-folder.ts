@@ -1,7 +1,6 @@
 // Test support for tests of real node processes: a temporary folder per test and the nodes started in it (each
-// SIGKILLed and the folder removed after the test), a poll for a condition, and a free loopback port.
+// SIGKILLed and the folder removed after the test) and a poll for a condition.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
@@ -49,13 +48,4 @@ export async function until(what: string, condition: () => Promise<boolean> | bo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -1,5 +1,4 @@
 import type { CheckedEntry, CheckedMutation } from './checked-mutation.js';
-import type { Entry, Mutation } from './mutation.js';
 import type { VersionVector } from './version.js';
 
 /** How much `commit()` waits for: nothing past the OS (`none`), one flush to disk per tick (`batched`), or per append (`sync`). */
@@ -26,15 +25,19 @@ export interface ReplicaIdentity {
  * - `collected`: tombstones the shard dropped (`Shard.compactTombstones`), so that the store drops them too.
  * - `scope`: the replica's scope from here on, and the vector that replaces every vector recorded before it
  *   (a vector claims writes only within the scope it was built under: a wider scope starts from a smaller one).
+ *
+ * Writes and entries are the checked types: what a replica appends was checked once already (made by its shard,
+ * or decoded by `@statemesh/wire`), so a store encodes them without checking their shape again. A caller with
+ * writes of its own making checks them first (`checkMutations`, `checkEntries`).
  */
 export type ReplicaRecord =
-  | { readonly kind: 'local'; readonly mutations: readonly Mutation[] }
-  | { readonly kind: 'applied'; readonly mutations: readonly Mutation[] }
-  | { readonly kind: 'entries'; readonly entries: readonly Entry[] }
+  | { readonly kind: 'local'; readonly mutations: readonly CheckedMutation[] }
+  | { readonly kind: 'applied'; readonly mutations: readonly CheckedMutation[] }
+  | { readonly kind: 'entries'; readonly entries: readonly CheckedEntry[] }
   | { readonly kind: 'vector'; readonly vector: VersionVector }
   | { readonly kind: 'sequence'; readonly seq: number }
   | { readonly kind: 'replicated'; readonly seq: number }
-  | { readonly kind: 'collected'; readonly tombstones: readonly Entry[] }
+  | { readonly kind: 'collected'; readonly tombstones: readonly CheckedEntry[] }
   | { readonly kind: 'scope'; readonly scope: ReplicaScope; readonly vector: VersionVector };
 
 /** A half-open range `[begin, end)` of 32-bit path hashes (`end` at most 2^32). */

@@ -26,7 +26,7 @@ export type { Stats } from './stats.js';
 export { VirtualScheduler } from './virtual-scheduler.js';
 export { TimerHeap } from './timer-heap.js';
 export type { TimedEntry } from './timer-heap.js';
-export { SeededRandom } from './seeded-random.js';
+export { SeededRandom } from '@statemesh/contracts/testing/seeded-random';
 export { formatHostPort, splitHostPort } from './host-port.js';
 export type { HostPort } from './host-port.js';
 export { tokensMatch } from './link-token.js';

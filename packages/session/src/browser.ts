@@ -12,7 +12,8 @@ import { Session } from './session.js';
 import { zstdDecoder } from './zstd-decoder.js';
 
 export { Session } from './session.js';
-export type { FetchOptions, PeerStatus, SessionProgress, SessionStatus } from './session.js';
+export type { FetchOptions } from './session.js';
+export type { PeerStatus, SessionProgress, SessionStatus } from './session-status.js';
 export type { BlobFetchStats, FetchBlobOptions } from './blob-fetch.js';
 export type { HydratePolicy } from './config.js';
 export { RECENT_CONFLICTS_IN_TREE } from './metrics.js';

@@ -1,7 +1,8 @@
 export { join } from './join.js';
 export type { JoinOptions } from './join.js';
 export { Session } from './session.js';
-export type { FetchOptions, PeerStatus, SessionProgress, SessionStatus } from './session.js';
+export type { FetchOptions } from './session.js';
+export type { PeerStatus, SessionProgress, SessionStatus } from './session-status.js';
 export type { ReplicatedOptions } from './replication-waits.js';
 export type { BlobFetchStats, FetchBlobOptions } from './blob-fetch.js';
 export { resolveConfig } from './config.js';

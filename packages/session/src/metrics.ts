@@ -1,4 +1,5 @@
 import type { Conflict } from '@statemesh/shard';
+import type { SessionReadings } from './session-status.js';
 
 /** The numbers a session publishes under `__system.distributed.<cluster>` and returns from `metrics()`. */
 export interface SessionMetrics {
@@ -69,4 +70,37 @@ export function metricsToPaths(root: string, metrics: SessionMetrics): Array<[st
     put(`conflicts.recent.${i}.loser_seq`, conflict.loser.seq);
   });
   return out;
+}
+
+/** The metrics of a session now, read from its parts. */
+export function metricsOf(r: SessionReadings): SessionMetrics {
+  const counters = r.shard.counters();
+  const transport = r.transport.stats();
+  return {
+    remote: {
+      applied: counters['remote.applied'] ?? 0,
+      duplicates: counters['remote.duplicates'] ?? 0,
+      stale: counters['remote.stale'] ?? 0,
+      rejected: counters['remote.rejected'] ?? 0,
+    },
+    conflicts: {
+      detected: counters['conflicts.detected'] ?? 0,
+      lost: counters['conflicts.lost'] ?? 0,
+      recent: r.shard.recentConflicts(32),
+    },
+    transport: {
+      published: transport.published,
+      delivered: transport.delivered,
+      peers: r.catchUps.peers.size,
+      badFrames: transport.badFrames,
+      authFailures: transport.authFailures,
+      slowPeerDisconnects: transport.slowPeerDisconnects,
+    },
+    catchUps: r.catchUps.counters(),
+    hydrations: r.hydrations.counters(),
+    pumpCycles: r.pump.cycles,
+    localSequence: r.shard.localSeq,
+    entries: counters['entries'] ?? 0,
+    tombstones: counters['tombstones'] ?? 0,
+  };
 }

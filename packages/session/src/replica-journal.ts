@@ -1,5 +1,5 @@
 import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
-import type { Entry, Mutation, ReplicaRecord, ReplicaStore, ReplicaStoreStats, TimerHandle, Timers, Version, VersionVector } from '@statemesh/contracts';
+import type { CheckedEntry, CheckedMutation, ReplicaRecord, ReplicaStore, ReplicaStoreStats, TimerHandle, Timers, Version, VersionVector } from '@statemesh/contracts';
 
 /** How often records the disk refused (full) are tried again. */
 const RETRY_MS = 1000;
@@ -72,19 +72,19 @@ export class ReplicaJournal {
   }
 
   /** This node's writes, as drained (in seq order). */
-  appendLocal(batch: readonly Mutation[]): void {
+  appendLocal(batch: readonly CheckedMutation[]): void {
     if (batch.length === 0) return;
     this.#appendedOwnSeq = Math.max(this.#appendedOwnSeq, batch[batch.length - 1]!.seq);
     this.#push({ kind: 'local', mutations: batch });
   }
 
   /** Remote writes the replica took (applied, stale, or outside its interests). */
-  appendApplied(mutations: readonly Mutation[]): void {
+  appendApplied(mutations: readonly CheckedMutation[]): void {
     if (mutations.length > 0) this.#push({ kind: 'applied', mutations });
   }
 
   /** A catch-up page's entries. */
-  appendEntries(entries: readonly Entry[]): void {
+  appendEntries(entries: readonly CheckedEntry[]): void {
     if (entries.length > 0) this.#push({ kind: 'entries', entries });
   }
 

@@ -1,28 +1,18 @@
 // Shard.load: the trusted bulk load of what a node's own store recovered (issue 15, restart). Loading then reading
 // must give exactly what applyEntries then completeCatchUp would, over random histories.
 import { checkEntries, checkEntry, type CheckedEntry, type SnapshotPage } from '@statemesh/contracts';
+import { SeededRandom } from '@statemesh/contracts/testing';
 import { Shard } from '@statemesh/shard';
 import type { ChangeListener } from '@statemesh/shard';
 import { describe, expect, it } from 'vitest';
 import { ManualTime } from './manual-time.ts';
 
-/** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PATHS = ['a', 'a.b', 'a.b.c', 'a.b.d', 'a.e', 'f', 'f.g', 'f.g.h', 'i'];
 
 /** Three nodes writing, deleting and exchanging at random; returns the state one of them holds, as entries. */
 function history(seed: number, time: ManualTime): { entries: CheckedEntry[]; vector: Record<string, number> } {
-  const next = random(seed);
+  const random = new SeededRandom(seed); // so a failing seed can be replayed
+  const next = (): number => random.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   const nodes = ['n1', 'n2', 'n3'].map((nodeId) => new Shard({ clusterId: 'c', nodeId, clock: time.clock() }));
   const steps = 20 + Math.floor(next() * 60);

@@ -1,26 +1,18 @@
 // BENCH_WRITES (200 000) durable writes with `batched` (1000 a tick, one record each, every commit awaited), as in
 // run.ts; with PROFILE_OUT, the CPU profile of the writes is written there. `tsx --conditions=@statemesh/source bench/profile-writes.ts`.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Mutation } from '@statemesh/contracts';
 import { FileReplicaStore } from '@statemesh/store-fs';
+import { benchMutation } from './bench-replica.ts';
+import { startCpuProfile } from './cpu-profile.ts';
 
 const WRITES = Number(process.env.BENCH_WRITES ?? 200_000);
-const value = new Uint8Array(100).fill(0x61);
-const mutation = (seq: number): Mutation => ({ origin: 'me', seq, hlc: (1_700_000_000_000n << 16n) + BigInt(seq), path: `scene.items.k${seq % 10_000}`, op: 'set', type: 'bytes', payload: value });
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'statemesh-store-profile-'));
-const inspector = new Session();
-const out = process.env.PROFILE_OUT;
 try {
-  if (out !== undefined) {
-    inspector.connect();
-    await inspector.post('Profiler.enable');
-    await inspector.post('Profiler.start');
-  }
+  const stopProfile = await startCpuProfile(process.env.PROFILE_OUT);
   for (let run = 0; run < Number(process.env.PROFILE_RUNS ?? 3); run++) {
     const store = new FileReplicaStore({ dir: join(dir, `r${run}`), snapshotAfterBytes: 0 });
     await store.open({ clusterId: 'bench', nodeId: 'me' });
@@ -28,7 +20,7 @@ try {
     const cpu = process.cpuUsage();
     const start = performance.now();
     for (let seq = 1; seq <= WRITES; seq++) {
-      store.append({ kind: 'local', mutations: [mutation(seq)] });
+      store.append({ kind: 'local', mutations: [benchMutation(seq)] });
       if (seq % 1000 === 0) {
         commits.push(store.commit());
         await tick();
@@ -41,11 +33,7 @@ try {
     console.log(`${Math.round(WRITES / (ms / 1000)).toLocaleString('en')} durable writes/s, ${((used.user + used.system) / WRITES).toFixed(2)} us CPU each`);
     await store.close();
   }
-  if (out !== undefined) {
-    const { profile } = await inspector.post('Profiler.stop');
-    await writeFile(out, JSON.stringify(profile));
-    inspector.disconnect();
-  }
+  await stopProfile();
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

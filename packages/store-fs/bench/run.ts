@@ -6,9 +6,10 @@ import { close, fdatasync, mkdirSync, open, write } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import type { Durability, Entry, Mutation } from '@statemesh/contracts';
+import type { Durability } from '@statemesh/contracts';
 import { FileReplicaStore } from '@statemesh/store-fs';
+import { benchMutation, fillStore } from './bench-replica.ts';
+import { buildSqlite as writeSqlite, loadSqlite } from './sqlite-replica.ts';
 
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 5);
 const WRITES = Number(process.env.BENCH_WRITES ?? 200_000);
@@ -19,11 +20,6 @@ const ME = { clusterId: 'bench', nodeId: 'me' };
 const root = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'statemesh-store-bench-'));
 let dirs = 0;
 const freshDir = (): string => join(root, `d${dirs++}`);
-const value = new Uint8Array(100).fill(0x61);
-
-function mutation(seq: number): Mutation {
-  return { origin: 'me', seq, hlc: (1_700_000_000_000n << 16n) + BigInt(seq), path: `scene.items.k${seq % 10_000}`, op: 'set', type: 'bytes', payload: value };
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -45,7 +41,7 @@ async function ours(durability: Durability, writes: number): Promise<number> {
   const cpuFrom = process.cpuUsage();
   const start = performance.now();
   for (let seq = 1; seq <= writes; seq++) {
-    store.append({ kind: 'local', mutations: [mutation(seq)] });
+    store.append({ kind: 'local', mutations: [benchMutation(seq)] });
     if (seq % perTick === 0) {
       commits.push(store.commit());
       await tick();
@@ -104,15 +100,11 @@ async function recordBytes(): Promise<number> {
   const store = new FileReplicaStore({ dir: freshDir() });
   await store.open(ME);
   const before = store.stats().logBytes;
-  store.append({ kind: 'local', mutations: [mutation(1)] });
+  store.append({ kind: 'local', mutations: [benchMutation(1)] });
   await store.commit();
   const size = store.stats().logBytes - before;
   await store.close();
   return size;
-}
-
-function entryOf(i: number): Entry {
-  return { path: `scene.items.k${i}`, version: { hlc: (1_700_000_000_000n << 16n) + BigInt(i), origin: `node${i % 8}`, seq: Math.floor(i / 8) + 1 }, tombstone: false, type: 'bytes', payload: value };
 }
 
 async function dirBytes(dir: string): Promise<number> {
@@ -126,13 +118,7 @@ async function buildOurs(snapshot: boolean): Promise<string> {
   const dir = freshDir();
   const store = new FileReplicaStore({ dir, snapshotAfterBytes: 0 });
   await store.open(ME);
-  for (let at = 0; at < ENTRIES; at += 1000) {
-    const page: Entry[] = [];
-    for (let i = at; i < Math.min(ENTRIES, at + 1000); i++) page.push(entryOf(i));
-    store.append({ kind: 'entries', entries: page });
-    if (at % 100_000 === 0) await store.commit();
-  }
-  store.append({ kind: 'vector', vector: Object.fromEntries(Array.from({ length: 8 }, (_, n) => [`node${n}`, ENTRIES / 8])) });
+  await fillStore(store, ENTRIES);
   if (snapshot) await store.snapshot();
   await store.close();
   return dir;
@@ -141,19 +127,7 @@ async function buildOurs(snapshot: boolean): Promise<string> {
 function buildSqlite(): string {
   const dir = freshDir();
   mkdirSync(dir);
-  const db = new Database(join(dir, 'replica.db'));
-  db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE entries (path TEXT PRIMARY KEY, hlc INTEGER NOT NULL, origin TEXT NOT NULL, seq INTEGER NOT NULL, tombstone INTEGER NOT NULL, type TEXT NOT NULL, payload BLOB)');
-  const insert = db.prepare('INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)');
-  db.defaultSafeIntegers(true);
-  const all = db.transaction(() => {
-    for (let i = 0; i < ENTRIES; i++) {
-      const e = entryOf(i);
-      insert.run(e.path, e.version.hlc, e.version.origin, e.version.seq, 0, e.type, e.payload);
-    }
-  });
-  all();
-  db.close();
+  writeSqlite(join(dir, 'replica.db'), ENTRIES);
   return dir;
 }
 
@@ -174,17 +148,9 @@ async function restartOurs(dir: string, into: number[]): Promise<number> {
 function restartSqlite(dir: string): number {
   const cpuFrom = process.cpuUsage();
   const start = performance.now();
-  const db = new Database(join(dir, 'replica.db'));
-  db.pragma('journal_mode = WAL');
-  const select = db.prepare('SELECT path, hlc, origin, seq, tombstone, type, payload FROM entries');
-  select.safeIntegers(true);
-  const entries: Entry[] = [];
-  for (const row of select.iterate() as Iterable<{ path: string; hlc: bigint; origin: string; seq: bigint; tombstone: bigint; type: string; payload: Uint8Array }>) {
-    entries.push({ path: row.path, version: { hlc: row.hlc, origin: row.origin, seq: Number(row.seq) }, tombstone: row.tombstone !== 0n, type: row.type, payload: row.payload });
-  }
+  const entries = loadSqlite(join(dir, 'replica.db'));
   const elapsed = performance.now() - start;
   cpu.sqlite.push(cpuMs(cpuFrom));
-  db.close();
   if (entries.length !== ENTRIES) throw new Error(`sqlite loaded ${entries.length} rows`);
   return elapsed;
 }

@@ -1,5 +1,5 @@
 import { StatemeshError, isValidId } from '@statemesh/contracts';
-import type { Durability, Mutation, RecoveredReplica, ReplicaIdentity, ReplicaRecord, ReplicaStore, ReplicaStoreStats } from '@statemesh/contracts';
+import type { CheckedMutation, Durability, RecoveredReplica, ReplicaIdentity, ReplicaRecord, ReplicaStore, ReplicaStoreStats } from '@statemesh/contracts';
 import type { AppendFile, Disk } from './disk.js';
 import { logName, snapshotName } from './file-names.js';
 import { FILE_HEADER_BYTES, LOG_MAGIC, MAX_RECORD_BYTES, fileHeader, frameRecord } from './log-frame.js';
@@ -148,7 +148,7 @@ export class LogReplicaStore implements ReplicaStore {
     const fast = record.kind === 'local' || record.kind === 'applied' ? mutationsBodySize(record.mutations) : undefined;
     if (fast !== undefined) {
       tooLarge(record.kind, fast);
-      this.#pending.add(RECORD_KIND[record.kind as 'local' | 'applied'], fast, (out, at) => writeMutationsBody((record as { mutations: readonly Mutation[] }).mutations, out, at));
+      this.#pending.add(RECORD_KIND[record.kind as 'local' | 'applied'], fast, (out, at) => writeMutationsBody((record as { mutations: readonly CheckedMutation[] }).mutations, out, at));
     } else {
       const [kind, body] = encodeRecord(record);
       tooLarge(record.kind, body.length);

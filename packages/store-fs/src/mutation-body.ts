@@ -1,23 +1,23 @@
-import { isValidOrigin, isValidPath } from '@statemesh/contracts';
-import type { Mutation, Version } from '@statemesh/contracts';
+import type { CheckedMutation, Version } from '@statemesh/contracts';
 
 // The `MutationBatch` body of a `local` or `applied` record written straight into the pending buffer, byte for
-// byte what `@statemesh/wire`'s encoder writes, for the mutations a session appends on every write: inline
-// payloads and ASCII strings. Anything else (a blob reference, an invalid field) returns undefined from
-// `mutationsBodySize`, and the caller encodes it with the wire encoder, which validates everything and says what
-// is wrong. The rules checked here are that encoder's for the cases taken.
+// byte what `@statemesh/wire`'s encoder writes, for the writes a session appends on every tick.
+//
+// What it checks, and why no more: its mutations are `CheckedMutation`s (made by the shard, or decoded by the
+// wire), so their shape holds (contracts' `mutationProblem`: valid path, origin and type, hlc and seq in range,
+// a payload only on a set), and nothing re-checks it here. The shape rule's alphabets (paths, origins, types) are
+// ASCII, so one character is one byte as written below. What is left to decide is whether this path applies at
+// all: a set whose payload is inline bytes, or a delete. A set of a blob reference returns undefined from
+// `mutationsBodySize`, and the caller encodes the batch with the wire encoder. Which bytes to write for each
+// field is the wire encoder's rule (test/mutation-record.test.ts compares the two over random batches).
 
-const MAX_UINT64 = (1n << 64n) - 1n;
 const SCRATCH = new DataView(new ArrayBuffer(8));
 const SCRATCH_BYTES = new Uint8Array(SCRATCH.buffer);
-/** Origins found valid (batches repeat a few), bounded. */
-const validOrigins = new Set<string>();
 /** Sizes of the mutations of the batch being framed (between `mutationsBodySize` and `writeMutationsBody`). */
 let sizes: number[] = [];
 
-/** Bytes of the body, or undefined when a mutation is not for this path (see above). */
-export function mutationsBodySize(mutations: readonly Mutation[]): number | undefined {
-  if (!Array.isArray(mutations)) return undefined;
+/** Bytes of the body, or undefined when a mutation is not for this path (a set of a blob reference). */
+export function mutationsBodySize(mutations: readonly CheckedMutation[]): number | undefined {
   sizes = [];
   let total = 0;
   for (const m of mutations) {
@@ -30,7 +30,7 @@ export function mutationsBodySize(mutations: readonly Mutation[]): number | unde
 }
 
 /** Writes the body measured by the last {@link mutationsBodySize} into `out` at `at`. */
-export function writeMutationsBody(mutations: readonly Mutation[], out: Uint8Array, at: number): void {
+export function writeMutationsBody(mutations: readonly CheckedMutation[], out: Uint8Array, at: number): void {
   for (let i = 0; i < mutations.length; i++) {
     const m = mutations[i]!;
     out[at++] = 0x0a; // field 1, LEN
@@ -65,40 +65,21 @@ export function writeMutationsBody(mutations: readonly Mutation[], out: Uint8Arr
   }
 }
 
-function mutationSize(m: Mutation): number | undefined {
-  if (typeof m !== 'object' || m === null || !versionOk(m)) return undefined;
-  if (typeof m.path !== 'string' || !isAscii(m.path) || !isValidPath(m.path) || typeof m.type !== 'string' || !isAscii(m.type)) return undefined;
+function mutationSize(m: CheckedMutation): number | undefined {
   let size = stringSize(m.origin) + (m.seq === 0 ? 0 : 1 + varintBytes(m.seq)) + (m.hlc === 0n ? 0 : 9) + stringSize(m.path) + 2 + stringSize(m.type);
   if (m.op === 'set') {
-    if (m.type === '' || !(m.payload instanceof Uint8Array)) return undefined;
+    if (!(m.payload instanceof Uint8Array)) return undefined; // a blob reference: the wire encoder writes it
     size += 1 + varintBytes(m.payload.length) + m.payload.length;
-  } else if (m.op !== 'delete' || m.payload !== undefined) return undefined;
+  }
   if (m.prev !== undefined) {
-    if (typeof m.prev !== 'object' || m.prev === null || !versionOk(m.prev)) return undefined;
     const inner = versionSize(m.prev);
     size += 1 + varintBytes(inner) + inner;
   }
   return size;
 }
 
-function versionOk(v: Version): boolean {
-  if (typeof v.hlc !== 'bigint' || v.hlc < 0n || v.hlc > MAX_UINT64) return false;
-  if (!Number.isSafeInteger(v.seq) || v.seq < 1) return false;
-  if (typeof v.origin !== 'string') return false;
-  if (validOrigins.has(v.origin)) return true;
-  if (!isAscii(v.origin) || !isValidOrigin(v.origin)) return false;
-  if (validOrigins.size >= 1024) validOrigins.clear();
-  validOrigins.add(v.origin);
-  return true;
-}
-
 function versionSize(v: Version): number {
   return (v.hlc === 0n ? 0 : 9) + stringSize(v.origin) + (v.seq === 0 ? 0 : 1 + varintBytes(v.seq));
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
 
 /** A string field of ASCII text (omitted when empty, as the wire encoder does). */

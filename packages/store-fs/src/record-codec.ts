@@ -1,5 +1,5 @@
-import { StatemeshError, checkEntries, checkMutations, isStatemeshError } from '@statemesh/contracts';
-import type { Entry, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
+import { StatemeshError, isStatemeshError } from '@statemesh/contracts';
+import type { CheckedMutation, Entry, ReplicaIdentity, ReplicaRecord } from '@statemesh/contracts';
 import { decodeScope, encodeScope } from './scope-body.js';
 import { FRAME_KIND, decodeFrameBody, encodeFrameBody } from '@statemesh/wire';
 import type { MutationsFrame, SnapshotPageFrame } from '@statemesh/wire';
@@ -38,12 +38,13 @@ export function encodeRecord(record: StoreRecord): [number, Uint8Array] {
   switch (record.kind) {
     case 'local':
     case 'applied':
-      // The wire encoder trusts the writes it carries; a record a caller appends is checked here, once.
-      return [RECORD_KIND[record.kind], encodeFrameBody({ kind: 'mutations', mutations: checkMutations(record.mutations) })];
+      // The writes and entries of a record are the checked types (made by a shard or decoded by the wire): the
+      // wire encoder trusts them, and nothing checks their shape again here.
+      return [RECORD_KIND[record.kind], encodeFrameBody({ kind: 'mutations', mutations: record.mutations as CheckedMutation[] })];
     case 'entries':
-      return [RECORD_KIND.entries, page(checkEntries(record.entries), undefined)];
+      return [RECORD_KIND.entries, page(record.entries, undefined)];
     case 'collected':
-      return [RECORD_KIND.collected, page(checkEntries(record.tombstones), undefined)];
+      return [RECORD_KIND.collected, page(record.tombstones, undefined)];
     case 'vector':
       return [RECORD_KIND.vector, page([], record.vector)];
     case 'scope':

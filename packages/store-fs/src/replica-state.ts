@@ -28,7 +28,7 @@ export class ReplicaState {
   /** The snapshot's tombstones by path, built when a later entry must be checked against them. */
   #baseTombstones: Map<string, Entry> | undefined;
   #merged: Entry[] | undefined;
-  #outbox: Mutation[] = [];
+  #outbox: CheckedMutation[] = [];
   /** Highest seq seen per origin in any write or entry (this node's own gives `lastSequence`). */
   readonly #ownSeqs = new Map<string, number>();
 
@@ -106,7 +106,7 @@ export class ReplicaState {
   }
 
   /** This node's writes still owed to peers: not covered by `replicated`, and still the winner at their path. */
-  outbox(): Mutation[] {
+  outbox(): CheckedMutation[] {
     if (this.#outbox.length === 0) return this.#outbox;
     const winners = new Map<string, Entry>();
     const wanted = new Set(this.#outbox.map((m) => m.path));
@@ -136,7 +136,7 @@ export class ReplicaState {
       scope: this.scope,
       incarnation: this.incarnation,
       lastSequence: this.lastSequence(nodeId),
-      outbox: this.outbox() as CheckedMutation[],
+      outbox: this.outbox(),
       truncatedBytes,
     };
   }

@@ -1,4 +1,4 @@
-import type { Entry, Mutation } from '@statemesh/contracts';
+import type { Entry } from '@statemesh/contracts';
 import type { Disk } from './disk.js';
 import { TEMP_SUFFIX, snapshotName } from './file-names.js';
 import { SNAPSHOT_MAGIC, fileHeader, frameRecord } from './log-frame.js';
@@ -66,7 +66,7 @@ export async function writeSnapshot(disk: Disk, segment: number, state: ReplicaS
       }
     }
     if (page.length > 0) await put({ kind: 'packed', entries: page });
-    const outbox: Mutation[] = state.outbox();
+    const outbox = state.outbox();
     for (let at = 0; at < outbox.length; at += PAGE_ENTRIES) await put({ kind: 'local', mutations: outbox.slice(at, at + PAGE_ENTRIES) });
     await put({ kind: 'end', records });
     await flush();

@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isStatemeshError } from '@statemesh/contracts';
-import type { Mutation } from '@statemesh/contracts';
+import { checkMutation, isStatemeshError } from '@statemesh/contracts';
+import type { CheckedMutation } from '@statemesh/contracts';
 import { FileReplicaStore } from '@statemesh/store-fs';
 import { seededRandom } from './seeded-random.ts';
 
@@ -11,8 +11,8 @@ const ME = { clusterId: 'c', nodeId: 'me' };
 const RECORDS = 60;
 const LOG = 'log-000000000001.sml';
 
-function write(seq: number): Mutation {
-  return { origin: 'peer', seq, hlc: 1_000_000n + BigInt(seq), path: `k.n${seq}`, op: 'set', type: 'text', payload: new TextEncoder().encode('v'.repeat(seq)) };
+function write(seq: number): CheckedMutation {
+  return checkMutation({ origin: 'peer', seq, hlc: 1_000_000n + BigInt(seq), path: `k.n${seq}`, op: 'set', type: 'text', payload: new TextEncoder().encode('v'.repeat(seq)) });
 }
 
 let root: string;

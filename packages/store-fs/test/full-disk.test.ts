@@ -3,15 +3,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isStatemeshError } from '@statemesh/contracts';
-import type { Mutation, ReplicaStore } from '@statemesh/contracts';
+import { checkMutation, isStatemeshError } from '@statemesh/contracts';
+import type { CheckedMutation, ReplicaStore } from '@statemesh/contracts';
 import { FileReplicaStore, MemoryDisk, MemoryReplicaStore } from '@statemesh/store-fs';
 
 const ME = { clusterId: 'c', nodeId: 'me' };
 const VALUE = new Uint8Array(1000).fill(7);
 
-function write(seq: number): Mutation {
-  return { origin: 'me', seq, hlc: 5_000n + BigInt(seq), path: `k.n${seq}`, op: 'set', type: 'bytes', payload: VALUE };
+function write(seq: number): CheckedMutation {
+  return checkMutation({ origin: 'me', seq, hlc: 5_000n + BigInt(seq), path: `k.n${seq}`, op: 'set', type: 'bytes', payload: VALUE });
 }
 
 /** Writes one record per commit until the disk refuses; returns the seqs whose commit resolved. */

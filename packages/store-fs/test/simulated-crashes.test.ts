@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Mutation } from '@statemesh/contracts';
+import { checkMutation, type CheckedMutation } from '@statemesh/contracts';
 import { MemoryDisk, MemoryReplicaStore } from '@statemesh/store-fs';
 import { seededRandom } from './seeded-random.ts';
 
 const ME = { clusterId: 'sim', nodeId: 'me' };
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function write(seq: number, path: string): Mutation {
-  return { origin: 'me', seq, hlc: BigInt(seq), path, op: 'set', type: 'json', payload: new TextEncoder().encode(String(seq)) };
+function write(seq: number, path: string): CheckedMutation {
+  return checkMutation({ origin: 'me', seq, hlc: BigInt(seq), path, op: 'set', type: 'json', payload: new TextEncoder().encode(String(seq)) });
 }
 
 describe('crashes with torn writes on a virtual disk', () => {

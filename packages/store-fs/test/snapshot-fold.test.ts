@@ -2,7 +2,7 @@
 // what folding every record from the start would: random histories of sets, deletes of subtrees, remote writes,
 // catch-up pages and collected tombstones, with snapshots at random points.
 import { describe, expect, it } from 'vitest';
-import type { Entry, Mutation, RecoveredReplica, ReplicaRecord } from '@statemesh/contracts';
+import { checkEntries, checkEntry, checkMutation, type CheckedEntry, type Entry, type RecoveredReplica, type ReplicaRecord } from '@statemesh/contracts';
 import { MemoryDisk, MemoryReplicaStore, RECORD_KIND, crc32c } from '@statemesh/store-fs';
 import { encodeFrameBody } from '@statemesh/wire';
 import { seededRandom } from './seeded-random.ts';
@@ -25,7 +25,7 @@ function history(seed: number): ReplicaRecord[] {
   const seqs = new Map<string, number>();
   let hlc = 1000n;
   const records: ReplicaRecord[] = [];
-  const tombstones: Entry[] = [];
+  const tombstones: CheckedEntry[] = [];
   for (let n = 0; n < 60; n++) {
     const origin = ORIGINS[random(ORIGINS.length)]!;
     const seq = (seqs.get(origin) ?? 0) + 1;
@@ -35,12 +35,12 @@ function history(seed: number): ReplicaRecord[] {
     const path = PATHS[random(PATHS.length)]!;
     const del = random(5) === 0;
     const payload = random(4) === 0 ? { digest: `${'ab'.repeat(31)}${(n % 256).toString(16).padStart(2, '0')}`, size: 100_000 + n, codec: 'raw' } : new Uint8Array([n, seed & 0xff]);
-    const m: Mutation = del ? { origin, seq, hlc: at, path, op: 'delete', type: '' } : { origin, seq, hlc: at, path, op: 'set', type: n % 2 === 0 ? 'json' : 'bytes', payload };
+    const m = checkMutation(del ? { origin, seq, hlc: at, path, op: 'delete', type: '' } : { origin, seq, hlc: at, path, op: 'set', type: n % 2 === 0 ? 'json' : 'bytes', payload });
     const roll = random(10);
     if (origin === 'me') records.push({ kind: 'local', mutations: [m] });
     else if (roll < 6) records.push({ kind: 'applied', mutations: [m] });
     else {
-      const entry: Entry = del ? { path, version: { hlc: at, origin, seq }, tombstone: true, type: '' } : { path, version: { hlc: at, origin, seq }, tombstone: false, type: m.type, payload: m.payload, prev: random(2) === 0 ? null : { hlc: at - 1n, origin: 'p', seq: 1 } };
+      const entry = checkEntry(del ? { path, version: { hlc: at, origin, seq }, tombstone: true, type: '' } : { path, version: { hlc: at, origin, seq }, tombstone: false, type: m.type, payload: m.payload, prev: random(2) === 0 ? null : { hlc: at - 1n, origin: 'p', seq: 1 } });
       if (del) tombstones.push(entry);
       records.push({ kind: 'entries', entries: [entry] });
     }
@@ -93,7 +93,7 @@ describe('packed snapshot entries', () => {
       { path: 'd', version: { hlc: 8n, origin: 'q', seq: 2 }, tombstone: true, type: '' },
       { path: 'e', version: { hlc: 9n, origin: 'p~x1', seq: 3 }, tombstone: false, type: 'json', payload: new Uint8Array(0) },
     ];
-    store.append({ kind: 'entries', entries });
+    store.append({ kind: 'entries', entries: checkEntries(entries) });
     await store.commit();
     await store.snapshot();
     await store.close();

@@ -1,4 +1,5 @@
 import { isStatemeshError } from '@statemesh/contracts';
+import { SeededRandom } from '@statemesh/contracts/testing';
 import { FRAME_KIND_OF, IpcFrameDecoder, decodeEnvelope, decodeFrameBody, encodeEnvelope, encodeFrameBody, encodeIpcFrame } from '@statemesh/wire';
 import type { Frame, UnknownFrame } from '@statemesh/wire';
 import { describe, expect, it } from 'vitest';
@@ -8,15 +9,10 @@ import { sampleFrames } from './sample-frames.ts';
 const SEED = 0x5eed_2026;
 const EXPECTED_CODES = new Set(['MALFORMED_FRAME', 'BAD_MAGIC', 'FRAME_TOO_LARGE']);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Draws in [0, 1) of the shared seeded generator. */
+function draws(seed: number): () => number {
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 interface Tally {
@@ -95,7 +91,7 @@ describe('fuzz: decoders only ever throw StatemeshError', () => {
   const ipcFrames = sampleFrames.map((frame) => encodeIpcFrame(frame));
 
   it('random bytes: 40 000 cases', () => {
-    const random = mulberry32(SEED);
+    const random = draws(SEED);
     const tally: Tally = { ok: 0, refused: {} };
     for (let i = 0; i < 20_000; i++) {
       const bytes = randomBytes(random, 64);
@@ -108,7 +104,7 @@ describe('fuzz: decoders only ever throw StatemeshError', () => {
   });
 
   it('random bodies behind a valid IPC header: 20 000 cases', () => {
-    const random = mulberry32(SEED + 1);
+    const random = draws(SEED + 1);
     const tally: Tally = { ok: 0, refused: {} };
     for (let i = 0; i < 20_000; i++) {
       const body = randomBytes(random, 64);
@@ -126,7 +122,7 @@ describe('fuzz: decoders only ever throw StatemeshError', () => {
   });
 
   it('mutated valid frames (bodies, envelopes, IPC streams in random reads): 45 000 cases', () => {
-    const random = mulberry32(SEED + 2);
+    const random = draws(SEED + 2);
     const tally: Tally = { ok: 0, refused: {} };
     for (let i = 0; i < 15_000; i++) {
       const pick = Math.floor(random() * sampleFrames.length);

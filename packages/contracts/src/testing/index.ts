@@ -11,3 +11,4 @@ export type { RelayEndpoint } from './silencing-relay.js';
 export { runReplicaStoreConformance } from './replica-store-conformance.js';
 export type { ReplicaStoreHarness } from './replica-store-harness.js';
 export { freePort } from './free-port.js';
+export { SeededRandom } from './seeded-random.js';

@@ -1,6 +1,8 @@
 /**
  * A small seeded pseudo-random generator (mulberry32): the same seed gives the same sequence on every platform.
- * Not for cryptography.
+ * Not for cryptography. The one definition: `@statemesh/protocol` ships it (its simulations' faults and virtual
+ * time), tests take it from `@statemesh/contracts/testing`. It imports nothing (not vitest), so the subpath
+ * `@statemesh/contracts/testing/seeded-random` is safe at run time and in a browser.
  */
 export class SeededRandom {
   #state: number;
