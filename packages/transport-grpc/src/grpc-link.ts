@@ -1,4 +1,4 @@
-// Size: this package is ~480 code lines, above the ~300 of a link factory, and honestly so: besides the link it
+// Size: this package is ~460 code lines, above the ~300 of a link factory, and honestly so: besides the link it
 // carries what only gRPC has — no version per message (the Envelope bytes are @statemesh/wire's), the
 // status + `statemesh-code` trailer of every refusal (refusal-status.ts), TLS and mutual-TLS credentials with the
 // certificate names a Hello is checked against (security.ts), bearer tokens, keepalive and message-size channel

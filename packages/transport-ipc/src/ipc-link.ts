@@ -1,4 +1,4 @@
-// Size: this package is ~400 code lines, above the ~300 of a link factory, for the Unix socket file's
+// Size: this package is ~370 code lines, above the ~300 of a link factory, for the Unix socket file's
 // safety (socket-file.ts: a stale socket of a crashed process removed, a live one or a non-socket refused, the
 // file made 0600 and removed at close) and the token frame of TCP links (link-token.ts). No protocol logic is
 // here; host:port, the token rule and its admission gate, dialling and binding are @statemesh/protocol's.
