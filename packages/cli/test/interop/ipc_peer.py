@@ -122,11 +122,11 @@ class Link:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                fail(f"no {what} within {timeout} s")
+                fail(f"no {what} within {round(timeout, 1)} s")
             try:
                 frame = self.frames.get(timeout=left)
             except queue.Empty:
-                fail(f"no {what} within {timeout} s")
+                fail(f"no {what} within {round(timeout, 1)} s")
             if frame is None:
                 return None
             version, kind, message = frame
@@ -214,7 +214,7 @@ def session():
     def acked(origin, seq):
         deadline = time.monotonic() + WAIT_S
         while not any(ack.get(origin, 0) >= seq for ack in link.acks):
-            frame = link.next(f"an Ack covering {origin}#{seq}", {9}, timeout=max(0.01, deadline - time.monotonic()))
+            frame = link.next(f"Ack covering {origin}#{seq}", {9}, timeout=max(0.01, deadline - time.monotonic()))
             if frame is None or frame[1] != 9:
                 fail(f"expected an Ack, got {frame and frame[1]}")
         return next(ack for ack in link.acks if ack.get(origin, 0) >= seq)
