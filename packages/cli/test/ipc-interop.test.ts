@@ -73,7 +73,7 @@ it('a Python peer written from PROTOCOL.md: Hellos, a live write, its own write 
   expect(hello['vector']).toEqual({ [origin!]: 4 });
 
   const set = await statemesh(['set', 'scene.live', '{"from": "node"}'], env);
-  expect(set.code, set.stderr).toBe(0);
+  expect(set).toMatchObject({ code: 0 });
   expect(await peer.event('live')).toMatchObject({ path: 'scene.live', origin, seq: 5, type: 'json', value: { from: 'node' }, header_version: 1 });
 
   const acked = await peer.event('acked');
@@ -81,7 +81,7 @@ it('a Python peer written from PROTOCOL.md: Hellos, a live write, its own write 
   expect(ours).toMatch(/^py~[0-9a-z]{13}$/);
   expect(acked['vector']).toEqual({ [origin!]: 5, [ours]: 1 });
   const get = await statemesh(['get', 'scene.python'], env);
-  expect(get.code, get.stderr).toBe(0);
+  expect(get).toMatchObject({ code: 0 });
   expect(JSON.parse(get.stdout)).toEqual({ from: 'python' });
 
   const ahead = await peer.event('ahead-refused');
