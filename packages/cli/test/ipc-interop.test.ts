@@ -55,6 +55,14 @@ function pythonPeer(socket: string, cluster: string, mode: string) {
   };
 }
 
+/** Runs the peer in `mode` to its end: the event it ends with, once it exited 0. */
+async function finalEvent(socket: string, cluster: string, mode: string, event: string): Promise<Record<string, unknown>> {
+  const peer = pythonPeer(socket, cluster, mode);
+  const found = await peer.event(event);
+  expect(await peer.exit).toBe(0);
+  return found;
+}
+
 async function startNode(): Promise<{ socket: string; client: AdminClient; env: Record<string, string> }> {
   const socket = join(folder.dir(), 'a.sock');
   const node = await folder.start(['--cluster', 'py', '--id', 'a', '--listen', socket, '--admin', '127.0.0.1:0', '--heartbeat-ms', String(HEARTBEAT_MS)], { STATEMESH_TOKEN: TOKEN });
@@ -106,21 +114,15 @@ it('a Python peer written from PROTOCOL.md: Hellos, a live write, its own write 
 
 it('a Python peer of another cluster, or of no common version, is refused with a Goodbye that says why', async () => {
   const { socket } = await startNode();
-  const cluster = pythonPeer(socket, 'elsewhere', 'refused');
-  const refusal = await cluster.event('refused');
-  expect(await cluster.exit).toBe(0);
+  const refusal = await finalEvent(socket, 'elsewhere', 'refused', 'refused');
   expect(refusal['reasons']).toEqual([expect.stringMatching(/belongs to cluster elsewhere, this node a to py/)]);
-  const versions = pythonPeer(socket, 'py', 'versions');
-  const mismatch = await versions.event('refused');
-  expect(await versions.exit).toBe(0);
+  const mismatch = await finalEvent(socket, 'py', 'versions', 'refused');
   expect(mismatch['reasons']).toEqual([expect.stringMatching(/versions 2-3 and this node 1-1/)]);
 }, 60_000);
 
 it('a Python peer that sends no heartbeats is cut after 5 of its announced intervals', async () => {
   const { socket } = await startNode();
-  const peer = pythonPeer(socket, 'py', 'silent');
-  const cut = await peer.event('cut');
-  expect(await peer.exit).toBe(0);
+  const cut = await finalEvent(socket, 'py', 'silent', 'cut');
   // Cut by the liveness rule (suspect after 3 silent intervals, dead after 5), not at once: the node went on
   // sending its heartbeats, one a tick, until the tick that found the peer dead.
   expect(cut['heartbeats']).toBeGreaterThanOrEqual(3);
