@@ -1,11 +1,14 @@
 // An independent peer over IPC (issue 12: PROTOCOL.md enough to write a compatible peer in another language): a
 // Python 3 client written from wire's and transport-ipc's PROTOCOL.md and replication.proto alone, with protobuf
 // classes from `protoc --python_out`, against a real `statemesh node` on a Unix socket. It exchanges Hellos, is
-// refused with another cluster or no common version, receives a live write, sends its own (acknowledged, and
+// refused with another cluster or no common version, receives a live write and a large value (fetched by chunk
+// requests and verified), sends its own (acknowledged, and
 // visible to `statemesh get`), has a write from a clock ahead refused without losing the link, pulls a catch-up by
 // vector in pages, keeps the link with heartbeats (and loses it without), and ends it with a Goodbye. Every wait
 // in the client is bounded: a node that stops answering fails the run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
@@ -69,7 +72,7 @@ async function startNode(): Promise<{ socket: string; client: AdminClient; env: 
   return { socket, client: new AdminClient(node.adminUrl, TOKEN), env: { STATEMESH_NODE: node.adminUrl, STATEMESH_TOKEN: TOKEN } };
 }
 
-it('a Python peer written from PROTOCOL.md: Hellos, a live write, its own write acknowledged, a catch-up in pages, heartbeats, a Goodbye', async () => {
+it('a Python peer written from PROTOCOL.md: Hellos, a live write, a large value by chunks, its own write acknowledged, a catch-up in pages, heartbeats, a Goodbye', async () => {
   const { socket, client, env } = await startNode();
   for (let i = 0; i < 4; i++) await client.set(`scene.pre.${i}`, i);
   const peer = pythonPeer(socket, 'py', 'session');
@@ -84,24 +87,33 @@ it('a Python peer written from PROTOCOL.md: Hellos, a live write, its own write 
   expect(set).toMatchObject({ code: 0 });
   expect(await peer.event('live')).toMatchObject({ path: 'scene.live', origin, seq: 5, type: 'json', value: { from: 'node' }, header_version: 1 });
 
+  // Random bytes over the 64 KiB inline limit: chunks that do not compress, so stored raw.
+  const bytes = randomBytes(200 * 1024);
+  writeFileSync(join(folder.dir(), 'big.bin'), bytes);
+  const setBig = await statemesh(['set', 'scene.big', '--file', join(folder.dir(), 'big.bin'), '--type', 'bytes'], env);
+  expect(setBig).toMatchObject({ code: 0 });
+  const blob = await peer.event('blob');
+  expect(blob).toMatchObject({ path: 'scene.big', size: bytes.length, length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), missing_found: false, missing_data: 0 });
+  expect(blob['chunks']).toBeGreaterThanOrEqual(1);
+
   const acked = await peer.event('acked');
   const ours = acked['origin'] as string;
   expect(ours).toMatch(/^py~[0-9a-z]{13}$/);
-  expect(acked['vector']).toEqual({ [origin!]: 5, [ours]: 1 });
+  expect(acked['vector']).toEqual({ [origin!]: 6, [ours]: 1 });
   const get = await statemesh(['get', 'scene.python'], env);
   expect(get).toMatchObject({ code: 0 });
   expect(JSON.parse(get.stdout)).toEqual({ from: 'python' });
 
   const ahead = await peer.event('ahead-refused');
-  expect(ahead).toMatchObject({ covered: false, vector: { [origin!]: 5, [ours]: 2 } });
+  expect(ahead).toMatchObject({ covered: false, vector: { [origin!]: 6, [ours]: 2 } });
   expect(await client.get('scene.ahead')).toBeUndefined();
 
   const catchup = await peer.event('catchup');
   const entries = catchup['entries'] as Array<{ path: string }>;
-  // Everything a node at {a: 2} lacks: a's writes 3-5 and the peer's two; a hint of 2 entries per page.
-  expect(entries.map((e) => e.path).sort()).toEqual(['scene.live', 'scene.pre.2', 'scene.pre.3', 'scene.python', 'scene.python2']);
+  // Everything a node at {a: 2} lacks: a's writes 3-6 and the peer's two; a hint of 2 entries per page.
+  expect(entries.map((e) => e.path).sort()).toEqual(['scene.big', 'scene.live', 'scene.pre.2', 'scene.pre.3', 'scene.python', 'scene.python2']);
   expect((catchup['pages'] as number[]).length).toBeGreaterThanOrEqual(3);
-  expect(catchup['vector']).toEqual({ [origin!]: 5, [ours]: 2 });
+  expect(catchup['vector']).toEqual({ [origin!]: 6, [ours]: 2 });
 
   const alive = await peer.event('alive');
   expect(alive['links']).toEqual(['py']);

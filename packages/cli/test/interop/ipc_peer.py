@@ -11,11 +11,13 @@ and exits 1.
 `refused`: sends a Hello and expects a Goodbye naming the refusal, then the end of the stream.
 `versions`: the same with a Hello for versions 2-3 only.
 `silent`: exchanges Hellos, then sends nothing: expects the node to cut the link after 5 of our intervals.
-`session`: exchanges Hellos; waits for a live MutationBatch (the test writes on the node meanwhile); sends its own
+`session`: exchanges Hellos; waits for a live MutationBatch (the test writes on the node meanwhile), then for a large
+value's BlobRef, whose manifest and chunks it fetches by ChunkRequest and verifies; sends its own
 write and waits for the Ack that covers it; sends a write from a clock two minutes ahead, which the node must
 refuse without closing the link; pulls a catch-up by vector in pages up to the last one; keeps the link alive with
 heartbeats until the test writes a line on stdin; then sends a Goodbye, half-closes and waits for the end.
 """
+import hashlib
 import json
 import os
 import queue
@@ -171,6 +173,48 @@ def silent():
     say("cut", after_ms=round((time.monotonic() - started) * 1000), heartbeats=link.heartbeats)
 
 
+def fetch(link, request_id, digest):
+    link.send(pb.ChunkRequest(request_id=request_id, digest=digest))
+    frame = link.next(f"ChunkResponse {request_id}", {6})
+    if frame is None or frame[1] != 6 or frame[2].request_id != request_id:
+        fail(f"expected ChunkResponse {request_id}, got {frame and frame[1]}")
+    return frame[2]
+
+
+def verified(link, request_id, digest):
+    response = fetch(link, request_id, digest)
+    if not response.found or hashlib.sha256(response.data).hexdigest() != digest:
+        fail(f"blob {digest}: found={response.found}, the bytes do not hash to it")
+    return response.data
+
+
+def fetch_blob(link, ref):
+    """A BlobRef's value, as blob-store's PROTOCOL.md says: the manifest, then each chunk, every digest checked."""
+    manifest = verified(link, 100, ref.digest)
+    if manifest[0:4] != b"SMCM" or manifest[4] != 1:
+        fail("not a version 1 manifest")
+    n = manifest[20]
+    codec = manifest[21:21 + n].decode("ascii")
+    total = struct.unpack_from("<Q", manifest, 12)[0]
+    content = manifest[21 + n:53 + n].hex()
+    count = struct.unpack_from("<I", manifest, 53 + n)[0]
+    if total != ref.size or codec != ref.codec or len(manifest) != 57 + n + 41 * count:
+        fail("the manifest does not match its BlobRef")
+    value = b""
+    for i in range(count):
+        entry = manifest[57 + n + 41 * i:57 + n + 41 * (i + 1)]
+        stored, raw, flags = struct.unpack_from("<IIB", entry, 32)
+        data = verified(link, 101 + i, entry[:32].hex())
+        if flags & 1:
+            fail(f"chunk {i} is compressed with {codec}, which this peer does not decode")
+        if len(data) != stored or stored != raw:
+            fail(f"chunk {i}: {len(data)} bytes, the manifest says {stored} stored, {raw} raw")
+        value += data
+    if hashlib.sha256(value).hexdigest() != content:
+        fail("the assembled value does not hash to the manifest's content digest")
+    return value, count
+
+
 def heartbeat_loop(link):
     while not link.closed:
         try:
@@ -203,6 +247,20 @@ def session():
     say("live", path=live.path, origin=live.origin, seq=live.seq, type=live.type,
         value=json.loads(live.inline.decode("utf-8")), hlc_ms=live.hlc >> 16, header_version=frame[0])
     their_origins = sorted(set(their_origins) | {live.origin})
+
+    # 2b. A large value: the test writes scene.big from a file; it comes as a BlobRef, fetched by ChunkRequest.
+    while True:
+        frame = link.next("a MutationBatch with a BlobRef", {2})
+        if frame is None or frame[1] != 2:
+            fail(f"expected a MutationBatch, got {frame and frame[1]}")
+        big = next((m for m in frame[2].mutations if m.WhichOneof("payload") == "blob"), None)
+        if big is not None:
+            break
+    value, chunks = fetch_blob(link, big.blob)
+    missing = fetch(link, 99, "0" * 64)
+    say("blob", path=big.path, size=big.blob.size, codec=big.blob.codec, chunks=chunks,
+        sha256=hashlib.sha256(value).hexdigest(), length=len(value), missing_found=missing.found,
+        missing_data=len(missing.data))
 
     # 3. Our own write: our origin, seq 1 (its first), HLC from our wall clock (48-bit ms << 16 | counter).
     def write(origin, seq, path, value, ahead_ms=0):
