@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the Debian packages the tests use, when missing: the zstd CLI (interop tests), openssl (throwaway
-// certificates), protoc + Python grpcio (the gRPC interop client), promtool (metrics check), chromium (the
+// certificates), protoc + Python grpcio and protobuf (the gRPC and IPC interop clients), promtool (metrics check), chromium (the
 // dashboard, the session's browser entry and the viewer), nats-server (transport-nats starts its own servers).
 // Only the tools of packages present in this checkout are required. As root with apt-get it installs them;
 // otherwise it prints the apt-get line to run and fails.
@@ -14,15 +14,17 @@ const works = (command, args = ['--version']) => spawnSync(command, args, { stdi
 const tools = [
   { debian: ['zstd'], needed: has('codec-zstd'), present: () => works('zstd') },
   { debian: ['openssl'], needed: has('transport-grpc'), present: () => works('openssl', ['version']) },
-  { debian: ['protobuf-compiler'], needed: has('transport-grpc'), present: () => works('protoc') },
+  { debian: ['protobuf-compiler'], needed: has('transport-grpc') || has('cli'), present: () => works('protoc') },
   // Debian's grpc module is importable from Debian's own python3, not necessarily from the first python3 on PATH.
   { debian: ['python3-grpcio', 'python3-protobuf'], needed: has('transport-grpc'), present: () => works('/usr/bin/python3', ['-c', 'import grpc, google.protobuf']) },
+  // cli's IPC interop peer (test/interop/ipc_peer.py) needs protobuf only.
+  { debian: ['python3-protobuf'], needed: has('cli'), present: () => works('/usr/bin/python3', ['-c', 'import google.protobuf']) },
   { debian: ['prometheus'], needed: has('cli'), present: () => works('promtool') },
   { debian: ['chromium'], needed: has('cli') || has('viewer') || has('session'), present: () => existsSync('/usr/bin/chromium') },
   { debian: ['nats-server'], needed: has('transport-nats'), present: () => works('nats-server', ['--version']) },
 ];
 
-const missing = tools.filter((tool) => tool.needed && !tool.present()).flatMap((tool) => tool.debian);
+const missing = [...new Set(tools.filter((tool) => tool.needed && !tool.present()).flatMap((tool) => tool.debian))];
 if (missing.length === 0) {
   console.log('system-deps: every tool the tests use is present');
   process.exit(0);
