@@ -26,12 +26,17 @@ describe.each(packages)('packages/%s/README.md', (name) => {
     expect(readme).not.toMatch(/ -- --project/);
   });
 
-  it('says how to install from a clone, with every internal package it needs', () => {
+  it('says how to install from a clone, with every internal package it and its examples need', () => {
     const line = /npm install \/tmp\/statemesh-packs\/statemesh-(\{[a-z,-]+\}|[a-z]+(?:-[a-z]+)*|\*)(?:-\*)?\.tgz/.exec(readme);
     expect(line).not.toBeNull(); // an `npm install /tmp/statemesh-packs/...` line
     if (line![1] === '*') return; // every tarball
     const listed = new Set(line![1]!.replace(/[{}]/g, '').split(','));
-    expect([...needed(name)].filter((dep) => !listed.has(dep))).toEqual([]);
+    // The packages the runnable examples import (a volume example joins a session), with what they need in turn.
+    const wanted = needed(name);
+    for (const block of readme.matchAll(/^```(?:ts|js)\n([\s\S]*?)^```/gm)) {
+      for (const imported of block[1]!.matchAll(/from '@statemesh\/([a-z-]+)/g)) needed(imported[1]!, wanted);
+    }
+    expect([...wanted].filter((dep) => !listed.has(dep))).toEqual([]);
   });
 
   it('has one plain-JavaScript example', () => {

@@ -110,7 +110,7 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
     }
 
     // 2. A conflict -------------------------------------------------------------------------------------
-    print('\n2. conflict: a and c write scene.light.color at the same moment');
+    print('\n2. conflict: a and c write one key (scene.light<attempt>.color) at the same moment');
     let attempts = 0;
     let conflictsSeen: Array<{ node: string; conflict: { path: string; winner: { origin: string; seq: number }; loser: { origin: string; seq: number } } }> = [];
     while (conflictsSeen.length === 0 && attempts < 10) {
