@@ -1,7 +1,9 @@
 // Two Linux network namespaces joined by a veth pair, for tests of a real partition (needs root and iproute2):
-// `smtest-<pid>-a` holds 10.<x>.<y>.1, `smtest-<pid>-b` 10.<x>.<y>.2. `cut()` sets a's end of the pair down, so
-// packets between them are dropped (no FIN, no RST reaches either side); `heal()` sets it up again. Namespaces
-// left by an earlier run that crashed (`smtest-*` whose pid is gone) are deleted before new ones are made.
+// `smtest-<pid>-a` holds 10.<x>.<y>.1, `smtest-<pid>-b` 10.<x>.<y>.2. `cut()` drops every packet between them (no
+// FIN, no RST reaches either side) in one of two ways: a's end of the pair down (`link-down`: both ends lose
+// carrier), or a blackhole route to the other side in each namespace (`blackhole`: the interfaces stay up, as when
+// a router between two machines fails); `heal()` undoes it. Namespaces left by an earlier run that crashed
+// (`smtest-*` whose pid is gone) are deleted before new ones are made.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const IP = '/usr/sbin/ip';
@@ -34,6 +36,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** How `cut()` drops the packets: a's interface down, or blackhole routes with the interfaces up. */
+export type CutKind = 'link-down' | 'blackhole';
+
 /** The two namespaces, their addresses and the veth pair between them. */
 export class NamespacePair {
   readonly a: string;
@@ -41,6 +46,7 @@ export class NamespacePair {
   readonly addressA: string;
   readonly addressB: string;
   readonly #vethA: string;
+  #cut: CutKind | undefined;
 
   private constructor(tag: string, subnet: string) {
     this.a = `smtest-${tag}-a`;
@@ -79,14 +85,19 @@ export class NamespacePair {
     return [IP, 'netns', 'exec', ns];
   }
 
-  /** Partitions a from b: a's end of the veth pair goes down; nothing crosses, nothing is said. */
-  cut(): void {
-    ip('-n', this.a, 'link', 'set', this.#vethA, 'down');
+  /** Partitions a from b: nothing crosses, nothing is said. */
+  cut(how: CutKind): void {
+    if (this.#cut !== undefined) throw new Error(`already cut (${this.#cut})`);
+    if (how === 'link-down') ip('-n', this.a, 'link', 'set', this.#vethA, 'down');
+    else for (const [ns, to] of [[this.a, this.addressB], [this.b, this.addressA]] as const) ip('-n', ns, 'route', 'add', 'blackhole', `${to}/32`);
+    this.#cut = how;
   }
 
   /** Ends the partition. */
   heal(): void {
-    ip('-n', this.a, 'link', 'set', this.#vethA, 'up');
+    if (this.#cut === 'link-down') ip('-n', this.a, 'link', 'set', this.#vethA, 'up');
+    else if (this.#cut === 'blackhole') for (const [ns, to] of [[this.a, this.addressB], [this.b, this.addressA]] as const) ip('-n', ns, 'route', 'del', 'blackhole', `${to}/32`);
+    this.#cut = undefined;
   }
 
   /** Deletes both namespaces (and with them the veth pair); never throws. */
