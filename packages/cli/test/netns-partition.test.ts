@@ -58,14 +58,18 @@ async function cutAndNotice(how: CutKind): Promise<void> {
   }
 }
 
+/** Waits until each node lists the other up and printed so after event `from` (a later cut counts only later events). */
+async function untilLinked(from: Record<Name, number>, when: string): Promise<void> {
+  for (const name of ['a', 'b'] as const) {
+    await nodes[name]!.waitFor(() => peerEvents(name, from[name]).includes('up'), RECONNECT_BOUND_MS);
+    await until(`${name} to see ${other(name)} up ${when}`, async () => (await peerState(name)) === 'up', RECONNECT_BOUND_MS);
+  }
+}
+
 async function healAndConverge(): Promise<[NodeStatusView, NodeStatusView]> {
   const from = { a: nodes.a!.events.length, b: nodes.b!.events.length };
   pair!.heal();
-  for (const name of ['a', 'b'] as const) {
-    // Printed, as well as in the peer list, so that a later cut counts only the events after this one.
-    await nodes[name]!.waitFor(() => peerEvents(name, from[name]).includes('up'), RECONNECT_BOUND_MS);
-    await until(`${name} to see ${other(name)} up after the heal`, async () => (await peerState(name)) === 'up', RECONNECT_BOUND_MS);
-  }
+  await untilLinked(from, 'after the heal');
   let statuses: [NodeStatusView, NodeStatusView] | undefined;
   await until('a and b to hold the same tree', async () => {
     statuses = [await admin('a').status(), await admin('b').status()];
@@ -99,7 +103,7 @@ beforeAll(async () => {
   }
   await startNode('a');
   await startNode('b');
-  await until('a and b to link over the veth pair', async () => (await peerState('a')) === 'up' && (await peerState('b')) === 'up', RECONNECT_BOUND_MS);
+  await untilLinked({ a: 0, b: 0 }, 'over the veth pair');
 }, 90_000);
 
 afterAll(async () => {
