@@ -14,10 +14,13 @@ import { NamespacePair, canMakeNamespaces, removeStaleNamespaces, type CutKind }
 import { until } from './node-folder.ts';
 import { NodeProcess } from './statemesh-process.ts';
 
-/** The default: the liveness bound checked is the one a deployment gets. */
-const HEARTBEAT_MS = 1_000;
-/** DESIGN section 3: silent for 5 intervals is dead; the rest is slack for a loaded machine (the bound we wait). */
-const LIVENESS_BOUND_MS = 5 * HEARTBEAT_MS + 12_000;
+const HEARTBEAT_MS = 500;
+/**
+ * DESIGN section 3: silent for 5 intervals is dead; plus slack for a loaded machine. It stays below what gRPC's
+ * HTTP/2 keepalive takes to drop a dead connection (a ping after 10 s, 5 s to answer), so a peer dropped by
+ * keepalive instead of by heartbeats fails the test (checked by making heartbeats never declare a peer dead).
+ */
+const LIVENESS_BOUND_MS = 5 * HEARTBEAT_MS + 6_000;
 /** Redial backoff is at most 5 s (protocol's reconnect.maxMs), plus the TLS handshake and catch-up. */
 const RECONNECT_BOUND_MS = 30_000;
 const GRPC_PORT = 7000;
