@@ -1,7 +1,7 @@
 // A real partition: two `statemesh node` processes in two Linux network namespaces (needs root and iproute2),
 // linked by gRPC with TLS and a link token across a veth pair. The link is cut (a's end of the pair down: packets
 // dropped, no FIN, no RST), both sides write (the same path too), the link heals; then b is SIGKILLed during a
-// second cut (blackhole routes: the interfaces stay up) and restarted from its data dir. Both must notice the cut by heartbeats, redial, and converge with
+// second cut (blackhole routes: the interfaces stay up) and restarted from its data dir; last, a one-way cut. Both must notice the cut by heartbeats, redial, and converge with
 // every acknowledged write and the conflict on both sides (docs/design.md sections 2, 3 and 8).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,5 +168,16 @@ describe('two nodes in two network namespaces', () => {
     const got = await values('b');
     expect(got).toEqual(await values('a'));
     expect(got).toMatchObject({ 'app.before': 'before the cut', 'app.only-a': 1, 'app.only-b': 2, 'app.crash-a': 'a during the cut', 'app.crash-b': 'b before its crash', 'app.crash-b2': 'b after its restart' });
+  });
+
+  it('notice a one-way cut (what a sends is dropped, what b sends arrives) on both sides, and converge', async () => {
+    await cutAndNotice('a-to-b');
+    const durable = { wait: { level: 'durable' as const }, waitMs: 20_000 };
+    await admin('a').set('app.one-way-a', 'a, unheard', durable);
+    await admin('b').set('app.one-way-b', 'b, heard but unanswered', durable);
+    const [a, b] = await healAndConverge();
+    expect(a.vector).toEqual(b.vector);
+    expect(await values('a')).toMatchObject({ 'app.one-way-a': 'a, unheard', 'app.one-way-b': 'b, heard but unanswered', 'app.crash-b2': 'b after its restart' });
+    expect(await values('b')).toEqual(await values('a'));
   });
 });

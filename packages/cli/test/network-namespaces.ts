@@ -36,8 +36,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** How `cut()` drops the packets: a's interface down, or blackhole routes with the interfaces up. */
-export type CutKind = 'link-down' | 'blackhole';
+/**
+ * How `cut()` drops the packets: a's interface down, blackhole routes with the interfaces up, or one way only
+ * (`a-to-b`: what a sends is dropped, what b sends still arrives).
+ */
+export type CutKind = 'link-down' | 'blackhole' | 'a-to-b';
 
 /** The two namespaces, their addresses and the veth pair between them. */
 export class NamespacePair {
@@ -89,15 +92,21 @@ export class NamespacePair {
   cut(how: CutKind): void {
     if (this.#cut !== undefined) throw new Error(`already cut (${this.#cut})`);
     if (how === 'link-down') ip('-n', this.a, 'link', 'set', this.#vethA, 'down');
-    else for (const [ns, to] of [[this.a, this.addressB], [this.b, this.addressA]] as const) ip('-n', ns, 'route', 'add', 'blackhole', `${to}/32`);
+    else for (const [ns, to] of this.#blackholes(how)) ip('-n', ns, 'route', 'add', 'blackhole', `${to}/32`);
     this.#cut = how;
   }
 
   /** Ends the partition. */
   heal(): void {
     if (this.#cut === 'link-down') ip('-n', this.a, 'link', 'set', this.#vethA, 'up');
-    else if (this.#cut === 'blackhole') for (const [ns, to] of [[this.a, this.addressB], [this.b, this.addressA]] as const) ip('-n', ns, 'route', 'del', 'blackhole', `${to}/32`);
+    else if (this.#cut !== undefined) for (const [ns, to] of this.#blackholes(this.#cut)) ip('-n', ns, 'route', 'del', 'blackhole', `${to}/32`);
     this.#cut = undefined;
+  }
+
+  /** The blackhole routes of a cut: [namespace, destination]. */
+  #blackholes(how: Exclude<CutKind, 'link-down'>): Array<readonly [string, string]> {
+    const aToB = [this.a, this.addressB] as const;
+    return how === 'a-to-b' ? [aToB] : [aToB, [this.b, this.addressA]];
   }
 
   /** Deletes both namespaces (and with them the veth pair); never throws. */
