@@ -23,8 +23,21 @@ export function removeStaleNamespaces(): void {
   for (const line of ip('netns', 'list').split('\n')) {
     const match = /^(smtest-(\d+)-\w+)/.exec(line);
     if (match === null || processAlive(Number(match[2]))) continue;
-    spawnSync(IP, ['netns', 'delete', match[1]!], { stdio: 'ignore' });
+    deleteNamespace(match[1]!);
   }
+}
+
+/** SIGKILLs the processes left in namespace `ns` (nodes of a run that crashed), then deletes it; never throws. */
+function deleteNamespace(ns: string): void {
+  const pids = spawnSync(IP, ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+  for (const pid of pids.split('\n').filter((line) => /^\d+$/.test(line))) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  spawnSync(IP, ['netns', 'delete', ns], { stdio: 'ignore' });
 }
 
 function processAlive(pid: number): boolean {
@@ -109,8 +122,8 @@ export class NamespacePair {
     return how === 'a-to-b' ? [aToB] : [aToB, [this.b, this.addressA]];
   }
 
-  /** Deletes both namespaces (and with them the veth pair); never throws. */
+  /** Deletes both namespaces (and with them the veth pair), SIGKILLing what still runs in them; never throws. */
   destroy(): void {
-    for (const ns of [this.a, this.b]) spawnSync(IP, ['netns', 'delete', ns], { stdio: 'ignore' });
+    for (const ns of [this.a, this.b]) deleteNamespace(ns);
   }
 }

@@ -77,7 +77,13 @@ export class NodeProcess {
   static async start(args: readonly string[], env: Record<string, string> = {}, prefix: readonly string[] = []): Promise<NodeProcess> {
     const node = new NodeProcess(spawnStatemesh(['node', '--json', ...args], env, prefix));
     const wantsHttp = args.includes('--http-port') || args.some((arg) => arg.endsWith('.json'));
-    await node.waitFor((events) => events.some((e) => e['event'] === 'admin') && (!wantsHttp || events.some((e) => e['event'] === 'http')), 20_000);
+    try {
+      await node.waitFor((events) => events.some((e) => e['event'] === 'admin') && (!wantsHttp || events.some((e) => e['event'] === 'http')), 20_000);
+    } catch (error) {
+      // Not handed to the caller, so nobody else would stop it.
+      await node.stop('SIGKILL');
+      throw error;
+    }
     return node;
   }
 
