@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs the Debian packages the tests use, when missing: the zstd CLI (interop tests), openssl (throwaway
 // certificates), protoc + Python grpcio and protobuf (the gRPC and IPC interop clients), promtool (metrics check), chromium (the
-// dashboard, the session's browser entry and the viewer), nats-server (transport-nats starts its own servers).
+// dashboard, the session's browser entry and the viewer), nats-server (transport-nats starts its own servers),
+// iproute2 (network namespaces of the partition test).
 // Only the tools of packages present in this checkout are required. As root with apt-get it installs them;
 // otherwise it prints the apt-get line to run and fails.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,6 +23,8 @@ const tools = [
   { debian: ['prometheus'], needed: has('cli'), present: () => works('promtool') },
   { debian: ['chromium'], needed: has('cli') || has('viewer') || has('session'), present: () => existsSync('/usr/bin/chromium') },
   { debian: ['nats-server'], needed: has('transport-nats'), present: () => works('nats-server', ['--version']) },
+  // `ip netns` and veth pairs: the CLI's partition test (packages/cli/test/netns-partition.test.ts).
+  { debian: ['iproute2'], needed: has('cli'), present: () => works('/usr/sbin/ip', ['-V']) },
 ];
 
 const missing = [...new Set(tools.filter((tool) => tool.needed && !tool.present()).flatMap((tool) => tool.debian))];

@@ -21,9 +21,13 @@ export function statemesh(args: readonly string[], env: Record<string, string> =
   return collect(child, timeoutMs);
 }
 
-/** Starts `statemesh ...args` and returns the process (stdout/stderr piped). */
-export function spawnStatemesh(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [...NODE_ARGS, ...args], {
+/**
+ * Starts `statemesh ...args` and returns the process (stdout/stderr piped). `prefix` is a command that runs it,
+ * e.g. `ip netns exec <ns>` (which execs it: the process is the node itself).
+ */
+export function spawnStatemesh(args: readonly string[], env: Record<string, string> = {}, prefix: readonly string[] = []): ChildProcess {
+  const [command, ...rest] = [...prefix, process.execPath, ...NODE_ARGS, ...args];
+  return spawn(command!, rest, {
     cwd: ROOT,
     env: { ...process.env, STATEMESH_NODE: '', STATEMESH_TOKEN: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,10 +74,16 @@ export class NodeProcess {
   }
 
   /** Starts `statemesh node --json ...args` and waits until its admin API (and HTTP endpoint if asked) listens. */
-  static async start(args: readonly string[], env: Record<string, string> = {}): Promise<NodeProcess> {
-    const node = new NodeProcess(spawnStatemesh(['node', '--json', ...args], env));
+  static async start(args: readonly string[], env: Record<string, string> = {}, prefix: readonly string[] = []): Promise<NodeProcess> {
+    const node = new NodeProcess(spawnStatemesh(['node', '--json', ...args], env, prefix));
     const wantsHttp = args.includes('--http-port') || args.some((arg) => arg.endsWith('.json'));
-    await node.waitFor((events) => events.some((e) => e['event'] === 'admin') && (!wantsHttp || events.some((e) => e['event'] === 'http')), 20_000);
+    try {
+      await node.waitFor((events) => events.some((e) => e['event'] === 'admin') && (!wantsHttp || events.some((e) => e['event'] === 'http')), 20_000);
+    } catch (error) {
+      // Not handed to the caller, so nobody else would stop it.
+      await node.stop('SIGKILL');
+      throw error;
+    }
     return node;
   }
 
