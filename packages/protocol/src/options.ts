@@ -1,4 +1,4 @@
-import { CodecRegistry, StatemeshError, isValidId, type Dialer, type Listener, type Timers } from '@statemesh/contracts';
+import { StatemeshError, isValidId, type Dialer, type Listener, type Timers } from '@statemesh/contracts';
 import { DEFAULT_MAX_FRAME_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@statemesh/wire';
 import type { ReconnectOptions } from './backoff.js';
 import { DEFAULT_MAX_CHUNK_REQUESTS_PER_PEER } from './chunk-requests.js';
@@ -45,8 +45,6 @@ export interface ProtocolTransportOptions {
   readonly timers?: Timers | undefined;
   /** Random numbers in [0, 1) for the redial jitter (default `Math.random`). */
   readonly random?: (() => number) | undefined;
-  /** Codecs (kept for the links' and host's use; the engine itself sends batches uncompressed). */
-  readonly registry?: CodecRegistry | undefined;
   /** Called with each link-level failure (bad frame, refused Hello, slow peer...); default: one `console.warn` line. */
   readonly onError?: ((error: StatemeshError) => void) | undefined;
 }
@@ -69,7 +67,6 @@ export interface ResolvedOptions {
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly timers: Timers;
   readonly random: () => number;
-  readonly registry: CodecRegistry;
   readonly onError: (error: StatemeshError) => void;
 }
 
@@ -122,7 +119,6 @@ export function resolveOptions(options: ProtocolTransportOptions): ResolvedOptio
     reconnect,
     timers: options.timers ?? realTimers,
     random: options.random ?? Math.random,
-    registry: options.registry ?? CodecRegistry.withBuiltins(),
     onError: options.onError ?? ((error) => console.warn(error.message)),
   };
 }

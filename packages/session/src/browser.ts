@@ -107,7 +107,6 @@ export async function join(config: BrowserSessionConfig, options: BrowserJoinOpt
     clusterId: resolved.clusterId,
     heartbeatIntervalMs: resolved.heartbeatIntervalMs,
     dialers: resolved.seeds.map((seed) => refusedToken.watch(websocketDialer(seed, { token, WebSocket: options.WebSocket }))),
-    registry,
     timers,
     onError: (error) => log(error.message),
   });

@@ -108,7 +108,7 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
   let natsLog: CreatedTransport['natsLog'];
   try {
     if (options.transport !== undefined) transport = options.transport;
-    else ({ transport, natsLog } = await createTransport(resolved, registry, log, options.timers, options.listeners));
+    else ({ transport, natsLog } = await createTransport(resolved, log, options.timers, options.listeners));
   } catch (error) {
     await journal?.close().catch(() => undefined);
     await blobStore.close?.();

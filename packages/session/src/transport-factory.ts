@@ -1,4 +1,4 @@
-import { StatemeshError, type CodecRegistry, type Dialer, type Listener, type Timers, type Transport } from '@statemesh/contracts';
+import { StatemeshError, type Dialer, type Listener, type Timers, type Transport } from '@statemesh/contracts';
 import { ProtocolTransport, TransportUnion } from '@statemesh/protocol';
 import type { ResolvedConfig } from './config.js';
 import { readLogCursor } from './log-cursor.js';
@@ -28,13 +28,13 @@ export interface CreatedTransport {
  * uses them, with an error naming the package to install when it is missing. Not started. With a `dataDir`, the NATS medium reads its log after the cursor
  * kept there (log-cursor.ts).
  */
-export async function createTransport(config: ResolvedConfig, registry: CodecRegistry, log: (line: string) => void, timers?: Timers, extraListeners: readonly Listener[] = []): Promise<CreatedTransport> {
+export async function createTransport(config: ResolvedConfig, log: (line: string) => void, timers?: Timers, extraListeners: readonly Listener[] = []): Promise<CreatedTransport> {
   const common = { nodeId: config.nodeId, clusterId: config.clusterId, heartbeatIntervalMs: config.heartbeatIntervalMs };
   const onError = (error: Error): void => log(error.message);
   if (config.transport === 'memory' && extraListeners.length > 0) {
     throw new StatemeshError('INVALID_CONFIG', '@statemesh/session: options.listeners need a real transport (ipc or grpc), not memory', { details: { field: 'transport' } });
   }
-  if (config.transport === 'memory') return { transport: config.network!.createTransport({ ...common, seeds: config.seeds, registry, onError, ...(timers === undefined ? {} : { timers }) }) };
+  if (config.transport === 'memory') return { transport: config.network!.createTransport({ ...common, seeds: config.seeds, onError, ...(timers === undefined ? {} : { timers }) }) };
   const endpoints: Endpoint[] = [
     { kind: config.transport, listen: config.listen, seeds: config.seeds },
     ...config.bridges.map((b) => ({ kind: b.transport, listen: b.listen, seeds: b.seeds ?? [] })),
@@ -53,7 +53,7 @@ export async function createTransport(config: ResolvedConfig, registry: CodecReg
   }
   // Each link has its own frame limit (gRPC's 4 MiB messages), by which the engine splits what it sends on it;
   // listeners' refused tokens are counted in the engine's stats.
-  const engine = new ProtocolTransport({ ...common, listeners, dialers, registry, onError, timers });
+  const engine = new ProtocolTransport({ ...common, listeners, dialers, onError, timers });
   if (nats === undefined) return { transport: engine };
   // NATS is a broadcast medium, not a link: beside the engine's links (a site gateway), or alone.
   return { transport: listeners.length + dialers.length === 0 ? nats.transport : new TransportUnion([engine, nats.transport]), natsLog: nats.log };
