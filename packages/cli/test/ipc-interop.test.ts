@@ -124,12 +124,14 @@ it('a Python peer written from PROTOCOL.md: Hellos, a live write, a large value 
   await until('the node to drop the peer after its Goodbye', async () => (await client.peers()).every((p) => p.node !== 'py' || p.state !== 'up'));
 }, 90_000);
 
-it('a Python peer of another cluster, or of no common version, is refused with a Goodbye that says why', async () => {
+it('a Python peer of another cluster, or of no common version, is refused with a Goodbye that says why, its code machine-readable', async () => {
   const { socket } = await startNode();
   const refusal = await finalEvent(socket, 'elsewhere', 'refused', 'refused');
   expect(refusal['reasons']).toEqual([expect.stringMatching(/belongs to cluster elsewhere, this node a to py/)]);
+  expect(refusal['codes']).toEqual(['CLUSTER_MISMATCH']);
   const mismatch = await finalEvent(socket, 'py', 'versions', 'refused');
   expect(mismatch['reasons']).toEqual([expect.stringMatching(/versions 2-3 and this node 1-1/)]);
+  expect(mismatch['codes']).toEqual(['VERSION_MISMATCH']);
 }, 60_000);
 
 it('a Python peer that sends no heartbeats is cut after 5 of its announced intervals', async () => {

@@ -167,7 +167,7 @@ export class Conversation {
    */
   end(reason: string, graceMs: number, code?: ErrorCode): void {
     if (this.#isClosed) return;
-    this.send({ kind: 'goodbye', reason }, this.version || 1);
+    this.send(code === undefined ? { kind: 'goodbye', reason } : { kind: 'goodbye', reason, code }, this.version || 1);
     this.link.end(reason, graceMs, code);
   }
 

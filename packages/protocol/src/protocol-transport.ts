@@ -14,7 +14,7 @@ import {
   type TransportHost,
   type TransportStats,
 } from '@statemesh/contracts';
-import { type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
+import { type Frame, type GoodbyeFrame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
 import { AckSchedule } from './ack-schedule.js';
 import { announcedBy } from './announced-links.js';
 import { Backoff } from './backoff.js';
@@ -275,7 +275,7 @@ export class ProtocolTransport implements Transport {
     }
     if (conversation.state === 'handshake') {
       if (frame.kind === 'hello') this.#onHello(conversation, frame);
-      else if (frame.kind === 'goodbye') conversation.peerGoodbye = frame.reason;
+      else if (frame.kind === 'goodbye') conversation.peerGoodbye = saidGoodbye(frame);
       else this.#faults.protocolError(conversation, `sent a ${frame.kind} frame before its Hello`);
       return;
     }
@@ -310,7 +310,7 @@ export class ProtocolTransport implements Transport {
         this.#snapshots.page(conversation, frame);
         return;
       case 'goodbye':
-        conversation.peerGoodbye = frame.reason;
+        conversation.peerGoodbye = saidGoodbye(frame);
         return;
       case 'hello':
         this.#faults.protocolError(conversation, 'sent a second Hello');
@@ -405,4 +405,9 @@ export class ProtocolTransport implements Transport {
 
 function closedError(what: string): StatemeshError {
   return new StatemeshError('CLOSED', `${PACKAGE}: the transport is closed; ${what} cannot run. Create a new transport`);
+}
+
+/** What a peer's Goodbye said, its refusal code first (`CLUSTER_MISMATCH: ...`). */
+function saidGoodbye(frame: GoodbyeFrame): string {
+  return frame.code === undefined ? frame.reason : `${frame.code}: ${frame.reason}`;
 }

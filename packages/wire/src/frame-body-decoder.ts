@@ -209,13 +209,15 @@ function readFrame(kind: number, r: Reader, end: number): Frame {
     }
     default: {
       let reason = '';
+      let code = '';
       while (r.pos < end) {
         const t = r.uint32();
         if (t === ((1 << 3) | LEN)) reason = readString(r);
+        else if (t === ((2 << 3) | LEN)) code = readString(r);
         else skip(r, t);
       }
       checkEnd(r, end);
-      return { kind: 'goodbye', reason };
+      return code === '' ? { kind: 'goodbye', reason } : { kind: 'goodbye', reason, code };
     }
   }
 }

@@ -82,6 +82,7 @@ export function writeFrameBody(writer: Writer, frame: OutgoingFrame): void {
       return;
     case 'goodbye':
       writeString(writer, 1, frame.reason);
+      if (frame.code !== undefined) writeString(writer, 2, frame.code);
       return;
     case 'ack':
       writeVector(writer, 1, frame.vector);

@@ -67,7 +67,8 @@ export function frameProblem(frame: OutgoingFrame, writes: 'check' | 'trust'): s
       if (!isCount(frame.sentAtMs)) return `heartbeat.sentAtMs ${show(frame.sentAtMs)} is not a non-negative integer`;
       return linksProblem(frame.links, frame.linkCount);
     case 'goodbye':
-      return typeof frame.reason === 'string' ? undefined : 'goodbye.reason is not a string';
+      if (typeof frame.reason !== 'string') return 'goodbye.reason is not a string';
+      return frame.code === undefined || typeof frame.code === 'string' ? undefined : 'goodbye.code is not a string';
     case 'ack':
       return vectorProblem(frame.vector, 'ack.vector') ?? heldProblem(frame.held);
     default:

@@ -101,6 +101,8 @@ export const MAX_HEARTBEAT_LINKS = 64;
 export interface GoodbyeFrame {
   kind: 'goodbye';
   reason: string;
+  /** The error code of a refusal (`CLUSTER_MISMATCH`...); absent for an orderly close. */
+  code?: string | undefined;
 }
 
 /** The receiver's version vector, sent when it changed: what it has applied, for peer lag and `replicated:N`. */

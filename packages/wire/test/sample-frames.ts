@@ -59,6 +59,7 @@ export const sampleFrames: Frame[] = [
   { kind: 'heartbeat', node: 'node-a', sentAtMs: 1_732_000_000_125, links: ['node-b'], linkCount: 70 },
   { kind: 'goodbye', reason: 'shutting down — bye' },
   { kind: 'goodbye', reason: '' },
+  { kind: 'goodbye', reason: 'node b at unix:/tmp/b.sock belongs to cluster theirs', code: 'CLUSTER_MISMATCH' },
   { kind: 'ack', vector: {} },
   { kind: 'ack', vector: { a: 1, 'node-b': Number.MAX_SAFE_INTEGER } },
   { kind: 'ack', vector: { a: 1 }, held: ['a'.repeat(64), '0123456789abcdef'.repeat(4)] },

@@ -150,16 +150,17 @@ def hello(link, versions=(1, 1)):
 def refused(versions=(1, 1)):
     link = Link(sock_path)
     frame = hello(link, versions)
-    reasons = []
+    reasons, codes = [], []
     # The node may send its own Hello before it reads ours; the refusal is a Goodbye, then the end of the stream.
     while frame is not None:
         version, kind, message = frame
         if kind == 8:
             reasons.append(message.reason)
+            codes.append(message.code)
         frame = link.next("end of the stream", {1, 8})
     if not reasons:
         fail("the link ended without a Goodbye")
-    say("refused", reasons=reasons)
+    say("refused", reasons=reasons, codes=codes)
 
 
 def silent():
