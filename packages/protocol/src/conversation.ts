@@ -1,5 +1,5 @@
 import type { ErrorCode, HelloInfo, Link, LinkFrame, StatemeshError, TimerHandle, Timers, VersionVector } from '@statemesh/contracts';
-import { FRAME_KIND_OF, decodeFrameBody, encodeFrameBody, type Frame, type UnknownFrame } from '@statemesh/wire';
+import { FRAME_KIND_OF, decodeFrameBody, encodeFrameBody, type Frame, type GoodbyeFrame, type UnknownFrame } from '@statemesh/wire';
 import type { AnnouncedLinks } from './announced-links.js';
 import type { Liveness } from './liveness.js';
 import type { SeedDialer } from './seed-dialer.js';
@@ -54,8 +54,8 @@ export class Conversation {
   clockSkewMs: number | undefined;
   /** The peer's own links, from its latest heartbeat; undefined when it announces none. */
   announced: AnnouncedLinks | undefined;
-  /** What the peer said in its Goodbye, if anything. */
-  peerGoodbye: string | undefined;
+  /** What the peer said in its Goodbye, its refusal code first (`CLUSTER_MISMATCH: ...`); undefined without one. */
+  #goodbye: string | undefined;
   /** True while this link counts against its listener's cap on links without a Hello. */
   countedPending = false;
   /** The handshake timeout, until the Hello is accepted. */
@@ -159,6 +159,16 @@ export class Conversation {
         });
       });
     }
+  }
+
+  /** Notes the peer's Goodbye: it ends nothing by itself; its words become the reason the link went down. */
+  heardGoodbye(frame: GoodbyeFrame): void {
+    this.#goodbye = frame.code === undefined ? frame.reason : `${frame.code}: ${frame.reason}`;
+  }
+
+  /** Why the link went down: the peer's Goodbye when it said one, else `reason`. */
+  downReason(reason: string): string {
+    return this.#goodbye === undefined ? reason : `the peer said goodbye: ${this.#goodbye}`;
   }
 
   /**

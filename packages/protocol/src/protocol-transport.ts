@@ -1,3 +1,5 @@
+// Over ~400 lines: the engine's dispatch — every frame kind and link event routed to the piece that owns it
+// (conversation, registry, requests, acks, faults); the pieces themselves are in their own files.
 import {
   StatemeshError,
   isStatemeshError,
@@ -14,7 +16,7 @@ import {
   type TransportHost,
   type TransportStats,
 } from '@statemesh/contracts';
-import { type Frame, type GoodbyeFrame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
+import { type Frame, type HelloFrame, type UnknownFrame } from '@statemesh/wire';
 import { AckSchedule } from './ack-schedule.js';
 import { announcedBy } from './announced-links.js';
 import { Backoff } from './backoff.js';
@@ -275,7 +277,7 @@ export class ProtocolTransport implements Transport {
     }
     if (conversation.state === 'handshake') {
       if (frame.kind === 'hello') this.#onHello(conversation, frame);
-      else if (frame.kind === 'goodbye') conversation.peerGoodbye = saidGoodbye(frame);
+      else if (frame.kind === 'goodbye') conversation.heardGoodbye(frame);
       else this.#faults.protocolError(conversation, `sent a ${frame.kind} frame before its Hello`);
       return;
     }
@@ -310,7 +312,7 @@ export class ProtocolTransport implements Transport {
         this.#snapshots.page(conversation, frame);
         return;
       case 'goodbye':
-        conversation.peerGoodbye = saidGoodbye(frame);
+        conversation.heardGoodbye(frame);
         return;
       case 'hello':
         this.#faults.protocolError(conversation, 'sent a second Hello');
@@ -369,7 +371,7 @@ export class ProtocolTransport implements Transport {
     if (error !== undefined) this.#faults.linkRefused(conversation, error);
     this.#failRequests(conversation, peerUnavailable(PACKAGE, conversation.peer ?? conversation.address, reason));
     const peer = conversation.peer;
-    const wentDown = this.#registry.remove(conversation, conversation.peerGoodbye === undefined ? reason : `the peer said goodbye: ${conversation.peerGoodbye}`);
+    const wentDown = this.#registry.remove(conversation, conversation.downReason(reason));
     if (this.#state !== 'running') return;
     if (wentDown) for (const dialer of this.#dialers) if (dialer.node === peer) dialer.wake();
     // Parked while the node is still up through another link; redialled when that one goes down.
@@ -405,9 +407,4 @@ export class ProtocolTransport implements Transport {
 
 function closedError(what: string): StatemeshError {
   return new StatemeshError('CLOSED', `${PACKAGE}: the transport is closed; ${what} cannot run. Create a new transport`);
-}
-
-/** What a peer's Goodbye said, its refusal code first (`CLUSTER_MISMATCH: ...`). */
-function saidGoodbye(frame: GoodbyeFrame): string {
-  return frame.code === undefined ? frame.reason : `${frame.code}: ${frame.reason}`;
 }

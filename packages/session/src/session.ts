@@ -1,3 +1,6 @@
+// Over ~400 lines: the façade of the public Session API (tree reads and writes, `durable`/`replicated` waits,
+// start and close) over its parts in replication-pump.ts, peer-catch-ups.ts, large-value-hydrations.ts and
+// session-status.ts; most methods here hand over to one of them.
 import { CodecRegistry, StatemeshError, isSystemPath, isValidPath, type BlobStore, type HelloInfo, type Mutation, type ReplicaStoreStats, type Transport, type Timers, type TransportHost, type Version } from '@statemesh/contracts';
 import { DEFAULT_FETCH_TIMEOUT_MS } from '@statemesh/blob-store';
 import { Shard, type ChangeListener, type Conflict, type ShardEntry, type ShardValue, type WatchOptions } from '@statemesh/shard';

@@ -1,3 +1,5 @@
+// Over ~400 lines: the façade of the replica, one short method per public operation over admission, merge,
+// local log, remote apply, catch-up reader, blob values and trusted load, which live in their own files.
 import { StatemeshError, isValidId, isValidPath, isValidType } from '@statemesh/contracts';
 import type { BlobRef, CheckedEntry, CheckedMutation, SnapshotPage, SnapshotRequest, Version, VersionVector } from '@statemesh/contracts';
 import { Admission } from './admission.js';
