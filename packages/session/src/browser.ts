@@ -4,8 +4,8 @@ import { CodecRegistry, StatemeshError, isStatemeshError, type BlobStore, type T
 import { MemoryBlobStore } from '@statemesh/blob-store';
 import { HybridClock } from '@statemesh/hlc';
 import { Shard, newIncarnation } from '@statemesh/shard';
-import { ProtocolTransport } from '@statemesh/protocol';
-import { browserTimers, websocketDialer, type WebSocketConstructor } from '@statemesh/transport-websocket/browser';
+import { ProtocolTransport, realTimers } from '@statemesh/protocol';
+import { websocketDialer, type WebSocketConstructor } from '@statemesh/transport-websocket/browser';
 import { resolveConfig, type SessionConfig } from './config.js';
 import { RefusedTokenWatch } from './refused-token-watch.js';
 import { Session } from './session.js';
@@ -54,7 +54,7 @@ export interface BrowserJoinOptions {
   readonly WebSocket?: WebSocketConstructor | undefined;
   /** A blob store instead of a new memory one (an IndexedDB one, say). */
   readonly blobStore?: BlobStore | undefined;
-  /** Timers instead of the browser ones. */
+  /** Timers instead of the real ones (`@statemesh/protocol`'s `realTimers`). */
   readonly timers?: Timers | undefined;
   /** The wall clock of the hybrid logical clock (default `Date.now`). */
   readonly wallClock?: (() => number) | undefined;
@@ -82,7 +82,7 @@ export async function join(config: BrowserSessionConfig, options: BrowserJoinOpt
     if (requireTls === true && !seed.startsWith('wss:')) fail('seeds', `holds ${seed}, which is not wss:// while requireTls is true`);
   }
   const log = options.log ?? ((line: string) => console.warn(line));
-  const timers = options.timers ?? browserTimers;
+  const timers = options.timers ?? realTimers;
   const registry = CodecRegistry.withBuiltins().register(zstdDecoder);
   const blobStore = options.blobStore ?? new MemoryBlobStore();
   const wallClock = options.wallClock ?? Date.now;

@@ -1,8 +1,7 @@
 // The browser entry: the client side only, over the standard WebSocket; no `node:` module and not `ws`.
 import { StatemeshError, type Dialer } from '@statemesh/contracts';
 import { ProtocolTransport, type ProtocolTransportOptions } from '@statemesh/protocol';
-import { dialerOver, standardSocket, type WebsocketDialerOptions } from './websocket-dialer.js';
-import { browserTimers } from './browser-timers.js';
+import { dialerOver, type WebsocketDialerOptions } from './websocket-dialer.js';
 import type { WebSocketConstructor } from './websocket-like.js';
 
 export { WebSocketLink, DEFAULT_LINK_HIGH_WATER_MARK_BYTES } from './websocket-link.js';
@@ -11,15 +10,24 @@ export type { WebsocketDialerOptions } from './websocket-dialer.js';
 export { CLOSE_CODE } from './close-codes.js';
 export { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage, encodeAuthMessage } from './auth-message.js';
 export type { AuthMessage } from './auth-message.js';
-export { browserTimers } from './browser-timers.js';
+
+/** Options of the browser `websocketDialer`. */
+export interface BrowserWebsocketDialerOptions extends WebsocketDialerOptions {
+  /** A standard WebSocket constructor to use instead of the global one (`ws`'s class in Node 20, which has none). */
+  readonly WebSocket?: WebSocketConstructor | undefined;
+}
 
 /** Opens WebSocket links to `url` with the global `WebSocket` (or `options.WebSocket`), the token in the first message. */
-export function websocketDialer(url: string, options: WebsocketDialerOptions = {}): Dialer {
-  const constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (constructor === undefined) {
+export function websocketDialer(url: string, options: BrowserWebsocketDialerOptions = {}): Dialer {
+  const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (WebSocket === undefined) {
     throw new StatemeshError('INVALID_CONFIG', '@statemesh/transport-websocket: this runtime has no global WebSocket; pass options.WebSocket');
   }
-  return dialerOver(url, options, standardSocket(constructor));
+  return dialerOver(url, options, (address) => {
+    const socket = new WebSocket(address);
+    socket.binaryType = 'arraybuffer';
+    return { socket };
+  });
 }
 
 /** Options of the browser {@link websocketTransport}: the engine's, with the URLs to dial. */
@@ -27,11 +35,11 @@ export interface WebsocketTransportOptions extends Omit<ProtocolTransportOptions
   /** URLs to dial (`wss://host/statemesh`), redialled with backoff whenever the link is lost. */
   readonly seeds: readonly string[];
   /** Options of the dialers: the token they send, high-water mark. */
-  readonly dial?: WebsocketDialerOptions | undefined;
+  readonly dial?: BrowserWebsocketDialerOptions | undefined;
 }
 
-/** A {@link ProtocolTransport} dialling WebSocket seeds, on browser timers unless others are given. */
+/** A {@link ProtocolTransport} dialling WebSocket seeds. */
 export function websocketTransport(options: WebsocketTransportOptions): ProtocolTransport {
   const { seeds, dial, ...engine } = options;
-  return new ProtocolTransport({ timers: browserTimers, ...engine, dialers: seeds.map((seed) => websocketDialer(seed, dial)) });
+  return new ProtocolTransport({ ...engine, dialers: seeds.map((seed) => websocketDialer(seed, dial)) });
 }

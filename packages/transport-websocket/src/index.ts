@@ -6,7 +6,7 @@ export type { WebsocketDialerOptions } from './websocket-dialer.js';
 export { websocketTransport } from './websocket-transport.js';
 export type { WebsocketTransportOptions } from './websocket-transport.js';
 export { WebSocketLink, DEFAULT_LINK_HIGH_WATER_MARK_BYTES } from './websocket-link.js';
-export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+export type { WebSocketLike } from './websocket-like.js';
 export { CLOSE_CODE } from './close-codes.js';
 export { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage, encodeAuthMessage } from './auth-message.js';
 export type { AuthMessage } from './auth-message.js';

@@ -3,7 +3,7 @@ import { checkLinkToken, dialAttempt, type DialProgress } from '@statemesh/proto
 import { READY_MESSAGE, encodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE } from './close-codes.js';
 import { WebSocketLink } from './websocket-link.js';
-import type { CloseEventLike, MessageEventLike, NodeSocketHooks, WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+import type { CloseEventLike, MessageEventLike, NodeSocketHooks, WebSocketLike } from './websocket-like.js';
 
 /** Options of `websocketDialer`, in Node and in browsers. */
 export interface WebsocketDialerOptions {
@@ -13,8 +13,6 @@ export interface WebsocketDialerOptions {
   readonly highWaterMarkBytes?: number | undefined;
   /** How long to wait for the socket to open and the token to be accepted (default 10 000 ms). */
   readonly handshakeTimeoutMs?: number | undefined;
-  /** A standard WebSocket constructor to use instead of the global one (tests, old runtimes). */
-  readonly WebSocket?: WebSocketConstructor | undefined;
 }
 
 /** A socket opened for dialling, with `ws`'s hooks when it is one. */
@@ -46,7 +44,7 @@ export function checkUrl(url: string): string {
  * A {@link Dialer} to `url` over sockets made by `open`: it opens the socket, sends the auth message, and resolves
  * with a link once the listener answers `statemesh-ready`. A refused token rejects with `UNAUTHENTICATED`.
  */
-export function dialerOver(url: string, options: WebsocketDialerOptions, open: (url: string) => Promise<OpenedSocket>): Dialer {
+export function dialerOver(url: string, options: WebsocketDialerOptions, open: (url: string) => OpenedSocket): Dialer {
   const address = checkUrl(url);
   const token = checkLinkToken(PACKAGE, 'token', options.token, { expected: false });
   const timeoutMs = options.handshakeTimeoutMs ?? 10_000;
@@ -54,19 +52,12 @@ export function dialerOver(url: string, options: WebsocketDialerOptions, open: (
     address,
     dial(signal?: AbortSignal): Promise<Link> {
       return dialAttempt<Link>({ source: PACKAGE, address, signal, timeoutMs }, (progress) => {
-        let opened: OpenedSocket | undefined;
-        let dropped = false;
-        const drop = (): void => {
-          dropped = true;
-          if (opened?.node !== undefined) opened.node.terminate();
-          else opened?.socket.close(CLOSE_CODE.normal);
+        const opened = open(address);
+        handshake(address, opened, token, options, progress);
+        return () => {
+          if (opened.node !== undefined) opened.node.terminate();
+          else opened.socket.close(CLOSE_CODE.normal);
         };
-        open(address).then((socket) => {
-          opened = socket;
-          if (dropped) drop();
-          else handshake(address, socket, token, options, progress);
-        }, progress.failed);
-        return drop;
       });
     },
   };
@@ -103,13 +94,4 @@ function handshake(address: string, opened: OpenedSocket, token: string | undefi
     for (const [name, listener] of Object.entries(listeners)) socket.removeEventListener(name, listener);
   };
   for (const [name, listener] of Object.entries(listeners)) socket.addEventListener(name, listener);
-}
-
-/** Opens a standard WebSocket (browser, Node 22+, or the one given in the options). */
-export function standardSocket(constructor: WebSocketConstructor): (url: string) => Promise<OpenedSocket> {
-  return (url) => {
-    const socket = new constructor(url);
-    socket.binaryType = 'arraybuffer';
-    return Promise.resolve({ socket });
-  };
 }

@@ -1,5 +1,5 @@
 import { StatemeshError, type ErrorCode, type Link, type LinkEvents, type LinkFrame } from '@statemesh/contracts';
-import { LinkLifecycle, MAX_HELLO_BYTES } from '@statemesh/protocol';
+import { LinkLifecycle, MAX_HELLO_BYTES, every, realTimers } from '@statemesh/protocol';
 import { IPC_HEADER_BYTES, IpcFrameReader, encodeRawIpcFrame } from '@statemesh/wire';
 import { CLOSE_CODE, closeCodeOf, closeReason } from './close-codes.js';
 import { OPEN, type CloseEventLike, type MessageEventLike, type NodeSocketHooks, type WebSocketLike } from './websocket-like.js';
@@ -36,7 +36,8 @@ export class WebSocketLink implements Link {
   readonly #highWaterMarkBytes: number;
   readonly #life: LinkLifecycle;
   #blocked = false;
-  #poll: ReturnType<typeof setInterval> | undefined;
+  /** Stops the `bufferedAmount` poll of a standard WebSocket. */
+  #stopPoll: (() => void) | undefined;
 
   constructor(socket: WebSocketLike, options: WebSocketLinkOptions) {
     this.#socket = socket;
@@ -48,7 +49,7 @@ export class WebSocketLink implements Link {
     this.#life = new LinkLifecycle({
       close: (reason, code) => this.#closeFrame(reason, code),
       cut: (reason, code, badInput) => this.#cut(reason, code, badInput),
-      finished: () => clearInterval(this.#poll),
+      finished: () => this.#stopPoll?.(),
     });
     this.maxFrameBytes = MAX_HELLO_BYTES;
     socket.binaryType = options.node === undefined ? 'arraybuffer' : 'nodebuffer';
@@ -86,7 +87,7 @@ export class WebSocketLink implements Link {
     if (!this.#blocked) {
       this.#blocked = true;
       // A standard WebSocket never says when a message has left: look at bufferedAmount until it has fallen.
-      if (this.#node === undefined) this.#poll = unref(setInterval(() => this.#checkDrain(), DRAIN_POLL_MS));
+      if (this.#node === undefined) this.#stopPoll = every(realTimers, DRAIN_POLL_MS, () => this.#checkDrain());
     }
     return false;
   }
@@ -144,7 +145,7 @@ export class WebSocketLink implements Link {
   #checkDrain(): void {
     if (!this.#blocked || this.#life.isClosed || this.#socket.bufferedAmount >= this.#highWaterMarkBytes) return;
     this.#blocked = false;
-    clearInterval(this.#poll);
+    this.#stopPoll?.();
     this.#life.drain();
   }
 
@@ -173,10 +174,4 @@ export class WebSocketLink implements Link {
 
 function badFrame(why: string): StatemeshError {
   return new StatemeshError('MALFORMED_FRAME', `@statemesh/transport-websocket: ${why}; close the connection (see PROTOCOL.md)`);
-}
-
-/** Timers of this package never keep a Node process alive; browsers have no `unref`. */
-export function unref<T>(timer: T): T {
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
 }

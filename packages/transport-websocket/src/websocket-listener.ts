@@ -8,11 +8,11 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { Link, Listener } from '@statemesh/contracts';
-import { AdmissionGate, assertListenSafe, bindListener, certificateNames, checkLinkToken, formatHostPort, type AdmissionRefusal } from '@statemesh/protocol';
+import { AdmissionGate, assertListenSafe, bindListener, certificateNames, checkLinkToken, formatHostPort, realTimers, type AdmissionRefusal } from '@statemesh/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
 import { CLOSE_CODE, closeReason } from './close-codes.js';
-import { WebSocketLink, unref } from './websocket-link.js';
+import { WebSocketLink } from './websocket-link.js';
 import type { WebSocketLike } from './websocket-like.js';
 import { wsHooks } from './ws-hooks.js';
 
@@ -99,7 +99,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
     if (why === 'closing') return ws.terminate();
     const [code, reason] = refusals[why];
     ws.close(code, closeReason(detail ?? reason));
-    unref(setTimeout(() => ws.terminate(), 1_000)); // a client that never answers the close frame
+    realTimers.setTimeout(() => ws.terminate(), 1_000); // a client that never answers the close frame
   };
   const admit = (ws: WebSocket, request: IncomingMessage): void => {
     ws.on('error', () => undefined); // a broken socket closes; its link reports the close
@@ -117,7 +117,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
         return admission.malformed();
       }
       if (!admission.present(token)) return;
-      const remote = `${secure ? 'wss' : 'ws'}://${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
+      const remote = `${secure ? 'wss' : 'ws'}://${formatHostPort({ host: request.socket.remoteAddress ?? '?', port: request.socket.remotePort ?? 0 })}`;
       const link = new WebSocketLink(ws as unknown as WebSocketLike, {
         dialed: false,
         remoteAddress: remote,
@@ -209,7 +209,7 @@ function portOf(server: HttpServer | HttpsServer): number {
 
 function reject(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  unref(setTimeout(() => socket.destroy(), 1_000));
+  realTimers.setTimeout(() => socket.destroy(), 1_000);
 }
 
 function pem(value: string | Uint8Array | undefined): string | Buffer | undefined {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isStatemeshError } from '@statemesh/contracts';
-import { websocketDialer } from '@statemesh/transport-websocket';
+import { isStatemeshError, type Link } from '@statemesh/contracts';
+import { waitFor } from '@statemesh/contracts/testing';
+import { websocketDialer, websocketListener } from '@statemesh/transport-websocket';
 
 describe('websocketDialer URLs', () => {
   it('takes ws:// and wss:// URLs', () => {
@@ -16,5 +17,23 @@ describe('websocketDialer URLs', () => {
       thrown = error;
     }
     expect(isStatemeshError(thrown, 'INVALID_CONFIG')).toBe(true);
+  });
+});
+
+describe('a link accepted over IPv6', () => {
+  it('names the remote address with the host in brackets', async () => {
+    const listener = websocketListener({ host: '::1', token: 'ipv6-address-token' });
+    const accepted: Link[] = [];
+    await listener.start((link) => accepted.push(link));
+    try {
+      expect(listener.address).toMatch(/^ws:\/\/\[::1\]:\d+\/statemesh$/);
+      const client = await websocketDialer(listener.address, { token: 'ipv6-address-token' }).dial();
+      client.destroy('test done');
+      await waitFor(() => accepted.length === 1, { message: 'the link at the listener' });
+      expect(accepted[0]!.remoteAddress).toMatch(/^ws:\/\/\[::1\]:\d+$/);
+    } finally {
+      await listener.close();
+      for (const link of accepted) link.destroy('test done');
+    }
   });
 });
