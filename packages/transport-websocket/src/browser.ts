@@ -5,7 +5,8 @@ import { dialerOver, type WebsocketDialerOptions } from './websocket-dialer.js';
 import type { WebSocketConstructor } from './websocket-like.js';
 
 export { WebSocketLink, DEFAULT_LINK_HIGH_WATER_MARK_BYTES } from './websocket-link.js';
-export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+export type { WebSocketLinkOptions } from './websocket-link.js';
+export type { NodeSocketHooks, WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 export type { WebsocketDialerOptions } from './websocket-dialer.js';
 export { CLOSE_CODE } from './close-codes.js';
 export { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage, encodeAuthMessage } from './auth-message.js';

@@ -11,8 +11,11 @@ const DRAIN_POLL_MS = 10;
 
 /** Options of a {@link WebSocketLink}. */
 export interface WebSocketLinkOptions {
+  /** True on the side that dialled. */
   readonly dialed: boolean;
+  /** Where the other end is, as a person would write it (`ws://127.0.0.1:54321`). */
   readonly remoteAddress: string;
+  /** Bytes queued on the WebSocket past which `send` returns false (default {@link DEFAULT_LINK_HIGH_WATER_MARK_BYTES}). */
   readonly highWaterMarkBytes?: number | undefined;
   /** Node ids proven by the other side's verified certificate (mutual TLS). */
   readonly authenticatedIds?: readonly string[] | undefined;

@@ -1,4 +1,4 @@
-// Size: this package is ~620 code lines (what several links share is @statemesh/protocol's), above the ~300 of a link factory, because a WebSocket listener is also
+// Size: this package is ~600 code lines (what several links share is @statemesh/protocol's), above the ~300 of a link factory, because a WebSocket listener is also
 // an HTTP(S) server: the upgrade and its Origin check, the token in the first message (its wait, bound and counts
 // are protocol's AdmissionGate), attaching to a user's server, mutual TLS, and a browser entry
 // with its own dialer over the standard WebSocket (no `ws` hooks, polled back-pressure). No protocol logic is
