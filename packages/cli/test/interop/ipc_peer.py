@@ -19,45 +19,23 @@ heartbeats until the test writes a line on stdin; then sends a Goodbye, half-clo
 """
 import hashlib
 import json
-import os
 import queue
 import secrets
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
 
+from statemesh_frames import HEADER, MAGIC, encode_frame, fail, frame_kinds, incarnation, replication_classes, say
+
 sock_path, proto_path, workdir, cluster, node_id, their_id, mode = sys.argv[1:8]
 
-include_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(proto_path))))
-subprocess.run(["protoc", f"-I{include_root}", f"--python_out={workdir}", "statemesh/v1/replication.proto"], check=True)
-sys.path.insert(0, workdir)
-from statemesh.v1 import replication_pb2 as pb  # noqa: E402
-
-MAGIC = b"SMSH"
-HEADER = struct.Struct("<4sHHI")  # magic, version, kind, body length; little-endian
-KINDS = {1: pb.Hello, 2: pb.MutationBatch, 3: pb.SnapshotRequest, 4: pb.SnapshotPage, 5: pb.ChunkRequest,
-         6: pb.ChunkResponse, 7: pb.Heartbeat, 8: pb.Goodbye, 9: pb.Ack}
+pb = replication_classes(proto_path, workdir)
+KINDS = frame_kinds(pb)
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
-BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 WAIT_S = 10  # the longest this peer waits for any one frame: a node that stops answering fails the run
 HEARTBEAT_MS = 200  # announced in our Hello; the node judges our silence by it
-
-
-def say(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
-
-
-def fail(why):
-    say("failed", why=why)
-    os._exit(1)
-
-
-def incarnation():
-    """A fresh incarnation: this peer keeps no record of its sequence numbers, so each run writes as a new origin."""
-    return "".join(secrets.choice(BASE36) for _ in range(13))
 
 
 class Link:
@@ -76,9 +54,9 @@ class Link:
         threading.Thread(target=self._read, daemon=True).start()
 
     def send(self, message, version=1):
-        body = message.SerializeToString()
+        frame = encode_frame(KIND_OF[type(message)], message, version)
         with self.lock:
-            self.sock.sendall(HEADER.pack(MAGIC, version, KIND_OF[type(message)], len(body)) + body)
+            self.sock.sendall(frame)
 
     def _exactly(self, n):
         data = b""
