@@ -108,9 +108,11 @@ it('a Python WebSocket peer written from PROTOCOL.md: the auth message answered,
 }, 90_000);
 
 it('a wrong or missing token is refused with 4401, a first message that is not the auth message with 4400', async () => {
-  const { url } = await startNode();
+  const { url, client } = await startNode();
   const tokens = await finalEvent(url, 'tokens', 'tokens');
   expect(tokens).toMatchObject({ wrong: [4401, expect.stringContaining('token')], missing: [4401, expect.stringContaining('token')] });
+  // Both refusals counted (PROTOCOL.md: "counted").
+  expect((await client.status()).metrics.transport.authFailures).toBe(2);
   const notAuth = await finalEvent(url, 'not-auth', 'not-auth');
   const refusals = notAuth['refusals'] as Record<string, [number, string]>;
   expect(Object.keys(refusals).sort()).toEqual(['binary', 'not-json', 'token-number', 'type', 'version']);
