@@ -6,63 +6,27 @@
 // visible to `statemesh get`), keeps the link with heartbeats (a link that only pings is cut), and ends it with a
 // Goodbye. Oversized messages, messages that are not one frame and a Hello of another cluster are refused as
 // documented. Every wait in the client is bounded: a node that stops answering fails the run.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AdminClient } from '@statemesh/cli';
 import { nodeFolder, until } from './node-folder.ts';
+import { REPLICATION_PROTO, pythonPeers } from './python-peer.ts';
 import { statemesh } from './statemesh-process.ts';
 
-const PEER = fileURLToPath(new URL('./interop/ws_peer.py', import.meta.url));
-const PROTO = fileURLToPath(new URL('../../wire/proto/statemesh/v1/replication.proto', import.meta.url));
 const TOKEN = 'token-ws-interop-admin';
 const WEB_TOKEN = 'token-ws-interop-web';
 const HEARTBEAT_MS = 200;
 const folder = nodeFolder('statemesh-ws-interop-');
-const peers = new Set<ChildProcess>();
+const peers = pythonPeers();
 
-afterEach(() => {
-  for (const peer of peers) peer.kill('SIGKILL');
-  peers.clear();
-});
-
-/** The Python peer: its JSON events as they come, its exit, and a line to its stdin. */
-function pythonPeer(url: string, mode: string, cluster = 'py') {
-  const child = spawn('/usr/bin/python3', [PEER, url, PROTO, folder.dir(), cluster, 'py', 'a', WEB_TOKEN, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
-  peers.add(child);
-  const events: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    buffer += text;
-    for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
-      events.push(JSON.parse(buffer.slice(0, end)) as Record<string, unknown>);
-      buffer = buffer.slice(end + 1);
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const failed = () => events.find((e) => e['event'] === 'failed');
-  return {
-    /** Waits for the event named `name` (the client's own bounded waits fail it first when the node is silent). */
-    async event(name: string): Promise<Record<string, unknown>> {
-      await until(`the Python peer's ${name} event (so far ${JSON.stringify(events)}; stderr ${stderr})`, () => failed() !== undefined || child.exitCode !== null || events.some((e) => e['event'] === name), 60_000);
-      const found = events.find((e) => e['event'] === name);
-      if (found === undefined) throw new Error(`the Python peer ended without ${name}: ${JSON.stringify(events)} ${stderr}`);
-      return found;
-    },
-    say: (line: string) => child.stdin.write(`${line}\n`),
-    exit,
-  };
+/** The arguments of ws_peer.py: the node's WebSocket URL, the schema, a folder, our cluster and id, the node's id, the token, the mode. */
+function peerArgs(url: string, mode: string, cluster = 'py'): string[] {
+  return [url, REPLICATION_PROTO, folder.dir(), cluster, 'py', 'a', WEB_TOKEN, mode];
 }
 
 /** Runs the peer in `mode` to its end: the event it ends with, once it exited 0. */
-async function finalEvent(url: string, mode: string, event: string, cluster?: string): Promise<Record<string, unknown>> {
-  const peer = pythonPeer(url, mode, cluster);
-  const found = await peer.event(event);
-  expect(await peer.exit).toBe(0);
-  return found;
+function finalEvent(url: string, mode: string, event: string, cluster?: string): Promise<Record<string, unknown>> {
+  return peers.finalEvent('ws_peer.py', peerArgs(url, mode, cluster), event);
 }
 
 /** `statemesh node --web`: its WebSocket endpoint (`ws://host:port/statemesh`), admin client and CLI env. */
@@ -75,7 +39,7 @@ async function startNode(): Promise<{ url: string; client: AdminClient; env: Rec
 
 it('a Python WebSocket peer written from PROTOCOL.md: the auth message answered, Hellos, a ping answered, a live write, its own write acknowledged and applied, heartbeats, a Goodbye', async () => {
   const { url, client, env } = await startNode();
-  const peer = pythonPeer(url, 'session');
+  const peer = peers.start('ws_peer.py', peerArgs(url, 'session'));
   await peer.event('ready');
 
   const hello = await peer.event('hello');

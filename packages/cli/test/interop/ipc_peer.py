@@ -19,7 +19,6 @@ heartbeats until the test writes a line on stdin; then sends a Goodbye, half-clo
 """
 import hashlib
 import json
-import queue
 import secrets
 import socket
 import struct
@@ -27,31 +26,28 @@ import sys
 import threading
 import time
 
-from statemesh_frames import HEADER, MAGIC, encode_frame, fail, frame_kinds, incarnation, replication_classes, say
+from statemesh_frames import (HEADER, MAGIC, WAIT_S, FrameInbox, encode_frame, fail, frame_kinds, incarnation,
+                              replication_classes, say, start_reader)
 
 sock_path, proto_path, workdir, cluster, node_id, their_id, mode = sys.argv[1:8]
 
 pb = replication_classes(proto_path, workdir)
 KINDS = frame_kinds(pb)
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
-WAIT_S = 10  # the longest this peer waits for any one frame: a node that stops answering fails the run
 HEARTBEAT_MS = 200  # announced in our Hello; the node judges our silence by it
 
 
-class Link:
-    """One IPC link: frames out under a lock, frames in on a reader thread into a queue (None: the stream ended)."""
+class Link(FrameInbox):
+    """One IPC link: frames out under a lock, frames in on a reader thread into its inbox (None: the stream ended)."""
 
     def __init__(self, path):
+        super().__init__(KINDS)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(WAIT_S)
         self.sock.connect(path)
         self.lock = threading.Lock()
-        self.frames = queue.Queue()
-        self.heartbeats = 0
-        self.acks = []
-        self.links = None
         self.closed = False
-        threading.Thread(target=self._read, daemon=True).start()
+        start_reader(self._read)
 
     def send(self, message, version=1):
         frame = encode_frame(KIND_OF[type(message)], message, version)
@@ -76,42 +72,16 @@ class Link:
         while True:
             header = self._exactly(HEADER.size)
             if header is None:
-                self.frames.put(None)
+                self.end()
                 return
             magic, version, kind, length = HEADER.unpack(header)
             if magic != MAGIC:
                 fail(f"bad magic {magic!r}")
             body = self._exactly(length)
             if body is None:
-                self.frames.put(None)
+                self.end()
                 return
-            if kind not in KINDS:
-                continue  # an unknown kind is skipped, never fatal
-            message = KINDS[kind].FromString(body)
-            if kind == 7:
-                self.heartbeats += 1
-                self.links = list(message.links)
-                continue
-            if kind == 9:
-                self.acks.append(dict(message.vector.seqs))
-            self.frames.put((version, kind, message))
-
-    def next(self, what, wanted=None, timeout=WAIT_S):
-        """The next frame of a kind in `wanted` (others but Goodbye are noted and passed over); fails after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                fail(f"no {what} within {round(timeout, 1)} s")
-            try:
-                frame = self.frames.get(timeout=left)
-            except queue.Empty:
-                fail(f"no {what} within {round(timeout, 1)} s")
-            if frame is None:
-                return None
-            version, kind, message = frame
-            if wanted is None or kind in wanted or kind == 8:
-                return frame
+            self.deliver(version, kind, body)
 
     def close(self):
         self.closed = True

@@ -13,7 +13,7 @@ and exits 1.
 `not-auth`: first messages that are not the auth message (binary, not JSON, another type, another version, a token
 that is not a string), one connection each: expects each refused with its close code.
 `not-frames`: after the auth message, a first frame that is not a Hello, a text message, a message of one frame and
-a byte more, an unmasked frame: expects each refused with its close code.
+a byte more, of two frames, of part of one, an unmasked frame: expects each refused with its close code.
 `oversized`: an auth message over 4096 bytes; a Hello of exactly 64 KiB of body (accepted) and one of a byte more;
 after the Hellos, a message announcing more than 64 MiB: expects each refused from its frame header.
 `refused`: a Hello (the test gives another cluster): expects a Goodbye with the refusal's code, then a close frame naming it.
@@ -36,14 +36,14 @@ import threading
 import time
 import urllib.parse
 
-from statemesh_frames import HEADER, MAGIC, encode_frame, fail, frame_kinds, incarnation, replication_classes, say
+from statemesh_frames import (HEADER, MAGIC, WAIT_S, FrameInbox, encode_frame, fail, frame_kinds, incarnation,
+                              replication_classes, say, start_reader)
 
 url, proto_path, workdir, cluster, node_id, their_id, token, mode = sys.argv[1:9]
 
 pb = replication_classes(proto_path, workdir)
 KINDS = frame_kinds(pb)
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
-WAIT_S = 10  # the longest this peer waits for any one message: a node that stops answering fails the run
 HEARTBEAT_MS = 200  # announced in our Hello; the node judges our silence by it
 ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -97,7 +97,7 @@ class WebSocket:
         self.messages = queue.Queue()
         self.pongs = queue.Queue()
         self.close_sent = False
-        threading.Thread(target=self._read, daemon=True).start()
+        start_reader(self._read)
 
     def send_frame(self, opcode, payload, fin=True, announced=None, mask=True):
         """One frame; `announced` is the payload length written in its header when that is not len(payload)."""
@@ -215,19 +215,15 @@ def authenticated(secret=token):
     return ws
 
 
-class Link:
-    """Statemesh frames over an authenticated WebSocket: one binary message each, decoded on a thread into a queue
+class Link(FrameInbox):
+    """Statemesh frames over an authenticated WebSocket: one binary message each, decoded on a thread into its inbox
     (None once the node's close frame came: its code and reason are in `close`)."""
 
     def __init__(self, ws):
+        super().__init__(KINDS)
         self.ws = ws
-        self.frames = queue.Queue()
-        self.heartbeats = 0
-        self.acks = []
-        self.links = None
         self.close = None
-        self.ended = False
-        threading.Thread(target=self._read, daemon=True).start()
+        start_reader(self._read)
 
     def send(self, message, version=1):
         return self.ws.send_frame(BINARY, encode_frame(KIND_OF[type(message)], message, version))
@@ -237,37 +233,17 @@ class Link:
             item = self.ws.messages.get()
             if item is None or item[0] == "close":
                 self.close = None if item is None else [item[1], item[2]]
-                self.ended = True
-                self.frames.put(None)
+                self.end()
                 return
             if item[0] == "text":
                 fail(f"a text message after the auth message: {item[1][:80]!r}")
             data = item[1]
+            if len(data) < HEADER.size:
+                fail(f"a message of {len(data)} bytes, shorter than a frame header")
             magic, version, kind, length = HEADER.unpack(data[:HEADER.size])
             if magic != MAGIC or len(data) != HEADER.size + length:
                 fail(f"a message that is not one frame: {len(data)} bytes, magic {magic!r}, length {length}")
-            if kind not in KINDS:
-                continue  # an unknown kind is skipped, never fatal
-            message = KINDS[kind].FromString(data[HEADER.size:])
-            if kind == 7:
-                self.heartbeats += 1
-                self.links = list(message.links)
-                continue
-            if kind == 9:
-                self.acks.append(dict(message.vector.seqs))
-            self.frames.put((version, kind, message))
-
-    def next(self, what, wanted=None, timeout=WAIT_S):
-        """The next frame of a kind in `wanted` (others but Goodbye are passed over), None at the close."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                frame = self.frames.get(timeout=max(0.01, left))
-            except queue.Empty:
-                fail(f"no {what} within {round(timeout, 1)} s")
-            if frame is None or wanted is None or frame[1] in wanted or frame[1] == 8:
-                return frame
+            self.deliver(version, kind, data[HEADER.size:])
 
     def drained(self, what):
         """Passes over frames until the close; the close frame's [code, reason] (None: the connection just ended)."""
