@@ -6,64 +6,28 @@
 // visible to `statemesh get`), has a write from a clock ahead refused without losing the link, pulls a catch-up by
 // vector in pages, keeps the link with heartbeats (and loses it without), and ends it with a Goodbye. Every wait
 // in the client is bounded: a node that stops answering fails the run.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AdminClient } from '@statemesh/cli';
 import { nodeFolder, until } from './node-folder.ts';
+import { REPLICATION_PROTO, pythonPeers } from './python-peer.ts';
 import { statemesh } from './statemesh-process.ts';
 
-const PEER = fileURLToPath(new URL('./interop/ipc_peer.py', import.meta.url));
-const PROTO = fileURLToPath(new URL('../../wire/proto/statemesh/v1/replication.proto', import.meta.url));
 const TOKEN = 'token-ipc-interop';
 const HEARTBEAT_MS = 200;
 const folder = nodeFolder('statemesh-ipc-interop-');
-const peers = new Set<ChildProcess>();
+const peers = pythonPeers();
 
-afterEach(() => {
-  for (const peer of peers) peer.kill('SIGKILL');
-  peers.clear();
-});
-
-/** The Python peer: its JSON events as they come, its exit, and a line to its stdin. */
-function pythonPeer(socket: string, cluster: string, mode: string) {
-  const child = spawn('/usr/bin/python3', [PEER, socket, PROTO, folder.dir(), cluster, 'py', 'a', mode], { stdio: ['pipe', 'pipe', 'pipe'] });
-  peers.add(child);
-  const events: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    buffer += text;
-    for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
-      events.push(JSON.parse(buffer.slice(0, end)) as Record<string, unknown>);
-      buffer = buffer.slice(end + 1);
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const failed = () => events.find((e) => e['event'] === 'failed');
-  return {
-    /** Waits for the event named `name` (the client's own bounded waits fail it first when the node is silent). */
-    async event(name: string): Promise<Record<string, unknown>> {
-      await until(`the Python peer's ${name} event (so far ${JSON.stringify(events)}; stderr ${stderr})`, () => failed() !== undefined || child.exitCode !== null || events.some((e) => e['event'] === name), 30_000);
-      const found = events.find((e) => e['event'] === name);
-      if (found === undefined) throw new Error(`the Python peer ended without ${name}: ${JSON.stringify(events)} ${stderr}`);
-      return found;
-    },
-    say: (line: string) => child.stdin.write(`${line}\n`),
-    exit,
-  };
+/** The arguments of ipc_peer.py: the node's socket, the schema, a folder, our cluster and id, the node's id, the mode. */
+function peerArgs(socket: string, cluster: string, mode: string): string[] {
+  return [socket, REPLICATION_PROTO, folder.dir(), cluster, 'py', 'a', mode];
 }
 
 /** Runs the peer in `mode` to its end: the event it ends with, once it exited 0. */
-async function finalEvent(socket: string, cluster: string, mode: string, event: string): Promise<Record<string, unknown>> {
-  const peer = pythonPeer(socket, cluster, mode);
-  const found = await peer.event(event);
-  expect(await peer.exit).toBe(0);
-  return found;
+function finalEvent(socket: string, cluster: string, mode: string, event: string): Promise<Record<string, unknown>> {
+  return peers.finalEvent('ipc_peer.py', peerArgs(socket, cluster, mode), event);
 }
 
 async function startNode(): Promise<{ socket: string; client: AdminClient; env: Record<string, string> }> {
@@ -75,7 +39,7 @@ async function startNode(): Promise<{ socket: string; client: AdminClient; env: 
 it('a Python peer written from PROTOCOL.md: Hellos, a live write, a large value by chunks, its own write acknowledged, a catch-up in pages, heartbeats, a Goodbye', async () => {
   const { socket, client, env } = await startNode();
   for (let i = 0; i < 4; i++) await client.set(`scene.pre.${i}`, i);
-  const peer = pythonPeer(socket, 'py', 'session');
+  const peer = peers.start('ipc_peer.py', peerArgs(socket, 'py', 'session'));
 
   const hello = await peer.event('hello');
   expect(hello).toMatchObject({ node: 'a', min: 1, max: 1, header_version: 1, heartbeat_ms: HEARTBEAT_MS, instance: true });

@@ -19,66 +19,40 @@ heartbeats until the test writes a line on stdin; then sends a Goodbye, half-clo
 """
 import hashlib
 import json
-import os
-import queue
 import secrets
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
 
+from statemesh_frames import (HEADER, MAGIC, WAIT_S, FrameInbox, encode_frame, fail, frame_kinds, incarnation,
+                              replication_classes, say, start_reader)
+
 sock_path, proto_path, workdir, cluster, node_id, their_id, mode = sys.argv[1:8]
 
-include_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(proto_path))))
-subprocess.run(["protoc", f"-I{include_root}", f"--python_out={workdir}", "statemesh/v1/replication.proto"], check=True)
-sys.path.insert(0, workdir)
-from statemesh.v1 import replication_pb2 as pb  # noqa: E402
-
-MAGIC = b"SMSH"
-HEADER = struct.Struct("<4sHHI")  # magic, version, kind, body length; little-endian
-KINDS = {1: pb.Hello, 2: pb.MutationBatch, 3: pb.SnapshotRequest, 4: pb.SnapshotPage, 5: pb.ChunkRequest,
-         6: pb.ChunkResponse, 7: pb.Heartbeat, 8: pb.Goodbye, 9: pb.Ack}
+pb = replication_classes(proto_path, workdir)
+KINDS = frame_kinds(pb)
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
-BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-WAIT_S = 10  # the longest this peer waits for any one frame: a node that stops answering fails the run
 HEARTBEAT_MS = 200  # announced in our Hello; the node judges our silence by it
 
 
-def say(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
-
-
-def fail(why):
-    say("failed", why=why)
-    os._exit(1)
-
-
-def incarnation():
-    """A fresh incarnation: this peer keeps no record of its sequence numbers, so each run writes as a new origin."""
-    return "".join(secrets.choice(BASE36) for _ in range(13))
-
-
-class Link:
-    """One IPC link: frames out under a lock, frames in on a reader thread into a queue (None: the stream ended)."""
+class Link(FrameInbox):
+    """One IPC link: frames out under a lock, frames in on a reader thread into its inbox (None: the stream ended)."""
 
     def __init__(self, path):
+        super().__init__(KINDS)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(WAIT_S)
         self.sock.connect(path)
         self.lock = threading.Lock()
-        self.frames = queue.Queue()
-        self.heartbeats = 0
-        self.acks = []
-        self.links = None
         self.closed = False
-        threading.Thread(target=self._read, daemon=True).start()
+        start_reader(self._read)
 
     def send(self, message, version=1):
-        body = message.SerializeToString()
+        frame = encode_frame(KIND_OF[type(message)], message, version)
         with self.lock:
-            self.sock.sendall(HEADER.pack(MAGIC, version, KIND_OF[type(message)], len(body)) + body)
+            self.sock.sendall(frame)
 
     def _exactly(self, n):
         data = b""
@@ -98,42 +72,16 @@ class Link:
         while True:
             header = self._exactly(HEADER.size)
             if header is None:
-                self.frames.put(None)
+                self.end()
                 return
             magic, version, kind, length = HEADER.unpack(header)
             if magic != MAGIC:
                 fail(f"bad magic {magic!r}")
             body = self._exactly(length)
             if body is None:
-                self.frames.put(None)
+                self.end()
                 return
-            if kind not in KINDS:
-                continue  # an unknown kind is skipped, never fatal
-            message = KINDS[kind].FromString(body)
-            if kind == 7:
-                self.heartbeats += 1
-                self.links = list(message.links)
-                continue
-            if kind == 9:
-                self.acks.append(dict(message.vector.seqs))
-            self.frames.put((version, kind, message))
-
-    def next(self, what, wanted=None, timeout=WAIT_S):
-        """The next frame of a kind in `wanted` (others but Goodbye are noted and passed over); fails after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                fail(f"no {what} within {round(timeout, 1)} s")
-            try:
-                frame = self.frames.get(timeout=left)
-            except queue.Empty:
-                fail(f"no {what} within {round(timeout, 1)} s")
-            if frame is None:
-                return None
-            version, kind, message = frame
-            if wanted is None or kind in wanted or kind == 8:
-                return frame
+            self.deliver(version, kind, body)
 
     def close(self):
         self.closed = True
