@@ -56,17 +56,15 @@ export async function startWebEndpoint(options: WebEndpointOptions): Promise<Web
   };
   const tls = options.tls;
   const server: Server | HttpsServer = tls === undefined ? createServer(answer) : createHttpsServer({ cert: pem(tls.cert), key: pem(tls.key) }, answer);
-  // A WebSocket upgrade with a foreign Host is refused before the listener sees it.
-  server.prependListener('upgrade', (request, socket) => {
-    if (!hosts.allows(request.headers.host)) socket.destroy();
-  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(new StatemeshError('IO_ERROR', `${PREFIX}cannot listen on ${options.host}:${options.port} for --web: ${error.message}`, { cause: error })));
     server.listen(options.port, options.host, () => resolve());
   });
   let listener: WebsocketListener;
   try {
-    listener = websocketListener({ server, token: options.token, insecure: options.insecure });
+    // An upgrade with a foreign Host, or from a page of another origin (cross-site WebSocket hijacking), gets 403.
+    const checkRequest = (request: IncomingMessage): boolean => hosts.allows(request.headers.host) && sameOrigin(request);
+    listener = websocketListener({ server, token: options.token, insecure: options.insecure, checkRequest });
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
@@ -86,4 +84,15 @@ export async function startWebEndpoint(options: WebEndpointOptions): Promise<Web
 
 function pem(material: string | Uint8Array): string | Buffer {
   return typeof material === 'string' ? material : Buffer.from(material);
+}
+
+/** Whether a browser's upgrade comes from a page this server served (`Origin` names the `Host`); clients without `Origin` are not browsers. */
+function sameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 // `statemesh node --web`: one address serves the viewer and browsers' WebSocket links; the URL it prints (token
-// in the fragment) opens a joined viewer in Chromium; a wrong token and a foreign Host are refused; beyond
+// in the fragment) opens a joined viewer in Chromium; a wrong token, a foreign Host and another origin are refused; beyond
 // loopback it needs --insecure.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +73,17 @@ describe('statemesh node --web', () => {
     expect((await fetch(`${origin}/`)).status).toBe(200);
     expect((await rawRequest(`${origin}/`, { headers: { host: 'evil.example' } })).status).toBe(403);
     expect((await fetch(`${origin}/etc/passwd`)).status).toBe(404);
+  });
+
+  it('answers every WebSocket upgrade it does not take: another path 404, a foreign Host or another origin 403', async () => {
+    const origin = viewerUrl.replace(/\/#.*/, '');
+    const host = new URL(origin).host;
+    const upgrade = (path: string, headers: Record<string, string>) =>
+      rawRequest(`${origin}${path}`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers } });
+    expect((await upgrade('/elsewhere', { host })).status).toBe(404);
+    expect((await upgrade('/statemesh', { host: 'evil.example' })).status).toBe(403);
+    expect((await upgrade('/statemesh', { host, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await upgrade('/statemesh', { host, origin: 'not a url' })).status).toBe(403);
   });
 
   it('refuses to listen beyond loopback in plain HTTP without --insecure', async () => {

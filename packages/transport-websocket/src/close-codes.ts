@@ -59,9 +59,10 @@ export function closeCodeOf(code: ErrorCode): number {
 /** Bytes a close reason may have (RFC 6455: 125 bytes of payload, 2 of them the code). */
 const MAX_REASON_BYTES = 123;
 
-/** `reason` cut to what a close frame can carry, at a character boundary. */
+/** `reason` without package names, cut to what a close frame can carry, at a character boundary. */
 export function closeReason(reason: string): string {
-  let out = reason;
+  // The package names of our messages say nothing a close frame's sender does not: they would crowd out the advice.
+  let out = reason.replace(/@statemesh\/[a-z-]+: /g, '');
   while (new TextEncoder().encode(out).byteLength > MAX_REASON_BYTES) out = out.slice(0, -1);
   return out;
 }

@@ -32,6 +32,8 @@ export interface WebsocketListenerOptions {
   readonly token?: string | undefined;
   /** Browser origins allowed (`https://viewer.example`); a request with another Origin is refused with 403. */
   readonly allowedOrigins?: readonly string[] | undefined;
+  /** Refuses an upgrade request with 403 when it returns false (e.g. a Host check against DNS rebinding); counted in `refusedRequest`. */
+  readonly checkRequest?: ((request: IncomingMessage) => boolean) | undefined;
   /** Allow a non-loopback listener without TLS and a token or client certificates (DESIGN section 7). */
   readonly insecure?: boolean | undefined;
   /** Connections waiting for their auth message, at most (default 64); more are closed with 4429. */
@@ -56,6 +58,8 @@ export interface ListenerTlsOptions {
 export interface WebsocketListenerStats {
   accepted: number;
   refusedOrigin: number;
+  /** Upgrades refused by `checkRequest`. */
+  refusedRequest: number;
   refusedToken: number;
   refusedFirstMessage: number;
   refusedBusy: number;
@@ -82,6 +86,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
   const authTimeoutMs = options.authTimeoutMs ?? 5_000;
   const gate = new AdmissionGate({ expectedToken: expected, timeoutMs: authTimeoutMs, maxPending: options.maxPendingAuth });
   let refusedOrigin = 0;
+  let refusedRequest = 0;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_AUTH_MESSAGE_BYTES, clientTracking: false });
   let server: HttpServer | HttpsServer | undefined;
   let port = options.port ?? 0;
@@ -137,6 +142,10 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       return;
     }
     if (closed) return reject(socket, 503, 'Service Unavailable');
+    if (options.checkRequest !== undefined && !options.checkRequest(request)) {
+      refusedRequest++;
+      return reject(socket, 403, 'Forbidden');
+    }
     const origin = request.headers.origin;
     if (options.allowedOrigins !== undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
       refusedOrigin++;
@@ -152,7 +161,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
     stats: () => {
       const gated = gate.stats();
       const { admitted: accepted, refusedToken, refusedMalformed: refusedFirstMessage, refusedBusy, timeouts: authTimeouts, pending: pendingAuth } = gated;
-      return { accepted, refusedOrigin, refusedToken, refusedFirstMessage, refusedBusy, authTimeouts, pendingAuth };
+      return { accepted, refusedOrigin, refusedRequest, refusedToken, refusedFirstMessage, refusedBusy, authTimeouts, pendingAuth };
     },
     get authFailures() {
       return gate.stats().refusedToken;

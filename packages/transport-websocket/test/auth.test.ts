@@ -130,6 +130,14 @@ describe('origins, paths and the listen address', () => {
     expect(listener.stats().refusedOrigin).toBe(1);
   });
 
+  it('refuses an upgrade checkRequest turns down with HTTP 403, counted apart from origins', async () => {
+    const { listener, port } = await listen({ checkRequest: (request) => request.headers.origin !== 'https://evil.example' });
+    await expect(RawWebSocket.open(port, { origin: 'https://evil.example' })).rejects.toThrow(/403/);
+    const none = await RawWebSocket.open(port);
+    none.destroy();
+    expect(listener.stats()).toMatchObject({ refusedRequest: 1, refusedOrigin: 0 });
+  });
+
   it('attaches to an existing HTTP server at its path, leaving the server’s own requests and other paths alone', async () => {
     const server = createServer((_request, response) => response.end('app'));
     await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));

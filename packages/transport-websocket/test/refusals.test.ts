@@ -64,6 +64,16 @@ describe('refusals carry a close code', () => {
     expect(early.close).toMatchObject({ code: 4422, reason: expect.stringMatching(/^MALFORMED_FRAME: /) as unknown });
   });
 
+  it('a reason keeps its advice whole: no package names, and a text message after the auth message says frames are binary', async () => {
+    const raw = await authenticated();
+    await waitFor(() => raw.messages.length > 0, { message: 'the ready message' });
+    raw.send('not a frame');
+    await waitFor(() => raw.close !== undefined, { message: 'the close frame' });
+    expect(raw.close!.code).toBe(4422);
+    expect(raw.close!.reason).not.toContain('@statemesh/');
+    expect(raw.close!.reason).toContain('frames are binary messages');
+  });
+
   it("counts the listener's token refusals in the engine's stats().authFailures", async () => {
     const raw = await authenticated('wrong');
     await waitFor(() => raw.close !== undefined, { message: 'refused' });
