@@ -6,6 +6,6 @@ export { grpcDialer } from './grpc-dialer.js';
 export type { GrpcDialerOptions } from './grpc-dialer.js';
 export { GrpcLink } from './grpc-link.js';
 export { GRPC_MAX_FRAME_BYTES } from './link-options.js';
-export type { AuthOptions, GrpcLinkOptions, KeepaliveOptions, Pem, TlsOptions } from './link-options.js';
+export type { AuthOptions, GrpcLinkOptions, KeepaliveOptions } from './link-options.js';
 export { CHANNEL_PATH, replicationService } from './replication-service.js';
 export { CODE_TRAILER } from './refusal-status.js';
