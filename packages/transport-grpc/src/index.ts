@@ -5,6 +5,7 @@ export type { GrpcListener, GrpcListenerOptions } from './grpc-listener.js';
 export { grpcDialer } from './grpc-dialer.js';
 export type { GrpcDialerOptions } from './grpc-dialer.js';
 export { GrpcLink } from './grpc-link.js';
+export type { ChannelCall, GrpcLinkSetup } from './grpc-link.js';
 export { GRPC_MAX_FRAME_BYTES } from './link-options.js';
 export type { AuthOptions, GrpcLinkOptions, KeepaliveOptions } from './link-options.js';
 export { CHANNEL_PATH, replicationService } from './replication-service.js';
