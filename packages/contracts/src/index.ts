@@ -51,6 +51,7 @@ export type {
 } from './transport.js';
 export type { Dialer, Link, LinkEvents, LinkFrame, Listener } from './link.js';
 export type { TimerHandle, Timers } from './timers.js';
+export type { TlsOptions } from './tls-options.js';
 export type {
   Durability,
   HashSpan,

@@ -1,4 +1,4 @@
-import { StatemeshError, assertId, isValidPath } from '@statemesh/contracts';
+import { StatemeshError, assertId, isValidPath, type TlsOptions } from '@statemesh/contracts';
 import type { HashPartition } from '@statemesh/hash-ring';
 import type { Mount, MountMode } from '@statemesh/shard';
 import type { MemoryNetwork } from '@statemesh/transport-memory';
@@ -6,18 +6,6 @@ import type { NatsCredentials, NatsStreamOptions } from '@statemesh/transport-na
 
 /** Which transport a session speaks. */
 export type TransportKind = 'memory' | 'ipc' | 'grpc' | 'nats';
-
-/** TLS material, PEM-encoded (strings or buffers). */
-export interface TlsConfig {
-  /** This node's certificate chain. */
-  readonly cert?: string | Uint8Array | undefined;
-  /** This node's private key. */
-  readonly key?: string | Uint8Array | undefined;
-  /** CA certificates that sign peers' certificates. */
-  readonly ca?: string | Uint8Array | undefined;
-  /** Mutual TLS: refuse clients without a certificate signed by `ca`. */
-  readonly requireClientAuth?: boolean | undefined;
-}
 
 /** Which large values a node fetches as soon as they arrive: all, none, or those under the given prefixes. */
 export type HydratePolicy = 'eager' | 'lazy' | readonly string[];
@@ -80,7 +68,7 @@ export interface SessionConfig {
   /** Accept remote writes only for paths `partition` assigns to this node (default false). */
   readonly enforcePartition?: boolean | undefined;
   readonly partition?: HashPartition | undefined;
-  readonly tls?: TlsConfig | undefined;
+  readonly tls?: TlsOptions | undefined;
   /** Refuse to start or dial without TLS (default false). */
   readonly requireTls?: boolean | undefined;
   readonly auth?: AuthConfig | undefined;
@@ -146,7 +134,7 @@ export interface ResolvedConfig {
   readonly resolveConflicts: boolean;
   readonly enforcePartition: boolean;
   readonly partition: HashPartition | undefined;
-  readonly tls: TlsConfig | undefined;
+  readonly tls: TlsOptions | undefined;
   readonly requireTls: boolean;
   readonly auth: AuthConfig | undefined;
   readonly insecure: boolean;

@@ -6,13 +6,13 @@ export type { PeerStatus, SessionProgress, SessionStatus } from './session-statu
 export type { ReplicatedOptions } from './replication-waits.js';
 export type { BlobFetchStats, FetchBlobOptions } from './blob-fetch.js';
 export { resolveConfig } from './config.js';
-export type { AuthConfig, HydratePolicy, SessionConfig, TlsConfig, TransportKind } from './config.js';
+export type { AuthConfig, HydratePolicy, SessionConfig, TransportKind } from './config.js';
 export { RECENT_CONFLICTS_IN_TREE } from './metrics.js';
 export type { SessionMetrics } from './metrics.js';
 
 // The vocabulary and the standalone pieces, so that installing @statemesh/session alone is enough.
 export { ERROR_CODES, StatemeshError, isStatemeshError, isUnder, nodeOfOrigin, parsePath } from '@statemesh/contracts';
-export type { BlobRef, Durability, Entry, ErrorCode, Mutation, PeerState, ReplicaStoreStats, Version, VersionVector } from '@statemesh/contracts';
+export type { BlobRef, Durability, Entry, ErrorCode, Mutation, PeerState, ReplicaStoreStats, TlsOptions, Version, VersionVector } from '@statemesh/contracts';
 export { HashPartition, HashRing } from '@statemesh/hash-ring';
 export { BrickManifest, bricksInFrustum, bricksInRegion, frustumFromMatrix, orderFrontToBack } from '@statemesh/brick-manifest';
 export type { Brick, Plane } from '@statemesh/brick-manifest';

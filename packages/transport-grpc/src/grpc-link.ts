@@ -1,4 +1,4 @@
-// Size: this package is ~460 code lines, above the ~300 of a link factory, and honestly so: besides the link it
+// Size: this package is ~450 code lines, above the ~300 of a link factory, and honestly so: besides the link it
 // carries what only gRPC has — no version per message (the Envelope bytes are @statemesh/wire's), the
 // status + `statemesh-code` trailer of every refusal (refusal-status.ts), TLS and mutual-TLS credentials with the
 // certificate names a Hello is checked against (security.ts), bearer tokens, keepalive and message-size channel
@@ -18,9 +18,13 @@ export type ChannelCall = ClientDuplexStream<Buffer, Buffer> | ServerDuplexStrea
 
 /** How a {@link GrpcLink} is set up by its listener or dialer. */
 export interface GrpcLinkSetup {
+  /** The other end, as the link reports it (`grpc://host:port`). */
   readonly remoteAddress: string;
+  /** True on the side that opened the call. */
   readonly dialed: boolean;
+  /** The names of the other side's verified certificate (see `Link.authenticatedIds`); a dialer sets them once the call is accepted. */
   readonly authenticatedIds?: readonly string[] | undefined;
+  /** Bytes handed to grpc-js and not yet written past which `send` returns false until `drain`. */
   readonly highWaterMarkBytes: number;
   /** Largest frame body sent; a larger one closes the link with `FRAME_TOO_LARGE` (the engine splits by it). */
   readonly maxSendBytes: number;

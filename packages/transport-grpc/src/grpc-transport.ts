@@ -1,24 +1,17 @@
 import { ProtocolTransport, type ProtocolTransportOptions } from '@statemesh/protocol';
 import { grpcDialer } from './grpc-dialer.js';
-import { grpcListener } from './grpc-listener.js';
-import { GRPC_MAX_FRAME_BYTES, type AuthOptions, type KeepaliveOptions, type TlsOptions } from './link-options.js';
+import { grpcListener, type GrpcListenerOptions } from './grpc-listener.js';
+import { GRPC_MAX_FRAME_BYTES, type GrpcLinkOptions } from './link-options.js';
 
-/** Options of {@link grpcTransport}: the engine's, with a gRPC address to serve on, seeds, and security. */
-export interface GrpcTransportOptions extends Omit<ProtocolTransportOptions, 'listeners' | 'dialers'> {
+/**
+ * Options of {@link grpcTransport}: the engine's, with a gRPC address to serve on, seeds, and the link options
+ * its listener and dialers share (`maxFrameBytes` is the engine's, and its links').
+ */
+export interface GrpcTransportOptions extends Omit<ProtocolTransportOptions, 'listeners' | 'dialers'>, Pick<GrpcLinkOptions, 'tls' | 'requireTls' | 'auth' | 'keepalive'>, Pick<GrpcListenerOptions, 'insecure'> {
   /** `host:port` (or a port alone, on loopback) to serve on; absent: dial only. */
   readonly listen?: string | undefined;
   /** `host:port` of nodes to dial, and to redial with backoff whenever the link is lost, until `close()`. */
   readonly seeds?: readonly string[] | undefined;
-  /** TLS for serving and dialling; with `requireClientAuth`, a peer's node id must be a name of its certificate. */
-  readonly tls?: TlsOptions | undefined;
-  /** Refuse to listen or dial without TLS (`TLS_REQUIRED`). */
-  readonly requireTls?: boolean | undefined;
-  /** Bearer tokens: the one callers must present, the one this node presents. */
-  readonly auth?: AuthOptions | undefined;
-  /** Serve off loopback without TLS and authentication. */
-  readonly insecure?: boolean | undefined;
-  /** HTTP/2 keepalive, both sides. */
-  readonly keepalive?: KeepaliveOptions | undefined;
 }
 
 /**

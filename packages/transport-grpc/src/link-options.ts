@@ -1,22 +1,5 @@
-import { StatemeshError } from '@statemesh/contracts';
+import { StatemeshError, type TlsOptions } from '@statemesh/contracts';
 import { positiveOption } from '@statemesh/protocol';
-
-/** PEM text or bytes of a certificate or key. */
-export type Pem = string | Uint8Array;
-
-/** TLS material of a node: its certificate and key (served, and presented when it dials) and the CA it trusts. */
-export interface TlsOptions {
-  /** This node's certificate chain (PEM). Needed to listen; presented as the client certificate when dialling. */
-  readonly cert?: Pem | undefined;
-  /** The private key of `cert` (PEM). */
-  readonly key?: Pem | undefined;
-  /** The CA (PEM) that signed the peers' certificates; absent: the system's roots when dialling. */
-  readonly ca?: Pem | undefined;
-  /** Mutual TLS: refuse clients that do not present a certificate signed by `ca` (default false). */
-  readonly requireClientAuth?: boolean | undefined;
-  /** Name to check the server's certificate against instead of the address's host. */
-  readonly serverName?: string | undefined;
-}
 
 /** HTTP/2 keepalive pings, so that a dead TCP connection (pulled cable, frozen host) is noticed. */
 export interface KeepaliveOptions {
@@ -38,7 +21,10 @@ export interface AuthOptions {
 export interface GrpcLinkOptions {
   /** Bearer tokens: the one a listener expects, the one a dialer presents. */
   readonly auth?: AuthOptions | undefined;
-  /** TLS; absent: plaintext (refused when `requireTls`). */
+  /**
+   * TLS for serving and dialling; absent: plaintext (refused when `requireTls`). With `requireClientAuth`, a peer's
+   * node id must be a name of its certificate.
+   */
   readonly tls?: TlsOptions | undefined;
   /** Refuse to listen or dial without TLS (`TLS_REQUIRED`; default false). */
   readonly requireTls?: boolean | undefined;
@@ -55,13 +41,16 @@ export const GRPC_MAX_FRAME_BYTES = 4 * 1024 * 1024 - 64;
 /** Bytes an Envelope adds to its frame body at most (a 3-byte tag and a 5-byte length). */
 export const ENVELOPE_OVERHEAD_BYTES = 8;
 
-/** Options with defaults applied. */
-export interface ResolvedLinkOptions {
-  readonly tls: TlsOptions | undefined;
-  readonly requireTls: boolean;
-  readonly maxFrameBytes: number;
-  readonly highWaterMarkBytes: number;
-  readonly keepalive: { readonly timeMs: number; readonly timeoutMs: number };
+/** `T` with every option given: none optional, none undefined. */
+type Defaulted<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/**
+ * {@link GrpcLinkOptions} with defaults applied: `tls` stays optional (absent: plaintext), and `auth` is not here
+ * (the listener and the dialer each check the token they use).
+ */
+export interface ResolvedLinkOptions extends Defaulted<Omit<GrpcLinkOptions, 'auth' | 'tls' | 'keepalive'>> {
+  readonly tls: GrpcLinkOptions['tls'];
+  readonly keepalive: Defaulted<KeepaliveOptions>;
 }
 
 /** Validates `options` and fills in defaults; throws `INVALID_CONFIG`. */

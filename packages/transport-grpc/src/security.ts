@@ -1,6 +1,6 @@
 import { ChannelCredentials, ServerCredentials, type ChannelOptions, type Metadata } from '@grpc/grpc-js';
 import { StatemeshError } from '@statemesh/contracts';
-import { ENVELOPE_OVERHEAD_BYTES, invalidConfig, type Pem, type ResolvedLinkOptions } from './link-options.js';
+import { ENVELOPE_OVERHEAD_BYTES, invalidConfig, type ResolvedLinkOptions } from './link-options.js';
 
 const PACKAGE = '@statemesh/transport-grpc';
 /**
@@ -62,6 +62,7 @@ export function bearerToken(metadata: Metadata): { readonly token?: string; read
   return { token: value.slice('Bearer '.length), problem: 'wrong bearer token' };
 }
 
-function toBuffer(pem: Pem): Buffer {
+/** grpc-js takes PEM only as a Buffer (Node's own TLS takes any Uint8Array). */
+function toBuffer(pem: string | Uint8Array): Buffer {
   return typeof pem === 'string' ? Buffer.from(pem) : Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength);
 }

@@ -1,7 +1,7 @@
 export { websocketListener } from './websocket-listener.js';
-export type { ListenerTlsOptions, WebsocketListener, WebsocketListenerOptions, WebsocketListenerStats } from './websocket-listener.js';
+export type { WebsocketListener, WebsocketListenerOptions, WebsocketListenerStats } from './websocket-listener.js';
 export { websocketDialer } from './node-dialer.js';
-export type { DialerTlsOptions, NodeWebsocketDialerOptions } from './node-dialer.js';
+export type { NodeWebsocketDialerOptions } from './node-dialer.js';
 export type { WebsocketDialerOptions } from './websocket-dialer.js';
 export { websocketTransport } from './websocket-transport.js';
 export type { WebsocketTransportOptions } from './websocket-transport.js';

@@ -1,24 +1,18 @@
-import type { Dialer } from '@statemesh/contracts';
-import { WebSocket } from 'ws';
+import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
+import type { Dialer, TlsOptions } from '@statemesh/contracts';
+import { WebSocket, type ClientOptions } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES } from './auth-message.js';
 import { dialerOver, type WebsocketDialerOptions } from './websocket-dialer.js';
 import type { WebSocketLike } from './websocket-like.js';
 import { wsHooks } from './ws-hooks.js';
 
-/** TLS material of a Node dialler, PEM-encoded (for `wss://` to a node whose certificate a private CA signs). */
-export interface DialerTlsOptions {
-  /** CA certificates that sign the listener's certificate (default: the system's). */
-  readonly ca?: string | Uint8Array | undefined;
-  /** This node's certificate chain, for a listener that asks for client certificates. */
-  readonly cert?: string | Uint8Array | undefined;
-  /** This node's private key. */
-  readonly key?: string | Uint8Array | undefined;
-}
-
 /** Options of the Node `websocketDialer`. */
 export interface NodeWebsocketDialerOptions extends WebsocketDialerOptions {
-  /** TLS material, for `wss://` to a listener whose certificate a private CA signs, or that asks for client certificates. */
-  readonly tls?: DialerTlsOptions | undefined;
+  /**
+   * TLS material for `wss://`: `ca`, `cert` and `key` (a listener that asks for client certificates), `serverName`
+   * (checked against the listener's certificate instead of the URL's host); `requireClientAuth` is a listener's.
+   */
+  readonly tls?: TlsOptions | undefined;
 }
 
 /**
@@ -28,15 +22,19 @@ export interface NodeWebsocketDialerOptions extends WebsocketDialerOptions {
  */
 export function websocketDialer(url: string, options: NodeWebsocketDialerOptions = {}): Dialer {
   const { tls } = options;
+  // Node's TLS reads PEM from any Uint8Array as it is; its types say Buffer.
+  const pem = (tls ?? {}) as Pick<SecureContextOptions, 'ca' | 'cert' | 'key'>;
   return dialerOver(url, options, (address) => {
-    const buffer = (value: string | Uint8Array | undefined): string | Buffer | undefined => (value instanceof Uint8Array ? Buffer.from(value) : value);
-    const ws = new WebSocket(address, {
+    // ws hands its options to tls.connect, servername included (its types leave that one out).
+    const wsOptions: ClientOptions & Pick<ConnectionOptions, 'servername'> = {
       perMessageDeflate: false,
       maxPayload: MAX_AUTH_MESSAGE_BYTES,
-      ca: buffer(tls?.ca),
-      cert: buffer(tls?.cert),
-      key: buffer(tls?.key),
-    });
+      ca: pem.ca,
+      cert: pem.cert,
+      key: pem.key,
+      servername: tls?.serverName,
+    };
+    const ws = new WebSocket(address, wsOptions);
     ws.on('error', () => undefined); // reported through the 'error' event listeners of the dialer and the link
     return { socket: ws as unknown as WebSocketLike, node: wsHooks(ws) };
   });

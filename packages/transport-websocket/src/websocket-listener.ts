@@ -6,8 +6,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
-import type { Link, Listener } from '@statemesh/contracts';
+import { TLSSocket, type SecureContextOptions } from 'node:tls';
+import { StatemeshError, type Link, type Listener, type TlsOptions } from '@statemesh/contracts';
 import { AdmissionGate, assertListenSafe, bindListener, certificateNames, checkLinkToken, formatHostPort, realTimers, type AdmissionRefusal } from '@statemesh/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_AUTH_MESSAGE_BYTES, READY_MESSAGE, decodeAuthMessage } from './auth-message.js';
@@ -26,8 +26,12 @@ export interface WebsocketListenerOptions {
   readonly server?: HttpServer | HttpsServer | undefined;
   /** The URL path WebSocket upgrades are taken at (default `/statemesh`). */
   readonly path?: string | undefined;
-  /** TLS material for a standalone `wss` listener, PEM-encoded. */
-  readonly tls?: ListenerTlsOptions | undefined;
+  /**
+   * TLS material for a standalone `wss` listener: `cert` and `key` (both needed), `ca` and `requireClientAuth`
+   * (mutual TLS: refuse clients without a certificate signed by `ca`; a client's Hello must then name a node id of
+   * its certificate). `serverName` is a dialer's.
+   */
+  readonly tls?: TlsOptions | undefined;
   /** The token every client must send in its first message. */
   readonly token?: string | undefined;
   /** Browser origins allowed (`https://viewer.example`); a request with another Origin is refused with 403. */
@@ -42,16 +46,6 @@ export interface WebsocketListenerOptions {
   readonly authTimeoutMs?: number | undefined;
   /** Bytes queued on a WebSocket past which `send` returns false (default 1 MiB). */
   readonly highWaterMarkBytes?: number | undefined;
-}
-
-/** TLS material of a standalone `wss` listener, PEM-encoded. */
-export interface ListenerTlsOptions {
-  readonly cert: string | Uint8Array;
-  readonly key: string | Uint8Array;
-  /** CA certificates that sign clients' certificates (with `requireClientAuth`). */
-  readonly ca?: string | Uint8Array | undefined;
-  /** Mutual TLS: refuse clients without a certificate signed by `ca`; a client's Hello must then name a node id of its certificate. */
-  readonly requireClientAuth?: boolean | undefined;
 }
 
 /** What a {@link WebsocketListener} refused and accepted. */
@@ -183,7 +177,7 @@ export function websocketListener(options: WebsocketListenerOptions = {}): Webso
       const mutual = tls?.requireClientAuth === true;
       // A socket that never sends its upgrade request is dropped after authTimeoutMs too (Node's default: 60 s).
       const http = { headersTimeout: authTimeoutMs, requestTimeout: authTimeoutMs, connectionsCheckingInterval: Math.min(authTimeoutMs, 1_000) };
-      const s = tls === undefined ? createHttpServer(http) : createHttpsServer({ ...http, cert: pem(tls.cert), key: pem(tls.key), ca: pem(tls.ca), requestCert: mutual, rejectUnauthorized: mutual });
+      const s = tls === undefined ? createHttpServer(http) : createHttpsServer({ ...http, ...serverPem(tls), requestCert: mutual, rejectUnauthorized: mutual });
       s.on('request', (_request, response) => response.writeHead(426, { 'content-type': 'text/plain' }).end('statemesh: WebSocket only\n'));
       s.on('upgrade', onUpgrade);
       s.on('clientError', (_error, socket) => socket.destroy());
@@ -221,8 +215,14 @@ function reject(socket: Duplex, status: number, text: string): void {
   realTimers.setTimeout(() => socket.destroy(), 1_000);
 }
 
-function pem(value: string | Uint8Array | undefined): string | Buffer | undefined {
-  return value instanceof Uint8Array ? Buffer.from(value) : value;
+/** The certificate, key and CA of a standalone listener; throws `TLS_REQUIRED` without both a certificate and a key. */
+function serverPem(tls: TlsOptions): Pick<SecureContextOptions, 'cert' | 'key' | 'ca'> {
+  if (tls.cert === undefined || tls.key === undefined) {
+    throw new StatemeshError('TLS_REQUIRED', `${PACKAGE}: a standalone wss listener needs tls.cert and tls.key, but ${tls.cert === undefined ? 'tls.cert' : 'tls.key'} is not given; pass the node's certificate and key (PEM), or attach to an https server with options.server`);
+  }
+  // Node's TLS reads PEM from any Uint8Array as it is; its types say Buffer.
+  const { cert, key, ca } = tls as Pick<SecureContextOptions, 'cert' | 'key' | 'ca'>;
+  return { cert, key, ca };
 }
 
 /** The names a verified client certificate proves (its CN, its DNS alternative names); undefined without one. */
