@@ -13,10 +13,10 @@
 // Usage: pnpm chaos [seconds=60] [nodes=5] [links=mixed|ipc|grpc]. Exit 0 when every check holds, 1 otherwise.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@statemesh/contracts/testing';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const NODES = Number(process.argv[3] ?? 5);
@@ -265,15 +265,6 @@ async function cleanup(): Promise<void> {
     }),
   );
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (each node's gRPC listener keeps its port across restarts). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,19 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileBlobStore, MemoryBlobStore, cdcCutPoints, getChunked, putChunked } from '@statemesh/blob-store';
 import type { BlobRef } from '@statemesh/contracts';
+import { SeededRandom } from '@statemesh/contracts/testing/seeded-random';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MIB ?? 64) * MiB;
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 7);
 const CHUNK = MiB;
 
+const random = new SeededRandom(2463534242);
 const data = new Uint8Array(SIZE);
-for (let i = 0, x = 2463534242; i < SIZE; i++) {
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  data[i] = x & 0xff;
-}
+for (let i = 0; i < SIZE; i++) data[i] = Math.floor(random.next() * 256);
 const chunks: Uint8Array[] = [];
 for (let at = 0; at < SIZE; at += CHUNK) chunks.push(data.subarray(at, Math.min(at + CHUNK, SIZE)));
 const chunkDigests = chunks.map((chunk) => createHash('sha256').update(chunk).digest('hex'));

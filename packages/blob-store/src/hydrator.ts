@@ -9,14 +9,13 @@ import {
   type BlobStore,
   type ChunkSource,
   type CodecRegistry,
-  type ErrorCode,
 } from '@statemesh/contracts';
 import { getChunked } from './get-chunked.js';
 import { assertBlobRef, checkManifest } from './load-manifest.js';
 import { decodeManifest } from './manifest.js';
 import { defaultRegistry } from './put-chunked.js';
 import { FetchSlots } from './fetch-slots.js';
-import { sha256Hex } from './sha256.js';
+import { fetchFromPeers } from './peer-fetch.js';
 
 /** Default time one peer gets to answer one chunk request: 10 s. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
@@ -354,41 +353,19 @@ export class Hydrator {
       .peers()
       .filter((peer) => peer.state === 'up')
       .map((peer) => peer.node);
-    if (peers.length === 0) {
-      throw new StatemeshError('NO_PEERS', `@statemesh/blob-store: no peer is up to fetch blob ${digest} from; retry once a peer holding it is connected`, {
-        details: { digest },
-      });
-    }
-    const reasons: string[] = [];
-    let lies = 0;
-    let timeouts = 0;
-    for (const peer of peers) {
-      if (signal.aborted) throw cancelledError(digest);
-      let bytes: Uint8Array;
-      try {
-        bytes = await this.#fetchOne(digest, peer, signal);
-      } catch (error) {
-        if (signal.aborted) throw cancelledError(digest);
-        if (isStatemeshError(error, 'TIMEOUT')) timeouts++;
-        reasons.push(`${peer}: ${isStatemeshError(error) ? error.code : error instanceof Error ? error.message : String(error)}`);
-        continue;
-      }
-      const actual = bytes instanceof Uint8Array ? sha256Hex(bytes) : 'not bytes';
-      if (actual !== digest) {
-        lies++;
+    const { bytes } = await fetchFromPeers(digest, peers, {
+      source: '@statemesh/blob-store',
+      signal,
+      ask: (peer) => this.#fetchOne(digest, peer, signal),
+      onWrongBytes: (peer, actual) => {
         this.#stats.lyingPeers++;
         this.#log(`@statemesh/blob-store: peer ${peer} answered blob ${digest} with bytes that hash to ${actual}; dropped them, asking the next peer`);
-        reasons.push(`${peer}: wrong bytes`);
-        continue;
-      }
-      this.#stats.chunksFetched++;
-      this.#stats.bytesFetched += bytes.length;
-      return bytes;
-    }
-    const code: ErrorCode = lies === peers.length ? 'CHUNK_DIGEST_MISMATCH' : timeouts > 0 ? 'TIMEOUT' : 'CHUNK_NOT_FOUND';
-    throw new StatemeshError(code, `@statemesh/blob-store: no peer gave blob ${digest} (${reasons.join('; ')}); retry once a peer holding it is up`, {
-      details: { digest, peers: reasons },
+      },
+      cancelled: () => cancelledError(digest),
     });
+    this.#stats.chunksFetched++;
+    this.#stats.bytesFetched += bytes.length;
+    return bytes;
   }
 
   /** One request to one peer, bounded by the fetch timeout even if the source ignores it. */

@@ -14,3 +14,5 @@ export { cdcCutPoints, fixedCutPoints } from './cdc-cut-points.js';
 export { DEFAULT_CHUNK_SIZE, MAX_CHUNK_BYTES, MAX_CDC_AVERAGE, MIN_CDC_AVERAGE, MIN_FIXED_CHUNK_SIZE } from './chunk-limits.js';
 export { Hydrator, DEFAULT_FETCH_TIMEOUT_MS } from './hydrator.js';
 export type { HydrationProgress, HydrationState, HydratorOptions, HydratorStats } from './hydrator.js';
+export { fetchFromPeers } from './peer-fetch.js';
+export type { PeerFetchOptions, PeerFetched } from './peer-fetch.js';

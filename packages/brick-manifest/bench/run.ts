@@ -3,6 +3,7 @@
 // Run: pnpm bench (in packages/brick-manifest).
 import { Box3, Frustum, Matrix4, Vector3 } from 'three';
 import { BrickManifest, bricksInFrustum, frustumFromMatrix, type Vec3 } from '@statemesh/brick-manifest';
+import { SeededRandom } from '@statemesh/contracts/testing/seeded-random';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -90,10 +91,9 @@ for (const volume of volumes) {
 {
   const grid = BrickManifest.forVolume([512, 512, 512], { brickDim: 8 });
   const bricks = grid.bricks();
-  let seed = 12345;
+  const random = new SeededRandom(12345);
   for (let i = bricks.length - 1; i > 0; i--) {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    const j = seed % (i + 1);
+    const j = Math.floor(random.next() * (i + 1));
     [bricks[i], bricks[j]] = [bricks[j]!, bricks[i]!];
   }
   const manifest = BrickManifest.fromBricks(bricks);

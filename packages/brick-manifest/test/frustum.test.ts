@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '@statemesh/contracts/testing';
 import { BrickManifest, bricksInFrustum, frustumFromMatrix, type Plane, type Vec3 } from '@statemesh/brick-manifest';
-import { boxPlanes, lookAt, multiply, perspective, random } from './geometry.ts';
+import { boxPlanes, lookAt, multiply, perspective } from './geometry.ts';
 
 const brand = Symbol.for('@statemesh/error');
 const statemeshError = (code: string) => expect.objectContaining({ name: 'StatemeshError', code, [brand]: true });
@@ -51,7 +52,8 @@ describe('hierarchical cull = brute force', () => {
   ];
 
   it('on random cameras (frustumFromMatrix), for every volume', () => {
-    const next = random(1);
+    const random = new SeededRandom(1);
+    const next = (): number => random.next();
     let checked = 0;
     let nonTrivial = 0;
     for (const [dims, brickDim] of volumes) {
@@ -74,7 +76,8 @@ describe('hierarchical cull = brute force', () => {
   });
 
   it('on random planes, including planes lying exactly on brick faces', () => {
-    const next = random(2);
+    const random = new SeededRandom(2);
+    const next = (): number => random.next();
     const grids: Array<[Vec3, Vec3]> = [
       [[100, 37, 53], [8, 8, 8]],
       [[33, 17, 9], [4, 2, 1]], // thin bricks and clipped edges
@@ -109,7 +112,8 @@ describe('hierarchical cull = brute force', () => {
   });
 
   it('on manifests that are not grids (bounding-volume hierarchy), with random cameras and planes', () => {
-    const next = random(4);
+    const random = new SeededRandom(4);
+    const next = (): number => random.next();
     for (const count of [65, 300, 5000]) {
       // Overlapping bricks of random sizes anywhere in a 1000³ box, in no particular order.
       const bricks = Array.from({ length: count }, () => ({

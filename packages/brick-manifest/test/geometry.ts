@@ -1,4 +1,4 @@
-// Test fixtures: planes of boxes and cameras, and a seeded random source.
+// Test fixtures: planes of boxes and cameras.
 import type { Plane, Vec3 } from '@statemesh/brick-manifest';
 
 /** The six inward planes of the box [lo, hi]. */
@@ -11,18 +11,6 @@ export function boxPlanes(lo: Vec3, hi: Vec3): Plane[] {
     [0, 0, 1, -lo[2]],
     [0, 0, -1, hi[2]],
   ];
-}
-
-/** A small deterministic PRNG (mulberry32) returning numbers in [0, 1). */
-export function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** Column-major 4×4 product a × b. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '@statemesh/contracts/testing';
 import { BrickManifest, type BrickInit } from '@statemesh/brick-manifest';
-import { random } from './geometry.ts';
 
 const brand = Symbol.for('@statemesh/error');
 const statemeshError = (code: string) => expect.objectContaining({ name: 'StatemeshError', code, [brand]: true });
@@ -154,7 +154,8 @@ describe('hostile decode input', () => {
   });
 
   it('never throws anything but its own errors on random corruption', () => {
-    const next = random(3);
+    const random = new SeededRandom(3);
+    const next = (): number => random.next();
     const bytes = sample();
     const foreign: unknown[] = [];
     let decoded = 0;

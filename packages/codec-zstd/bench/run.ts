@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compress as directCompress, decompress as directDecompress } from '@mongodb-js/zstd';
 import { decodeMessageBatch, encodeMessageBatch, zstdCodec } from '@statemesh/codec-zstd';
+import { SeededRandom } from '@statemesh/contracts/testing/seeded-random';
 
 const RUNS = 5;
 const RUN_MS = 400;
@@ -18,11 +19,8 @@ const MB = 1e6; // the zstd CLI's MB/s are 10^6 bytes a second
 function floatVolumeBrick(side: number): Uint8Array {
   // A bricked scalar field: a smooth density inside a sphere, empty space (zeros) around it, a little noise.
   const values = new Float32Array(side * side * side);
-  let seed = 12345;
-  const noise = (): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 2 ** 32 - 0.5;
-  };
+  const random = new SeededRandom(12345);
+  const noise = (): number => random.next() - 0.5;
   const c = side / 2;
   for (let z = 0, i = 0; z < side; z++) {
     for (let y = 0; y < side; y++) {

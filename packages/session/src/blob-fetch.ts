@@ -1,5 +1,5 @@
-import { StatemeshError, isDigest, isStatemeshError, type BlobStore, type ChunkSource, type ErrorCode } from '@statemesh/contracts';
-import { sha256Hex } from '@statemesh/blob-store';
+import { StatemeshError, isDigest, isStatemeshError, type BlobStore, type ChunkSource } from '@statemesh/contracts';
+import { fetchFromPeers } from '@statemesh/blob-store';
 import { SharedFetches } from './shared-fetch.js';
 
 const PREFIX = '@statemesh/session: ';
@@ -81,43 +81,24 @@ export class BlobFetcher {
       .filter((peer) => peer.state === 'up' || peer.state === 'suspect')
       .sort((a, b) => rank(a) - rank(b))
       .map((peer) => peer.node);
-    if (peers.length === 0) {
-      this.#stats.failures++;
-      throw new StatemeshError('NO_PEERS', `${PREFIX}no peer is up to fetch blob ${digest} from; retry once a peer holding it is connected`, { details: { digest } });
-    }
-    const reasons: string[] = [];
-    let lies = 0;
-    let timeouts = 0;
-    for (const peer of peers) {
-      if (signal.aborted) throw cancelled(digest);
-      let bytes: Uint8Array;
-      try {
-        bytes = await this.#source.fetchChunk(digest, { peer, timeoutMs: this.#timeoutMs, signal });
-      } catch (error) {
-        if (signal.aborted) throw cancelled(digest);
-        if (isStatemeshError(error, 'TIMEOUT')) timeouts++;
-        reasons.push(`${peer}: ${isStatemeshError(error) ? error.code : String(error)}`);
-        continue;
-      }
-      const actual = bytes instanceof Uint8Array ? sha256Hex(bytes) : 'not bytes';
-      if (actual !== digest) {
-        lies++;
+    const { bytes, peer } = await fetchFromPeers(digest, peers, {
+      source: '@statemesh/session',
+      signal,
+      ask: (peer) => this.#source.fetchChunk(digest, { peer, timeoutMs: this.#timeoutMs, signal }),
+      onWrongBytes: (peer, actual) => {
         this.#stats.lyingPeers++;
         this.#log(`${PREFIX}peer ${peer} answered blob ${digest} with bytes that hash to ${actual}; dropped them, asking the next peer`);
-        reasons.push(`${peer}: wrong bytes`);
-        continue;
-      }
-      await this.#store.put(bytes);
-      this.#stats.fetched++;
-      this.#stats.bytesFetched += bytes.byteLength;
-      this.#byPeer.set(peer, (this.#byPeer.get(peer) ?? 0) + 1);
-      return bytes;
-    }
-    this.#stats.failures++;
-    const code: ErrorCode = lies === peers.length ? 'CHUNK_DIGEST_MISMATCH' : timeouts > 0 ? 'TIMEOUT' : 'CHUNK_NOT_FOUND';
-    throw new StatemeshError(code, `${PREFIX}no peer gave blob ${digest} (${reasons.join('; ')}); retry once a peer holding it is up`, {
-      details: { digest, peers: reasons },
+      },
+      cancelled: () => cancelled(digest),
+    }).catch((error: unknown) => {
+      if (!signal.aborted) this.#stats.failures++; // no peer had it, none answered in time: not a cancellation
+      throw error;
     });
+    await this.#store.put(bytes);
+    this.#stats.fetched++;
+    this.#stats.bytesFetched += bytes.byteLength;
+    this.#byPeer.set(peer, (this.#byPeer.get(peer) ?? 0) + 1);
+    return bytes;
   }
 }
 

@@ -3,7 +3,8 @@ import type { CheckedMutation, SnapshotPage, Version } from '@statemesh/contract
 import { Shard } from '@statemesh/shard';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deliveries, random } from './delivery.ts';
+import { SeededRandom } from '@statemesh/contracts/testing';
+import { deliveries } from './delivery.ts';
 import { ManualTime } from './manual-time.ts';
 
 const ORIGINS = ['a', 'b', 'c', 'd', 'e'];
@@ -82,12 +83,12 @@ describe('convergence (property-based)', () => {
       fc.property(scenarioArb, ({ origins, ops, seed }) => {
         const time = new ManualTime();
         const { shards, log } = run(origins, ops, time);
-        const next = random(seed);
+        const random = new SeededRandom(seed);
         const expected = model(log);
         const observers = [0, 1].map((i) => new Shard({ clusterId: 'c', nodeId: `o${i}`, clock: time.clock() }));
         const digests = new Set<string>();
         for (const replica of [...shards, ...observers]) {
-          for (const batch of deliveries(log, next)) replica.apply(batch, 'peer');
+          for (const batch of deliveries(log, random)) replica.apply(batch, 'peer');
           expect(held(replica)).toEqual(expected);
           digests.add(replica.digest());
         }
@@ -107,9 +108,9 @@ describe('convergence (property-based)', () => {
       fc.property(scenarioArb, fc.constantFrom(['s'], ['s.a'], ['sc', 't']), ({ origins, ops, seed }, interests) => {
         const time = new ManualTime();
         const { log } = run(origins, ops, time);
-        const next = random(seed);
+        const random = new SeededRandom(seed);
         const partial = new Shard({ clusterId: 'c', nodeId: 'part', interests, clock: time.clock() });
-        for (const batch of deliveries(log, next)) partial.apply(batch, 'peer');
+        for (const batch of deliveries(log, random)) partial.apply(batch, 'peer');
         const expected = new Map([...model(log)].filter(([path]) => interests.some((prefix) => isUnder(path, prefix))));
         expect(held(partial)).toEqual(expected);
         // and it catches up from a full replica through since() with its prefixes
@@ -128,13 +129,13 @@ describe('convergence (property-based)', () => {
       fc.property(scenarioArb, fc.integer({ min: 1, max: 4 }), ({ origins, ops, seed }, pageSize) => {
         const time = new ManualTime();
         const { log } = run(origins, ops, time);
-        const next = random(seed);
+        const random = new SeededRandom(seed);
         const live = new Shard({ clusterId: 'c', nodeId: 'live', clock: time.clock() });
-        for (const batch of deliveries(log, next)) live.apply(batch, 'peer');
+        for (const batch of deliveries(log, random)) live.apply(batch, 'peer');
 
         // A replica that saw a random part of the stream, then catches up from `live` by its vector.
         const behind = new Shard({ clusterId: 'c', nodeId: 'behind', clock: time.clock() });
-        behind.apply(log.filter(() => next() < 0.5), 'peer');
+        behind.apply(log.filter(() => random.next() < 0.5), 'peer');
         applyPages(behind, live.since(behind.vector(), { pageSize }));
         expect(behind.digest()).toBe(live.digest());
         expect(behind.vector()).toEqual(live.vector());

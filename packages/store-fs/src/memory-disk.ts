@@ -1,3 +1,4 @@
+import { SeededRandom } from '@statemesh/contracts/testing/seeded-random';
 import type { AppendFile, Disk } from './disk.js';
 
 /** Options of {@link MemoryDisk}. */
@@ -25,14 +26,14 @@ export class MemoryDisk implements Disk {
   /** Bytes the disk holds in all; writes past it fail with `ENOSPC`. Settable, to fill the disk mid-test. */
   capacityBytes: number;
   readonly #files = new Map<string, MemoryFile>();
-  #random: number;
+  readonly #random: SeededRandom;
   #generation = 0;
   /** The generation whose store holds the disk; a crash (a new generation) releases it. */
   #lockedBy: number | undefined;
 
   constructor(options: MemoryDiskOptions = {}) {
     this.capacityBytes = options.capacityBytes ?? Number.POSITIVE_INFINITY;
-    this.#random = (options.seed ?? 1) >>> 0 || 1;
+    this.#random = new SeededRandom(options.seed ?? 1);
   }
 
   /** Every process using this disk dies now: unsynced bytes are lost (with `tear`, a random prefix of them stays). */
@@ -40,7 +41,7 @@ export class MemoryDisk implements Disk {
     this.#generation++;
     for (const file of this.#files.values()) {
       const unsynced = file.length - file.synced;
-      const kept = options.tear === true && unsynced > 0 ? this.#next() % (unsynced + 1) : 0;
+      const kept = options.tear === true && unsynced > 0 ? Math.floor(this.#random.next() * (unsynced + 1)) : 0;
       file.length = file.synced + kept;
       file.synced = file.length;
     }
@@ -117,15 +118,6 @@ export class MemoryDisk implements Disk {
     const file = this.#files.get(name);
     if (file === undefined) throw fsError('ENOENT', `no such file ${name}`);
     return file;
-  }
-
-  #next(): number {
-    let x = this.#random;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#random = x >>> 0;
-    return this.#random;
   }
 }
 

@@ -5,8 +5,8 @@
 //   throughput: batches of 100 mutations with 100-byte payloads, replicated mutations/s (first publish to last
 //   delivery), median of BENCH_RUNS runs (default 5), and the ratio WebSocket / IPC.
 //   latency: one batch of 1 mutation at a time, round trip a -> b -> a (b echoes), p50 and p99 over 2 000.
-import { createServer } from 'node:net';
 import type { HelloInfo, Mutation, SnapshotPage, TransportHost } from '@statemesh/contracts';
+import { freePort } from '@statemesh/contracts/testing';
 import type { ProtocolTransport } from '@statemesh/protocol';
 import { ipcTransport } from '@statemesh/transport-ipc';
 import { websocketListener, websocketTransport } from '@statemesh/transport-websocket';
@@ -36,14 +36,6 @@ function batch(origin: string, first: number, length = BATCH): Mutation[] {
   return Array.from({ length }, (_, i) => ({
     origin, seq: first + i, hlc: (1_700_000_000_000n << 16n) + BigInt(first + i), path: `scene.item${(first + i) % 1000}`, op: 'set', type: 'bytes', payload: new Uint8Array(PAYLOAD).fill(i),
   }));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A receiver `b` and a sender `a` linked by `kind`; `b` hands batches to `onB`, `a` to `onA`. */

@@ -3,10 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrickManifest } from '@statemesh/brick-manifest';
 import { isStatemeshError, type StatemeshError } from '@statemesh/contracts';
+import { waitFor } from '@statemesh/contracts/testing';
 import type { Session } from '@statemesh/session';
 import { VolumeView, putVolume, type PutVolumeResult } from '@statemesh/volume';
 import { camera } from './camera.ts';
-import { CountingStore, noise, nodes, waitFor, type Nodes } from './nodes.ts';
+import { CountingStore, noise, nodes, type Nodes } from './nodes.ts';
 
 let net: Nodes;
 let writer: Session;
@@ -28,7 +29,7 @@ async function tampered(path: string, index: number, digest: string): Promise<vo
   const manifest = good.manifests[0]!;
   const bricks = manifest.bricks().map(({ index: i, ...brick }) => (i === index ? { ...brick, digest } : brick));
   writer.setBytes(path, BrickManifest.fromBricks(bricks, { volume: manifest.volume! }).encode(), 'brick-manifest');
-  await waitFor(`${path} at the reader`, () => reader.get(path) !== undefined);
+  await waitFor(() => reader.get(path) !== undefined, { message: `${path} at the reader` });
 }
 
 function watchErrors(view: VolumeView): StatemeshError[] {
@@ -82,7 +83,7 @@ describe('a viewer given bad input', () => {
     const { session: victim } = await net.start('victim', ['liar'], { hydrate: 'lazy' });
     const written = await putVolume(liar, 'lied', noise(64 ** 3, Uint8Array, 7), { dims: [64, 64, 64], voxelType: 'u8', brickDim: 16, levels: 1 });
     lying.target = written.manifests[0]!.bricks()[9]!.digest;
-    await waitFor('the manifest at the victim', () => victim.get('lied') !== undefined);
+    await waitFor(() => victim.get('lied') !== undefined, { message: 'the manifest at the victim' });
     const view = new VolumeView(victim, 'lied');
     const errors = watchErrors(view);
     const announced: number[] = [];
@@ -99,11 +100,11 @@ describe('a viewer given bad input', () => {
   it('a value that is not a manifest: CORRUPT_INPUT or BAD_MAGIC, and no volume', async () => {
     writer.setBytes('garbage', new Uint8Array(200_000).fill(7), 'brick-manifest');
     writer.set('json', { not: 'a manifest' });
-    await waitFor('both at the reader', () => reader.get('garbage') !== undefined && reader.get('json') !== undefined);
+    await waitFor(() => reader.get('garbage') !== undefined && reader.get('json') !== undefined, { message: 'both at the reader' });
     for (const [path, code] of [['garbage', 'BAD_MAGIC'], ['json', 'CORRUPT_INPUT']] as const) {
       const view = new VolumeView(reader, path);
       const errors = watchErrors(view);
-      await waitFor(`an error for ${path}`, () => errors.length > 0);
+      await waitFor(() => errors.length > 0, { message: `an error for ${path}` });
       expect(errors[0]!.code).toBe(code);
       view.setCamera(WHOLE.viewProjection, WHOLE.eye);
       await view.whenIdle();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { MemoryBlobStore } from '@statemesh/blob-store';
+import { SeededRandom } from '@statemesh/contracts/testing';
 import { join, type Session, type SessionConfig } from '@statemesh/session';
 
 /** A memory blob store that counts the reads of each digest: a peer's chunk request is one. */
@@ -39,24 +40,11 @@ export function nodes(clusterId = 'volume'): Nodes {
   };
 }
 
-/** Polls `condition` every 10 ms until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Voxels that differ from brick to brick: a fast deterministic pseudo-random fill. */
+/** Voxels that differ from brick to brick: a deterministic pseudo-random fill from the shared seeded generator. */
 export function noise(count: number, Kind: Uint8ArrayConstructor | Uint16ArrayConstructor = Uint16Array, seed = 1): Uint8Array | Uint16Array {
+  const random = new SeededRandom(seed);
   const out = new Kind(count);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x >>> 0;
-  }
+  const values = 2 ** (8 * Kind.BYTES_PER_ELEMENT);
+  for (let i = 0; i < count; i++) out[i] = Math.floor(random.next() * values);
   return out;
 }

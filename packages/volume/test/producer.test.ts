@@ -1,9 +1,10 @@
 // A producer writes a volume brick by brick with putBricks while a lazy viewer looks on over IPC: each new
 // manifest (a chunked blob the viewer fetches, 4 096 bricks) re-plans the view, and the new bricks arrive.
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@statemesh/contracts/testing';
 import { VolumeView, putBricks } from '@statemesh/volume';
 import { camera } from './camera.ts';
-import { nodes, waitFor, type Nodes } from './nodes.ts';
+import { nodes, type Nodes } from './nodes.ts';
 
 let net: Nodes;
 afterAll(async () => net?.close());
@@ -17,7 +18,7 @@ describe('putBricks and a watching view', () => {
     const brick = (index: number) => ({ index, voxels: new Uint8Array(512).fill(index % 251) });
     // The first slab of bricks (z = 0): 256 of 4 096.
     await putBricks(producer, 'sim.density', Array.from({ length: 256 }, (_, i) => brick(i)), shape);
-    await waitFor('the manifest at the viewer', () => viewer.get('sim.density') !== undefined);
+    await waitFor(() => viewer.get('sim.density') !== undefined, { message: 'the manifest at the viewer' });
     expect(viewer.get('sim.density')?.pending).toBe(true); // over 64 KiB: a chunked blob, fetched on demand
 
     const view = new VolumeView(viewer, 'sim.density');
@@ -30,7 +31,7 @@ describe('putBricks and a watching view', () => {
 
     // The next slab: a new manifest, keeping the first slab's digests.
     await putBricks(producer, 'sim.density', Array.from({ length: 256 }, (_, i) => brick(256 + i)), shape);
-    await waitFor('the second slab visible', () => view.stats().bricksVisible === 512);
+    await waitFor(() => view.stats().bricksVisible === 512, { message: 'the second slab visible' });
     await view.whenIdle();
     expect(view.stats()).toMatchObject({ bricksTotal: 512, bricksLoaded: 512 });
     expect(arrived.size).toBe(512);

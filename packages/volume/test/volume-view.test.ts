@@ -2,10 +2,11 @@
 // frusta see, coarsest first; camera moves cancel pointless fetches; viewers serve each other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bricksInFrustum, frustumFromMatrix, type BrickManifest } from '@statemesh/brick-manifest';
+import { waitFor } from '@statemesh/contracts/testing';
 import type { Session } from '@statemesh/session';
 import { VolumeView, planesAtLevel, putVolume, type PutVolumeResult } from '@statemesh/volume';
 import { camera, orbit, type Camera } from './camera.ts';
-import { noise, nodes, waitFor, type CountingStore, type Nodes } from './nodes.ts';
+import { noise, nodes, type CountingStore, type Nodes } from './nodes.ts';
 
 const DIMS = [256, 256, 256] as const;
 const PATH = 'scene.volume';
@@ -44,7 +45,7 @@ function brickBytesOf(key: string): number {
 
 async function viewer(id: string, seeds: readonly string[]): Promise<{ session: Session; store: CountingStore }> {
   const node = await net.start(id, seeds, { hydrate: 'lazy' });
-  await waitFor(`${id} to see the volume`, () => node.session.get(PATH) !== undefined);
+  await waitFor(() => node.session.get(PATH) !== undefined, { message: `${id} to see the volume` });
   return node;
 }
 
@@ -167,7 +168,7 @@ describe('viewers in a mesh', () => {
   it('a second viewer connected to the writer too takes its bricks from the first: the writer is spared', async () => {
     const { session: first } = await viewer('mesh1', ['w']);
     const { session: second } = await viewer('mesh2', ['w', 'mesh1']); // a triangle
-    await waitFor('mesh2 sees both peers', () => second.status().peerCount === 2);
+    await waitFor(() => second.status().peerCount === 2, { message: 'mesh2 sees both peers' });
     const steps = PATH_20.slice(10, 16);
     const brickDigests = new Set(written.manifests.flatMap((m) => m!.bricks().map((b) => b.digest!)));
     writerStore.reads.clear();
