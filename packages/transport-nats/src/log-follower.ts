@@ -46,6 +46,8 @@ export class LogFollower {
   #messages: ConsumerMessages | undefined;
   #retry: { timer: TimerHandle; wake: () => void } | undefined;
   #following: Promise<void> | undefined;
+  /** When the stream followed was made (a different one: deleted and made again). */
+  #created: string | undefined;
   #closed = false;
 
   constructor(context: LogFollowerContext, cursor: number) {
@@ -98,6 +100,10 @@ export class LogFollower {
 
   async #follow(nc: NatsConnection): Promise<void> {
     const jsm = await jetstreamManager(nc);
+    // A stream deleted and made again has sequences of its own: followed from its start, the cursor claiming nothing.
+    const info = await jsm.streams.info(this.#c.stream);
+    if ((this.#created !== undefined && info.created !== this.#created) || info.state.last_seq < this.cursor) this.cursor = 0;
+    this.#created = info.created;
     const consumer = await jetstream(nc).consumers.get(this.#c.stream, {
       filter_subjects: this.#c.batchAll,
       headers_only: true,
@@ -108,6 +114,7 @@ export class LogFollower {
     this.#messages = messages;
     // Closed meanwhile: stopped now, the loop below ends at once (the messages end only as they are iterated).
     if (this.#closed) void messages.close();
+    this.#endOnReset(messages).catch((error: unknown) => this.#c.report(new StatemeshError('INTERNAL', `${PACKAGE}: watching the log follower's consumer failed: ${String(error)}`, { cause: error })));
     for await (const notice of messages) {
       if (this.#closed) return;
       if (this.#missed(notice)) {
@@ -120,6 +127,19 @@ export class LogFollower {
         }
       }
       this.cursor = notice.seq;
+    }
+  }
+
+  /**
+   * Ends the follow when its consumer was made again (the stream may have been deleted and made again, which the
+   * ordered consumer would follow past the old sequences unseen): the next follow looks at the stream first.
+   */
+  async #endOnReset(messages: ConsumerMessages): Promise<void> {
+    for await (const status of messages.status()) {
+      if (status.type === 'ordered_consumer_recreated' || status.type === 'consumer_deleted' || status.type === 'stream_not_found') {
+        await messages.close();
+        return;
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 // followLog: the log cursor moves along the live path (a headers-only consumer relates each live batch to its
 // stream sequence), and a batch the host did not take live is read from the log.
 import { describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import type { Mutation } from '@statemesh/contracts';
 import { NatsTransport } from '@statemesh/transport-nats';
 import { natsServerPerFile } from './fixtures/nats-server-per-file.ts';
@@ -79,6 +81,24 @@ describe('followLog', () => {
       expect(reader.transport.logMessages).toBe(1);
     } finally {
       await Promise.all([reader.transport.close(), writer.transport.close()]);
+    }
+  });
+
+  it('follows a stream deleted and made again from its start: the cursor claims none of the old sequences', async () => {
+    const { clusterId, reader, writer } = await readerAndWriter({ followLog: true });
+    const nc = await connect({ servers: server.url() });
+    const again = node(clusterId, 'w2');
+    try {
+      for (let seq = 1; seq <= 10; seq++) writer.transport.publish(writes('w', seq, 1) as Mutation[]);
+      await until(() => reader.transport.logCursor === 10, 'the cursor over the ten');
+      await (await jetstreamManager(nc)).streams.delete(`statemesh-${clusterId}`);
+      await again.transport.start(again.host); // makes the stream again
+      for (let seq = 1; seq <= 5; seq++) again.transport.publish(writes('w2', seq, 1) as Mutation[]);
+      await until(() => reader.host.received.length === 15, 'the five of the new stream, live');
+      await until(() => reader.transport.logCursor === 5, 'the cursor over the five of the new stream');
+      expect(reader.transport.logMessages).toBe(0);
+    } finally {
+      await Promise.all([reader.transport.close(), writer.transport.close(), again.transport.close(), nc.close()]);
     }
   });
 
