@@ -114,12 +114,13 @@ export class LogFollower {
     this.#messages = messages;
     // Closed meanwhile: stopped now, the loop below ends at once (the messages end only as they are iterated).
     if (this.#closed) void messages.close();
-    this.#endOnReset(messages).catch((error: unknown) => this.#c.report(new StatemeshError('INTERNAL', `${PACKAGE}: watching the log follower's consumer failed: ${String(error)}`, { cause: error })));
+    const follow = { reset: false };
+    this.#endOnReset(messages, follow).catch((error: unknown) => this.#c.report(new StatemeshError('INTERNAL', `${PACKAGE}: watching the log follower's consumer failed: ${String(error)}`, { cause: error })));
     for await (const notice of messages) {
-      if (this.#closed) return;
+      if (this.#closed || follow.reset) return; // after a reset, not one notice more before the stream is looked at
       if (this.#missed(notice)) {
         const stored = await jsm.streams.getMessage(this.#c.stream, { seq: notice.seq });
-        if (this.#closed) return;
+        if (this.#closed || follow.reset) return;
         // Gone (trimmed) since the notice: a start would not read it either; peer catch-up brings it.
         if (stored !== null) {
           this.fetched++;
@@ -134,9 +135,10 @@ export class LogFollower {
    * Ends the follow when its consumer was made again (the stream may have been deleted and made again, which the
    * ordered consumer would follow past the old sequences unseen): the next follow looks at the stream first.
    */
-  async #endOnReset(messages: ConsumerMessages): Promise<void> {
+  async #endOnReset(messages: ConsumerMessages, follow: { reset: boolean }): Promise<void> {
     for await (const status of messages.status()) {
       if (status.type === 'ordered_consumer_recreated' || status.type === 'consumer_deleted' || status.type === 'stream_not_found') {
+        follow.reset = true;
         await messages.close();
         return;
       }
