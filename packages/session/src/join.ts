@@ -11,7 +11,7 @@ import { scopeOf } from './replica-scope.js';
 import { SequenceMark, type SequenceStore } from './sequence-mark.js';
 import { Session } from './session.js';
 import { createTransport, type CreatedTransport } from './transport-factory.js';
-import { saveLogCursor } from './log-cursor.js';
+import { LogCursorKeeper } from './log-cursor.js';
 import type { Listener, Timers } from '@statemesh/contracts';
 import { realTimers } from '@statemesh/protocol';
 
@@ -114,31 +114,18 @@ export async function join(config: SessionConfig, options: JoinOptions = {}): Pr
     await blobStore.close?.();
     throw error;
   }
-  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, journal, outbox: opened?.recovered.outbox, log, timers: options.timers });
+  // Where the NATS log was handed to the replica up to, kept once the replica holds it on disk.
+  const logCursor =
+    journal === undefined || natsLog === undefined
+      ? undefined
+      : new LogCursorKeeper({ dataDir: resolved.dataDir!, ...natsLog, journal, timers: options.timers ?? realTimers, log });
+  const session = new Session({ config: resolved, shard, transport, blobStore, registry, sequenceMark, journal, logCursor, outbox: opened?.recovered.outbox, log, timers: options.timers });
   try {
     await session.start();
   } catch (error) {
     await session.close().catch(() => undefined);
     throw error;
   }
-  if (journal !== undefined && natsLog !== undefined) keepLogCursor(journal, resolved.dataDir!, natsLog, log);
+  logCursor?.start();
   return session;
-}
-
-/**
- * Once what the start's read of the NATS log delivered is on disk, keeps where the read reached: the next start
- * reads the log after it. A failure to write it only costs a longer read next time.
- */
-function keepLogCursor(journal: ReplicaJournal, dataDir: string, natsLog: NonNullable<CreatedTransport['natsLog']>, log: (line: string) => void): void {
-  const cursor = natsLog.cursor();
-  journal.settled().then(
-    () => {
-      try {
-        saveLogCursor(dataDir, natsLog.stream, cursor);
-      } catch (error) {
-        log(`@statemesh/session: could not keep the NATS log cursor in ${dataDir} (the next start reads the whole log): ${String(error)}`);
-      }
-    },
-    () => undefined, // closed or failed: the journal says so itself
-  );
 }

@@ -12,6 +12,7 @@ import { LargeValueHydrations } from './large-value-hydrations.js';
 import { metricsOf, metricsToPaths, type SessionMetrics } from './metrics.js';
 import { OnDemandValues, fetchCancelled, notHere } from './on-demand-values.js';
 import { PeerCatchUps } from './peer-catch-ups.js';
+import type { LogCursorKeeper } from './log-cursor.js';
 import type { ReplicaJournal } from './replica-journal.js';
 import { scopeCapabilities } from './replica-scope.js';
 import { ReplicationPump } from './replication-pump.js';
@@ -36,6 +37,8 @@ export interface SessionParts {
   readonly sequenceMark: SequenceStore | undefined;
   /** The replica's durable home, with a `dataDir` (recovered before the session is made). */
   readonly journal?: ReplicaJournal | undefined;
+  /** With a `dataDir` on NATS: where the log was handed over up to, kept as it moves; kept once more on close. */
+  readonly logCursor?: LogCursorKeeper | undefined;
   /** This node's writes recovered from disk that no peer is known to have: published once a peer is up. */
   readonly outbox?: readonly Mutation[] | undefined;
   readonly log: (line: string) => void;
@@ -60,6 +63,7 @@ export class Session {
   readonly #blobStore: BlobStore;
   readonly #sequenceMark: SequenceStore | undefined;
   readonly #journal: ReplicaJournal | undefined;
+  readonly #logCursor: LogCursorKeeper | undefined;
   readonly #replicationWaits: ReplicationWaits;
   readonly #pump: ReplicationPump;
   readonly #catchUps: PeerCatchUps;
@@ -86,6 +90,7 @@ export class Session {
     this.#blobStore = parts.blobStore;
     this.#sequenceMark = parts.sequenceMark;
     this.#journal = parts.journal;
+    this.#logCursor = parts.logCursor;
     this.#log = parts.log;
     const timers = (this.#timers = parts.timers ?? realTimers);
     const running = (): boolean => this.#running;
@@ -375,6 +380,8 @@ export class Session {
     this.#replicationWaits.close(closedError('replicated'));
     this.#catchUps.close();
     await this.#transport.close();
+    // The transport hands nothing more over: its last cursor, kept once the journal holds what it covers.
+    await this.#logCursor?.close();
     // Resolves once everything appended (all this node applied) is on disk.
     await this.#journal?.close().catch((error: unknown) => this.#log(`${SESSION_PREFIX}closing the replica store failed: ${describe(error)}`));
     await this.#blobStore.close?.();

@@ -16,17 +16,20 @@ interface LinkFactory {
   dialer(address: string): Dialer;
 }
 
-/** The transport a config asks for and, on NATS with a log, where its read of the log reached (for a `dataDir`). */
+/**
+ * The transport a config asks for and, on NATS with a log and a `dataDir`, its log: the stream, the cursor kept
+ * there at start, and where the transport has handed the log to the session up to now (it follows the live path).
+ */
 export interface CreatedTransport {
   readonly transport: Transport;
-  readonly natsLog?: { readonly stream: string; cursor(): number } | undefined;
+  readonly natsLog?: { readonly stream: string; readonly kept: number; cursor(): number } | undefined;
 }
 
 /**
  * Builds the ONE protocol engine a config asks for: its listeners and dialers come from the main transport and
  * every bridge, so a peer reachable over two of them is one peer. Transport packages load only when the config
  * uses them, with an error naming the package to install when it is missing. Not started. With a `dataDir`, the NATS medium reads its log after the cursor
- * kept there (log-cursor.ts).
+ * kept there (log-cursor.ts) and follows the log after start, so that the cursor moves with the live batches.
  */
 export async function createTransport(config: ResolvedConfig, log: (line: string) => void, timers?: Timers, extraListeners: readonly Listener[] = []): Promise<CreatedTransport> {
   const common = { nodeId: config.nodeId, clusterId: config.clusterId, heartbeatIntervalMs: config.heartbeatIntervalMs };
@@ -74,10 +77,11 @@ async function natsTransport(config: ResolvedConfig, onError: (error: Error) => 
     credentials: n.credentials,
     subjectPrefix: n.subjectPrefix,
     logCursor,
+    followLog: stream !== undefined && dataDir !== undefined,
     onError,
     ...(timers === undefined ? {} : { timers }),
   });
-  return { transport, log: stream === undefined || dataDir === undefined ? undefined : { stream, cursor: () => transport.logCursor } };
+  return { transport, log: stream === undefined || dataDir === undefined ? undefined : { stream, kept: logCursor, cursor: () => transport.logCursor } };
 }
 
 async function linkFactory(kind: 'ipc' | 'grpc' | 'nats', config: ResolvedConfig, onError: (error: Error) => void): Promise<LinkFactory> {

@@ -1,6 +1,7 @@
 import { StatemeshError, touchesAnySubtree, type CheckedMutation, type Mutation } from '@statemesh/contracts';
-import { headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import type { Msg } from '@nats-io/transport-node';
 import type { Stats } from '@statemesh/protocol';
+import { addressedTo, batchHeaders, messageName } from './batch-headers.js';
 import { BatchOutbox, type Addressees } from './batch-outbox.js';
 import { batchPayloads } from './batch-payloads.js';
 import type { MediumContext } from './medium-context.js';
@@ -9,9 +10,6 @@ import { PACKAGE } from './options.js';
 import { splitBySubtree } from './subject-routing.js';
 import { batchSender } from './subjects.js';
 
-/** Headers of a live batch meant for some nodes only (the log keeps it for everyone). */
-const TO_HEADER = 'Statemesh-To';
-const EXCEPT_HEADER = 'Statemesh-Except';
 /** Room left in a message for headers. */
 const HEADROOM = 1024;
 
@@ -26,6 +24,8 @@ export interface BatchContext extends MediumContext {
   heard(from: string): void;
   /** Mutations were handed to the host: an acknowledgement is due. */
   delivered(): void;
+  /** The live message `name` of `from` is handled: handed to the host, or nothing in it for this node. */
+  handled(from: string, name: string | undefined): void;
 }
 
 /**
@@ -46,6 +46,9 @@ export class BatchChannel {
   #held: HeldBatches | undefined;
   /** Bytes of live batches that reached this node's subscriptions. */
   liveBytes = 0;
+  /** The first part of this node's message names (batch-headers.ts): random, so a restart never repeats one. */
+  readonly #namePrefix = Math.floor(Math.random() * 0x1_0000_0000).toString(36);
+  #sentMessages = 0;
 
   constructor(context: BatchContext) {
     this.#c = context;
@@ -73,17 +76,17 @@ export class BatchChannel {
   release(): void {
     const held = this.#held?.take() ?? [];
     this.#held = undefined;
-    for (const { from, mutations } of held) this.#deliver(mutations, from);
+    for (const { from, mutations, name } of held) if (this.#deliver(mutations, from)) this.#c.handled(from, name);
   }
 
-  /** A live batch on a batch subject. */
+  /** A live batch on a batch subject (from a core subscription). */
   receiveLive(msg: Msg): void {
     this.liveBytes += msg.data.length;
-    if (this.#addressed(msg)) this.receive(batchSender(msg.subject), msg.data);
+    if (addressedTo(msg.headers, this.#c.nodeId)) this.receive(batchSender(msg.subject), msg.data, false, messageName(msg.headers));
   }
 
-  /** A batch of `from`, live or (`fromLog`) read from the log. */
-  receive(from: string, data: Uint8Array, fromLog = false): void {
+  /** A batch of `from`, live (with its message's `name`) or (`fromLog`) read from the log. */
+  receive(from: string, data: Uint8Array, fromLog = false, name?: string): void {
     const c = this.#c;
     if (from === c.nodeId && !fromLog) return;
     const frame = c.frames.received(data, from);
@@ -95,9 +98,12 @@ export class BatchChannel {
     const interests = c.interests();
     const mutations = interests.length === 0 ? frame.mutations : frame.mutations.filter((m) => touchesAnySubtree(m.path, interests, m.op === 'delete'));
     if (!fromLog) c.heard(from);
-    if (mutations.length === 0) return;
-    if (this.#held !== undefined && !fromLog) this.#held.push(from, mutations);
-    else this.#deliver(mutations, from);
+    if (mutations.length === 0) {
+      if (!fromLog) c.handled(from, name);
+      return;
+    }
+    if (this.#held !== undefined && !fromLog) this.#held.push(from, mutations, name);
+    else if (this.#deliver(mutations, from) && !fromLog) c.handled(from, name);
   }
 
   /** `batch` less the mutations of the medium's batch being delivered (a relay of it: the whole array, or some). */
@@ -110,42 +116,35 @@ export class BatchChannel {
     return batch.filter((m) => !members.has(m));
   }
 
-  /** Whether a live batch is for this node: no addressing headers, named in `To`, or not the one in `Except`. */
-  #addressed(msg: Msg): boolean {
-    const to = msg.headers?.get(TO_HEADER) ?? '';
-    if (to !== '' && !to.split(' ').includes(this.#c.nodeId)) return false;
-    return msg.headers?.get(EXCEPT_HEADER) !== this.#c.nodeId;
-  }
-
-  #deliver(mutations: CheckedMutation[], from: string): void {
+  /** Hands `mutations` to the host; false when the host threw (reported). */
+  #deliver(mutations: CheckedMutation[], from: string): boolean {
     const c = this.#c;
     c.stats.delivered += mutations.length;
     const outer = this.#delivering;
     this.#delivering = { mutations, members: undefined };
+    let handed = true;
     try {
       c.host().onMutations(mutations, from);
     } catch (error) {
+      handed = false;
       c.log.report(new StatemeshError('INTERNAL', `${PACKAGE}: the host's onMutations threw on a batch from ${from}: ${String(error)}`, { cause: error }));
     } finally {
       this.#delivering = outer;
     }
     c.delivered();
+    return handed;
   }
 
-  /** One batch on this node's subjects, split by subtree and at max_payload. */
+  /** One batch on this node's subjects, split by subtree and at max_payload, each message named. */
   #send(mutations: Mutation[], addressees: Addressees): void {
     const c = this.#c;
     if (!c.sending()) return;
-    let h: MsgHdrs | undefined;
-    if (addressees.kind !== 'all') {
-      h = headers();
-      if (addressees.kind === 'to') h.set(TO_HEADER, addressees.nodes.join(' '));
-      else h.set(EXCEPT_HEADER, addressees.node);
-    }
     try {
       for (const part of splitBySubtree(mutations)) {
         const subject = c.subjects.batch(c.nodeId, part.token);
-        for (const payload of batchPayloads(part.mutations, c.maxPayload() - HEADROOM)) c.publish(subject, payload, h);
+        for (const payload of batchPayloads(part.mutations, c.maxPayload() - HEADROOM)) {
+          c.publish(subject, payload, batchHeaders(addressees, `${this.#namePrefix}.${++this.#sentMessages}`));
+        }
       }
     } catch (error) {
       c.log.report(error instanceof StatemeshError ? error : new StatemeshError('INTERNAL', `${PACKAGE}: publishing a batch failed: ${String(error)}`, { cause: error }));

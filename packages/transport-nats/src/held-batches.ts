@@ -1,12 +1,19 @@
 import type { CheckedMutation } from '@statemesh/contracts';
 
+/** One live batch held: its sender, what of it this node keeps, and its message's name (batch-headers.ts). */
+export interface HeldBatch {
+  readonly from: string;
+  readonly mutations: CheckedMutation[];
+  readonly name: string | undefined;
+}
+
 /**
  * The live batches a starting node holds, in order, while it reads the log: at most `limit` mutations. Past the
  * limit they are dropped, all of them, and the buffer says it overflowed: the log has them (each live batch is
  * in the stream), so the node reads the log again from where it reached instead of holding without bound.
  */
 export class HeldBatches {
-  #batches: Array<{ from: string; mutations: CheckedMutation[] }> = [];
+  #batches: HeldBatch[] = [];
   #count = 0;
   #overflowed = false;
   /** Mutations held at most. */
@@ -21,7 +28,7 @@ export class HeldBatches {
     return this.#overflowed;
   }
 
-  push(from: string, mutations: CheckedMutation[]): void {
+  push(from: string, mutations: CheckedMutation[], name: string | undefined): void {
     if (this.#overflowed) return;
     this.#count += mutations.length;
     if (this.#count > this.limit) {
@@ -30,11 +37,11 @@ export class HeldBatches {
       this.#overflowed = true;
       return;
     }
-    this.#batches.push({ from, mutations });
+    this.#batches.push({ from, mutations, name });
   }
 
   /** What is held, in order, and a fresh start. */
-  take(): Array<{ from: string; mutations: CheckedMutation[] }> {
+  take(): HeldBatch[] {
     const batches = this.#batches;
     this.#batches = [];
     this.#count = 0;

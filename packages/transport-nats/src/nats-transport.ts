@@ -19,6 +19,7 @@ import { connectError, connectOptions } from './connect-options.js';
 import { ErrorLog } from './error-log.js';
 import { FrameCounter } from './frame-counter.js';
 import { LogCatchUp } from './log-catch-up.js';
+import { LogFollower } from './log-follower.js';
 import { PACKAGE, resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from './options.js';
 import { Presence } from './presence.js';
 import { PresenceChannel } from './presence-channel.js';
@@ -54,6 +55,8 @@ export class NatsTransport implements Transport {
   readonly #batches: BatchChannel;
   readonly #hellos: PresenceChannel;
   readonly #logRead: LogCatchUp;
+  /** With `followLog`, once the start's read is done: the cursor moves along the live path. */
+  #follower: LogFollower | undefined;
   #stopHeartbeats: (() => void) | undefined;
   readonly #acks: AckPublisher;
   readonly #log: ErrorLog;
@@ -94,6 +97,7 @@ export class NatsTransport implements Transport {
         if (!this.#presence.seen(from, o.timers.now())) this.#hellos.askHello(from);
       },
       delivered: () => this.#acks.soon(),
+      handled: (from, name) => this.#follower?.handled(from, name),
     });
     this.#logRead = new LogCatchUp(this.nodeId, o.logCursor, (error) => log.report(error));
     this.#acks = new AckPublisher({
@@ -164,7 +168,10 @@ export class NatsTransport implements Transport {
     }
     if (this.#state !== 'starting') throw closedError('start');
     this.#state = 'running';
+    // Before the held batches go to the host: the follower learns they are handled.
+    if (stream !== undefined && this.#o.followLog) this.#follower = this.#logFollower(stream.name);
     this.#batches.release();
+    this.#follower?.start(nc);
     this.#hellos.announce();
     this.#stopHeartbeats = every(this.#o.timers, this.#o.heartbeatIntervalMs, () => this.#tick());
   }
@@ -211,16 +218,21 @@ export class NatsTransport implements Transport {
   }
 
   /**
-   * The JetStream stream sequence read up to at start (the `logCursor` option without a log): a host keeps it with
-   * its durable state, once what it covers is on disk, and passes it as `logCursor` on its next start.
+   * The JetStream stream sequence up to which every batch for this node has been handed to the host: where the
+   * start's read reached, then (with `followLog`) moving along the live path. A host keeps it with its durable
+   * state, once what it was handed is on disk, and passes it as `logCursor` on its next start. Without a log: the
+   * `logCursor` option.
    */
   get logCursor(): number {
-    return this.#logRead.cursor;
+    return this.#follower?.cursor ?? this.#logRead.cursor;
   }
 
-  /** Messages read from the JetStream log at start (those of this node's subject filters only). */
+  /**
+   * Batch messages whose bodies this node read from the JetStream log: at start (those of its subject filters
+   * after its cursor), and, with `followLog`, those it missed live. Not the live batches, nor the follower's headers.
+   */
   get logMessages(): number {
-    return this.#logRead.messages;
+    return this.#logRead.messages + (this.#follower?.fetched ?? 0);
   }
 
   /** Reads of the log at start: 1, plus one per time the live batches held meanwhile passed `maxHeldMutations`. */
@@ -250,6 +262,7 @@ export class NatsTransport implements Transport {
     this.#stopHeartbeats?.();
     this.#acks.stop();
     this.#snapshotServer.close();
+    await this.#follower?.close();
     const nc = this.#nc;
     for (const handle of this.#handles.values()) this.#chunks.failConnection(handle, closedError('the request'));
     this.#handles.clear();
@@ -268,6 +281,20 @@ export class NatsTransport implements Transport {
   #batchFilters(): string[] {
     const tokens = interestTokens(this.#interests);
     return tokens === undefined ? [this.#subjects.batchAll] : tokens.map((token) => this.#subjects.batchOf(token));
+  }
+
+  #logFollower(stream: string): LogFollower {
+    const tokens = interestTokens(this.#interests);
+    const context = {
+      nodeId: this.nodeId,
+      stream,
+      batchAll: this.#subjects.batchAll,
+      tokens: tokens === undefined ? undefined : new Set(tokens),
+      timers: this.#o.timers,
+      deliver: (subject: string, data: Uint8Array) => this.#batches.receive(batchSender(subject), data, true),
+      report: (error: StatemeshError) => this.#log.once('follow', error),
+    };
+    return new LogFollower(context, this.#logRead.cursor);
   }
 
   #tick(): void {

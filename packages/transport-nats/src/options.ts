@@ -49,6 +49,12 @@ export interface NatsTransportOptions {
    */
   readonly logCursor?: number | undefined;
   /**
+   * Keep {@link NatsTransport.logCursor} moving after start (default false): a headers-only consumer of the log
+   * relates each live batch to its stream sequence, and reads from the log the batches missed live. For a host
+   * that keeps the cursor (a session with a `dataDir`); it costs the headers of every batch of the cluster.
+   */
+  readonly followLog?: boolean | undefined;
+  /**
    * Live batches held while the log is read at start, in mutations (default 100 000): past it they are dropped and
    * the log is read again from where the read reached (the stream has them).
    */
@@ -90,6 +96,7 @@ export interface ResolvedNatsOptions {
   readonly stream: ResolvedStream | undefined;
   readonly credentials: NatsCredentials;
   readonly logCursor: number;
+  readonly followLog: boolean;
   readonly maxHeldMutations: number;
   readonly subjectPrefix: string;
   readonly heartbeatIntervalMs: number;
@@ -133,6 +140,7 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     stream,
     credentials: options.credentials ?? {},
     logCursor: count('logCursor', options.logCursor, 0, 0),
+    followLog: flag('followLog', options.followLog),
     maxHeldMutations: count('maxHeldMutations', options.maxHeldMutations, 100_000, 1),
     subjectPrefix,
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 1_000),
@@ -154,6 +162,11 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) fail(name, 'must be a positive number');
   return value;
+}
+
+function flag(name: string, value: boolean | undefined): boolean {
+  if (value !== undefined && typeof value !== 'boolean') fail(name, 'must be true or false');
+  return value ?? false;
 }
 
 function count(name: string, value: number | undefined, fallback: number, min: number): number {

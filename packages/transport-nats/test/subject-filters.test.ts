@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mutation } from '@statemesh/contracts';
 import { NatsTransport } from '@statemesh/transport-nats';
-import { startNatsServer, type NatsServer } from '@statemesh/transport-nats/testing';
+import { natsServerPerFile } from './fixtures/nats-server-per-file.ts';
 import { RecordingHost, until, writes } from './fixtures/recording-host.ts';
 
-let server: NatsServer;
-let cluster = 0;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = natsServerPerFile('f');
 
 function node(clusterId: string, id: string, interests: string[], options: { maxHeldMutations?: number; logCursor?: number } = {}): { transport: NatsTransport; host: RecordingHost } {
   const host = new RecordingHost();
   host.interests = interests;
-  const transport = new NatsTransport({ nodeId: id, clusterId, servers: [server.url], heartbeatIntervalMs: 200, stream: { storage: 'memory' }, onError: () => undefined, ...options });
+  const transport = new NatsTransport({ nodeId: id, clusterId, servers: [server.url()], heartbeatIntervalMs: 200, stream: { storage: 'memory' }, onError: () => undefined, ...options });
   return { transport, host };
 }
 
@@ -32,7 +24,7 @@ function big(origin: string, from: number, count: number, prefix: string): Mutat
 
 describe('interests as subject filters', () => {
   it('a node with interests is sent no byte of other subtrees, and still gets the deletes of its subtree and the root', async () => {
-    const clusterId = `f${++cluster}`;
+    const clusterId = server.nextCluster();
     const writer = node(clusterId, 'w', []);
     const a = node(clusterId, 'ia', ['a']);
     const deep = node(clusterId, 'iab', ['a.b']);
@@ -59,7 +51,7 @@ describe('interests as subject filters', () => {
   });
 
   it('reads from the log only the subjects of its interests', async () => {
-    const clusterId = `f${++cluster}`;
+    const clusterId = server.nextCluster();
     const writer = node(clusterId, 'w', []);
     await writer.transport.start(writer.host);
     for (let seq = 1; seq <= 100; seq += 10) writer.transport.publish(big('w', seq, 10, 'b'));
@@ -80,7 +72,7 @@ describe('interests as subject filters', () => {
 
 describe('the log at start', () => {
   it('reads only the entries after a kept cursor', async () => {
-    const clusterId = `f${++cluster}`;
+    const clusterId = server.nextCluster();
     const writer = node(clusterId, 'w', []);
     await writer.transport.start(writer.host);
     for (let seq = 1; seq <= 300; seq += 10) writer.transport.publish(writes('w', seq, 10, 'scene'));
@@ -103,8 +95,8 @@ describe('the log at start', () => {
   });
 
   it('a cursor the stream trimmed past reads what is left', async () => {
-    const clusterId = `f${++cluster}`;
-    const writer = new NatsTransport({ nodeId: 'w', clusterId, servers: [server.url], stream: { storage: 'memory', maxMessages: 5 }, onError: () => undefined });
+    const clusterId = server.nextCluster();
+    const writer = new NatsTransport({ nodeId: 'w', clusterId, servers: [server.url()], stream: { storage: 'memory', maxMessages: 5 }, onError: () => undefined });
     await writer.start(new RecordingHost());
     for (let seq = 1; seq <= 100; seq += 10) writer.publish(writes('w', seq, 10, 'scene'));
     await writer.close();
@@ -119,7 +111,7 @@ describe('the log at start', () => {
   });
 
   it('a cursor past the stream end (a stream made again) reads the stream from its start', async () => {
-    const clusterId = `f${++cluster}`;
+    const clusterId = server.nextCluster();
     const writer = node(clusterId, 'w', []);
     await writer.transport.start(writer.host);
     for (let seq = 1; seq <= 50; seq += 10) writer.transport.publish(writes('w', seq, 10, 'scene'));
@@ -135,7 +127,7 @@ describe('the log at start', () => {
   });
 
   it('drops the live batches held past maxHeldMutations and reads the log again: nothing is lost', async () => {
-    const clusterId = `f${++cluster}`;
+    const clusterId = server.nextCluster();
     const writer = node(clusterId, 'w', []);
     await writer.transport.start(writer.host);
     for (let seq = 1; seq <= 6_000; seq += 1) writer.transport.publish(writes('w', seq, 1, 'scene'));
