@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { StatemeshError } from '@statemesh/session';
+import type { SecureContextOptions } from 'node:tls';
+import { StatemeshError, type TlsOptions } from '@statemesh/session';
 import { websocketListener, type WebsocketListener } from '@statemesh/transport-websocket';
 import { serveViewer } from '@statemesh/viewer';
 import { HostCheck } from './host-check.js';
@@ -26,7 +27,7 @@ export interface WebEndpointOptions {
   /** Host names answered besides addresses and localhost. */
   readonly allowedHosts?: readonly string[] | undefined;
   /** The node's certificate and key (PEM): the viewer is then served over HTTPS and its links are `wss`. */
-  readonly tls?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array } | undefined;
+  readonly tls?: Required<Pick<TlsOptions, 'cert' | 'key'>> | undefined;
 }
 
 /** The running endpoint: its WebSocket listener (for `join()`), the viewer's URL with its token, and `close()`. */
@@ -55,7 +56,8 @@ export async function startWebEndpoint(options: WebEndpointOptions): Promise<Web
     if (!handler(request, response)) response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   };
   const tls = options.tls;
-  const server: Server | HttpsServer = tls === undefined ? createServer(answer) : createHttpsServer({ cert: pem(tls.cert), key: pem(tls.key) }, answer);
+  // Node's TLS reads PEM from any Uint8Array as it is; its types say Buffer.
+  const server: Server | HttpsServer = tls === undefined ? createServer(answer) : createHttpsServer(tls as Pick<SecureContextOptions, 'cert' | 'key'>, answer);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(new StatemeshError('IO_ERROR', `${PREFIX}cannot listen on ${options.host}:${options.port} for --web: ${error.message}`, { cause: error })));
     server.listen(options.port, options.host, () => resolve());
@@ -80,10 +82,6 @@ export async function startWebEndpoint(options: WebEndpointOptions): Promise<Web
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function pem(material: string | Uint8Array): string | Buffer {
-  return typeof material === 'string' ? material : Buffer.from(material);
 }
 
 /** Whether a browser's upgrade comes from a page this server served (`Origin` names the `Host`); clients without `Origin` are not browsers. */
